@@ -1,0 +1,298 @@
+"""Change of a continuous measure between two times (e.g. visceral fat level).
+
+Differences are *après − avant*, rounded to 10 decimals so that values keyed with a decimal
+comma tie as they look (``12,3 − 11,1`` and ``13,4 − 12,2`` are both 1,2).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import EstimationError
+from ..fmt import number
+from .proportions import _fmt_p, _wilson, _z
+
+__all__ = ["ChangeResult", "WilcoxonResult", "measure_change", "wilcoxon_signed_rank"]
+
+
+# --------------------------------------------------------------------------- Wilcoxon
+
+def _signrank_pmf(n: int) -> np.ndarray:
+    """Exact null distribution of the signed-rank statistic V for n non-zero differences."""
+    counts = np.zeros(n * (n + 1) // 2 + 1)
+    counts[0] = 1.0
+    for k in range(1, n + 1):
+        shifted = counts.copy()
+        shifted[k:] += counts[:-k]
+        counts = shifted
+    return counts / 2.0 ** n
+
+
+def _qsignrank(p: float, n: int) -> int:
+    """Smallest q with P(V ≤ q) ≥ p (R's ``qsignrank``, same 10·eps fuzz)."""
+    cdf = np.cumsum(_signrank_pmf(n))
+    return int(np.searchsorted(cdf, p - 10 * np.finfo(float).eps, side="left"))
+
+
+def _W(x: np.ndarray, d: float, correct: bool) -> float:
+    """Standardised signed-rank statistic of ``x − d`` (R's internal ``W``), two-sided."""
+    xd = x - d
+    xd = xd[xd != 0]
+    nx = len(xd)
+    if nx == 0:
+        return math.nan
+    r = stats.rankdata(np.abs(xd))
+    zd = r[xd > 0].sum() - nx * (nx + 1) / 4
+    _, t = np.unique(r, return_counts=True)
+    sigma = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - (t ** 3 - t).sum() / 48)
+    if sigma == 0:
+        return math.nan
+    corr = (math.copysign(0.5, zd) if zd != 0 else 0.0) if correct else 0.0
+    return (zd - corr) / sigma
+
+
+def _root(x, lo, hi, target, correct):
+    """Point in [lo, hi] where the step function ``W(d) − target`` changes sign (bisection).
+
+    Mirrors R's ``uniroot`` on the same bracket, driven to machine precision.
+    """
+    f_lo = _W(x, lo, correct) - target
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            break
+        f_mid = _W(x, mid, correct) - target
+        if f_mid == 0:
+            return mid
+        if (f_mid > 0) == (f_lo > 0):
+            lo, f_lo = mid, f_mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def _snap(value: float, x: np.ndarray) -> float:
+    """Snap a root found by bisection onto the Walsh average it converged to (the jump)."""
+    if len(x) > 3000 or not math.isfinite(value):
+        return value
+    w = (x[:, None] + x[None, :])[np.triu_indices(len(x))] / 2
+    near = w[np.argmin(np.abs(w - value))]
+    return float(near) if abs(near - value) <= 1e-9 * max(1.0, abs(value)) else value
+
+
+@dataclass(frozen=True)
+class WilcoxonResult:
+    """Wilcoxon signed-rank test and Hodges–Lehmann estimate, as R's ``wilcox.test``."""
+
+    statistic: float        # V: sum of ranks of positive differences
+    p_value: float
+    estimate: float         # (pseudo)median: Hodges–Lehmann estimate
+    lower: float
+    upper: float
+    conf_level: float       # achieved level (may differ from the requested one)
+    n_nonzero: int
+    exact: bool
+    method: str
+
+
+def wilcoxon_signed_rank(differences, *, conf_level: float = 0.95, exact: bool | None = None,
+                         correct: bool = True) -> WilcoxonResult:
+    """Wilcoxon signed-rank test of median 0 with the Hodges–Lehmann CI, as R.
+
+    Reproduces R ``wilcox.test(x, mu = 0, conf.int = TRUE, exact, correct)``.
+
+    Parameters
+    ----------
+    differences : array-like
+        Paired differences *après − avant* (NaN dropped).
+    conf_level : float
+        Requested confidence level.
+    exact : bool, optional
+        Exact distribution; by default when fewer than 50 non-zero differences.  It is used
+        only without ties and zeros, otherwise the normal approximation is used (as R).
+    correct : bool
+        Continuity correction of the normal approximation (R's default ``TRUE``).
+
+    Returns
+    -------
+    WilcoxonResult
+        ``V``, two-sided p-value (scipy), Hodges–Lehmann (pseudo)median and CI, achieved
+        confidence level, method used.
+
+    Notes
+    -----
+    Zero differences are dropped (Wilcoxon's convention, R and scipy ``zero_method="wilcox"``),
+    for the test *and* for the estimate and CI, as R does.
+    *Exact* (no ties, no zeros, n < 50): the ``n(n+1)/2`` Walsh averages ``(xᵢ + xⱼ)/2, i ≤ j``
+    are sorted, the estimate is their median and the CI is ``[w₍q₎, w₍N−q+1₎]`` with
+    ``q = qsignrank(α/2, n)`` (Bauer 1972).
+    *Normal approximation*: ``V`` standardised with the tie correction
+    ``σ² = n(n+1)(2n+1)/24 − Σ(t³ − t)/48`` and continuity correction ½; the estimate and limits
+    are the shifts ``d`` where the standardised statistic of ``x − d`` crosses ``0`` and ``∓z``
+    (R's ``uniroot`` search, solved here by bisection to machine precision).
+
+    References
+    ----------
+    Wilcoxon F (1945) Biometrics Bull 1:80–83.  Hodges JL, Lehmann EL (1963) Ann Math Stat
+    34:598–611.  Bauer DF (1972) JASA 67:687–690.  Hollander M, Wolfe DA (1999)
+    Nonparametric Statistical Methods, 2nd ed., §3.1–3.2.
+    """
+    x = np.round(np.asarray(pd.to_numeric(pd.Series(differences), errors="coerce"), float), 10)
+    x = x[~np.isnan(x)]
+    z_all = x
+    x = x[x != 0]
+    n = len(x)
+    if n == 0:
+        raise EstimationError("toutes les différences avant/après sont nulles ou manquantes ; "
+                              "le test de Wilcoxon demande au moins une différence non nulle.")
+    zeros = len(z_all) > n
+    r = stats.rankdata(np.abs(x))
+    V = float(r[x > 0].sum())
+    ties = len(np.unique(r)) != n
+    if exact is None:
+        exact = n < 50
+    use_exact = bool(exact and not ties and not zeros)
+    alpha = 1 - conf_level
+    _z(conf_level)
+    if use_exact:
+        p = stats.wilcoxon(x, zero_method="wilcox", method="exact").pvalue
+        w = (x[:, None] + x[None, :])[np.triu_indices(n)] / 2
+        w.sort()
+        qu = _qsignrank(alpha / 2, n)
+        qu = max(qu, 1)
+        ql = n * (n + 1) // 2 - qu
+        achieved = 2 * np.cumsum(_signrank_pmf(n))[qu - 1] if qu >= 1 else 0.0
+        level = conf_level if achieved - alpha <= alpha / 2 else 1 - float(f"{achieved:.2g}")
+        return WilcoxonResult(V, float(p), float(np.median(w)), float(w[qu - 1]), float(w[ql]),
+                              level, n, True, "Wilcoxon signé exact, Hodges–Lehmann exact")
+    res = stats.wilcoxon(x, zero_method="wilcox", correction=correct, method="asymptotic")
+    p = float(res.pvalue)
+    lo, hi = float(x.min()), float(x.max())
+    w_lo, w_hi = _W(x, lo, correct), _W(x, hi, correct)
+    if not (math.isfinite(w_lo) and math.isfinite(w_hi)):
+        return WilcoxonResult(V, p, (lo + hi) / 2, math.nan, math.nan, 0.0, n, False,
+                              "Wilcoxon signé (approximation normale)")
+    level = conf_level
+    while w_lo - stats.norm.ppf(1 - alpha / 2) < 0 or w_hi - stats.norm.ppf(alpha / 2) > 0:
+        alpha *= 2
+        if alpha >= 1:
+            break
+    if alpha >= 1 or 1 - conf_level < alpha * 0.75:
+        level = 1 - min(1.0, alpha)
+    if alpha < 1:
+        ci = (_snap(_root(x, lo, hi, stats.norm.ppf(1 - alpha / 2), correct), x),
+              _snap(_root(x, lo, hi, stats.norm.ppf(alpha / 2), correct), x))
+    else:
+        ci = (float(np.median(x)),) * 2
+    est = _snap(_root(x, lo, hi, 0.0, correct), x)
+    method = "Wilcoxon signé (approximation normale" + (", correction de continuité" if correct
+                                                        else "") + "), Hodges–Lehmann"
+    return WilcoxonResult(V, p, est, ci[0], ci[1], level, n, False, method)
+
+
+# --------------------------------------------------------------------------- categories
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """Direction of change of a measure, with Wilcoxon and Hodges–Lehmann."""
+
+    label: str
+    n_pairs: int
+    n_total: int
+    tolerance: float
+    n_decreased: int
+    n_stable: int
+    n_increased: int
+    shares: pd.DataFrame     # categorie, n, estimation, ic_bas, ic_haut
+    median_before: float
+    median_after: float
+    median_change: float     # plain median of the differences (zeros included)
+    wilcoxon: WilcoxonResult
+    conf_level: float
+
+    def to_frame(self) -> pd.DataFrame:
+        w = self.wilcoxon
+        stable = ("stable = valeur identique" if self.tolerance == 0 else
+                  f"stable = variation d'au plus {number(self.tolerance, 2)}")
+        prec = (f"{self.n_pairs} personnes mesurées avant et après ; {stable} ; Wilcoxon "
+                f"V = {number(w.statistic, 1)}, p = {_fmt_p(w.p_value)}")
+        rows = [{"indicateur": f"{self.label} — {r.categorie}", "n": self.n_pairs,
+                 "numerateur": r.n, "estimation": r.estimation, "ic_bas": r.ic_bas,
+                 "ic_haut": r.ic_haut, "niveau": self.conf_level, "methode": "Wilson (score)",
+                 "precision": prec} for r in self.shares.itertuples()]
+        rows.append({"indicateur": f"{self.label} — variation (pseudo-médiane)",
+                     "n": w.n_nonzero, "numerateur": np.nan, "estimation": w.estimate,
+                     "ic_bas": w.lower, "ic_haut": w.upper, "niveau": w.conf_level,
+                     "methode": w.method,
+                     "precision": prec + f" ; {self.n_pairs - w.n_nonzero} variations nulles "
+                                         "écartées"})
+        return pd.DataFrame(rows)
+
+
+def measure_change(data: pd.DataFrame, before: str, after: str, *, tolerance: float = 0.0,
+                   label: str | None = None, conf_level: float = 0.95, exact: bool | None = None,
+                   correct: bool = True) -> ChangeResult:
+    """Share of people whose measure decreased, stayed stable or increased, and the shift.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per person with numeric ``before`` and ``after`` columns.
+    before, after : str
+        Column names (e.g. ``graisse_viscerale_avant``, ``graisse_viscerale_apres``).
+    tolerance : float
+        Stable when ``|après − avant| ≤ tolerance`` (same unit as the measure; 0 = unchanged).
+    label : str, optional
+        French wording for tables.
+    conf_level : float
+        Confidence level of the Wilson CIs and of the Hodges–Lehmann CI.
+    exact, correct : optional
+        Passed to :func:`wilcoxon_signed_rank`.
+
+    Returns
+    -------
+    ChangeResult
+        Counts and shares (Wilson CIs) of « en baisse », « stable », « en hausse » and
+        « en baisse ou stable »; Wilcoxon test and Hodges–Lehmann median change with its CI.
+
+    Notes
+    -----
+    Only complete pairs enter.  Categories: ``δ < −tol`` baisse, ``|δ| ≤ tol`` stable,
+    ``δ > tol`` hausse, ``δ = après − avant``.  Shares use the Wilson score interval.
+
+    References
+    ----------
+    Wilson EB (1927) JASA 22:209–212; see :func:`wilcoxon_signed_rank`.
+    """
+    for col in (before, after):
+        if col not in data.columns:
+            raise EstimationError(f"colonne « {col} » introuvable dans les données du suivi ; "
+                                  f"colonnes disponibles : {', '.join(map(str, data.columns))}.",
+                                  column=col)
+    if tolerance < 0:
+        raise EstimationError(f"tolérance « {tolerance} » refusée ; un nombre positif ou nul "
+                              "était attendu.", value=tolerance)
+    x = pd.to_numeric(data[before], errors="coerce")
+    y = pd.to_numeric(data[after], errors="coerce")
+    ok = x.notna() & y.notna()
+    delta = np.round((y[ok] - x[ok]).to_numpy(float), 10)
+    n = len(delta)
+    if n == 0:
+        raise EstimationError(f"aucune personne mesurée à la fois avant (« {before} ») et après "
+                              f"(« {after} ») ; au moins une paire complète était attendue.")
+    tol = tolerance + 1e-9
+    dec, inc = int((delta < -tol).sum()), int((delta > tol).sum())
+    sta = n - dec - inc
+    rows = []
+    for cat, k in (("en baisse", dec), ("stable", sta), ("en hausse", inc),
+                   ("en baisse ou stable", dec + sta)):
+        lo, hi = _wilson(k, n, conf_level)
+        rows.append({"categorie": cat, "n": k, "estimation": k / n, "ic_bas": lo, "ic_haut": hi})
+    w = wilcoxon_signed_rank(delta, conf_level=conf_level, exact=exact, correct=correct)
+    return ChangeResult(label or before.removesuffix("_avant"), n, len(data), tolerance, dec, sta,
+                        inc, pd.DataFrame(rows), float(x[ok].median()), float(y[ok].median()),
+                        float(np.median(delta)), w, conf_level)

@@ -1,0 +1,384 @@
+"""Proportions of the IMPACT evaluation: single-time shares and paired before/after shares.
+
+Paired 2×2 table convention used throughout (one person = one pair)::
+
+                     après oui   après non
+        avant oui        a           b        (b: « oui » avant, « non » après)
+        avant non        c           d        (c: « non » avant, « oui » après)
+
+The difference reported is *après − avant* ``= (c − b) / n``: positive when the share of
+« oui » went up after the follow-up.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from ..errors import EstimationError
+
+__all__ = [
+    "ProportionResult", "PairedResult", "proportion", "paired_proportions",
+    "paired_difference_ci", "mcnemar_exact",
+]
+
+
+def _fmt_p(p: float) -> str:
+    """French p-value: ``0,018``, ``< 0,001``."""
+    if p != p:
+        return "–"
+    if p < 0.001:
+        return "< 0,001"
+    return f"{p:.3f}".replace(".", ",")
+
+
+def _z(conf_level: float) -> float:
+    if not 0 < conf_level < 1:
+        raise EstimationError(f"niveau de confiance « {conf_level} » refusé ; un nombre entre 0 "
+                              "et 1 (par exemple 0,95) était attendu.", value=conf_level)
+    return float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+
+
+def _wilson(x, n, conf_level=0.95):
+    """Wilson score interval (no continuity correction) for ``x`` successes out of ``n``.
+
+    ``(p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n)``; Wilson (1927), Newcombe (1998a)
+    method 3.  Private here until a shared ``rates.wilson`` exists.
+    """
+    z = _z(conf_level)
+    if n <= 0:
+        return (math.nan, math.nan)
+    p = x / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    den = 1 + z * z / n
+    return (max(0.0, (centre - half) / den), min(1.0, (centre + half) / den))
+
+
+# --------------------------------------------------------------------------- single time
+
+@dataclass(frozen=True)
+class ProportionResult:
+    """Share of « oui » among the people asked, with a Wilson interval."""
+
+    label: str
+    n_yes: int
+    n_asked: int
+    n_total: int
+    estimate: float
+    lower: float
+    upper: float
+    conf_level: float
+    method: str = "Wilson (score)"
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{
+            "indicateur": self.label, "n": self.n_asked, "numerateur": self.n_yes,
+            "estimation": self.estimate, "ic_bas": self.lower, "ic_haut": self.upper,
+            "niveau": self.conf_level, "methode": self.method,
+            "precision": f"{self.n_yes} « oui » sur {self.n_asked} personnes interrogées "
+                         f"({self.n_total - self.n_asked} sans réponse)",
+        }])
+
+
+def proportion(data: pd.DataFrame, column: str, *, label: str | None = None,
+               conf_level: float = 0.95) -> ProportionResult:
+    """Share of « oui » (1) among the people who answered ``column``, with a Wilson CI.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per person; ``column`` holds 1/0, blank (NaN) when the question was not asked.
+    column : str
+        Binary column.
+    label : str, optional
+        French wording for tables.
+    conf_level : float
+        Confidence level.
+
+    Returns
+    -------
+    ProportionResult
+        ``n_asked`` (denominator: people with an answer), ``n_total`` (rows), estimate and
+        Wilson limits.
+
+    Notes
+    -----
+    Wilson score interval, ``(p̂ + z²/2n ± z √(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n)``.
+
+    References
+    ----------
+    Wilson EB (1927) JASA 22:209–212.  Newcombe RG (1998) Stat Med 17:857–872.
+    """
+    if column not in data.columns:
+        raise EstimationError(f"colonne « {column} » introuvable dans les données du suivi ; "
+                              f"colonnes disponibles : {', '.join(map(str, data.columns))}.",
+                              column=column)
+    x = pd.to_numeric(data[column], errors="coerce")
+    asked = x.notna()
+    n, k = int(asked.sum()), int((x[asked] == 1).sum())
+    lo, hi = _wilson(k, n, conf_level)
+    return ProportionResult(label or column, k, n, len(data), k / n if n else math.nan, lo, hi,
+                            conf_level)
+
+
+# --------------------------------------------------------------------------- paired
+
+def mcnemar_exact(b: int, c: int) -> dict:
+    """McNemar's exact (conditional binomial) test and its mid-p version.
+
+    Parameters
+    ----------
+    b, c : int
+        Discordant pairs (« oui » → « non », « non » → « oui »).
+
+    Returns
+    -------
+    dict
+        ``p_exact``, ``p_midp``, ``discordant`` (``b + c``), ``p_asymptotic_cc`` (McNemar's
+        chi-square with continuity correction, as R's ``mcnemar.test``), ``statistic_cc``.
+
+    Notes
+    -----
+    Under H0, ``b | b + c ~ Binomial(b + c, 1/2)``.  With ``k = min(b, c)``:
+    exact ``p = min(1, 2·P(X ≤ k))`` (R ``binom.test(b, b + c)``); mid-p
+    ``p = 2·P(X ≤ k) − P(X = k)`` (Fagerland et al. 2013).  Chi-square:
+    ``(|b − c| − 1)² / (b + c)`` on 1 df.  When ``b + c = 0`` all p-values are 1.
+
+    References
+    ----------
+    McNemar Q (1947) Psychometrika 12:153–157.  Fagerland MW, Lydersen S, Laake P (2013)
+    BMC Med Res Methodol 13:91.
+    """
+    b, c = int(b), int(c)
+    m = b + c
+    if m == 0:
+        return {"discordant": 0, "p_exact": 1.0, "p_midp": 1.0, "statistic_cc": 0.0,
+                "p_asymptotic_cc": 1.0}
+    k = min(b, c)
+    cdf = stats.binom.cdf(k, m, 0.5)
+    pk = stats.binom.pmf(k, m, 0.5)
+    chi = (abs(b - c) - 1) ** 2 / m
+    return {"discordant": m, "p_exact": float(min(1.0, 2 * cdf)),
+            "p_midp": float(min(1.0, 2 * cdf - pk)), "statistic_cc": float(chi),
+            "p_asymptotic_cc": float(stats.chi2.sf(chi, 1))}
+
+
+def _newcombe10(a, b, c, d, conf_level):
+    n = a + b + c + d
+    p_after, p_before = (a + c) / n, (a + b) / n
+    l1, u1 = _wilson(a + c, n, conf_level)   # after
+    l2, u2 = _wilson(a + b, n, conf_level)   # before
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    if margins == 0:
+        phi = 0.0
+    else:
+        num = a * d - b * c
+        if num > n / 2:
+            num -= n / 2
+        elif num >= 0:
+            num = 0.0
+        phi = num / math.sqrt(margins)
+    est = p_after - p_before
+    lo = est - math.sqrt(max(0.0, (p_after - l1) ** 2 + (u2 - p_before) ** 2
+                             - 2 * phi * (p_after - l1) * (u2 - p_before)))
+    hi = est + math.sqrt(max(0.0, (u1 - p_after) ** 2 + (p_before - l2) ** 2
+                             - 2 * phi * (u1 - p_after) * (p_before - l2)))
+    return lo, hi
+
+
+def _tango_score(delta, c, b, n):
+    """Tango's score statistic for H0: p_after − p_before = delta (c gains, b losses)."""
+    A = 2 * n
+    B = -c - b + (2 * n - c + b) * delta
+    C = -b * delta * (1 - delta)
+    q = (math.sqrt(max(0.0, B * B - 4 * A * C)) - B) / (2 * A)
+    var = n * (2 * q + delta * (1 - delta))
+    if var <= 0:
+        return math.copysign(math.inf, c - b - n * delta) if c - b - n * delta else 0.0
+    return (c - b - n * delta) / math.sqrt(var)
+
+
+def _tango(a, b, c, d, conf_level):
+    n = a + b + c + d
+    z = _z(conf_level)
+    est = (c - b) / n
+    eps = 1e-12
+    f_lo = lambda x: _tango_score(x, c, b, n) - z  # noqa: E731
+    f_hi = lambda x: _tango_score(x, c, b, n) + z  # noqa: E731
+    if est <= -1 or f_lo(-1 + eps) <= 0:
+        lo = -1.0
+    else:
+        lo = optimize.brentq(f_lo, -1 + eps, est, xtol=1e-14, rtol=1e-14)
+    if est >= 1 or f_hi(1 - eps) >= 0:
+        hi = 1.0
+    else:
+        hi = optimize.brentq(f_hi, est, 1 - eps, xtol=1e-14, rtol=1e-14)
+    return lo, hi
+
+
+_METHODS = {"newcombe": ("Newcombe méthode 10 (score hybride)", _newcombe10),
+            "tango": ("Tango (score asymptotique)", _tango)}
+
+
+def paired_difference_ci(a: int, b: int, c: int, d: int, *, method: str = "newcombe",
+                         conf_level: float = 0.95) -> tuple[float, float, float]:
+    """Difference *après − avant* of paired proportions, ``(c − b)/n``, with its CI.
+
+    Parameters
+    ----------
+    a, b, c, d : int
+        Paired table (see module docstring): ``b`` « oui » → « non », ``c`` « non » → « oui ».
+    method : {"newcombe", "tango"}
+        ``"newcombe"``: Newcombe (1998) method 10, hybrid score (square-and-add Wilson limits
+        with the corrected correlation φ); ``"tango"``: Tango (1998) asymptotic score interval.
+    conf_level : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple
+        ``(difference, lower, upper)``.
+
+    Notes
+    -----
+    *Newcombe 10*: with Wilson limits ``(l₁, u₁)`` for p_après and ``(l₂, u₂)`` for p_avant,
+    ``L = θ̂ − √((p₁−l₁)² − 2φ(p₁−l₁)(u₂−p₂) + (u₂−p₂)²)`` and
+    ``U = θ̂ + √((u₁−p₁)² − 2φ(u₁−p₁)(p₂−l₂) + (p₂−l₂)²)``, where
+    ``φ = max(ad − bc − n/2, 0)/√(efgh)`` when ``ad > bc``, ``(ad − bc)/√(efgh)`` otherwise,
+    and 0 when a margin is empty.
+    *Tango*: the limits solve ``|(c − b − nΔ) / √(n(2q̃ + Δ(1−Δ)))| = z`` where ``q̃`` is the
+    constrained maximum-likelihood estimate of the ``b`` cell probability,
+    ``q̃ = (√(B² − 4AC) − B)/2A``, ``A = 2n``, ``B = −c − b + (2n − c + b)Δ``,
+    ``C = −bΔ(1−Δ)``.
+
+    References
+    ----------
+    Newcombe RG (1998) Improved confidence intervals for the difference between binomial
+    proportions based on paired data. Stat Med 17:2635–2650.
+    Tango T (1998) Equivalence test and confidence interval for the difference in proportions
+    for the paired-sample design. Stat Med 17:891–908 (correction 1999, 18:3511).
+    Fagerland MW, Lydersen S, Laake P (2017) Statistical Analysis of Contingency Tables,
+    chapter 8.
+    """
+    a, b, c, d = (int(v) for v in (a, b, c, d))
+    if min(a, b, c, d) < 0:
+        raise EstimationError("effectifs négatifs dans la table appariée ; des nombres de "
+                              "personnes positifs ou nuls étaient attendus.")
+    n = a + b + c + d
+    if n == 0:
+        raise EstimationError("aucune personne avec une réponse avant et après ; au moins une "
+                              "paire complète était attendue.")
+    key = str(method).lower()
+    if key not in _METHODS:
+        raise EstimationError(f"méthode « {method} » inconnue ; « newcombe » ou « tango » était "
+                              "attendu.", value=method, expected="newcombe, tango")
+    lo, hi = _METHODS[key][1](a, b, c, d, conf_level)
+    return (c - b) / n, lo, hi
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """Before/after comparison of a binary answer on the same people."""
+
+    label: str
+    n_pairs: int
+    n_total: int
+    a: int
+    b: int
+    c: int
+    d: int
+    p_before: float
+    p_before_ci: tuple
+    p_after: float
+    p_after_ci: tuple
+    difference: float
+    lower: float
+    upper: float
+    conf_level: float
+    method: str
+    p_mcnemar_exact: float
+    p_mcnemar_midp: float
+
+    @property
+    def discordant(self) -> int:
+        """Number of discordant pairs ``b + c``."""
+        return self.b + self.c
+
+    def to_frame(self) -> pd.DataFrame:
+        base = {"n": self.n_pairs, "niveau": self.conf_level}
+        rows = [
+            {"indicateur": f"{self.label} — avant", "numerateur": self.a + self.b,
+             "estimation": self.p_before, "ic_bas": self.p_before_ci[0],
+             "ic_haut": self.p_before_ci[1], "methode": "Wilson (score)"},
+            {"indicateur": f"{self.label} — après", "numerateur": self.a + self.c,
+             "estimation": self.p_after, "ic_bas": self.p_after_ci[0],
+             "ic_haut": self.p_after_ci[1], "methode": "Wilson (score)"},
+            {"indicateur": f"{self.label} — différence après − avant", "numerateur": np.nan,
+             "estimation": self.difference, "ic_bas": self.lower, "ic_haut": self.upper,
+             "methode": self.method},
+        ]
+        prec = (f"{self.n_pairs} personnes avec réponse avant et après ; {self.discordant} paires "
+                f"discordantes ({self.c} « non » → « oui », {self.b} « oui » → « non ») ; "
+                f"McNemar exact p = {_fmt_p(self.p_mcnemar_exact)} "
+                f"(mid-p {_fmt_p(self.p_mcnemar_midp)})")
+        return pd.DataFrame([{**r, **base, "precision": prec} for r in rows])
+
+
+def paired_proportions(data: pd.DataFrame, before: str, after: str, *, label: str | None = None,
+                       method: str = "newcombe", conf_level: float = 0.95) -> PairedResult:
+    """Compare a binary answer before and after the follow-up on the same people.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per person, ``before`` and ``after`` columns holding 1/0 (NaN when missing).
+    before, after : str
+        Column names (e.g. ``aise_questions_avant``, ``aise_questions_apres``).
+    label : str, optional
+        French wording for tables.
+    method : {"newcombe", "tango"}
+        CI of the paired difference (see :func:`paired_difference_ci`).
+    conf_level : float
+        Confidence level.
+
+    Returns
+    -------
+    PairedResult
+        Both proportions (Wilson CIs) on the complete pairs, the difference *après − avant*
+        with its paired CI, McNemar's exact and mid-p p-values, the paired table and the
+        number of discordant pairs.
+
+    Notes
+    -----
+    Only people with an answer at both times enter (complete pairs); ``n_total`` counts all
+    rows.  See :func:`paired_difference_ci` and :func:`mcnemar_exact` for the formulas.
+
+    References
+    ----------
+    Newcombe RG (1998) Stat Med 17:2635–2650; Tango T (1998) Stat Med 17:891–908;
+    McNemar Q (1947) Psychometrika 12:153–157.
+    """
+    for col in (before, after):
+        if col not in data.columns:
+            raise EstimationError(f"colonne « {col} » introuvable dans les données du suivi ; "
+                                  f"colonnes disponibles : {', '.join(map(str, data.columns))}.",
+                                  column=col)
+    x = pd.to_numeric(data[before], errors="coerce")
+    y = pd.to_numeric(data[after], errors="coerce")
+    ok = x.notna() & y.notna()
+    x, y = x[ok], y[ok]
+    a = int(((x == 1) & (y == 1)).sum())
+    b = int(((x == 1) & (y == 0)).sum())
+    c = int(((x == 0) & (y == 1)).sum())
+    d = int(((x == 0) & (y == 0)).sum())
+    n = a + b + c + d
+    diff, lo, hi = paired_difference_ci(a, b, c, d, method=method, conf_level=conf_level)
+    mc = mcnemar_exact(b, c)
+    return PairedResult(label or after, n, len(data), a, b, c, d, (a + b) / n,
+                        _wilson(a + b, n, conf_level), (a + c) / n, _wilson(a + c, n, conf_level),
+                        diff, lo, hi, conf_level, _METHODS[method.lower()][0], mc["p_exact"],
+                        mc["p_midp"])

@@ -15,7 +15,6 @@ missing limits, never a zero.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -26,6 +25,7 @@ from scipy.stats import chi2, norm
 
 from . import fmt
 from .errors import ConfigurationError, DLSError, EstimationError, where
+from .extracts import parse_age_band
 
 __all__ = [
     "wilson_lower", "wilson_upper", "byars_lower", "byars_upper",
@@ -51,6 +51,11 @@ def _confidence(confidence) -> float:
             f"Le niveau de confiance doit être compris entre 0,9 et 1 (ou entre 90 et 100) ; "
             f"valeur reçue : {confidence!r}.", value=confidence, expected="0,9 à 1 ou 90 à 100")
     return c / 100 if c >= 90 else c
+
+
+def _ret(out):
+    """A Python float for scalar input, the array otherwise."""
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def _z(conf: float) -> float:
@@ -138,14 +143,14 @@ def wilson_lower(x, n, confidence=0.95):
     Examples
     --------
     >>> round(wilson_lower(65, 100), 6)
-    0.552537
+    0.552544
     """
     z = _z(_confidence(confidence))
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (2 * x + z**2 - z * np.sqrt(z**2 + 4 * x * (1 - x / n))) / 2 / (n + z**2)
-    return out[()] if out.ndim == 0 else out
+    return _ret(out)
 
 
 def wilson_upper(x, n, confidence=0.95):
@@ -158,14 +163,14 @@ def wilson_upper(x, n, confidence=0.95):
     Examples
     --------
     >>> round(wilson_upper(65, 100), 6)
-    0.736397
+    0.736358
     """
     z = _z(_confidence(confidence))
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (2 * x + z**2 + z * np.sqrt(z**2 + 4 * x * (1 - x / n))) / 2 / (n + z**2)
-    return out[()] if out.ndim == 0 else out
+    return _ret(out)
 
 
 def byars_lower(x, confidence=0.95):
@@ -189,7 +194,7 @@ def byars_lower(x, confidence=0.95):
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = x * (1 - 1 / (9 * x) - z / (3 * np.sqrt(x))) ** 3
-    return out[()] if out.ndim == 0 else out
+    return _ret(out)
 
 
 def byars_upper(x, confidence=0.95):
@@ -207,7 +212,7 @@ def byars_upper(x, confidence=0.95):
     z = _z(_confidence(confidence))
     x = np.asarray(x, dtype=float) + 1
     out = x * (1 - 1 / (9 * x) + z / (3 * np.sqrt(x))) ** 3
-    return out[()] if out.ndim == 0 else out
+    return _ret(out)
 
 
 def exact_poisson_lower(x, confidence=0.95):
@@ -222,7 +227,7 @@ def exact_poisson_lower(x, confidence=0.95):
     with np.errstate(invalid="ignore"):
         out = np.where(x > 0, chi2.ppf((1 - conf) / 2, 2 * np.where(x > 0, x, 1)) / 2, 0.0)
     out = np.where(np.isnan(x), np.nan, out)
-    return out[()] if out.ndim == 0 else out
+    return _ret(out)
 
 
 def exact_poisson_upper(x, confidence=0.95):
@@ -230,7 +235,7 @@ def exact_poisson_upper(x, confidence=0.95):
     conf = _confidence(confidence)
     x = np.asarray(x, dtype=float)
     out = chi2.ppf(conf + (1 - conf) / 2, 2 * x + 2) / 2
-    return out[()] if np.ndim(out) == 0 else out
+    return _ret(out)
 
 
 def _poisson_limits(x: np.ndarray, confidence: float):
@@ -398,41 +403,6 @@ def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, confidence=0.9
 
 
 # --------------------------------------------------------------------------- age bands
-_BAND_RANGE = re.compile(r"^(\d+)\s*(?:-|–|à)\s*(\d+)$")
-_BAND_OPEN = re.compile(r"^(\d+)\s*(?:\+|et plus|ou plus)$")
-_BAND_UNDER = re.compile(r"^(?:moins de|<)\s*(\d+)$")
-
-
-def parse_age_band(label) -> tuple[int, float]:
-    """Return ``(first_age, last_age)`` of an age band label, ``last_age`` inf for an open band.
-
-    Accepts ``"0-4"``, ``"15-29 ans"``, ``"15 à 29 ans"``, ``"75+"``, ``"75 ans et plus"``,
-    ``"moins de 15 ans"``.
-
-    Examples
-    --------
-    >>> parse_age_band("75 ans et plus")
-    (75, inf)
-    >>> parse_age_band("15-29")
-    (15, 29)
-    """
-    s = str(label).strip().lower().replace("ans", "").replace("an", "")
-    s = re.sub(r"\s+", " ", s).strip()
-    m = _BAND_RANGE.match(s)
-    if m and int(m.group(1)) <= int(m.group(2)):
-        return int(m.group(1)), int(m.group(2))
-    m = _BAND_OPEN.match(s)
-    if m:
-        return int(m.group(1)), math.inf
-    m = _BAND_UNDER.match(s)
-    if m and int(m.group(1)) > 0:
-        return 0, int(m.group(1)) - 1
-    raise DLSError(
-        f"La classe d'âge « {label} » n'est pas comprise ; formes attendues : « 15-29 », "
-        "« 15-29 ans », « 75+ », « 75 ans et plus » ou « moins de 15 ans ».",
-        value=label, expected="classe d'âge")
-
-
 def _read_standard_populations(path=None) -> pd.DataFrame:
     if path is None:
         ref = resources.files("diagnostics") / "config" / "populations_standard.csv"

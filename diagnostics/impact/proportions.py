@@ -146,7 +146,7 @@ def mcnemar_exact(b: int, c: int) -> dict:
     Under H0, ``b | b + c ~ Binomial(b + c, 1/2)``.  With ``k = min(b, c)``:
     exact ``p = min(1, 2·P(X ≤ k))`` (R ``binom.test(b, b + c)``); mid-p
     ``p = 2·P(X ≤ k) − P(X = k)`` (Fagerland et al. 2013).  Chi-square:
-    ``(|b − c| − 1)² / (b + c)`` on 1 df.  When ``b + c = 0`` all p-values are 1.
+    ``(|b − c| − 1)² / (b + c)`` on 1 df (no correction when ``b = c``, as R).  When ``b + c = 0`` all p-values are 1.
 
     References
     ----------
@@ -161,7 +161,7 @@ def mcnemar_exact(b: int, c: int) -> dict:
     k = min(b, c)
     cdf = stats.binom.cdf(k, m, 0.5)
     pk = stats.binom.pmf(k, m, 0.5)
-    chi = (abs(b - c) - 1) ** 2 / m
+    chi = (abs(b - c) - (1 if b != c else 0)) ** 2 / m   # R: no correction when b == c
     return {"discordant": m, "p_exact": float(min(1.0, 2 * cdf)),
             "p_midp": float(min(1.0, 2 * cdf - pk)), "statistic_cc": float(chi),
             "p_asymptotic_cc": float(stats.chi2.sf(chi, 1))}

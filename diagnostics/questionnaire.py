@@ -276,6 +276,10 @@ def load_questionnaire(path: str | Path = DEFAULT_QUESTIONNAIRE) -> Questionnair
                 choices.append(Choice(int(item["code"]), str(item["label"])))
             except (KeyError, TypeError, ValueError):
                 fail(f"la liste de choix « {key} » contient une modalité sans « code » entier ou sans « label » : {item!r}.")
+            extra = [k for k in item if k not in ("code", "label")]
+            if extra:  # typically an unquoted label with a comma inside {code: 1, label: Oui, souvent}
+                fail(f"la liste de choix « {key} », code {item['code']} : clé inattendue « {extra[0]} » ; "
+                     "mettez le libellé entre guillemets s'il contient une virgule ou deux-points.")
         codes = [c.code for c in choices]
         if len(set(codes)) != len(codes):
             fail(f"la liste de choix « {key} » contient des codes en double.")

@@ -30,6 +30,56 @@ def questionnaire():
     """Exporter le questionnaire (formulaire en ligne, version papier, classeur de saisie)."""
 
 
+_OUT = click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+                    help="Fichier à produire.")
+_QN = click.option("--questionnaire", "questionnaire_path", type=click.Path(exists=True, dir_okay=False),
+                   default=None, help="Fichier YAML du questionnaire (par défaut : questionnaires/dls_habitants.yaml).")
+
+
+def _load_qn(path):
+    from .questionnaire import load_questionnaire
+    return load_questionnaire(path) if path else load_questionnaire()
+
+
+@questionnaire.command("xlsform")
+@_OUT
+@_QN
+def questionnaire_xlsform(out, questionnaire_path):
+    """Produire le formulaire en ligne au format XLSForm (.xlsx) pour KoboToolbox ou ODK."""
+    from .xlsform import write_xlsform
+    qn = _load_qn(questionnaire_path)
+    path = write_xlsform(qn, out)
+    click.echo(f"Formulaire XLSForm écrit : {path} ({len(qn.questions)} questions). "
+               "Importez-le dans KoboToolbox (Projets → Nouveau → Importer un XLSForm).")
+
+
+@questionnaire.command("papier")
+@_OUT
+@_QN
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), default=None,
+              help="Conserver aussi la page HTML intermédiaire à cet emplacement.")
+def questionnaire_papier(out, questionnaire_path, html_out):
+    """Produire le questionnaire papier à imprimer (PDF A4, nécessite Chromium)."""
+    from .paper_form import write_paper_form
+    qn = _load_qn(questionnaire_path)
+    path = write_paper_form(qn, out, html_path=html_out)
+    click.echo(f"Questionnaire papier écrit : {path} ({len(qn.questions)} questions).")
+
+
+@questionnaire.command("saisie")
+@_OUT
+@_QN
+@click.option("--lignes", "max_rows", type=click.IntRange(1, 100000), default=2000, show_default=True,
+              help="Nombre de lignes de saisie couvertes par les contrôles.")
+def questionnaire_saisie(out, questionnaire_path, max_rows):
+    """Produire le classeur Excel de saisie des questionnaires papier (contrôles, dictionnaire des codes)."""
+    from .entry_workbook import write_entry_workbook
+    qn = _load_qn(questionnaire_path)
+    path = write_entry_workbook(qn, out, max_rows=max_rows)
+    click.echo(f"Classeur de saisie écrit : {path} ({len(qn.columns)} colonnes de réponses, "
+               f"{max_rows} lignes contrôlées).")
+
+
 def main(argv=None):
     """Entry point of the ``dls`` console script."""
     try:

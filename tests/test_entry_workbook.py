@@ -117,3 +117,16 @@ def test_empty_template(qn, tmp_path):
     ws = wb["Saisie"]
     assert ws.max_row == 1
     assert _validations(ws)["sexe"][1].endswith("51")
+
+
+def test_cli_saisie(tmp_path):
+    from click.testing import CliRunner
+
+    from diagnostics.cli import cli
+
+    out = tmp_path / "saisie.xlsx"
+    res = CliRunner().invoke(cli, ["questionnaire", "saisie", "--out", str(out), "--lignes", "10"])
+    assert res.exit_code == 0, res.output
+    assert "Classeur de saisie écrit" in res.output
+    ws = openpyxl.load_workbook(out)["Saisie"]
+    assert _validations(ws)["age"][1].endswith("11")

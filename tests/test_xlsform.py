@@ -131,3 +131,15 @@ sections:
     assert binds["/data/s/poids"].get("constraint") == ". >= 2.5 and . <= 300"
     assert binds["/data/s/g"].get("constraint") == "not((selected(., '98')) and count-selected(.) > 1)"
     assert "selected(" in binds["/data/s/g2"].get("relevant") and "'2'" in binds["/data/s/g2"].get("relevant")
+
+
+def test_cli_xlsform(tmp_path):
+    from click.testing import CliRunner
+
+    from diagnostics.cli import cli
+
+    out = tmp_path / "kobo.xlsx"
+    res = CliRunner().invoke(cli, ["questionnaire", "xlsform", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "62 questions" in res.output
+    assert "profil" in convert(xlsform=str(out)).xform

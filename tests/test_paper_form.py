@@ -110,3 +110,36 @@ def test_pdf_is_a4_and_holds_every_question(qn, tmp_path):
     assert _norm("Examens (analyses, radios)") in text  # a label with commas survives whole
     assert _norm("Si vous avez répondu « Oui » à la question 28") in text
     assert not list(tmp_path.glob(".questionnaire-*"))  # no temporary file left behind
+
+
+def test_find_chromium_errors_in_french(monkeypatch):
+    from diagnostics import pdf
+
+    monkeypatch.setenv("DLS_CHROMIUM", "/chemin/inexistant/chrome")
+    with pytest.raises(DLSError, match="DLS_CHROMIUM"):
+        pdf.find_chromium()
+    monkeypatch.delenv("DLS_CHROMIUM")
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr(pdf, "_KNOWN_LOCATIONS", ())
+    with pytest.raises(DLSError, match="Aucun navigateur"):
+        pdf.find_chromium()
+
+
+def test_missing_html_is_refused(tmp_path):
+    from diagnostics.pdf import html_to_pdf
+
+    with pytest.raises(DLSError, match="introuvable"):
+        html_to_pdf(tmp_path / "absent.html", tmp_path / "x.pdf")
+
+
+@needs_browser
+def test_png_screenshot_has_requested_size(tmp_path):
+    import struct
+
+    from diagnostics.pdf import html_to_png
+
+    page = tmp_path / "p.html"
+    page.write_text("<html><body style='background:#1d4e89'>Biollay</body></html>", encoding="utf-8")
+    png = html_to_png(page, tmp_path / "p.png", width=320, height=200).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (320, 200)

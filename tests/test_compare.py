@@ -1,0 +1,44 @@
+"""CI-based comparison with a reference (Fingertips rule), with hand-worked cases."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from diagnostics.compare import compare_ci, compare_columns, significance
+from diagnostics.errors import DLSError
+
+
+@pytest.mark.parametrize("est,lo,hi,ref,direction,expected", [
+    (0.30, 0.25, 0.35, 0.40, "hausse_favorable", "moins bien"),   # ref above the CI
+    (0.30, 0.25, 0.35, 0.40, "hausse_defavorable", "mieux"),      # e.g. ALD prevalence
+    (0.30, 0.25, 0.35, 0.20, "hausse_favorable", "mieux"),
+    (0.30, 0.25, 0.35, 0.35, "hausse_favorable", "similaire"),    # on the limit: not outside
+    (0.30, 0.25, 0.35, 0.20, "neutre", "non comparable"),
+    (0.30, 0.25, 0.35, 0.30, "neutre", "similaire"),
+    (math.nan, math.nan, math.nan, 0.30, "hausse_favorable", "non comparable"),  # suppressed
+    (0.30, 0.25, 0.35, None, "hausse_favorable", "non comparable"),
+])
+def test_compare_ci_point_reference(est, lo, hi, ref, direction, expected):
+    assert compare_ci(est, lo, hi, ref, direction=direction) == expected
+
+
+def test_reference_with_ci_uses_overlap():
+    # ref 0.40 lies outside [0.25; 0.35] but its CI [0.34; 0.46] overlaps → similar
+    assert compare_ci(0.30, 0.25, 0.35, 0.40, 0.34, 0.46) == "similaire"
+    assert compare_ci(0.30, 0.25, 0.35, 0.40, 0.36, 0.46) == "moins bien"
+    assert significance(0.5, 0.45, 0.55, 0.3, 0.2, 0.4) == "plus élevé"
+
+
+def test_bad_arguments_are_french():
+    with pytest.raises(DLSError, match="sens de l'indicateur"):
+        compare_ci(0.3, 0.2, 0.4, 0.1, direction="up")
+    with pytest.raises(DLSError, match="borne basse"):
+        compare_ci(0.3, 0.4, 0.2, 0.1)
+
+
+def test_compare_columns_on_indicator_table():
+    t = pd.DataFrame({"estimate": [0.3, 0.5], "ci_low": [0.25, 0.45], "ci_high": [0.35, 0.55],
+                      "ref_france": [0.4, 0.5], "direction": ["hausse_favorable", "hausse_defavorable"]})
+    assert compare_columns(t, "ref_france").tolist() == ["moins bien", "similaire"]

@@ -323,7 +323,7 @@ def write_sav(df: pd.DataFrame, qn: Questionnaire, path: Path) -> None:
     import pyreadstat
 
     data = df.copy()
-    data["date_reponse"] = pd.to_datetime(data["date_reponse"])
+    data["date_reponse"] = pd.to_datetime(data["date_reponse"]).astype("datetime64[ns]")
     for c in ("quartier_autre", "commentaire"):
         data[c] = data[c].fillna("")
     labels, missing, col_labels = {}, {}, {"id_questionnaire": "Numéro du questionnaire"}
@@ -417,8 +417,10 @@ def broken_rows(df: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
     t = to_french_csv_table(df.iloc[:14].reset_index(drop=True), qn)
     t.insert(1, "remarque_saisie", "")
     t = t.astype(object)
-    ren_yes = df.index[df["renoncement"] == 1][0]
-    ren_no = df.index[(df["renoncement"] == 2) & (df["age"] < 50) & (df["sexe"] == 2)][0]
+    later = df.index[14:]
+    ren_yes = later[(df.loc[later, "renoncement"] == 1).to_numpy()][0]
+    ren_no = later[((df.loc[later, "renoncement"] == 2) & (df.loc[later, "age"] < 50)
+                    & (df.loc[later, "sexe"] == 2)).to_numpy()][0]
     t.loc[14] = to_french_csv_table(df.loc[[ren_yes]], qn).iloc[0]
     t.loc[15] = to_french_csv_table(df.loc[[ren_no]], qn).iloc[0]
     t = t.fillna("")
@@ -441,9 +443,9 @@ def broken_rows(df: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
     t.loc[11, "taille_foyer"] = "2,5"              # row 13: decimal for an integer -> warning, blanked
     t.loc[12, "who5_1"] = "Ne sait pas"            # row 14: missing code not allowed -> warning, blanked
     t.loc[13, "canal"] = "Pigeon voyageur"         # row 15: unknown label on required -> reject
-    t.loc[14, "renoncement_soins_2"] = "3"         # row 16: multiple choice not 0/1 -> warning
-    for c in qn["renoncement_soins"].columns:      # row 16 also: required (relevant) answer absent
+    for c in qn["renoncement_soins"].columns:      # row 16: required (relevant) answer absent
         t.loc[14, c] = ""
+    t.loc[14, "renoncement_soins_2"] = "3"         # row 16 also: multiple choice not 0/1 -> warning
     t.loc[15, "renoncement_soins_1"] = "1"         # row 17: answer to a non-relevant question -> warning
     t.loc[15, "depistage_sein"] = "1"              # row 17: mammography for a man -> warning
     return t

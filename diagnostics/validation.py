@@ -1,0 +1,510 @@
+"""Validate answers against the questionnaire: every input row accepted or rejected, with reasons.
+
+:func:`validate` reads one or several answer files (:mod:`diagnostics.readers`), judges every
+cell against the questionnaire and returns a :class:`ValidationResult` whose counts reconcile
+exactly: ``n_read == n_accepted + n_rejected``.
+
+What rejects a row, what only warns
+-----------------------------------
+A row is **rejected** (kept out of ``.data``, listed in ``.rejected``) when it cannot be
+counted or weighted reliably:
+
+* the row is empty (no answer and no identifier);
+* the identifier ``id_questionnaire`` is missing;
+* the identifier was already seen on an earlier row (the first occurrence is kept; later ones
+  are rejected, also across files);
+* a **required question asked to everyone** (``required: true`` and no ``relevant`` condition:
+  here ``canal``, ``quartier``, ``age``, ``sexe``) is unanswered, or its cell holds an unknown
+  code or label, a value of the wrong type or a value out of range (e.g. age 130).
+
+Every other problem is a **warning**: the row is accepted and the offending cell is set to
+missing (« cellule vidée »):
+
+* unknown code or label, wrong type, out-of-range number or date in a non-key question;
+* a non-response code the question does not offer (e.g. « Ne sait pas » for a WHO-5 item);
+* an answer to a question that was not to be asked (skip logic: ``relevant`` false) — the
+  answer is discarded, as the online form would have done;
+* a required question that was to be asked (``relevant`` true) left unanswered: kept missing;
+* a multiple-choice option cell that is neither 0 nor 1;
+* a text longer than ``max_length``: truncated.
+
+File-level warnings (row 1, the header): columns the questionnaire does not know (ignored),
+questionnaire columns absent from the file (treated as unanswered), duplicated columns.
+
+Clean tables
+------------
+``.codes``: one row per accepted respondent, index ``id_repondant`` (keyed hash of the raw
+identifier, :mod:`diagnostics.pseudonym`; the raw identifier never appears), columns
+``Questionnaire.columns``: single choice as float codes (98/99 kept), multiple choice as 0/1
+floats (all NaN when the question was not asked or not answered), integers and decimals as
+floats (a non-response code such as age 99 « refus » becomes NaN: it is not a number),
+dates as ``datetime64``, text as ``object``.  ``.data``: same rows and columns, single choice as
+``category`` with the French labels (« Ne sait pas », « Ne souhaite pas répondre » kept as
+categories where the question offers them).  Relevance is evaluated on these cleaned codes, in
+questionnaire order.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import fmt
+from .errors import DLSError, where
+from .pseudonym import pseudonymise
+from .questionnaire import Questionnaire, load_questionnaire
+from .readers import (ID_COLUMN, RawAnswers, _show, expected_choices, is_blank, parse_choice,
+                      parse_date, parse_multiple_text, parse_number, parse_text, parse_tick, read_answers)
+
+__all__ = ["ValidationResult", "validate", "write_report", "ISSUE_COLUMNS", "REJECTED_COLUMNS"]
+
+ISSUE_COLUMNS = ["fichier", "ligne", "colonne", "valeur", "probleme", "attendu", "consequence", "gravite",
+                 "message"]
+REJECTED_COLUMNS = ["fichier", "ligne", "colonne", "valeur", "motif"]
+REJECT = "ligne rejetée"
+BLANKED = "cellule vidée"
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of :func:`validate`.
+
+    Attributes
+    ----------
+    data : DataFrame
+        Clean answers with French labels (single choice as ``category``), index ``id_repondant``.
+    codes : DataFrame
+        Same rows and columns, numeric codes.
+    rejected : DataFrame
+        One row per rejected input row: ``fichier, ligne, colonne, valeur, motif``.
+    issues : DataFrame
+        Every problem found (rejecting or not): ``fichier, ligne, colonne, valeur, probleme,
+        attendu, consequence, gravite`` (``rejet`` / ``avertissement``), ``message`` (the full
+        French sentence).
+    sources : DataFrame
+        For each accepted respondent (same index): ``fichier, ligne`` of the input row.
+    n_read, n_accepted, n_rejected : int
+        ``n_read == n_accepted + n_rejected``.
+    """
+
+    data: pd.DataFrame
+    codes: pd.DataFrame
+    rejected: pd.DataFrame
+    issues: pd.DataFrame
+    sources: pd.DataFrame
+    n_read: int
+    files: list[str] = field(default_factory=list)
+    questionnaire: Questionnaire | None = None
+
+    @property
+    def n_accepted(self) -> int:
+        return len(self.data)
+
+    @property
+    def n_rejected(self) -> int:
+        return len(self.rejected)
+
+    @property
+    def n_warnings(self) -> int:
+        return int((self.issues["gravite"] == "avertissement").sum())
+
+    def summary(self, top: int = 5) -> str:
+        """French summary: rows read / accepted / rejected and the most frequent problems."""
+        files = ", ".join(f"« {f} »" for f in self.files)
+        lines = [f"Fichier{'s' if len(self.files) > 1 else ''} {files} : {fmt.number(self.n_read)} ligne"
+                 f"{'s' if self.n_read > 1 else ''} lue{'s' if self.n_read > 1 else ''}, "
+                 f"{fmt.number(self.n_accepted)} acceptée{'s' if self.n_accepted > 1 else ''}, "
+                 f"{fmt.number(self.n_rejected)} rejetée{'s' if self.n_rejected > 1 else ''}, "
+                 f"{fmt.number(self.n_warnings)} avertissement{'s' if self.n_warnings > 1 else ''}."]
+        if len(self.issues):
+            kinds = Counter(zip(self.issues["gravite"], self.issues["type"] if "type" in self.issues
+                                else self.issues["probleme"]))
+            lines.append("Problèmes les plus fréquents :")
+            for (grav, kind), k in kinds.most_common(top):
+                lines.append(f"  - {kind} ({grav}) : {fmt.number(k)}")
+        return "\n".join(lines)
+
+
+def _issue(issues, file, row, column, value, problem, expected, consequence, kind):
+    grav = "rejet" if consequence == REJECT else "avertissement"
+    shown = "" if is_blank(value) else _show(value)
+    exp = f" (attendu : {expected})" if expected else ""
+    msg = f"{where(file, row, column)}{problem}{exp} ; {consequence}."
+    issues.append(dict(fichier=file, ligne=row, colonne=column or "", valeur=shown, probleme=problem,
+                       attendu=expected or "", consequence=consequence, gravite=grav, message=msg, type=kind))
+
+
+def _normalise_id(value) -> str | None:
+    if is_blank(value):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _range_text(q) -> str:
+    lo, hi = q.range
+    if q.type == "date":
+        return f"une date du {lo:%d/%m/%Y} au {hi:%d/%m/%Y}"
+    kind = "un nombre entier" if q.type == "integer" else "un nombre"
+    extra = "".join(f" ou {m.code} ({m.label})" for m in q.missing)
+    return f"{kind} de {fmt.number(lo, 0 if q.type == 'integer' else 1)} à {fmt.number(hi, 0 if q.type == 'integer' else 1)}{extra}"
+
+
+def _judge(raw: RawAnswers, qn: Questionnaire):
+    """Judge every cell of one file. Returns (codes DataFrame, reject reasons per row, issues)."""
+    t = raw.table
+    n = len(t)
+    file = raw.file
+    rows = raw.rows
+    issues: list[dict] = []
+    reasons: list[list[tuple]] = [[] for _ in range(n)]
+    out = {ID_COLUMN: [_normalise_id(v) for v in t[ID_COLUMN]]}
+
+    # file-level
+    for col in raw.unknown_columns:
+        _issue(issues, file, 1, col, "", "colonne inconnue du questionnaire", None,
+               "colonne ignorée", "colonne inconnue")
+    for col in raw.duplicate_columns:
+        _issue(issues, file, 1, col, "", "colonne en double (une autre colonne porte déjà cette question)",
+               None, "colonne ignorée", "colonne en double")
+    for name in raw.absent_columns:
+        q = qn[name]
+        key = q.required and not q.relevant
+        _issue(issues, file, 1, name, "", "colonne absente du fichier", f"la colonne « {name} »",
+               "toutes les lignes sont rejetées" if key else "question considérée sans réponse",
+               "colonne absente")
+
+    qcols = [c for c in t.columns if c != ID_COLUMN]
+    blank = t.apply(lambda col: col.map(is_blank))
+    empty = blank.all(axis=1).to_numpy()
+
+    def problem(i, q, col, value, text, expected, kind):
+        if q.required and not q.relevant:
+            reasons[i].append((col, value, f"{text}" + (f" (attendu : {expected})" if expected else "")))
+            _issue(issues, file, rows[i], col, value, text, expected, REJECT, kind)
+        else:
+            _issue(issues, file, rows[i], col, value, text, expected, BLANKED, kind)
+
+    answered = {}
+    for q in qn:
+        if q.type == "multiple":
+            cols = q.columns
+            mat = np.full((n, len(cols)), np.nan)
+            has_any = np.zeros(n, dtype=bool)
+            text_col = q.name if q.name in t else None
+            tick_cols = [c for c in cols if c in t]
+            for i in range(n):
+                if empty[i]:
+                    continue
+                ticks, seen = {}, False
+                for j, c in enumerate(cols):
+                    if c not in t:
+                        continue
+                    v = t.at[i, c]
+                    tick, prob = parse_tick(v)
+                    if prob:
+                        problem(i, q, c, v, prob, "0 ou 1", "case à cocher invalide")
+                    elif tick is not None:
+                        ticks[j] = tick
+                        seen = True
+                if text_col is not None:
+                    v = t.at[i, text_col]
+                    chosen, prob = parse_multiple_text(v, q)
+                    if prob:
+                        problem(i, q, text_col, v, prob, expected_choices(q), "code inconnu")
+                    if chosen is not None and not tick_cols:
+                        for j, c in enumerate(q.choices):
+                            ticks[j] = int(c.code in chosen)
+                        seen = True
+                    elif chosen is not None and not prob:
+                        from_ticks = {q.choices[j].code for j, v2 in ticks.items() if v2 == 1}
+                        if seen and from_ticks != chosen:
+                            problem(i, q, text_col, v, "les codes ne concordent pas avec les colonnes 0/1 "
+                                    f"« {q.name}_… »", "les mêmes options cochées", "incohérence")
+                if seen:
+                    mat[i] = [ticks.get(j, 0) for j in range(len(cols))]
+                    has_any[i] = any(v2 == 1 for v2 in ticks.values())
+            for j, c in enumerate(cols):
+                out[c] = mat[:, j]
+            answered[q.name] = has_any
+            continue
+        col = q.name
+        vals = np.full(n, np.nan, dtype=object if q.type in ("text", "date") else float)
+        ans = np.zeros(n, dtype=bool)
+        if col in t:
+            for i in range(n):
+                v = t.at[i, col]
+                if empty[i] or blank.at[i, col]:
+                    continue
+                if q.type == "single":
+                    code, prob = parse_choice(v, q, qn)
+                    if prob is None and code not in q.codes and code not in q.missing_codes:
+                        other = [m for m in qn.missing_codes.values() if m.code == code]
+                        prob = (f"la non-réponse « {other[0].label} » ({code}) n'est pas prévue pour cette question"
+                                if other else f"code inconnu « {code} »")
+                    if prob:
+                        problem(i, q, col, v, prob, expected_choices(q), "code inconnu")
+                    else:
+                        vals[i], ans[i] = code, True
+                elif q.type in ("integer", "decimal"):
+                    x, prob = parse_number(v, integer=q.type == "integer")
+                    if prob is None and x is not None:
+                        if x in q.missing_codes:
+                            ans[i] = True  # a non-response answer ("refus"): not a number
+                            continue
+                        if q.range is not None and not (q.range[0] <= x <= q.range[1]):
+                            prob = f"valeur {_show(v)} hors de l'intervalle autorisé"
+                    if prob:
+                        problem(i, q, col, v, prob, _range_text(q) if q.range else
+                                ("un nombre entier" if q.type == "integer" else "un nombre"), "valeur hors intervalle"
+                                if "intervalle" in prob else "type incorrect")
+                    else:
+                        vals[i], ans[i] = x, True
+                elif q.type == "date":
+                    d, prob = parse_date(v)
+                    if prob is None and q.range is not None and not (q.range[0] <= d <= q.range[1]):
+                        prob = f"date {d:%d/%m/%Y} hors de la période autorisée"
+                    if prob:
+                        problem(i, q, col, v, prob, _range_text(q) if q.range else "une date jj/mm/aaaa",
+                                "date invalide")
+                    else:
+                        vals[i], ans[i] = d, True
+                else:
+                    s = parse_text(v)
+                    if q.max_length and len(s) > q.max_length:
+                        _issue(issues, file, rows[i], col, s[:40] + "…", f"texte de {len(s)} caractères, tronqué",
+                               f"au plus {q.max_length} caractères", "texte tronqué", "texte trop long")
+                        s = s[:q.max_length]
+                    vals[i], ans[i] = s, True
+        out[col] = vals
+        answered[q.name] = ans
+    codes = pd.DataFrame({k: pd.Series(v, index=range(n), dtype=object if k == ID_COLUMN or
+                                       (k in qn.questions and qn[k].type in ("text", "date")) else float)
+                          for k, v in out.items()}, index=range(n))
+
+    # skip logic and required answers, in questionnaire order, on cleaned codes
+    for q in qn:
+        cols = q.columns
+        rel = qn.relevance(q.name, codes).to_numpy() if q.relevant else np.ones(n, dtype=bool)
+        ans = answered[q.name]
+        for i in np.flatnonzero(~rel & ans & ~empty):
+            value = codes.at[i, q.name] if q.type != "multiple" else \
+                " ".join(str(c.code) for c in q.choices if codes.at[i, f"{q.name}_{c.code}"] == 1)
+            orig = t.at[i, q.name] if q.name in t and q.type != "multiple" else value
+            _issue(issues, file, rows[i], q.name, orig,
+                   f"réponse à une question qui ne devait pas être posée (filtre : {q.relevant})",
+                   "une case vide", BLANKED, "filtre non respecté")
+        off = ~rel
+        if off.any():
+            for c in cols:
+                codes.loc[off, c] = np.nan if q.type != "text" else None
+            answered[q.name] = ans & rel
+        if q.required:
+            missing = rel & ~answered[q.name] & ~empty
+            for i in np.flatnonzero(missing):
+                already = any(r[0] in cols for r in reasons[i]) or any(
+                    d["ligne"] == rows[i] and d["colonne"] in cols and d["fichier"] == file for d in issues)
+                if q.relevant:
+                    if not already or q.type == "multiple":
+                        _issue(issues, file, rows[i], q.name, "", "réponse obligatoire manquante (la question "
+                               f"devait être posée : {q.relevant})", "au moins une réponse",
+                               "laissée vide", "réponse obligatoire manquante")
+                elif not already:
+                    reasons[i].append((q.name, "", "réponse obligatoire manquante"))
+                    _issue(issues, file, rows[i], q.name, "", "réponse obligatoire manquante",
+                           expected_choices(q) if q.type == "single" else None, REJECT,
+                           "réponse obligatoire manquante")
+
+    for i in np.flatnonzero(empty):
+        reasons[i].insert(0, ("", "", "ligne vide"))
+        _issue(issues, file, rows[i], None, "", "ligne vide", None, REJECT, "ligne vide")
+    for i in range(n):
+        if not empty[i] and is_blank(codes.at[i, ID_COLUMN]):
+            reasons[i].insert(0, (ID_COLUMN, "", "identifiant manquant"))
+            _issue(issues, file, rows[i], ID_COLUMN, "", "identifiant manquant",
+                   "le numéro du questionnaire", REJECT, "identifiant manquant")
+    return codes, reasons, issues
+
+
+def _to_data(codes: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
+    data = codes.copy()
+    for q in qn:
+        if q.type == "single":
+            cats = [c.label for c in q.choices] + [m.label for m in q.missing]
+            labels = {**{c.code: c.label for c in q.choices}, **{m.code: m.label for m in q.missing}}
+            data[q.name] = pd.Categorical(codes[q.name].map(labels), categories=cats)
+    return data
+
+
+def validate(source, questionnaire: Questionnaire | None = None, *, secret: bytes | str | None = None,
+             sheet: str | None = None) -> ValidationResult:
+    """Validate one or several answer files against the questionnaire.
+
+    Parameters
+    ----------
+    source : path-like, RawAnswers, or a list of them
+        Answer file(s); several files are validated together (duplicate identifiers are looked
+        for across files, in the order given).
+    questionnaire : Questionnaire, optional
+        Defaults to the shipped questionnaire.
+    secret : bytes or str, optional
+        Key of the pseudonymisation hash; default :func:`diagnostics.pseudonym.get_secret`.
+    sheet : str, optional
+        Workbook sheet to read (see :func:`diagnostics.readers.read_answers`).
+
+    Returns
+    -------
+    ValidationResult
+        See the module docstring for what rejects a row and what only warns.
+
+    Raises
+    ------
+    UnreadableFileError
+        When a file cannot be read as a table of answers.
+
+    Notes
+    -----
+    Counts reconcile: every input row below the header, up to the last non-empty one, is
+    either accepted or rejected, ``n_read = n_accepted + n_rejected``.
+    ``id_repondant = HMAC-SHA256(secret, id_questionnaire)`` truncated to 16 hex digits.
+
+    Examples
+    --------
+    >>> res = validate("data/sample/reponses_synthetiques.csv")  # doctest: +SKIP
+    >>> res.n_read, res.n_accepted, res.n_rejected  # doctest: +SKIP
+    (406, 406, 0)
+    """
+    qn = questionnaire or load_questionnaire()
+    sources = source if isinstance(source, (list, tuple)) else [source]
+    raws = [s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet) for s in sources]
+    all_codes, all_issues, rej_rows, src = [], [], [], []
+    seen_ids: dict[str, tuple[str, int]] = {}
+    n_read = 0
+    for raw in raws:
+        codes, reasons, issues = _judge(raw, qn)
+        n_read += len(codes)
+        for i in range(len(codes)):
+            rid = codes.at[i, ID_COLUMN]
+            if not is_blank(rid) and not any(r[2] == "ligne vide" for r in reasons[i]):
+                if rid in seen_ids:
+                    f0, r0 = seen_ids[rid]
+                    first = f"ligne {r0}" + ("" if f0 == raw.file else f" de « {f0} »")
+                    msg = f"identifiant « {rid} » en double (déjà vu {first})"
+                    reasons[i].insert(0, (ID_COLUMN, rid, msg))
+                    _issue(issues, raw.file, raw.rows[i], ID_COLUMN, rid, msg, "un numéro unique par questionnaire",
+                           REJECT, "identifiant en double")
+                else:
+                    seen_ids[rid] = (raw.file, raw.rows[i])
+        keep = np.array([not r for r in reasons], dtype=bool)
+        for i in np.flatnonzero(~keep):
+            col, val, _ = reasons[i][0]
+            rej_rows.append(dict(fichier=raw.file, ligne=raw.rows[i], colonne=col,
+                                 valeur="" if is_blank(val) else _show(val),
+                                 motif=" ; ".join(r[2] if not r[0] else f"{r[0]} : {r[2]}" for r in reasons[i])))
+        all_codes.append(codes[keep])
+        src.append(pd.DataFrame({"fichier": raw.file, "ligne": np.asarray(raw.rows)[keep]}))
+        all_issues += issues
+    codes = pd.concat(all_codes, ignore_index=True) if all_codes else pd.DataFrame(columns=[ID_COLUMN, *qn.columns])
+    sources_df = pd.concat(src, ignore_index=True)
+    ids = pseudonymise(codes[ID_COLUMN], secret=secret)
+    codes = codes.drop(columns=[ID_COLUMN])
+    for q in qn:
+        if q.type == "date":
+            codes[q.name] = pd.to_datetime(codes[q.name])
+        elif q.type == "text":
+            codes[q.name] = codes[q.name].astype(object).where(codes[q.name].notna(), None)
+        else:
+            for c in q.columns:
+                codes[c] = pd.to_numeric(codes[c], errors="coerce").astype(float)
+    index = pd.Index(ids.to_numpy(), name="id_repondant")
+    codes.index = index
+    sources_df.index = index
+    codes = codes[qn.columns]
+    issues = pd.DataFrame(all_issues, columns=ISSUE_COLUMNS + ["type"])
+    if len(issues):
+        issues = issues.sort_values(["fichier", "ligne"], kind="stable").reset_index(drop=True)
+    return ValidationResult(data=_to_data(codes, qn), codes=codes,
+                            rejected=pd.DataFrame(rej_rows, columns=REJECTED_COLUMNS), issues=issues,
+                            sources=sources_df, n_read=n_read, files=[r.file for r in raws], questionnaire=qn)
+
+
+# --------------------------------------------------------------------------- report
+
+REPORT_COLUMNS = {"fichier": "Fichier", "ligne": "Ligne", "colonne": "Colonne", "valeur": "Valeur",
+                  "probleme": "Problème", "attendu": "Attendu", "consequence": "Conséquence"}
+
+
+def _summary_rows(result: ValidationResult) -> list[tuple[str, str]]:
+    rows = [("Fichier(s)", ", ".join(result.files)),
+            ("Questionnaire", f"{result.questionnaire.id} (version {result.questionnaire.version})"
+             if result.questionnaire else ""),
+            ("Date du contrôle", _dt.datetime.now().strftime("%d/%m/%Y %H:%M")),
+            ("Lignes lues", fmt.number(result.n_read)), ("Lignes acceptées", fmt.number(result.n_accepted)),
+            ("Lignes rejetées", fmt.number(result.n_rejected)),
+            ("Avertissements (cellules vidées ou corrigées)", fmt.number(result.n_warnings))]
+    if len(result.issues):
+        for (grav, kind), k in Counter(zip(result.issues["gravite"], result.issues["type"])).most_common():
+            rows.append((f"{kind} ({grav})", fmt.number(k)))
+    return rows
+
+
+def write_report(result: ValidationResult, path: str | Path) -> Path:
+    """Write the validation report as XLSX (sheets « Résumé » and « Problèmes ») or HTML.
+
+    Parameters
+    ----------
+    result : ValidationResult
+    path : path-like
+        ``.xlsx`` or ``.html``; the parent folder is created.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    problems = result.issues[list(REPORT_COLUMNS)].rename(columns=REPORT_COLUMNS)
+    summary = _summary_rows(result)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    if path.suffix.lower() in (".html", ".htm"):
+        e = lambda x: html.escape("" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x))  # noqa: E731
+        parts = ["<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
+                 "<title>Contrôle des réponses</title><style>body{font-family:sans-serif;margin:2em}"
+                 "table{border-collapse:collapse}td,th{border:1px solid #999;padding:3px 6px;text-align:left}"
+                 "tr.rejet{background:#fde2e2}</style></head><body>",
+                 "<h1>Contrôle des réponses au questionnaire</h1><h2>Résumé</h2><table>"]
+        parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in summary]
+        parts.append("</table><h2>Problèmes</h2><table><tr>" + "".join(f"<th>{e(c)}</th>" for c in problems.columns)
+                     + "</tr>")
+        for grav, (_, r) in zip(result.issues["gravite"], problems.iterrows()):
+            parts.append(f"<tr class='{e(grav)}'>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>")
+        parts.append("</table></body></html>")
+        tmp.write_text("\n".join(parts), encoding="utf-8")
+    else:
+        from openpyxl.styles import Font, PatternFill
+
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            pd.DataFrame(summary, columns=["Élément", "Valeur"]).to_excel(xw, sheet_name="Résumé", index=False)
+            problems.to_excel(xw, sheet_name="Problèmes", index=False)
+            ws = xw.sheets["Problèmes"]
+            red = PatternFill("solid", fgColor="FDE2E2")
+            for i, grav in enumerate(result.issues["gravite"], start=2):
+                if grav == "rejet":
+                    for cell in ws[i]:
+                        cell.fill = red
+            for ws in xw.sheets.values():
+                for cell in ws[1]:
+                    cell.font = Font(bold=True)
+                for col in ws.columns:
+                    width = max(len(str(c.value or "")) for c in col)
+                    ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 80)
+                ws.freeze_panes = "A2"
+    os.replace(tmp, path)
+    return path

@@ -11,9 +11,9 @@ Relative paths in the file are resolved against the folder that holds the file.
 Layout of the file (see ``config/projet.yaml`` for the Chambéry example)::
 
     projet:      titre, sous_titre, ville, auteurs, annee, logo, donnees_synthetiques, contact
-    quartiers:   list of {id, libelle, code, qpv}
+    quartiers:   list of {id, libelle, code, qpv, locatif}
     donnees:     questionnaire, reponses, marges, extraits, references, catalogue, annuaire, entretiens
-    references:  list of {id, libelle} among chambery, savoie, region, france
+    references:  list of {id, libelle, locatif} among chambery, savoie, region, france
     reference_centrale: the reference at the centre of the spine charts
     seuils:      effectif_fragile, secret_statistique, niveau_confiance
     recueil:     questionnaires_imprimes, associations_partenaires, periode, modes
@@ -66,12 +66,20 @@ class Quartier:
         Code of the neighbourhood in the questionnaire's ``quartier`` question.
     qpv : str or None
         Official code of the priority neighbourhood (QPV), e.g. ``QN07301M``.
+    locatif : str
+        How a sentence says "in this neighbourhood" (``au Biollay``); optional.
     """
 
     id: str
     libelle: str
     code: int | None = None
     qpv: str | None = None
+    locatif: str = ""
+
+    @property
+    def dans(self) -> str:
+        """Locative phrase used in sentences (« au Biollay »); « à <libellé> » by default."""
+        return self.locatif or f"à {self.libelle}"
 
 
 @dataclass
@@ -95,6 +103,11 @@ class Project:
     contact: str = ""
     donnees_synthetiques: bool = False
     recueil: dict = field(default_factory=dict)
+    reference_locatifs: dict[str, str] = field(default_factory=dict)
+
+    def dans(self, ref_id: str) -> str:
+        """Locative phrase for a reference level (« en France »), « à <libellé> » by default."""
+        return self.reference_locatifs.get(ref_id) or f"à {self.references.get(ref_id, ref_id)}"
 
     def quartier(self, key) -> Quartier:
         """Find a neighbourhood by id, label (case-insensitive) or questionnaire code."""
@@ -218,7 +231,13 @@ def load_project(path: str | Path | None = None) -> Project:
         qpv = q.get("qpv")
         if qpv is not None and (not isinstance(qpv, str) or not _QPV.match(qpv)):
             fail(f"{k}.qpv", f"valeur « {qpv} » : attendu un code QPV officiel (ex. QN07301M ou QP073001).")
-        quartiers.append(Quartier(qid, lib.strip(), code, qpv))
+        loc = q.get("locatif") or ""
+        if not isinstance(loc, str):
+            fail(f"{k}.locatif", f"valeur « {loc} » : attendu un texte comme « au Biollay ».")
+        unknown = set(q) - {"id", "libelle", "code", "qpv", "locatif"}
+        if unknown:
+            fail(f"{k}.{sorted(unknown)[0]}", "clé inconnue (attendu : id, libelle, code, qpv, locatif).")
+        quartiers.append(Quartier(qid, lib.strip(), code, qpv, loc.strip()))
 
     # -- donnees -----------------------------------------------------------------------
     dd = raw.get("donnees") or {}
@@ -247,12 +266,14 @@ def load_project(path: str | Path | None = None) -> Project:
         refs_raw = [{"id": r, "libelle": r.capitalize()} for r in REFERENCE_LEVELS]
     if not isinstance(refs_raw, list):
         fail("references", "attendu une liste de {id, libelle}.")
-    references = {}
+    references, ref_loc = {}, {}
     for i, r in enumerate(refs_raw, start=1):
         if not isinstance(r, dict) or r.get("id") not in REFERENCE_LEVELS:
             val = r.get("id") if isinstance(r, dict) else r
             fail(f"references[{i}].id", f"valeur « {val} » : attendu un des niveaux {', '.join(REFERENCE_LEVELS)}.")
         references[r["id"]] = str(r.get("libelle") or r["id"])
+        if r.get("locatif"):
+            ref_loc[r["id"]] = str(r["locatif"])
     centre = raw.get("reference_centrale", next(iter(references), None))
     if centre is not None and centre not in references:
         fail("reference_centrale", f"valeur « {centre} » : attendu une des références déclarées "
@@ -288,4 +309,4 @@ def load_project(path: str | Path | None = None) -> Project:
         quartiers=quartiers, donnees=donnees, references=references, reference_centrale=centre,
         effectif_fragile=fragile, secret_statistique=secret, niveau_confiance=float(level), logo=logo,
         contact=str(meta.get("contact") or ""), donnees_synthetiques=bool(meta.get("donnees_synthetiques", False)),
-        recueil=dict(recueil))
+        recueil=dict(recueil), reference_locatifs=ref_loc)

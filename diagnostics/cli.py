@@ -96,3 +96,34 @@ def main(argv=None):
 
 
 # Commands below: each imports its module inside the function body.
+
+
+@cli.command("check")
+@click.argument("fichiers", nargs=-1, required=True, metavar="FICHIER...")
+@click.option("--questionnaire", "questionnaire_path", type=click.Path(dir_okay=False), default=None,
+              help="Fichier YAML du questionnaire (par défaut : questionnaires/dls_habitants.yaml).")
+@click.option("--rapport", "rapport", type=click.Path(dir_okay=False), default=None,
+              help="Rapport de contrôle à écrire (.xlsx ou .html ; par défaut "
+                   "livrables/controle/<fichier>_controle.xlsx).")
+@click.option("--feuille", "sheet", default=None, help="Feuille du classeur Excel à lire (par défaut « Saisie »).")
+@click.pass_context
+def check(ctx, fichiers, questionnaire_path, rapport, sheet):
+    """Contrôler un ou plusieurs fichiers de réponses (CSV, Excel, SPSS, Stata, export KoboToolbox).
+
+    Code de sortie : 0 = toutes les lignes acceptées, 1 = des lignes rejetées,
+    2 = fichier illisible.
+    """
+    from pathlib import Path
+
+    from .validation import validate, write_report
+    try:
+        qn = _load_qn(questionnaire_path)
+        result = validate(list(fichiers), qn, sheet=sheet)
+    except DLSError as exc:
+        click.echo(f"Erreur : {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    click.echo(result.summary())
+    out = Path(rapport) if rapport else Path("livrables") / "controle" / f"{Path(fichiers[0]).stem}_controle.xlsx"
+    write_report(result, out)
+    click.echo(f"Rapport de contrôle écrit : {out}")
+    ctx.exit(1 if result.n_rejected else 0)

@@ -379,7 +379,9 @@ def detect_format(path: str | Path) -> str:
     for magic, what in kinds.items():
         if head.startswith(magic):
             _fail(path, f"c'est {what}, pas un tableau de réponses (CSV, Excel, SPSS ou Stata)")
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    control = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 13))
+    if not utf16 and (b"\x00" in head or control > 0.01 * len(head)):
         _fail(path, "c'est un fichier binaire, pas un tableau de réponses (CSV, Excel, SPSS ou Stata)")
     return "csv"
 
@@ -424,7 +426,8 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int]]:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          skip_blank_lines=False, engine="python")
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        _fail(path, f"ce n'est pas un CSV bien formé ({str(exc).splitlines()[0]})")
+        _fail(path, "ce n'est pas un CSV bien formé (le nombre de colonnes varie d'une ligne à l'autre "
+                    "ou un guillemet n'est pas refermé)")
     rows = [i + 2 + offset for i in range(len(df))]
     return df, rows
 

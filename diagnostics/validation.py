@@ -385,23 +385,23 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     sources = source if isinstance(source, (list, tuple)) else [source]
     raws = [s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet) for s in sources]
     all_codes, all_issues, rej_rows, src = [], [], [], []
-    seen_ids: dict[str, tuple[str, int]] = {}
+    seen_ids: dict[str, tuple[int, str, int]] = {}
     n_read = 0
-    for raw in raws:
+    for k, raw in enumerate(raws):
         codes, reasons, issues = _judge(raw, qn)
         n_read += len(codes)
         for i in range(len(codes)):
             rid = codes.at[i, ID_COLUMN]
             if not is_blank(rid) and not any(r[2] == "ligne vide" for r in reasons[i]):
                 if rid in seen_ids:
-                    f0, r0 = seen_ids[rid]
-                    first = f"ligne {r0}" + ("" if f0 == raw.file else f" de « {f0} »")
+                    k0, f0, r0 = seen_ids[rid]
+                    first = f"ligne {r0}" + ("" if k0 == k else f" du fichier n° {k0 + 1} « {f0} »")
                     msg = f"identifiant « {rid} » en double (déjà vu {first})"
                     reasons[i].insert(0, (ID_COLUMN, rid, msg))
                     _issue(issues, raw.file, raw.rows[i], ID_COLUMN, rid, msg, "un numéro unique par questionnaire",
                            REJECT, "identifiant en double")
                 else:
-                    seen_ids[rid] = (raw.file, raw.rows[i])
+                    seen_ids[rid] = (k, raw.file, raw.rows[i])
         keep = np.array([not r for r in reasons], dtype=bool)
         for i in np.flatnonzero(~keep):
             col, val, _ = reasons[i][0]

@@ -198,6 +198,15 @@ def _protect_block(values, primary, masked, margin_row, margin_col, grand, row_p
         grand = float(np.sum(margin_col)) if not np.isnan(margin_col).any() else np.nan
     model = _Model(values, margin_row, margin_col, grand, has_row_eq, has_col_eq)
     n = len(model.values)
+    for row in model.a:
+        members = np.flatnonzero(row)
+        vals = model.values[members]
+        if len(members) and not np.isnan(vals).any() and abs(row[members] @ vals) > 1e-6 * max(1.0, np.abs(vals).max()):
+            total = model.kind[members[row[members] < 0][0]]
+            where_txt = {"rowtot": f"ligne {total[1] + 1}", "coltot": f"colonne {total[1] + 1}",
+                         "grand": "total général"}[total[0]]
+            raise DLSError(f"Les totaux du tableau ne correspondent pas à la somme de ses cellules ({where_txt}) ; "
+                           "un tableau cohérent (cellules + marges) est attendu.")
     status = np.array([""] * n, dtype=object)
     for i in range(r):
         for j in range(c):
@@ -506,6 +515,12 @@ def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_
         tot = grp[is_total.loc[grp.index]]
         inner = grp[~is_total.loc[grp.index]]
         if len(tot) != 1 or inner.empty or not inner["suppressed"].any():
+            continue
+        if len(inner) == 1:  # « Ensemble » of a single quartier is that quartier
+            t = tot.index[0]
+            if not out.at[t, "suppressed"]:
+                out.at[t, "suppressed"] = True
+                out.at[t, "suppression_reason"] = SECONDARY
             continue
         basis = k.loc[inner.index]
         if basis.isna().any():

@@ -223,6 +223,18 @@ def test_protect_indicators_resists_subtraction_from_the_ensemble_row():
     assert total - inner["numerator"].sum() == 33
 
 
+def test_single_quartier_with_ensemble_row_suppresses_the_ensemble():
+    t = _indicators().iloc[[1, 3]].reset_index(drop=True)  # Hauts (small) + Ensemble only
+    out = protect_indicators(t)
+    assert out["suppression_reason"].tolist() == ["effectif < 10", "secondaire"]
+
+
+def test_inconsistent_totals_are_reported_in_french():
+    t = pd.DataFrame({"q": ["A", "B", "Total"], "n": [5, 50, 70]})
+    with pytest.raises(DLSError, match="totaux du tableau ne correspondent pas"):
+        protect_table(t, ["n"], ["q"])
+
+
 def test_protect_indicators_threshold_is_configurable():
     out = protect_indicators(_indicators(), threshold=5)
     assert not out.loc[(out.quartier == "Hauts-de-Chambéry") & (out.indicator_id == "a"), "suppressed"].iloc[0]

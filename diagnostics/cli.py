@@ -127,3 +127,26 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
     write_report(result, out)
     click.echo(f"Rapport de contrôle écrit : {out}")
     ctx.exit(1 if result.n_rejected else 0)
+
+
+@cli.command("extraits")
+@click.argument("fichiers", nargs=-1, required=True, metavar="FICHIER...")
+@click.option("--rejets", "rejets", type=click.Path(dir_okay=False), default=None,
+              help="Écrire les lignes rejetées (fichier, ligne, colonne, valeur, motif) dans ce CSV.")
+@click.option("--feuille", "sheet", default=0, help="Feuille du classeur Excel à lire (par défaut la première).")
+def extraits(fichiers, rejets, sheet):
+    """Lire et vérifier des extractions ORS / Assurance Maladie (CSV « ; » ou XLSX)."""
+    from .extracts import read_extracts
+
+    res = read_extracts(fichiers, sheet=sheet)
+    d = res.data
+    click.echo(f"{res.n_read} lignes lues : {res.n_accepted} acceptées, {res.n_rejected} rejetées ; "
+               f"{int(d['masked'].sum())} valeurs masquées (secret statistique), "
+               f"{d['indicator_id'].nunique()} indicateurs, {d['territory_code'].nunique()} territoires.")
+    for rec in res.rejected.head(20).itertuples(index=False):
+        click.echo(f"  « {rec.fichier} », ligne {rec.ligne}, colonne « {rec.colonne} », valeur « {rec.valeur} » : {rec.motif}.")
+    if rejets:
+        res.rejected.to_csv(rejets, sep=";", index=False, encoding="utf-8-sig")
+        click.echo(f"Lignes rejetées écrites dans « {rejets} ».")
+    if res.n_rejected:
+        sys.exit(1)

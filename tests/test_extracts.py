@@ -222,3 +222,17 @@ def test_references_errors(tmp_path):
                  "value: 1, status: publiée}\n", encoding="utf-8")
     with pytest.raises(DLSError, match="« source » manque"):
         read_references(p)
+
+
+def test_cli_extraits(tmp_path):
+    from click.testing import CliRunner
+
+    from diagnostics.cli import cli
+
+    ok = CliRunner().invoke(cli, ["extraits", str(SAMPLE)])
+    assert ok.exit_code == 0 and "121 lignes lues : 121 acceptées, 0 rejetées ; 6 valeurs masquées" in ok.output
+    bad = _write(tmp_path, [HEADER, "QPV;QN073001;B;c2s;2021;;;douze;10;50"])
+    out = tmp_path / "rejets.csv"
+    res = CliRunner().invoke(cli, ["extraits", str(bad), "--rejets", str(out)])
+    assert res.exit_code == 1 and "ligne 2, colonne « numerateur », valeur « douze »" in res.output
+    assert "douze" in out.read_text(encoding="utf-8-sig")

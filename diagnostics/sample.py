@@ -145,7 +145,7 @@ def generate_answers(seed: int = SEED, questionnaire: Questionnaire | None = Non
     d["enfants"] = np.where((taille >= 3) & (age < 60) & bern(0.85), 1, 2)
     d["couverture_base"] = pick(np.tile([0.95, 0.03], (n, 1)))
     ame = bern(0.02)
-    css = bern(_sig(-1.35 + 0.85 * z))
+    css = bern(_sig(-1.55 + 1.4 * z))
     none_ = bern(0.09)
     comp = np.where(ame, 3, np.where(css, 2, np.where(none_, 4, 1)))
     d["complementaire"] = comp

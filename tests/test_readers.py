@@ -173,3 +173,63 @@ def test_sav_value_labels_mapped_back(tmp_path):
     assert raw.format == "sav"
     assert raw.table["sexe"].tolist() == [1, 2]  # Femme, Homme in questionnaire codes
     assert raw.rows == [1, 2]  # SPSS case numbers
+
+
+# --------------------------------------------------------------------------- round trips through other formats
+
+@pytest.fixture(scope="module")
+def reference():
+    from diagnostics.validation import validate
+    return validate(SAMPLE_DIR / "reponses_synthetiques.csv", QN, secret=b"k")
+
+
+def test_stata_round_trip(tmp_path, reference):
+    """Codes written to .dta by pyreadstat (as Stata users would) read back to the same tables."""
+    import pyreadstat
+
+    from diagnostics.sample import generate_answers
+    from diagnostics.validation import validate
+
+    gen = generate_answers()
+    gen["date_reponse"] = pd.to_datetime(gen["date_reponse"]).astype("datetime64[ns]")
+    for c in ("quartier_autre", "commentaire"):
+        gen[c] = gen[c].fillna("").str.replace("\n", " ")  # Stata strings: no line break
+    labels = {"sexe": {1: "Femme", 2: "Homme"}, "quartier": {c.code: c.label for c in QN["quartier"].choices}}
+    p = tmp_path / "reponses.dta"
+    pyreadstat.write_dta(gen, str(p), variable_value_labels=labels)
+    assert detect_format(p) == "dta"
+    res = validate(p, QN, secret=b"k")
+    assert (res.n_read, res.n_accepted) == (406, 406)
+    ref = reference.codes.copy()
+    ref["commentaire"] = pd.Series([s if s is None else s.replace("\n", " ") for s in ref["commentaire"]],
+                                   index=ref.index, dtype=object)
+    pd.testing.assert_frame_equal(res.codes, ref)
+
+
+def test_kobo_variants_dash_prefix_xlsx_and_space_separated_only(tmp_path, reference):
+    from diagnostics.validation import validate
+
+    kobo = pd.read_csv(SAMPLE_DIR / "reponses_synthetiques_kobo.csv", dtype=str, keep_default_na=False)
+    # "-" as group separator, only the space-separated select_multiple columns, in an XLSX export
+    tick_cols = [c for c in kobo.columns if c.count("/") == 2]
+    variant = kobo.drop(columns=tick_cols)
+    variant.columns = [c.replace("/", "-") for c in variant.columns]
+    p = tmp_path / "export_kobo.xlsx"
+    variant.to_excel(p, sheet_name="DLS habitants", index=False)
+    res = validate(p, QN, secret=b"k")
+    assert res.n_accepted == 406 and res.n_warnings == 0
+    pd.testing.assert_frame_equal(res.codes.reset_index(drop=True), reference.codes.reset_index(drop=True))
+
+
+def test_kobo_inconsistent_multiple_columns_warn(tmp_path):
+    from diagnostics.validation import validate
+
+    kobo = pd.read_csv(SAMPLE_DIR / "reponses_synthetiques_kobo.csv", dtype=str, keep_default_na=False).head(3)
+    kobo.loc[0, "services/services_utilises"] = "1 2"
+    kobo.loc[0, [f"services/services_utilises/{k}" for k in range(1, 9)]] = ["1", "0", "0", "0", "0", "0", "0", "0"]
+    p = tmp_path / "k.csv"
+    kobo.to_csv(p, index=False)
+    res = validate(p, QN, secret=b"k")
+    iss = res.issues
+    assert list(zip(iss["ligne"], iss["colonne"])) == [(2, "services_utilises")]
+    assert res.codes["services_utilises_1"].iloc[0] == 1 and res.codes["services_utilises_2"].iloc[0] == 0

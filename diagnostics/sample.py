@@ -348,15 +348,10 @@ def _kobo_uuid(raw_id: str) -> str:
 
 def to_kobo_table(df: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
     """Render the answers as a KoboToolbox CSV export (XML values = codes)."""
-    cols = {"start": [], "end": []}
     out = {}
-    sub = []
-    for v in df["date_reponse"]:
-        t = dt.datetime.combine(v, dt.time(10, 30))
-        sub.append(t)
+    sub = [dt.datetime.combine(v, dt.time(10, 30)) for v in df["date_reponse"]]
     out["start"] = [t.strftime("%Y-%m-%dT%H:%M:%S.000+01:00") for t in sub]
     out["end"] = [(t + dt.timedelta(minutes=14)).strftime("%Y-%m-%dT%H:%M:%S.000+01:00") for t in sub]
-    del cols
     for sec in qn.sections:
         for q in sec.questions:
             key = f"{sec.id}/{q.name}"

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from . import fmt
-from .errors import DLSError, where
+from .errors import where
 from .pseudonym import pseudonymise
 from .questionnaire import Questionnaire, load_questionnaire
 from .readers import (ID_COLUMN, RawAnswers, _show, expected_choices, is_blank, parse_choice,

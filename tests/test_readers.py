@@ -233,3 +233,14 @@ def test_kobo_inconsistent_multiple_columns_warn(tmp_path):
     iss = res.issues
     assert list(zip(iss["ligne"], iss["colonne"])) == [(2, "services_utilises")]
     assert res.codes["services_utilises_1"].iloc[0] == 1 and res.codes["services_utilises_2"].iloc[0] == 0
+
+
+def test_kobo_submission_time_replaces_missing_date(tmp_path, reference):
+    from diagnostics.validation import validate
+
+    kobo = pd.read_csv(SAMPLE_DIR / "reponses_synthetiques_kobo.csv", dtype=str, keep_default_na=False)
+    p = tmp_path / "sans_date.csv"
+    kobo.drop(columns="recueil/date_reponse").to_csv(p, index=False, sep=";")
+    res = validate(p, QN, secret=b"k")
+    assert res.codes["date_reponse"].tolist() == reference.codes["date_reponse"].tolist()
+    assert res.issues.empty

@@ -1,5 +1,4 @@
 """Synthetic sample: reproducible, follows the questionnaire, plausible prevalences, biased channels."""
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -202,6 +202,19 @@ def _likelihood_ci(p, var, df, nrow, npos, coef1, sw2_1, devold, level):
     return expit(lo), expit(hi)
 
 
+def _qbeta(q, a, b):
+    """Beta quantile; normal approximation where scipy fails (shapes ~1e15 and more)."""
+    out = stats.beta.ppf(q, a, b)
+    bad = ~np.isfinite(out) & np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
+    if np.any(bad):
+        a_, b_ = np.broadcast_to(a, out.shape)[bad], np.broadcast_to(b, out.shape)[bad]
+        m = a_ / (a_ + b_)
+        sd = np.sqrt(a_ * b_ / ((a_ + b_) ** 2 * (a_ + b_ + 1)))
+        out = np.array(out, float)
+        out[bad] = m + stats.norm.ppf(q) * sd
+    return out
+
+
 def proportion_ci(p, var, df, nrow, method="logit", level=0.95, *, glm=None):
     """Confidence interval of a design-based proportion, as R's ``svyciprop``.
 
@@ -290,8 +303,8 @@ def proportion_ci(p, var, df, nrow, method="logit", level=0.95, *, glm=None):
         elif method in ("beta", "wilson"):
             neff = p * (1 - p) / var * ratio ** 2
             if method == "beta":
-                lo = stats.beta.ppf(a / 2, neff * p, neff * (1 - p) + 1)
-                hi = stats.beta.ppf(1 - a / 2, neff * p + 1, neff * (1 - p))
+                lo = _qbeta(a / 2, neff * p, neff * (1 - p) + 1)
+                hi = _qbeta(1 - a / 2, neff * p + 1, neff * (1 - p))
             else:
                 z = stats.norm.ppf(1 - a / 2)
                 den = 1 + z * z / neff
@@ -308,6 +321,12 @@ def proportion_ci(p, var, df, nrow, method="logit", level=0.95, *, glm=None):
                 lo[i], hi[i] = _likelihood_ci(p[i], var[i], df[i], nrow[i], g["npos"][i],
                                               g["coef1"][i], g["sw2_1"][i], g["devold"][i],
                                               level)
+            # numerically flat profile (e.g. a proportion fixed by calibration, variance ~0):
+            # the Wald interval on the logit scale, which R's profile converges to
+            bad = good & ok_df & ~(np.isfinite(lo) & np.isfinite(hi))
+            s = se / (p * (1 - p))
+            lo = np.where(bad, expit(logit(p) - t * s), lo)
+            hi = np.where(bad, expit(logit(p) + t * s), hi)
         lo = np.where(good & ok_df, lo, np.nan)
         hi = np.where(good & ok_df, hi, np.nan)
         # degenerate proportions: Korn-Graubard with the unweighted size

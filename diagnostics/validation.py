@@ -174,11 +174,19 @@ def _judge(raw: RawAnswers, qn: Questionnaire):
     for col in raw.duplicate_columns:
         _issue(issues, file, 1, col, "", "colonne en double (une autre colonne porte déjà cette question)",
                None, "colonne ignorée", "colonne en double")
+    others = []
     for name in raw.absent_columns:
         q = qn[name]
-        key = q.required and not q.relevant
-        _issue(issues, file, 1, name, "", "colonne absente du fichier", f"la colonne « {name} »",
-               "toutes les lignes sont rejetées" if key else "question considérée sans réponse",
+        if q.required and not q.relevant:
+            _issue(issues, file, 1, name, "", "colonne obligatoire absente du fichier", f"la colonne « {name} »",
+                   "toutes les lignes sont rejetées", "colonne absente")
+        else:
+            others.append(name)
+    if others:
+        _issue(issues, file, 1, others[0] if len(others) == 1 else f"{len(others)} colonnes", "",
+               "colonne" + (" absente du fichier" if len(others) == 1 else
+                            f"s absentes du fichier : {', '.join(others)}"), None,
+               "question considérée sans réponse" if len(others) == 1 else "questions considérées sans réponse",
                "colonne absente")
 
     qcols = [c for c in t.columns if c != ID_COLUMN]

@@ -17,7 +17,12 @@ Common to all entries:
 ``source``      ``questionnaire`` or ``extrait``;
 ``unite``       ``%``, ``score``, ``pour 1 000``, ``pour 10 000``, ``pour 100 000``, ``ratio``…;
 ``sens``        ``hausse_favorable``, ``hausse_defavorable`` or ``neutre``;
-``note``        optional free text shown with the indicator.
+``note``        optional free text shown with the indicator;
+``reference``   optional: code of the indicator in the reference values (``data/references.yaml``
+                and the commune / département / région / France rows of the extracts); by
+                default the ``code_extrait`` of an extract entry, none for a questionnaire entry
+                (a self-reported figure is compared with a reference only when an analyst says
+                that the two measure the same thing).
 
 Questionnaire entries, either a question:
 
@@ -66,7 +71,7 @@ UNITS = ("%", "score", "pour 1 000", "pour 10 000", "pour 100 000", "ratio", "no
 STATISTICS = ("proportion", "moyenne")
 COMPARATORS = (">=", "<=", ">", "<", "==")
 
-_COMMON = {"id", "libelle", "definition", "dimension", "source", "unite", "sens", "note"}
+_COMMON = {"id", "libelle", "definition", "dimension", "source", "unite", "sens", "note", "reference"}
 _QUESTION_KEYS = {"question", "numerateur", "denominateur", "filtre", "seuil", "statistique"}
 _SCORE_KEYS = {"score", "seuil", "statistique", "filtre"}
 _EXTRACT_KEYS = {"code_extrait", "methode"}
@@ -97,6 +102,8 @@ class Indicator:
         Population condition in the questionnaire's expression syntax.
     extract_code, method : str or None
         Extract entries: indicator code in the extract files and CI method.
+    reference : str or None
+        Code looked up in the reference values (default: ``extract_code``).
     """
 
     id: str
@@ -116,6 +123,7 @@ class Indicator:
     filter: str | None = None
     extract_code: str | None = None
     method: str | None = None
+    reference: str | None = None
 
     @property
     def method_label(self) -> str:
@@ -273,7 +281,8 @@ def _parse_entry(entry, pos: int, path: Path, qn: Questionnaire, dims: dict, see
 
     common = dict(id=iid, label=" ".join(str(entry["libelle"]).split()),
                   definition=" ".join(str(entry["definition"]).split()), dimension=dim, source=source,
-                  unit=unit, direction=direction, note=" ".join(str(entry.get("note") or "").split()))
+                  unit=unit, direction=direction, note=" ".join(str(entry.get("note") or "").split()),
+                  reference=None if entry.get("reference") in (None, "") else str(entry["reference"]))
 
     if source == "extrait":
         code = entry.get("code_extrait")
@@ -285,6 +294,8 @@ def _parse_entry(entry, pos: int, path: Path, qn: Questionnaire, dims: dict, see
             fail(f"la méthode « {method} » est inconnue (attendu : wilson, byar ou dsr).", "methode", method)
         if method == "wilson" and unit != "%":
             fail(f"une proportion (méthode wilson) s'exprime en « % », pas en « {unit} ».", "unite", unit)
+        if common["reference"] is None:
+            common["reference"] = str(code)
         return Indicator(**common, extract_code=str(code), method=method)
 
     # questionnaire entry

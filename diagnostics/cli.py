@@ -129,6 +129,42 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
     ctx.exit(1 if result.n_rejected else 0)
 
 
+@cli.command("indicators")
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True,
+              help="Dossier où écrire indicateurs.csv et indicateurs.xlsx.")
+@click.option("--reponses", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Fichier des réponses (par défaut : l'échantillon synthétique fourni).")
+@click.option("--marges", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Marges de population quartier;groupe_age;sexe;effectif (par défaut : l'échantillon).")
+@click.option("--extraits", type=click.Path(exists=True, dir_okay=False), multiple=True,
+              help="Fichier(s) d'extraits ORS / Assurance Maladie (par défaut : l'échantillon).")
+@click.option("--projet", "projet", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Configuration du projet (par défaut : config/projet.yaml).")
+@click.option("--catalogue", "catalogue_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Catalogue des indicateurs (par défaut : config/indicateurs.yaml).")
+def indicators(out, reponses, marges, extraits, projet, catalogue_path):
+    """Calculer le tableau des indicateurs (quartier × indicateur), protégé par le secret statistique."""
+    from .catalogue import load_catalogue
+    from .indicators import compute_from_files, write_indicators
+    from .project import load_project
+
+    proj = load_project(projet) if projet else load_project()
+    cat = load_catalogue(catalogue_path) if catalogue_path else load_catalogue()
+    res = compute_from_files(reponses, marges, list(extraits) or None, project=proj, catalogue=cat)
+    t = res.table
+    paths = write_indicators(t, out, catalogue=cat)
+    n_ind = t["indicator_id"].nunique()
+    n_calc = int((t["status"] == "calculé").sum())
+    click.echo(f"{res.n_respondents} répondants lus ; {n_ind} indicateurs, {len(t)} lignes "
+               f"(quartier × indicateur) dont {n_calc} calculées, {int(t['suppressed'].sum())} masquées "
+               f"par le secret statistique (seuil {t.attrs.get('seuil', 0):g}) et "
+               f"{int((t['status'] != 'calculé').sum())} non calculables.")
+    if res.counts.get("hors_quartiers") or res.counts.get("sans_age_sexe"):
+        click.echo(f"Hors champ : {res.counts.get('hors_quartiers', 0)} répondant(s) d'un autre quartier ; "
+                   f"{res.counts.get('sans_age_sexe', 0)} sans âge ou sexe connu (non pondérables, écartés).")
+    click.echo(f"Écrit : {paths['csv']} et {paths['xlsx']}")
+
+
 @cli.command("extraits")
 @click.argument("fichiers", nargs=-1, required=True, metavar="FICHIER...")
 @click.option("--rejets", "rejets", type=click.Path(dir_okay=False), default=None,

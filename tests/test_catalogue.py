@@ -22,14 +22,25 @@ def cat(qn):
 
 def test_shipped_catalogue_covers_the_brief(cat):
     quest = [i for i in cat if i.source == "questionnaire"]
+    extr = [i for i in cat if i.source == "extrait"]
     assert len(quest) >= 30
     assert {i.dimension for i in quest} == set(load_dimensions())
+    assert len(extr) >= 10
+    assert {i.method for i in extr} == {"wilson", "byar", "dsr"}
+    assert all(i.reference == i.extract_code for i in extr)
     ids = [i.id for i in cat]
     assert len(ids) == len(set(ids))
     # every score and every kind of rule is exercised by the shipped file
     assert {i.score for i in quest if i.score} == {"epices", "who5", "solitude"}
     assert any(i.filter for i in quest) and any(i.statistic == "moyenne" for i in quest)
     assert all(i.label and i.definition for i in cat)
+
+
+def test_extract_codes_match_the_sample_extracts(cat):
+    from diagnostics.extracts import read_extracts
+    from diagnostics.indicators import DEFAULT_EXTRAITS
+    codes = set(read_extracts([DEFAULT_EXTRAITS]).data["indicator_id"])
+    assert {i.extract_code for i in cat if i.source == "extrait"} == codes
 
 
 def test_entry_attributes(cat):

@@ -906,12 +906,21 @@ class Design:
         col = self._column(var)
         tokens = {_norm_token(t) for t in (missing or ())}
         notna = col.notna().to_numpy()
-        norm = col.map(lambda v: _norm_token(v) if pd.notna(v) else None)
-        is_tok = norm.isin(tokens).to_numpy() & notna
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            all_levels = list(col.cat.categories)
+        numeric = pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(
+            col.dtype)
+        if numeric:
+            values = col.to_numpy(float)
+            is_tok = np.zeros(self.n, bool)
+            all_levels = list(np.unique(values[notna]))
         else:
-            all_levels = sorted(pd.unique(col[notna]), key=lambda v: (str(type(v)), v))
+            values = col.to_numpy(dtype=object)
+            uniq = pd.unique(col[notna])
+            tok = {u: _norm_token(u) in tokens for u in uniq}
+            is_tok = col.map(tok).fillna(False).to_numpy(bool) & notna
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                all_levels = list(col.cat.categories)
+            else:
+                all_levels = sorted(uniq, key=lambda v: (str(type(v)), v))
         if not keep_missing:
             all_levels = [lv for lv in all_levels if _norm_token(lv) not in tokens]
             valid = notna & ~is_tok
@@ -919,15 +928,16 @@ class Design:
             valid = notna
         if levels is not None:
             levels = [levels] if np.isscalar(levels) or isinstance(levels, str) else list(levels)
-            unknown = [lv for lv in levels if lv not in set(all_levels)
-                       and not (col == lv).any()]
+            known = set(all_levels)
+            unknown = [lv for lv in levels if lv not in known and not (values == lv).any()]
             if unknown:
                 raise EstimationError(f"{where(self.file, None, var)}modalité « {unknown[0]} » "
-                                      f"absente : attendu l'une de {', '.join(map(str, all_levels))}.")
+                                      f"absente : attendu l'une de "
+                                      f"{', '.join(map(str, all_levels))}.")
             all_levels = levels
-        values = col.to_numpy(dtype=object)
-        Y = np.column_stack([(values == lv) & valid for lv in all_levels]).astype(float) \
-            if all_levels else np.zeros((self.n, 0))
+        Y = np.empty((self.n, len(all_levels)))
+        for j, lv in enumerate(all_levels):
+            Y[:, j] = (values == lv) & valid
         return all_levels, Y, valid, notna & ~valid, ~notna
 
     def proportion(self, variables, ci_method: str = "logit", missing=MISSING_DEFAULT,
@@ -991,9 +1001,6 @@ class Design:
         lo, hi, deg = proportion_ci(p, res["var"], res["degf"], res["nrow"], meth, self.level,
                                     **kw)
         method = np.where(deg, "beta (repli : p = 0 ou 1)", meth)
-        dom_ind = _csr(np.flatnonzero(dom >= 0), np.zeros(int((dom >= 0).sum()), int),
-                       (self.n, 1))  # placeholder to keep shapes simple
-        del dom_ind
         Dr = _csr(dom[dom >= 0], np.flatnonzero(dom >= 0), (n_dom, self.n))
         pos = self.w > 0
         numer = Dr @ (Y * pos[:, None])

@@ -232,3 +232,22 @@ def test_cli_writes_french_csv_and_xlsx(tmp_path):
     assert re.search(rb";0,\d+;", raw)                      # decimal comma
     xl = pd.ExcelFile(tmp_path / "indicateurs.xlsx")
     assert xl.sheet_names == ["Indicateurs", "Catalogue"]
+
+
+def test_agrees_with_r_survey(table):
+    """Raked domain estimates, logit CIs, Rao-Scott p and means against R survey 4.1.1
+    (tests/fixtures/r_indicators/make_reference.R on the same respondents)."""
+    from pathlib import Path
+    ref = pd.read_csv(Path(__file__).parent / "fixtures" / "r_indicators" / "reference_values.csv")
+    z = stats.norm.ppf(0.975)
+    checked = 0
+    for rec in ref.itertuples(index=False):
+        quartier = ENSEMBLE if rec.domain == "Ensemble" else rec.domain
+        r = row(table, quartier, rec.indicator)
+        if r["suppressed"]:  # blanked by the disclosure rules (vaccination 65+ in each quartier)
+            continue
+        got = {"estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+               "p_rao_scott": r["p_rao_scott"], "se": (r["ci_high"] - r["ci_low"]) / (2 * z)}[rec.stat]
+        assert got == pytest.approx(rec.value, rel=1e-6), (rec.indicator, rec.domain, rec.stat)
+        checked += 1
+    assert checked >= 20

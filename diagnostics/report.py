@@ -15,6 +15,7 @@ is also written in words, never conveyed by colour alone.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import os
 import tempfile
@@ -35,7 +36,6 @@ VERDICT_COLOURS = {"mieux": OKABE_ITO["bleu"], "similaire": OKABE_ITO["jaune"],
 QUARTIER_COLOURS = [OKABE_ITO[k] for k in ("orange", "bleu_ciel", "vert", "pourpre", "bleu", "vermillon")]
 FIG_WIDTH = 680  # px: fits an A4 page with 15 mm margins at 96 dpi
 
-_PLOTLY_CONFIG = {"displayModeBar": False, "responsive": False, "locale": "fr"}
 
 
 # --------------------------------------------------------------------------- formatting helpers
@@ -101,6 +101,8 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
     """Check that ``table`` has the agreed indicator-table columns; fill optional ones with NA."""
     from .errors import DLSError
 
+    if table.attrs.get("dls_checked"):
+        return table
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
         raise DLSError(f"Le tableau d'indicateurs n'a pas la colonne « {missing[0]} » (colonnes attendues : "
@@ -111,6 +113,7 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
               "source", "method", "p_rao_scott"):
         if c not in t.columns:
             t[c] = pd.NA
+    t.attrs["dls_checked"] = True
     return t
 
 
@@ -223,17 +226,38 @@ def key_findings(table: pd.DataFrame, quartier: str, project, *, limit: int = 8)
 
 
 # --------------------------------------------------------------------------- figures
+#
+# Figures are plotly.js specifications built as plain dicts ({"data": [...], "layout": {...}})
+# and drawn by the plotly library embedded once in the page.  Building dicts rather than
+# plotly.graph_objects keeps the rendering of a report fast (no validation of thousands of
+# properties) and the HTML small (no template copied into every figure).
 
-def _fig_html(fig) -> str:
-    """Figure as an HTML fragment, without the plotly library (embedded once per page)."""
-    return fig.to_html(full_html=False, include_plotlyjs=False, config=_PLOTLY_CONFIG)
+_FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 11, "color": "#222222"}
+_JS_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
-def _layout(fig, height: int, **kw):
-    fig.update_layout(width=FIG_WIDTH, height=height, autosize=False, template="simple_white",
-                      font={"family": "DejaVu Sans, Arial, sans-serif", "size": 11, "color": "#222"},
-                      margin={"l": 10, "r": 10, "t": 30, "b": 30}, separators=", ", **kw)
-    return fig
+def _json(obj) -> str:
+    """JSON safe to put inside a ``<script>`` element (``<``, ``>``, ``&`` escaped)."""
+    import json
+
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=float).translate(_JS_ESCAPES)
+
+
+def _fig_html(fig: dict | None, fig_id: str) -> str:
+    """HTML fragment drawing ``fig`` with the page's plotly library (static, no mode bar)."""
+    if fig is None:
+        return ""
+    lay = fig["layout"]
+    return (f'<div id="{fig_id}" class="graphique" style="width:{lay["width"]}px;height:{lay["height"]}px"></div>'
+            f'<script>dlsFigure("{fig_id}", {_json(fig["data"])}, {_json(lay)});</script>')
+
+
+def _base_layout(height: int, **kw) -> dict:
+    lay = {"width": FIG_WIDTH, "height": int(height), "autosize": False, "font": _FONT, "separators": ", ",
+           "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "hovermode": "closest",
+           "margin": {"l": 10, "r": 10, "t": 30, "b": 30}}
+    lay.update(kw)
+    return lay
 
 
 def _wrap(text: str, width: int = 38) -> str:
@@ -254,176 +278,195 @@ def _safe(text) -> str:
     return str(text).replace("<", "‹").replace(">", "›")
 
 
-def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None = None):
+def _num(x):
+    return None if x is None or _na(x) else float(x)
+
+
+def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None = None) -> dict | None:
     """Forest plot of one dimension: each quartier's estimate with its CI, and the references.
 
-    One panel per indicator (its own unit); quartiers as dots with horizontal confidence
-    intervals, the highlighted quartier in full colour, references as vertical ticks.
-    Suppressed and non-computable estimates are not drawn (the table says why).
+    One row per indicator, one panel per unit (percentages, scores, rates: each on its own
+    axis); on each row the quartiers are drawn one under the other (dot = estimate, bar = CI),
+    the highlighted quartier in full colour and the others hollow, and the references as black
+    symbols.  Suppressed and non-computable estimates are not drawn (the table says why);
+    fragile ones are drawn hollow with a thin bar.
 
     Returns
     -------
-    plotly.graph_objects.Figure or None
-        ``None`` when the dimension has no indicator.
+    dict or None
+        A plotly.js figure ``{"data", "layout"}``; ``None`` when the dimension has no indicator.
     """
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
     t = check_table(table)
     sub = t[t["dimension"] == dimension]
     ids = list(dict.fromkeys(sub["indicator_id"]))
     if not ids:
         return None
     quartiers = project.libelles
+    nq = len(quartiers)
     colours = {q: QUARTIER_COLOURS[i % len(QUARTIER_COLOURS)] for i, q in enumerate(quartiers)}
-    ref_symbols = {"chambery": "line-ns", "savoie": "triangle-up", "region": "square", "france": "diamond"}
-    titles = []
+    ref_symbols = {"chambery": "line-ns-open", "savoie": "triangle-up", "region": "square", "france": "diamond"}
+    groups: dict[str, list] = {}
     for iid in ids:
-        r0 = sub[sub["indicator_id"] == iid].iloc[0]
-        titles.append(_safe(f"{r0['label']} ({_axis_unit(r0['unit'])})"))
-    panel, gap, top, bottom = 110, 46, 30, 70  # pixels
-    height = top + bottom + len(ids) * panel + (len(ids) - 1) * gap
-    fig = make_subplots(rows=len(ids), cols=1, subplot_titles=titles,
-                        vertical_spacing=gap / (height - top - bottom) if len(ids) > 1 else 0)
-    shown_legend = set()
-    for i, iid in enumerate(ids, start=1):
-        rows = sub[sub["indicator_id"] == iid]
-        unit = rows["unit"].iloc[0]
-        for k, q in enumerate(quartiers):
-            rq = rows[rows["quartier"] == q]
-            if rq.empty:
-                continue
-            r = rq.iloc[0]
-            if not _publishable(r.to_dict()):
-                continue
-            est, lo, hi = _plain(r["estimate"], unit), _plain(r["ci_low"], unit), _plain(r["ci_high"], unit)
-            strong = highlight is None or q == highlight
-            err = None if lo is None or hi is None else {"type": "data", "symmetric": False,
-                                                         "array": [hi - est], "arrayminus": [est - lo],
-                                                         "color": colours[q], "thickness": 2 if strong else 1}
-            frag = " (fragile)" if _flag(r["fragile"]) else ""
-            fig.add_trace(go.Scatter(
-                x=[est], y=[k], mode="markers", error_x=err, name=_safe(q), legendgroup=q,
-                showlegend=q not in shown_legend,
-                marker={"color": colours[q] if strong else "#FFFFFF", "size": 11 if strong else 8,
-                        "line": {"color": colours[q], "width": 2}, "symbol": "circle-open" if _flag(r["fragile"]) and strong else "circle"},
-                opacity=1 if strong else 0.75,
-                hovertemplate=_safe(f"{q} : {format_value(r['estimate'], unit)} "
-                                    f"{format_interval(r['ci_low'], r['ci_high'], unit)}{frag}") + "<extra></extra>"),
-                row=i, col=1)
-            shown_legend.add(q)
-        r0 = rows.iloc[0]
-        for rid, rlabel in project.references.items():
-            v = _plain(r0.get(f"ref_{rid}"), unit)
-            if v is None:
-                continue
-            fig.add_trace(go.Scatter(
-                x=[v], y=[len(quartiers)], mode="markers", name=_safe(rlabel), legendgroup=f"ref_{rid}",
-                showlegend=f"ref_{rid}" not in shown_legend,
-                marker={"symbol": ref_symbols.get(rid, "x"), "size": 14 if rid == "chambery" else 9,
-                        "color": "#000000", "line": {"width": 2, "color": "#000000"}},
-                hovertemplate=_safe(f"{rlabel} : {format_value(r0.get(f'ref_{rid}'), unit)}") + "<extra></extra>"),
-                row=i, col=1)
-            shown_legend.add(f"ref_{rid}")
-        fig.update_yaxes(row=i, col=1, tickvals=list(range(len(quartiers) + 1)),
-                         ticktext=[_safe(q) for q in quartiers] + ["Références"],
-                         range=[len(quartiers) + 0.5, -0.5], showgrid=False)
-        fig.update_xaxes(row=i, col=1, ticksuffix=" %" if unit == "%" else "", showgrid=True, gridcolor="#e5e5e5",
-                         rangemode="tozero" if unit == "%" else "normal")
-    fig.update_annotations(font={"size": 11}, xanchor="left", x=0)
-    _layout(fig, height, legend={"orientation": "h", "y": -28 / (height - top - bottom), "yanchor": "top", "x": 0})
-    fig.update_layout(margin={"l": 10, "r": 10, "t": top, "b": bottom})
-    return fig
+        unit = sub.loc[sub["indicator_id"] == iid, "unit"].iloc[0] or ""
+        groups.setdefault(unit, []).append(iid)
+    row_h, gap, top, bottom = 20 + 12 * nq, 40, 28, 64  # pixels
+    n_rows = len(ids)
+    height = top + bottom + n_rows * row_h + (len(groups) - 1) * gap
+    inner = height - top - bottom
+    data, shown, annotations = [], set(), []
+    layout = _base_layout(height, showlegend=True, margin={"l": 10, "r": 10, "t": top, "b": bottom},
+                          legend={"orientation": "h", "y": -30 / inner, "yanchor": "top", "x": 0})
+    y_top = 1.0
+    offsets = [(k - (nq - 1) / 2) * 0.7 / max(nq, 1) for k in range(nq)]
+    for g, (unit, gids) in enumerate(groups.items(), start=1):
+        h = len(gids) * row_h / inner
+        xa, ya = ("x", "y") if g == 1 else (f"x{g}", f"y{g}")
+        labels = []
+        for j, iid in enumerate(gids):
+            rows = sub[sub["indicator_id"] == iid]
+            r0 = rows.iloc[0].to_dict()
+            labels.append(_wrap(_safe(r0["label"]), 34))
+            for k, q in enumerate(quartiers):
+                rq = rows[rows["quartier"] == q]
+                if rq.empty or not _publishable(rq.iloc[0].to_dict()):
+                    continue
+                r = rq.iloc[0]
+                est, lo, hi = _plain(r["estimate"], unit), _plain(r["ci_low"], unit), _plain(r["ci_high"], unit)
+                strong = highlight is None or q == highlight
+                frag = _flag(r["fragile"])
+                tr = {"type": "scatter", "mode": "markers", "x": [est], "y": [j + offsets[k]], "xaxis": xa,
+                      "yaxis": ya, "name": _safe(q), "legendgroup": q, "showlegend": q not in shown,
+                      "marker": {"color": "#ffffff" if (frag or not strong) else colours[q],
+                                 "size": 9 if strong else 7, "line": {"color": colours[q], "width": 2}},
+                      "hovertemplate": _safe(f"{q} : {format_value(r['estimate'], unit)} "
+                                             f"{format_interval(r['ci_low'], r['ci_high'], unit)}"
+                                             f"{' (fragile)' if frag else ''}") + "<extra></extra>"}
+                if lo is not None and hi is not None:
+                    tr["error_x"] = {"type": "data", "symmetric": False, "array": [hi - est],
+                                     "arrayminus": [est - lo], "color": colours[q],
+                                     "thickness": 1 if (frag or not strong) else 2, "width": 3}
+                data.append(tr)
+                shown.add(q)
+            for rid, rlabel in project.references.items():
+                v = _plain(r0.get(f"ref_{rid}"), unit)
+                if v is None:
+                    continue
+                data.append({"type": "scatter", "mode": "markers", "x": [v], "y": [j], "xaxis": xa, "yaxis": ya,
+                             "name": _safe(rlabel), "legendgroup": f"ref_{rid}", "showlegend": f"ref_{rid}" not in shown,
+                             "marker": {"symbol": ref_symbols.get(rid, "x"), "size": 16 if rid == "chambery" else 7,
+                                        "color": "#000000", "line": {"width": 2, "color": "#000000"}},
+                             "hovertemplate": _safe(f"{rlabel} : {format_value(r0.get(f'ref_{rid}'), unit)}")
+                             + "<extra></extra>"})
+                shown.add(f"ref_{rid}")
+        layout["xaxis" if g == 1 else f"xaxis{g}"] = {
+            "domain": [0, 1], "anchor": ya, "showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False,
+            "ticksuffix": " %" if unit == "%" else "", "rangemode": "tozero" if unit == "%" else "normal",
+            "showline": True, "linecolor": "#444", "ticks": "outside", "automargin": True, "fixedrange": True,
+            "title": {"text": _safe(_axis_unit(unit)) if unit != "%" else "", "font": {"size": 10}}}
+        layout["yaxis" if g == 1 else f"yaxis{g}"] = {
+            "domain": [max(y_top - h, 0), y_top], "anchor": xa, "tickvals": list(range(len(gids))),
+            "ticktext": labels, "range": [len(gids) - 0.5, -0.5], "showgrid": False, "zeroline": False,
+            "showline": True, "linecolor": "#444", "automargin": True, "fixedrange": True,
+            "tickfont": {"size": 10}}
+        y_top -= h + gap / inner
+    return {"data": data, "layout": layout}
 
 
-def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project):
+def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> dict | None:
     """Fingertips-style spine chart of one quartier for one dimension.
 
-    Each row is an indicator.  The vertical line is the central reference (``project.reference_centrale``);
-    the grey bar spans the lowest to the highest value among the surveyed quartiers, the dark
-    band the range of the references, and the dot is the quartier, coloured by its comparison
-    with the central reference (blue « mieux », yellow « similaire », vermilion « moins bien »,
-    white « non comparable »).  Values are rescaled per row so that the reference sits at the
-    centre and the farthest value at the edge, and flipped when a high value is unfavourable:
-    **right is always better** (for neutral indicators, right is higher).
+    Each row is an indicator.  The vertical line is the central reference
+    (``project.reference_centrale``); the light grey bar spans the lowest to the highest value
+    among the surveyed quartiers, the dark band the range of the references, and the dot is the
+    quartier, coloured by its comparison with the central reference (blue « mieux », yellow
+    « similaire », vermilion « moins bien », white « non comparable »; hollow centre when the
+    estimate is fragile).  Values are rescaled per row so that the reference sits at the centre
+    and the farthest value at the edge, and flipped when a high value is unfavourable: **right
+    is always better** (for neutral indicators, right is higher).
 
     Notes
     -----
     Scaling of a value :math:`v` of a row with reference :math:`r`:
     :math:`s(v) = d \\,(v - r) / \\max_j |v_j - r|`, with :math:`d = -1` when a rise is
-    unfavourable, else :math:`d = 1` (Public Health England, Fingertips "spine chart").
+    unfavourable, else :math:`d = 1`; the maximum runs over the quartiers' estimates and the
+    references of the row.  When the central reference is missing, the mean of the quartiers
+    takes its place.
+
+    References
+    ----------
+    Public Health England, *Fingertips: spine charts* (Public Health Profiles user guide, 2019).
 
     Returns
     -------
-    plotly.graph_objects.Figure or None
+    dict or None
+        A plotly.js figure ``{"data", "layout"}``; ``None`` when the dimension has no indicator.
     """
-    import plotly.graph_objects as go
-
     t = check_table(table)
     sub = t[t["dimension"] == dimension]
     ids = list(dict.fromkeys(sub["indicator_id"]))
     if not ids:
         return None
     centre = project.reference_centrale
-    fig = go.Figure()
-    labels, ann = [], []
+    centre_label = project.references.get(centre, centre)
+    data, shapes, ann, labels = [], [], [], []
     for k, iid in enumerate(ids):
         rows = sub[sub["indicator_id"] == iid]
         mine = rows[rows["quartier"] == quartier]
         r = (mine.iloc[0] if len(mine) else rows.iloc[0]).to_dict()
         unit = r.get("unit") or ""
         labels.append(_wrap(_safe(r["label"]), 42))
-        ref = r.get(f"ref_{centre}")
-        pub = rows[[_publishable(x) for x in rows.to_dict("records")]]
-        vals = [float(v) for v in pub["estimate"]]
-        refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
-        if _na(ref):
-            ref = sum(vals) / len(vals) if vals else None
-        mine_ok = len(mine) and _publishable(r)
+        mine_ok = bool(len(mine)) and _publishable(r)
         text = ("secret statistique" if _flag(r.get("suppressed")) else
                 "non calculable" if not mine_ok else format_value(r["estimate"], unit))
-        ann.append(text)
-        if ref is None or not (vals or refs):
+        ann.append({"x": 1.0, "xref": "paper", "xanchor": "left", "y": k, "yref": "y", "text": _safe(text),
+                    "showarrow": False, "font": {"size": 11}})
+        vals = [float(x["estimate"]) for x in rows.to_dict("records") if _publishable(x)]
+        refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
+        ref = _num(r.get(f"ref_{centre}"))
+        if ref is None:
+            ref = sum(vals) / len(vals) if vals else None
+        if ref is None:
             continue
-        ref = float(ref)
         spread = max([abs(v - ref) for v in vals + refs] + [1e-12])
         d = -1.0 if r.get("direction") == "hausse_defavorable" else 1.0
-        s = lambda v: d * (v - ref) / spread  # noqa: E731 - tiny local transform
+
+        def s(v, ref=ref, spread=spread, d=d):
+            return d * (v - ref) / spread
+
         if vals:
             lo, hi = sorted((s(min(vals)), s(max(vals))))
-            fig.add_shape(type="rect", x0=lo, x1=hi, y0=k - 0.32, y1=k + 0.32, fillcolor="#c8c8c8",
-                          line={"width": 0}, layer="below")
+            shapes.append({"type": "rect", "x0": lo, "x1": hi, "y0": k - 0.32, "y1": k + 0.32, "xref": "x",
+                           "yref": "y", "fillcolor": "#c8c8c8", "line": {"width": 0}, "layer": "below"})
         if refs:
             lo, hi = sorted((s(min(refs)), s(max(refs))))
-            fig.add_shape(type="rect", x0=lo, x1=hi, y0=k - 0.12, y1=k + 0.12, fillcolor="#595959",
-                          line={"width": 0}, layer="below")
+            shapes.append({"type": "rect", "x0": lo, "x1": hi, "y0": k - 0.12, "y1": k + 0.12, "xref": "x",
+                           "yref": "y", "fillcolor": "#595959", "line": {"width": 0}, "layer": "below"})
         if mine_ok:
             verdict = r.get(f"cmp_{centre}")
             verdict = "non comparable" if _na(verdict) else verdict
-            fig.add_trace(go.Scatter(
-                x=[s(float(r["estimate"]))], y=[k], mode="markers", showlegend=False,
-                marker={"size": 14, "color": VERDICT_COLOURS.get(verdict, "#FFFFFF"),
-                        "line": {"color": "#000000", "width": 1.5},
-                        "symbol": "circle-open-dot" if _flag(r.get("fragile")) else "circle"},
-                hovertemplate=_safe(f"{quartier} : {text} — {verdict} que {project.references.get(centre, centre)}")
-                + "<extra></extra>"))
+            data.append({"type": "scatter", "mode": "markers", "x": [s(float(r["estimate"]))], "y": [k],
+                         "showlegend": False,
+                         "marker": {"size": 14, "color": VERDICT_COLOURS.get(verdict, "#FFFFFF"),
+                                    "line": {"color": "#000000", "width": 1.5},
+                                    "symbol": "circle-open-dot" if _flag(r.get("fragile")) else "circle"},
+                         "hovertemplate": _safe(f"{quartier} : {text} — {verdict} ({centre_label})") + "<extra></extra>"})
     for verdict in ("mieux", "similaire", "moins bien"):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{quartier} : {verdict}",
-                                 marker={"size": 11, "color": VERDICT_COLOURS[verdict],
-                                         "line": {"color": "#000", "width": 1.5}}))
-    fig.add_vline(x=0, line={"color": "#000000", "width": 2})
-    for k, text in enumerate(ann):
-        fig.add_annotation(x=1.0, xref="paper", xanchor="left", y=k, text=_safe(text), showarrow=False,
-                           font={"size": 11})
-    fig.update_yaxes(tickvals=list(range(len(ids))), ticktext=labels, range=[len(ids) - 0.5, -0.5],
-                     showgrid=False, ticks="", showline=False)
-    fig.update_xaxes(range=[-1.15, 1.15], showticklabels=True, tickvals=[-1, 0, 1],
-                     ticktext=["◀ moins favorable", _safe(project.references.get(centre, centre)), "plus favorable ▶"],
-                     showgrid=False, zeroline=False)
-    _layout(fig, 80 + 48 * len(ids), legend={"orientation": "h", "y": -0.08 - 0.4 / max(len(ids), 1),
-                                              "yanchor": "top", "x": 0})
-    fig.update_layout(margin={"l": 10, "r": 120, "t": 10, "b": 70})
-    return fig
+        data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None],
+                     "name": f"{_safe(quartier)} : {verdict} que {_safe(centre_label)}" if verdict != "similaire"
+                     else f"{_safe(quartier)} : similaire à {_safe(centre_label)}",
+                     "marker": {"size": 11, "color": VERDICT_COLOURS[verdict], "line": {"color": "#000", "width": 1.5}}})
+    shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.5, "y1": len(ids) - 0.5, "xref": "x", "yref": "y",
+                   "line": {"color": "#000000", "width": 2}})
+    height = 90 + 48 * len(ids)
+    layout = _base_layout(height, showlegend=True, shapes=shapes, annotations=ann,
+                          margin={"l": 10, "r": 110, "t": 10, "b": 80},
+                          legend={"orientation": "h", "y": -0.25 if len(ids) > 2 else -0.5, "yanchor": "top", "x": 0},
+                          xaxis={"range": [-1.15, 1.15], "tickvals": [-1, 0, 1], "showgrid": False, "zeroline": False,
+                                 "ticktext": ["◀ moins favorable", _safe(centre_label), "plus favorable ▶"],
+                                 "fixedrange": True},
+                          yaxis={"tickvals": list(range(len(ids))), "ticktext": labels, "range": [len(ids) - 0.5, -0.5],
+                                 "showgrid": False, "zeroline": False, "automargin": True, "fixedrange": True})
+    return {"data": data, "layout": layout}
 
 
 # --------------------------------------------------------------------------- methods helpers
@@ -441,8 +484,108 @@ def margin_of_error(p: float, n_eff: float, z: float = 1.959964) -> float:
     return z * math.sqrt(p * (1 - p) / n_eff)
 
 
+def collection_summary(responses: pd.DataFrame, weighted: pd.DataFrame, weights: pd.Series, margins: pd.DataFrame,
+                       project, *, n_read: int | None = None, n_rejected: int | None = None) -> dict:
+    """Describe the survey for the methods section: counts, channels, representativeness, weighting.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        Every accepted answer (``ValidationResult.data``), with ``quartier`` and ``canal``.
+    weighted : pandas.DataFrame
+        The answers that were weighted, with ``quartier``, ``groupe_age`` and ``sexe``.
+    weights : pandas.Series
+        Their weights (same index).
+    margins : pandas.DataFrame
+        Population margins ``quartier;groupe_age;sexe;effectif``.
+    project : diagnostics.project.Project
+    n_read, n_rejected : int, optional
+        Counts from validation.
+
+    Returns
+    -------
+    dict
+        ``n_read, n_accepted, n_rejected``; ``channels`` (one row per channel, one column per
+        quartier, ``Total``); ``representativeness`` (``quartier, groupe, n, pct_echantillon,
+        pct_population, pct_pondere``, shares within the quartier, one row per age group and per
+        sex); ``weighting`` (``quartier, n, deff, n_eff`` from
+        :func:`diagnostics.weighting.weight_diagnostics`).
+
+    Notes
+    -----
+    Shares are computed within each quartier: sample share :math:`n_g / n`, population share
+    :math:`N_g / N`, weighted share :math:`\\sum_{i \\in g} w_i / \\sum_i w_i`.
+    """
+    from .weighting import weight_diagnostics
+
+    labels = project.libelles
+    resp = responses.copy()
+    resp["quartier"] = resp["quartier"].astype(object)
+    resp["canal"] = resp["canal"].astype(object).where(resp["canal"].notna(), "Non renseigné")
+    ct = pd.crosstab(resp["canal"], resp["quartier"])
+    others = [c for c in ct.columns if c not in labels]
+    ct = ct.reindex(columns=[c for c in labels if c in ct.columns] + others, fill_value=0)
+    ct["Total"] = ct.sum(axis=1)
+    ct = ct.sort_values("Total", ascending=False)
+    channels = [{"Canal de recueil": str(idx), **{str(k): int(v) for k, v in row.items()}}
+                for idx, row in ct.iterrows()]
+    rep, wrows = [], []
+    w = pd.Series(weights, index=weighted.index).astype(float)
+    for q in labels:
+        sel = weighted["quartier"].astype(object) == q
+        sub, wq = weighted[sel], w[sel]
+        mq = margins[margins["quartier"] == q]
+        d = weight_diagnostics(wq)
+        wrows.append({"quartier": q, "n": d["n"], "deff": d["kish_deff"], "n_eff": d["n_eff"]})
+        for var, suffix in (("groupe_age", " ans"), ("sexe", "")):
+            pop = mq.groupby(var, sort=False)["effectif"].sum()
+            for g, npop in pop.items():
+                mask = sub[var].astype(object) == g
+                rep.append({"quartier": q, "groupe": f"{g}{suffix}", "n": int(mask.sum()),
+                            "pct_echantillon": float(mask.mean()) if len(sub) else math.nan,
+                            "pct_population": float(npop / pop.sum()) if pop.sum() else math.nan,
+                            "pct_pondere": float(wq[mask].sum() / wq.sum()) if wq.sum() else math.nan})
+    return {"n_read": n_read if n_read is not None else len(responses), "n_accepted": len(responses),
+            "n_rejected": n_rejected, "channels": channels, "representativeness": pd.DataFrame(rep),
+            "weighting": pd.DataFrame(wrows)}
+
+
+def select_comments(responses: pd.DataFrame, quartier: str, *, n: int = 4, column: str = "commentaire",
+                    min_length: int = 20) -> list[str]:
+    """A few free-text answers of one quartier, scrubbed, for the qualitative part.
+
+    Comments are scrubbed of phone numbers, e-mail addresses and names
+    (:func:`diagnostics.disclosure.scrub_text`), de-duplicated, and the first ``n`` of at least
+    ``min_length`` characters are kept (file order: the selection is reproducible).
+    """
+    from .disclosure import scrub_text
+
+    if column not in responses or "quartier" not in responses:
+        return []
+    texts = responses.loc[responses["quartier"].astype(object) == quartier, column].dropna()
+    out, seen = [], set()
+    for t in texts:
+        s = " ".join(scrub_text(str(t)).split())
+        if len(s) >= min_length and s.casefold() not in seen:
+            seen.add(s.casefold())
+            out.append(s)
+        if len(out) >= n:
+            break
+    return out
+
+
+def read_indicator_table(path: str | Path) -> pd.DataFrame:
+    """Read an indicator table written as CSV (``;``, UTF-8) by a previous build or another tool."""
+    t = pd.read_csv(path, sep=";", encoding="utf-8-sig")
+    for c in ("fragile", "suppressed"):
+        if c in t:
+            t[c] = t[c].map(lambda v: str(v).strip().lower() in ("true", "vrai", "1", "oui"))
+    return check_table(t)
+
+
 # --------------------------------------------------------------------------- rendering
 
+@functools.lru_cache(maxsize=1)
 def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -454,6 +597,7 @@ def _env():
     return env
 
 
+@functools.lru_cache(maxsize=1)
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
@@ -470,6 +614,7 @@ def _records(df) -> list[dict]:
 
 def _dimension_blocks(t: pd.DataFrame, project, dimensions: dict[str, str], quartier: str | None) -> list[dict]:
     blocks = []
+    prefix = "fig-" + ("synthese" if quartier is None else "".join(c for c in quartier if c.isalnum()).lower())
     for did, dlabel in dimensions.items():
         sub = t[t["dimension"] == did]
         block = {"id": did, "label": dlabel, "rows": [], "ci_fig": "", "spine_fig": ""}
@@ -477,9 +622,9 @@ def _dimension_blocks(t: pd.DataFrame, project, dimensions: dict[str, str], quar
             mine = sub[sub["quartier"] == quartier]
             block["rows"] = [_row_view(r, project) for r in mine.to_dict("records")]
             if len(sub):
-                block["spine_fig"] = _fig_html(spine_chart(t, quartier, did, project))
+                block["spine_fig"] = _fig_html(spine_chart(t, quartier, did, project), f"{prefix}-colonne-{did}")
         if len(sub):
-            block["ci_fig"] = _fig_html(ci_chart(t, did, project, highlight=quartier))
+            block["ci_fig"] = _fig_html(ci_chart(t, did, project, highlight=quartier), f"{prefix}-ic-{did}")
         # cross-quartier view for the synthesis: one row per indicator, one cell per quartier
         cross = []
         for iid in dict.fromkeys(sub["indicator_id"]):

@@ -1,0 +1,74 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. Vérifier les réponses au questionnaire
+#
+# Ce carnet lit le fichier des réponses déclaré dans la configuration du projet, le vérifie
+# question par question (codes autorisés, filtres, âges plausibles, doublons) et met de côté les
+# lignes inutilisables. Il ne modifie jamais le fichier d'origine.
+#
+# **À faire par l'analyste** : lire le résumé et la liste des lignes rejetées ; corriger la
+# saisie dans le fichier d'origine si besoin, puis relancer `dls build`.
+
+# %% tags=["parameters"]
+# Paramètres (remplacés automatiquement par « dls build »)
+projet = None                        # fichier de configuration ; None = exemple de Chambéry (données synthétiques)
+dossier_travail = "../build/travail"  # dossier des résultats intermédiaires
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+
+from diagnostics import fmt
+from diagnostics.project import load_project
+from diagnostics.questionnaire import load_questionnaire
+from diagnostics.validation import validate
+
+travail = Path(dossier_travail)
+travail.mkdir(parents=True, exist_ok=True)
+p = load_project(projet)
+questionnaire = load_questionnaire(p.donnees["questionnaire"])
+print(f"Projet : {p.titre} — quartiers : {', '.join(p.libelles)}")
+
+# %% [markdown]
+# ## Lecture et vérification
+
+# %%
+resultat = validate(p.donnees["reponses"], questionnaire)
+print(resultat.summary())
+
+# %% [markdown]
+# ## Lignes rejetées (à corriger dans le fichier d'origine)
+
+# %%
+resultat.rejected.head(20)
+
+# %% [markdown]
+# ## Répartition des réponses retenues par quartier et par canal de recueil
+
+# %%
+reponses = resultat.data
+pd.crosstab(reponses["canal"], reponses["quartier"], margins=True, margins_name="Total")
+
+# %% [markdown]
+# ## Enregistrement pour les étapes suivantes
+#
+# Les réponses vérifiées restent dans le dossier de travail (jamais dans les livrables).
+
+# %%
+pd.to_pickle({"data": resultat.data, "codes": resultat.codes, "n_read": resultat.n_read,
+              "n_accepted": resultat.n_accepted, "n_rejected": resultat.n_rejected},
+             travail / "reponses.pkl")
+print(f"{fmt.number(resultat.n_accepted)} réponses retenues sur {fmt.number(resultat.n_read)} lues.")

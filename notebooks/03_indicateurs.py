@@ -1,0 +1,79 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3. Calculer les indicateurs et appliquer le secret statistique
+#
+# Ce carnet calcule, pour chaque quartier, tous les indicateurs du catalogue
+# (`config/indicateurs.yaml`) : estimations pondérées avec leur intervalle de confiance,
+# indicateurs issus des extraits Assurance Maladie / ORS, comparaisons avec Chambéry, la Savoie,
+# la région, la France et l'ensemble des quartiers. Il applique ensuite les règles de
+# publication (secret statistique) : aucune case ne repose sur trop peu de personnes.
+#
+# Le tableau obtenu est la seule source des livrables (carnets 4 et 5).
+
+# %% tags=["parameters"]
+projet = None
+dossier_travail = "../build/travail"
+tableau_indicateurs = None   # facultatif : un tableau d'indicateurs déjà calculé (CSV) à utiliser tel quel
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+
+from diagnostics.project import load_project
+
+travail = Path(dossier_travail)
+p = load_project(projet)
+
+# %%
+if tableau_indicateurs:
+    from diagnostics.report import read_indicator_table
+
+    tableau = read_indicator_table(tableau_indicateurs)
+    print(f"Tableau d'indicateurs fourni : « {tableau_indicateurs} » ({len(tableau)} lignes).")
+else:
+    from diagnostics.catalogue import load_catalogue
+    from diagnostics.extracts import read_extracts, read_references
+    from diagnostics.indicators import compute_indicators
+    from diagnostics.questionnaire import load_questionnaire
+
+    catalogue = load_catalogue(p.donnees["catalogue"], load_questionnaire(p.donnees["questionnaire"])) \
+        if p.donnees["catalogue"] else load_catalogue()
+    etape1 = pd.read_pickle(travail / "reponses.pkl")
+    etape2 = pd.read_pickle(travail / "ponderation.pkl")
+    extraits = read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
+    references = read_references(p.donnees["references"]) if p.donnees["references"] else None
+    # pondération par calage dans chaque quartier (comme au carnet 2), puis secret statistique
+    tableau = compute_indicators(etape1["codes"], etape2["margins"], extraits, references, project=p,
+                                 catalogue=catalogue)
+    print(f"{tableau['indicator_id'].nunique()} indicateurs ; {int(tableau['suppressed'].sum())} cases "
+          f"masquées par le secret statistique ; {int((tableau['status'] != 'calculé').sum())} non calculables.")
+
+# %% [markdown]
+# ## Aperçu : indicateurs par dimension et par quartier
+
+# %%
+pd.crosstab(tableau["dimension"], tableau["quartier"])
+
+# %% [markdown]
+# ## Estimations fragiles et cases supprimées
+
+# %%
+tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].astype(bool),
+            ["quartier", "label", "n", "fragile", "suppressed", "suppression_reason"]]
+
+# %%
+tableau.to_pickle(travail / "indicateurs.pkl")
+tableau.to_csv(travail / "indicateurs.csv", sep=";", index=False, encoding="utf-8-sig")

@@ -1,0 +1,77 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Le livrable d'un quartier
+#
+# Ce carnet est paramétré par le quartier : `dls build` l'exécute une fois par quartier. Il
+# rassemble le tableau des indicateurs (carnet 3), la description de l'enquête (carnets 1 et 2),
+# les notes d'entretiens avec les partenaires, quelques remarques libres des habitants
+# (anonymisées) et l'annuaire des acteurs, puis écrit un rapport HTML autonome (il s'ouvre sans
+# connexion internet) que `dls build` imprime ensuite en PDF.
+
+# %% tags=["parameters"]
+projet = None
+dossier_travail = "../build/travail"
+quartier = "biollay"                 # identifiant du quartier (voir la configuration du projet)
+dossier_sortie = "../livrables"
+fichier = None                       # nom du fichier HTML ; par défaut dls_<quartier>.html
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+
+from diagnostics import report
+from diagnostics.actors import load_actors
+from diagnostics.interviews import load_interviews
+from diagnostics.project import load_project
+
+p = load_project(projet)
+q = p.quartier(quartier)
+travail = Path(dossier_travail)
+tableau = pd.read_pickle(travail / "indicateurs.pkl")
+resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "ponderation.pkl").exists() else None
+print(f"Quartier : {q.libelle} ({q.qpv or 'sans code QPV'}) — {int((tableau['quartier'] == q.libelle).sum())} indicateurs")
+
+# %% [markdown]
+# ## Les constats clés, tirés du tableau des indicateurs
+
+# %%
+constats = report.key_findings(tableau, q.libelle, p)
+for groupe, titre in (("worse", "Points d'attention"), ("better", "Points d'appui"),
+                      ("worse_others", "Moins favorable que l'ensemble des quartiers"),
+                      ("better_others", "Plus favorable que l'ensemble des quartiers")):
+    print(f"\n{titre} :")
+    for c in constats[groupe]:
+        print(" -", c["sentence"])
+
+# %% [markdown]
+# ## Sources qualitatives : entretiens, remarques des habitants, annuaire
+
+# %%
+quartiers = {x.id: x.libelle for x in p.quartiers}
+entretiens = load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
+acteurs = load_actors(p.donnees["annuaire"], quartiers=quartiers) if p.donnees["annuaire"] else None
+reponses = pd.read_pickle(travail / "reponses.pkl")["data"]
+remarques = report.select_comments(reponses, q.libelle, n=4)
+remarques
+
+# %% [markdown]
+# ## Écriture du rapport
+
+# %%
+html = report.render_quartier(p, q.libelle, tableau, methods=resume, actors=acteurs, interviews=entretiens,
+                              comments=remarques)
+sortie = report.write_html(html, Path(dossier_sortie) / (fichier or f"dls_{q.id}.html"))
+print(f"Rapport écrit : {sortie} ({len(html) / 1e6:.1f} Mo)")

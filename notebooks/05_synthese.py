@@ -1,0 +1,54 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5. La synthèse des quartiers
+#
+# Une vue d'ensemble pour le comité de pilotage : les constats clés de chaque quartier, chaque
+# dimension avec les trois quartiers côte à côte et les références, et la matrice des thèmes
+# abordés lors des entretiens avec les partenaires.
+
+# %% tags=["parameters"]
+projet = None
+dossier_travail = "../build/travail"
+dossier_sortie = "../livrables"
+fichier = "dls_synthese.html"
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+
+from diagnostics import report
+from diagnostics.interviews import load_interviews
+from diagnostics.project import load_project
+
+p = load_project(projet)
+travail = Path(dossier_travail)
+tableau = pd.read_pickle(travail / "indicateurs.pkl")
+resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "ponderation.pkl").exists() else None
+quartiers = {x.id: x.libelle for x in p.quartiers}
+entretiens = load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
+
+# %% [markdown]
+# ## Vue d'ensemble : nombre de points d'attention et d'appui par quartier
+
+# %%
+pd.DataFrame([{"quartier": q.libelle, **{k: len(v) for k, v in report.key_findings(tableau, q.libelle, p).items()
+                                          if isinstance(v, list)}} for q in p.quartiers])
+
+# %%
+liens = {q.libelle: f"dls_{q.id}.html" for q in p.quartiers}
+html = report.render_synthesis(p, tableau, methods=resume, interviews=entretiens, links=liens)
+sortie = report.write_html(html, Path(dossier_sortie) / fichier)
+print(f"Synthèse écrite : {sortie}")

@@ -186,3 +186,25 @@ def extraits(fichiers, rejets, sheet):
         click.echo(f"Lignes rejetées écrites dans « {rejets} ».")
     if res.n_rejected:
         sys.exit(1)
+
+
+@cli.command("build")
+@click.option("--out", "out", type=click.Path(file_okay=False), default="livrables", show_default=True,
+              help="Dossier des livrables ; remplacé d'un bloc à chaque construction réussie.")
+@click.option("--projet", "projet", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Configuration du projet (quartiers, fichiers de données, références, seuils, titre, logo) ; "
+                   "par défaut l'exemple de Chambéry sur données synthétiques (config/projet.yaml).")
+@click.option("--sans-pdf", "no_pdf", is_flag=True, help="Ne produire que les rapports HTML (sans Chromium).")
+def build_cmd(out, projet, no_pdf):
+    """Construire les livrables : un rapport HTML + PDF par quartier et la synthèse.
+
+    Exécute les carnets d'analyse (vérification, pondération, indicateurs, livrables) sans
+    ouvrir Jupyter, puis imprime les rapports en PDF avec Chromium. Les fichiers sont d'abord
+    construits à côté du dossier de sortie, qui n'est remplacé qu'en cas de succès : une
+    construction qui échoue ne laisse jamais de rapport à moitié écrit.
+    """
+    from .build import build
+
+    res = build(out, projet, pdf=not no_pdf, progress=click.echo)
+    for f in res.files:
+        click.echo(f"  {f}")

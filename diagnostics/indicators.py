@@ -46,7 +46,7 @@ from .scores import SCORES
 from .survey import Design
 from .weighting import rake
 
-__all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "compute_indicators",
+__all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "compute_indicators", "as_codes",
            "compute_from_files", "indicator_variable", "survey_frame", "ensemble_label",
            "write_indicators"]
 
@@ -101,6 +101,33 @@ def _clean_numeric(codes: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
 
 
 _OPS = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less, "==": np.equal}
+
+
+def as_codes(answers: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Numeric codes from an answer table that may carry French labels (``ValidationResult.data``).
+
+    Single-choice columns written as labels (categorical or text) are mapped back to their codes,
+    "Ne sait pas" / "Ne souhaite pas répondre" included; other columns are left as they are.
+    """
+    out = answers.copy()
+    for q in catalogue.questionnaire:
+        if q.type != "single" or q.name not in out.columns:
+            continue
+        col = out[q.name]
+        if pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
+            continue
+        labels = {_norm(c.label): c.code for c in q.choices}
+        labels.update({_norm(m.label): m.code for m in q.missing})
+
+        def code(v, labels=labels):
+            if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+                return np.nan
+            try:
+                return float(v)
+            except (TypeError, ValueError):
+                return float(labels.get(_norm(v), np.nan))
+        out[q.name] = col.astype(object).map(code).astype(float)
+    return out
 
 
 def indicator_variable(indicator: Indicator, codes: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -536,14 +563,15 @@ def _est_to_row(est: _Est, year: str, fragile_n: float = 30) -> dict:
 def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
                        extracts: pd.DataFrame | None = None, references: pd.DataFrame | None = None, *,
                        project: Project | None = None, catalogue: Catalogue | None = None,
-                       weights="calage", threshold: float | None = None, protect: bool = True,
-                       counts: dict | None = None) -> pd.DataFrame:
+                       weights="calage", calibration=None, threshold: float | None = None,
+                       protect: bool = True, counts: dict | None = None) -> pd.DataFrame:
     """Compute the indicator table (one row per quartier × indicator, plus the « Ensemble » rows).
 
     Parameters
     ----------
     codes : DataFrame
-        Validated answers as numeric codes (``ValidationResult.codes``), one row per respondent.
+        Validated answers as numeric codes (``ValidationResult.codes``), one row per respondent;
+        a table with French labels (``ValidationResult.data``) is converted by :func:`as_codes`.
     margins : DataFrame, optional
         Population margins ``quartier, groupe_age, sexe, effectif``; required when
         ``weights="calage"``.
@@ -559,7 +587,10 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
     weights : {"calage", "egaux"} or Series
         ``"calage"``: raking within each quartier to the margins by age group and by sex;
         ``"egaux"``: every respondent weighs 1 (unweighted estimates); a Series: given weights
-        (aligned on ``codes``).
+        (aligned on ``codes`` by index; respondents without a weight are left out).
+    calibration : RakeResult or Calibration, optional
+        With a Series of weights computed by :func:`diagnostics.weighting.rake` on the same
+        respondents (same order), gives calibration-adjusted variances.
     threshold : float, optional
         Publication threshold of the disclosure rules (default: the project's
         ``secret_statistique``).
@@ -597,6 +628,7 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
     """
     project = project or load_project()
     catalogue = catalogue or load_catalogue()
+    codes = as_codes(codes, catalogue)
     thr = float(project.secret_statistique if threshold is None else threshold)
     conf = float(project.niveau_confiance)
     quartiers = project.libelles
@@ -627,8 +659,12 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
             raise DLSError(f"Pondération « {weights} » inconnue ; attendu « calage », « egaux » ou une série de poids.",
                            value=weights)
         if len(frame):
-            design = Design(frame.copy(), weights=w.to_numpy(), fragile_n=project.effectif_fragile,
-                            suppress_n=int(math.ceil(thr)), level=conf)
+            cal = getattr(calibration, "calibration", calibration)
+            if cal is not None and len(cal.weights) != len(frame):
+                raise DLSError(f"Le calage fourni porte sur {len(cal.weights)} répondants, les poids sur "
+                               f"{len(frame)} répondants des quartiers : attendu les mêmes répondants.")
+            design = Design(frame.copy(), weights=w.to_numpy(), calibration=cal,
+                            fragile_n=project.effectif_fragile, suppress_n=int(math.ceil(thr)), level=conf)
     if design is None:
         problem = "Non calculable : aucun répondant des quartiers étudiés avec un âge et un sexe connus."
     if counts is not None:

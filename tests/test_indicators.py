@@ -251,3 +251,22 @@ def test_agrees_with_r_survey(table):
         assert got == pytest.approx(rec.value, rel=1e-6), (rec.indicator, rec.domain, rec.stat)
         checked += 1
     assert checked >= 20
+
+
+def test_labels_and_external_weights_give_the_same_table(table, inputs):
+    """The notebooks' route: labelled answers (``.data``) + weights raked outside, with calibration."""
+    from diagnostics.indicators import survey_frame
+    from diagnostics.weighting import rake
+    cat, project = inputs["catalogue"], inputs["project"]
+    data = validate(DEFAULT_REPONSES, cat.questionnaire).data
+    assert isinstance(data["renoncement"].dtype, pd.CategoricalDtype)
+    frame, _ = survey_frame(inputs["codes"], project, cat, inputs["margins"])
+    frame = frame.dropna()
+    m = inputs["margins"].rename(columns={"quartier": "_quartier", "groupe_age": "_groupe_age", "sexe": "_sexe"})
+    res = rake(frame, {("_quartier", "_groupe_age"): m, ("_quartier", "_sexe"): m})
+    t = compute_indicators(data, None, project=project, catalogue=cat, weights=res.weights, calibration=res)
+    for q in [*QUARTIERS, ENSEMBLE]:
+        for ind in ("renoncement_soins", "precarite_epices", "who5_moyen"):
+            a, b = row(t, q, ind), row(table, q, ind)
+            assert (a["estimate"], a["ci_low"], a["n"]) == (pytest.approx(b["estimate"], rel=1e-9),
+                                                           pytest.approx(b["ci_low"], rel=1e-9), b["n"])

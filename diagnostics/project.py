@@ -199,7 +199,7 @@ def load_project(path: str | Path | None = None) -> Project:
         fail("projet.auteurs", f"valeur « {auteurs} » : attendu une liste de noms.")
     logo = meta.get("logo")
     if logo:
-        logo = (base / str(logo))
+        logo = (base / str(logo)).resolve()
         if not logo.is_file():
             fail("projet.logo", f"le fichier « {meta.get('logo')} » est introuvable (chemin relatif au fichier de configuration).")
         if logo.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"):
@@ -254,7 +254,7 @@ def load_project(path: str | Path | None = None) -> Project:
                 fail(f"donnees.{key}", f"{what} est obligatoire (chemin du fichier).")
             donnees[key] = None
             continue
-        p = base / str(val)
+        p = (base / str(val)).resolve()
         if not p.is_file():
             fail(f"donnees.{key}", f"le fichier « {val} » ({what}) est introuvable "
                                    f"(chemin relatif au fichier de configuration : {p}).")

@@ -325,7 +325,8 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
         for j, iid in enumerate(gids):
             rows = sub[sub["indicator_id"] == iid]
             r0 = rows.iloc[0].to_dict()
-            labels.append(_wrap(_safe(r0["label"]), 34))
+            lab = r0["label"] if unit in ("%", "") else f"{r0['label']} ({unit})"
+            labels.append(_wrap(_safe(lab), 34))
             for k, q in enumerate(quartiers):
                 rq = rows[rows["quartier"] == q]
                 if rq.empty or not _publishable(rq.iloc[0].to_dict()):
@@ -353,6 +354,7 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
                     continue
                 data.append({"type": "scatter", "mode": "markers", "x": [v], "y": [j], "xaxis": xa, "yaxis": ya,
                              "name": _safe(rlabel), "legendgroup": f"ref_{rid}", "showlegend": f"ref_{rid}" not in shown,
+                             "legendrank": 200 + list(project.references).index(rid),
                              "marker": {"symbol": ref_symbols.get(rid, "x"), "size": 16 if rid == "chambery" else 7,
                                         "color": "#000000", "line": {"width": 2, "color": "#000000"}},
                              "hovertemplate": _safe(f"{rlabel} : {format_value(r0.get(f'ref_{rid}'), unit)}")
@@ -361,8 +363,7 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
         layout["xaxis" if g == 1 else f"xaxis{g}"] = {
             "domain": [0, 1], "anchor": ya, "showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False,
             "ticksuffix": " %" if unit == "%" else "", "rangemode": "tozero" if unit == "%" else "normal",
-            "showline": True, "linecolor": "#444", "ticks": "outside", "automargin": True, "fixedrange": True,
-            "title": {"text": _safe(_axis_unit(unit)) if unit != "%" else "", "font": {"size": 10}}}
+            "showline": True, "linecolor": "#444", "ticks": "outside", "automargin": True, "fixedrange": True}
         layout["yaxis" if g == 1 else f"yaxis{g}"] = {
             "domain": [max(y_top - h, 0), y_top], "anchor": xa, "tickvals": list(range(len(gids))),
             "ticktext": labels, "range": [len(gids) - 0.5, -0.5], "showgrid": False, "zeroline": False,
@@ -585,6 +586,13 @@ def read_indicator_table(path: str | Path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- rendering
 
+def _breakable(text):
+    """Escape ``text`` and allow a line break after each hyphen (long place names in headers)."""
+    from markupsafe import Markup, escape
+
+    return Markup(str(escape(text)).replace("-", "-<wbr>"))
+
+
 @functools.lru_cache(maxsize=1)
 def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -594,6 +602,7 @@ def _env():
     env.filters["num"] = lambda x, d=0: fmt.number(x, d)
     env.filters["pct"] = lambda x, d=1: fmt.percent(x, d)
     env.filters["slug"] = lambda s: "".join(c if c.isalnum() else "-" for c in str(s).lower())
+    env.filters["coupable"] = _breakable
     return env
 
 

@@ -421,7 +421,8 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> 
                 "non calculable" if not mine_ok else format_value(r["estimate"], unit))
         ann.append({"x": 1.0, "xref": "paper", "xanchor": "left", "y": k, "yref": "y", "text": _safe(text),
                     "showarrow": False, "font": {"size": 11}})
-        vals = [float(x["estimate"]) for x in rows.to_dict("records") if _publishable(x)]
+        vals = [float(x["estimate"]) for x in rows.to_dict("records")
+                if _publishable(x) and x["quartier"] in project.libelles]
         refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
         ref = _num(r.get(f"ref_{centre}"))
         if ref is None:
@@ -629,7 +630,11 @@ def _dimension_blocks(t: pd.DataFrame, project, dimensions: dict[str, str], quar
         block = {"id": did, "label": dlabel, "rows": [], "ci_fig": "", "spine_fig": ""}
         if quartier is not None:
             mine = sub[sub["quartier"] == quartier]
-            block["rows"] = [_row_view(r, project) for r in mine.to_dict("records")]
+            agg = sub[~sub["quartier"].isin(project.libelles) & sub["quartier"].astype(str).str.startswith("Ensemble")]
+            agg_value = {r["indicator_id"]: format_value(r["estimate"], r.get("unit") or "", with_unit=False)
+                         for r in agg.to_dict("records") if _publishable(r)}
+            block["rows"] = [{**_row_view(r, project), "ensemble": agg_value.get(r["indicator_id"], "")}
+                             for r in mine.to_dict("records")]
             if len(sub):
                 block["spine_fig"] = _fig_html(spine_chart(t, quartier, did, project), f"{prefix}-colonne-{did}")
         if len(sub):

@@ -1,0 +1,223 @@
+"""Report rendering: formatting, key findings, spine-chart geometry, escaping, offline HTML."""
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from diagnostics import report
+from diagnostics.actors import load_actors
+from diagnostics.interviews import load_interviews
+from diagnostics.project import ROOT, load_project
+from diagnostics.questionnaire import load_dimensions
+from report_fixture import make_table
+
+NB = "\u202f"
+QUARTIERS = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}
+
+
+@pytest.fixture(scope="module")
+def project():
+    return load_project()
+
+
+@pytest.fixture(scope="module")
+def table():
+    return make_table()
+
+
+def test_formatting():
+    assert report.format_value(0.125, "%") == f"12,5{NB}%"
+    assert report.format_value(420.04, "pour 1 000") == "420,0 pour 1 000"  # the catalogue's unit, as written
+    assert report.format_value(420.04, "pour 1 000", with_unit=False) == "420,0"
+    assert report.format_value(52.0, "score") == "52,0"
+    assert report.format_value(12345.6, "pour 100 000") == f"12{NB}346 pour 100 000"
+    assert report.format_value(np.nan, "%") == "–" and report.format_value(pd.NA, "%") == "–"
+    assert report.format_interval(0.102, 0.149, "%") == "[10,2 ; 14,9]"
+    assert report.format_interval(396.7, 444.3, "pour 1 000") == "[396,7 ; 444,3]"
+
+
+def test_key_findings_biollay(table, project):
+    f = report.key_findings(table, "Biollay", project)
+    sentences = [x["sentence"] for x in f["worse"]]
+    # hand check: CI [25 ; 40] % excludes Chambéry 18 % and France 16 %, a rise is unfavourable
+    assert (f"Renoncement à des soins au cours des 12 derniers mois : 32,0{NB}% au Biollay, contre "
+            f"18,0{NB}% à Chambéry et 16,0{NB}% en France — situation moins favorable.") in sentences
+    # WHO-5 mean 50,2 [46,1 ; 54,3] below 58 (Chambéry) and 55 (France), a rise is favourable
+    assert any(s.startswith("Score de bien-être WHO-5 (sur 100) : 50,2 au Biollay, contre 58,0 à Chambéry "
+                            "et 55,0 en France") for s in sentences)
+    # largest relative gap first: renoncement 32 % vs 16 % in France (+100 %), then humidité 22 vs 12 %
+    # (+83 %), santé mauvaise 15 vs 9 % (+67 %), solitude 30 vs 20 % (+50 %), WHO-5, médecin traitant
+    assert [x["label"] for x in f["worse"]] == [
+        "Renoncement à des soins au cours des 12 derniers mois", "Logement humide ou avec moisissures",
+        "Santé perçue mauvaise ou très mauvaise", "Sentiment de solitude (score ≥ 6)",
+        "Score de bien-être WHO-5 (sur 100)", "Médecin traitant déclaré"]
+    assert f["better"] == []
+    # Connaît l'ERS: 35 % [27 ; 43] vs mean of quartiers 38,7 % → similaire; nothing vs the others
+    assert f["n_indicators"] == 13 and f["n_fragile"] == 1 and f["n_suppressed"] == 0
+
+
+def test_key_findings_other_quartiers_fragile_and_suppressed(table, project):
+    f = report.key_findings(table, "Hauts-de-Chambéry", project)
+    better = [x["sentence"] for x in f["better_others"]]
+    # Connaît l'ERS: 61 % [53 ; 69] above the mean of the three quartiers (38,7 %); bruit 22 % [16 ; 30]
+    # below 31,7 %; humidité 10 % [6 ; 16] below 19 %; insécurité 8 % [4 ; 14] below 14,3 %
+    assert better[0] == (f"Connaît l'Espace Ressource Santé : 61,0{NB}% aux Hauts-de-Chambéry — plus favorable "
+                         "que dans l'ensemble des quartiers enquêtés.")
+    assert [x["label"] for x in f["better_others"]] == [
+        "Connaît l'Espace Ressource Santé", "Gêné(e) par le bruit de la circulation",
+        "Logement humide ou avec moisissures", "Se sent souvent en insécurité dans le quartier"]
+    assert f["worse_others"] == []
+    t = table.copy()
+    sel = (t["quartier"] == "Biollay") & (t["indicator_id"] == "depistage_colorectal")
+    t.loc[sel, ["ci_high", "cmp_chambery"]] = [0.30, "moins bien"]
+    f2 = report.key_findings(t, "Biollay", project)
+    assert any("Dépistage du cancer colorectal" in x["sentence"] and "(estimation fragile, à confirmer)" in x["sentence"]
+               for x in f2["worse"])
+    fb = report.key_findings(table, "Bellevue", project)
+    assert fb["n_suppressed"] == 1
+    assert not any("Dépistage" in x["sentence"] for k in ("worse", "better") for x in fb[k])
+
+
+def test_spine_chart_geometry(table, project):
+    fig = report.spine_chart(table, "Biollay", "soins", project)
+    dots = [t for t in fig["data"] if t.get("y") and t["y"][0] is not None]
+    by_row = {t["y"][0]: t for t in dots}
+    # renoncement (row 0): ref 18 %, values 32/21/26 %, refs 18/16 % → spread 14 points;
+    # s = -(32 - 18)/14 = -1 (left = unfavourable), vermilion (« moins bien »)
+    assert by_row[0]["x"][0] == pytest.approx(-1.0)
+    assert by_row[0]["marker"]["color"] == report.VERDICT_COLOURS["moins bien"]
+    # médecin traitant (row 1): ref 90 %, values 81/92/85 %, refs 90/91/90/89 % → spread 9 points
+    assert by_row[1]["x"][0] == pytest.approx((0.81 - 0.90) / 0.09)
+    rects = [s for s in fig["layout"]["shapes"] if s["type"] == "rect" and s["y0"] < 1 < s["y1"]]
+    quartier_band = max(rects, key=lambda s: s["y1"] - s["y0"])
+    assert (quartier_band["x0"], quartier_band["x1"]) == pytest.approx((-1.0, (0.92 - 0.90) / 0.09))
+    fig_h = report.spine_chart(table, "Hauts-de-Chambéry", "soins", project)
+    dot = [t for t in fig_h["data"] if t.get("y") == [1]][0]
+    assert dot["x"][0] == pytest.approx((0.92 - 0.90) / 0.09)
+    assert dot["marker"]["color"] == report.VERDICT_COLOURS["similaire"]
+
+
+def test_ci_chart_skips_suppressed_and_marks_fragile(table, project):
+    fig = report.ci_chart(table, "prevention", project, highlight="Biollay")
+    names = [t["name"] for t in fig["data"] if t["name"] in QUARTIERS.values()]
+    assert names == ["Biollay", "Hauts-de-Chambéry"]  # Bellevue is suppressed
+    biollay = next(t for t in fig["data"] if t["name"] == "Biollay")
+    assert biollay["x"] == [pytest.approx(22.0)]
+    assert biollay["error_x"]["array"] == [pytest.approx(15.0)] and biollay["error_x"]["arrayminus"] == [pytest.approx(10.0)]
+    assert biollay["marker"]["color"] == "#ffffff"  # fragile: hollow
+    assert report.ci_chart(table, "inexistante", project) is None
+    two_units = report.ci_chart(table, "logement", project)
+    assert "yaxis2" in two_units["layout"]  # % and « pour 1 000 » on separate axes
+
+
+def test_collection_summary_hand_counts(project):
+    resp = pd.DataFrame({"quartier": ["Biollay"] * 3 + ["Bellevue", "Autre quartier"],
+                         "canal": ["Cabinet médical", "Cabinet médical", None, "Boîte aux lettres", "Autre"]})
+    weighted = pd.DataFrame({"quartier": ["Biollay"] * 3 + ["Bellevue"], "groupe_age": ["15-29", "15-29", "75+", "75+"],
+                             "sexe": ["Femme", "Homme", "Femme", "Homme"]})
+    w = pd.Series([1.0, 1.0, 2.0, 5.0])
+    margins = pd.DataFrame({"quartier": ["Biollay"] * 4 + ["Bellevue"] * 2,
+                            "groupe_age": ["15-29", "15-29", "75+", "75+", "75+", "75+"],
+                            "sexe": ["Femme", "Homme", "Femme", "Homme", "Femme", "Homme"],
+                            "effectif": [30, 30, 10, 30, 5, 5]})
+    s = report.collection_summary(resp, weighted, w, margins, project, n_read=6, n_rejected=1)
+    assert (s["n_read"], s["n_accepted"], s["n_rejected"]) == (6, 5, 1)
+    ch = {r["Canal de recueil"]: r for r in s["channels"]}
+    assert ch["Cabinet médical"]["Biollay"] == 2 and ch["Non renseigné"]["Total"] == 1
+    assert ch["Autre"]["Autre quartier"] == 1
+    rep = s["representativeness"].set_index(["quartier", "groupe"])
+    # Biollay 15-29: 2 of 3 respondents, 60 of 100 inhabitants, weights 2 of 4
+    assert rep.loc[("Biollay", "15-29 ans")].tolist() == [2, pytest.approx(2 / 3), pytest.approx(0.6), pytest.approx(0.5)]
+    assert rep.loc[("Biollay", "Femme"), "pct_pondere"] == pytest.approx(3 / 4)
+    wt = s["weighting"].set_index("quartier")
+    # Kish: n Σw² / (Σw)² = 3 × 6 / 16
+    assert wt.loc["Biollay", "deff"] == pytest.approx(18 / 16) and wt.loc["Biollay", "n_eff"] == pytest.approx(16 / 6)
+
+
+def test_margin_of_error():
+    # 1,96 × √(0,25 / 100) = 9,8 points
+    assert report.margin_of_error(0.5, 100) == pytest.approx(0.098, abs=1e-4)
+    assert np.isnan(report.margin_of_error(0.5, 0))
+
+
+def test_select_comments_scrubbed():
+    resp = pd.DataFrame({"quartier": ["Biollay"] * 5 + ["Bellevue"],
+                         "commentaire": ["Appelez Mme Martin au 06 12 34 56 78 pour le jardin partagé.", "court",
+                                         None, "Écrivez à jean.dupont@example.fr pour les ateliers, merci !",
+                                         "Appelez Mme Martin au 06 12 34 56 78 pour le jardin partagé.",
+                                         "Bellevue : il faudrait plus de bancs sur la place."]})
+    out = report.select_comments(resp, "Biollay", n=4)
+    assert out == ["Appelez Mme [nom] au [téléphone] pour le jardin partagé.",
+                   "Écrivez à [courriel] pour les ateliers, merci !"]
+
+
+def test_read_indicator_table_round_trip(tmp_path, table):
+    f = tmp_path / "t.csv"
+    table.to_csv(f, sep=";", index=False, encoding="utf-8-sig")
+    back = report.read_indicator_table(f)
+    assert back["fragile"].dtype == bool and back["suppressed"].sum() == 1
+    assert back["estimate"].sum() == pytest.approx(table["estimate"].sum())
+
+
+@pytest.fixture(scope="module")
+def html(table, project):
+    actors = load_actors(ROOT / "data" / "sample" / "annuaire_acteurs_synthetique.csv", quartiers=QUARTIERS)
+    evil = pd.DataFrame([{"nom": "<script>alert(1)</script>", "type": "<b>gras</b>", "themes": ["soins"],
+                          "quartiers": ["Biollay"], "adresse": "", "telephone": "", "site_web": "", "horaires": "",
+                          "description": "</script><script>alert(2)</script>", "ligne": 99}])
+    interviews = load_interviews(ROOT / "data" / "sample" / "entretiens_synthetiques.md", quartiers=QUARTIERS)
+    t = make_table(extra_label="CSS </script><script>alert(3)</script>")
+    return report.render_quartier(project, "Biollay", t, actors=pd.concat([actors, evil], ignore_index=True),
+                                  interviews=interviews, comments=["Un <i>commentaire</i> & une idée"],
+                                  methods={"n_read": 406, "n_accepted": 406, "n_rejected": 0}, generated="01/02/2022")
+
+
+def test_html_has_every_section(html):
+    text = re.sub(r"<[^>]+>", " ", html)
+    for label in load_dimensions().values():
+        assert label.replace("'", "&#39;") in text
+    for title in ("L'essentiel", "Méthode", "Trois modes de recueil", "Pondération", "Marges d'erreur",
+                  "Estimations « fragiles » et cases « supprimées »", "Paroles de partenaires et d'habitants",
+                  "Annuaire des acteurs", "secret statistique", "† fragile", f"1{NB}600", "Quartier prioritaire de la politique de la ville QN07301M"):
+        assert title in text, title
+    assert "[téléphone]" in text  # the interview quote with a phone number, scrubbed
+
+
+def test_html_is_offline_and_embeds_plotly_once(html):
+    from plotly.offline import get_plotlyjs
+
+    assert html.count(get_plotlyjs()[:300]) == 1
+    assert html.count("dlsFigure(\"fig-") == 9 + 9  # a spine chart and a CI chart per dimension
+    page = html.replace(get_plotlyjs(), "")
+    # the only absolute addresses are the actors' web sites, as plain links (never loaded)
+    assert set(re.findall(r"""(?:src|href)\s*=\s*["']?((?:https?:)?//[^/"']+)""", page)) <= {
+        f"https://{h}" for h in re.findall(r'href="https://([^/"]+)', page)}
+    assert not re.search(r"""src\s*=\s*["']?(https?:)?//""", page)
+    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert 'src="data:image/svg+xml;base64,' in html
+
+
+def test_data_text_is_escaped(html):
+    assert "<script>alert(" not in html and "<b>gras</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in html
+    assert "Un &lt;i&gt;commentaire&lt;/i&gt; &amp; une idée" in html
+    # inside figure JSON, « < » is written \u003c so that no </script> can close the script element
+    assert "alert(3)" in html and "</script><script>alert(3)" not in html
+    scripts = re.findall(r'dlsFigure\("[^"]+", (\[.*?\]), (\{.*?\})\);</script>', html)
+    assert scripts and all(json.loads(d) is not None and json.loads(lay) for d, lay in scripts)
+
+
+def test_synthesis(table, project):
+    out = report.render_synthesis(project, table, links={"Biollay": "dls_biollay.html"})
+    for label in load_dimensions().values():
+        assert label.replace("'", "&#39;") in out
+    assert 'href="dls_biollay.html"' in out and "Synthèse des quartiers" in out
+    assert out.count("dlsFigure(\"fig-synthese-ic-") == 9
+
+
+def test_write_html_atomic(tmp_path):
+    p = report.write_html("<p>é</p>", tmp_path / "a" / "r.html")
+    assert p.read_text(encoding="utf-8") == "<p>é</p>" and [f.name for f in p.parent.iterdir()] == ["r.html"]

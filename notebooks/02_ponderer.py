@@ -87,5 +87,5 @@ resume = collection_summary(etape1["data"], a_caler, poids, marges, p, n_read=et
 resume["representativeness"]
 
 # %%
-pd.to_pickle({"frame": a_caler, "weights": poids, "summary": resume, "margins": marges,
-              "counts": comptes}, travail / "ponderation.pkl")
+pd.to_pickle({"frame": a_caler, "weights": poids, "calibration": calage, "summary": resume,
+              "margins": marges, "counts": comptes}, travail / "ponderation.pkl")

@@ -55,9 +55,11 @@ else:
     etape2 = pd.read_pickle(travail / "ponderation.pkl")
     extraits = read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
     references = read_references(p.donnees["references"]) if p.donnees["references"] else None
-    # pondération par calage dans chaque quartier (comme au carnet 2), puis secret statistique
+    # les poids calés au carnet 2 (et leur calage, pour des variances qui en tiennent compte),
+    # puis le secret statistique
     tableau = compute_indicators(etape1["codes"], etape2["margins"], extraits, references, project=p,
-                                 catalogue=catalogue)
+                                 catalogue=catalogue, weights=etape2["weights"],
+                                 calibration=etape2["calibration"])
     print(f"{tableau['indicator_id'].nunique()} indicateurs ; {int(tableau['suppressed'].sum())} cases "
           f"masquées par le secret statistique ; {int((tableau['status'] != 'calculé').sum())} non calculables.")
 

@@ -1,0 +1,103 @@
+"""dls build: notebooks executed headless, atomic output, French errors naming the failing cell."""
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from diagnostics.build import MARKER, build
+from diagnostics.cli import cli
+from diagnostics.errors import ConfigurationError, DLSError
+from report_fixture import make_table
+
+REPORTS = ["dls_bellevue.html", "dls_biollay.html", "dls_hauts_de_chambery.html", "dls_synthese.html"]
+
+
+@pytest.fixture(scope="module")
+def fixture_csv(tmp_path_factory):
+    f = tmp_path_factory.mktemp("tableau") / "indicateurs.csv"
+    make_table().to_csv(f, sep=";", index=False, encoding="utf-8-sig")
+    return f
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, fixture_csv):
+    out = tmp_path_factory.mktemp("livraison") / "livrables"
+    messages = []
+    res = build(out, pdf=False, indicator_table=fixture_csv, progress=messages.append)
+    return out, res, messages
+
+
+def test_outputs(built):
+    out, res, messages = built
+    assert sorted(p.name for p in out.glob("*.html")) == REPORTS
+    assert [p.name for p in res.files] == REPORTS
+    assert sorted(p.name for p in (out / "carnets").iterdir()) == [
+        "01_verifier_reponses.ipynb", "02_ponderer.ipynb", "03_indicateurs.ipynb",
+        "04_livrable_quartier_bellevue.ipynb", "04_livrable_quartier_biollay.ipynb",
+        "04_livrable_quartier_hauts_de_chambery.ipynb", "05_synthese.ipynb"]
+    assert (out / MARKER).is_file() and (out / "indicateurs.csv").is_file()
+    assert not (out / "_travail").exists()  # respondent-level tables never reach the deliverables
+    assert [p.name for p in out.parent.iterdir()] == ["livrables"]  # no temporary folder left behind
+    assert messages[0].startswith("[0/7] Démarrage du noyau Python")
+    assert messages[1] == "[1/7] Vérification des réponses (carnet 01_verifier_reponses)…"
+    assert messages[-1].startswith("Terminé en ") and "4 fichiers" in messages[-1]
+    html = (out / "dls_hauts_de_chambery.html").read_text(encoding="utf-8")
+    assert "aux Hauts-de-Chambéry" in html and "Centre social des Hauts (fictif)" in html
+    assert "Centre social de Bellevue (fictif)" not in html  # directory filtered to the quartier
+    # the executed notebook of the quartier kept its injected parameters and its outputs
+    nb = (out / "carnets" / "04_livrable_quartier_biollay.ipynb").read_text(encoding="utf-8")
+    assert "injected-parameters" in nb and 'quartier = \\"biollay\\"' in nb and "Rapport écrit" in nb
+    # notebook 01 really validated the sample: 406 rows read
+    assert "406 réponses retenues sur 406 lues" in (out / "carnets" / "01_verifier_reponses.ipynb").read_text("utf-8")
+
+
+def test_failed_build_leaves_previous_output_untouched(built, tmp_path):
+    out, _, _ = built
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    broken = tmp_path / "casse.csv"
+    make_table().drop(columns="dimension").to_csv(broken, sep=";", index=False)
+    with pytest.raises(DLSError) as err:
+        build(out, pdf=False, indicator_table=broken)
+    msg = str(err.value)
+    assert msg.startswith("Le carnet « 03_indicateurs » s'est arrêté à la cellule de code n° 3 (« if tableau_indicateurs: »)")
+    assert "Le tableau d'indicateurs n'a pas la colonne « dimension »" in msg
+    assert "Traceback" not in msg
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert [p.name for p in out.parent.iterdir()] == ["livrables"]
+
+
+def test_refuses_to_overwrite_foreign_folder(tmp_path):
+    out = tmp_path / "mes_documents"
+    out.mkdir()
+    (out / "precieux.docx").write_text("x")
+    with pytest.raises(DLSError, match="n'est pas vide et ne vient pas d'une construction précédente"):
+        build(out, pdf=False)
+    assert [p.name for p in out.iterdir()] == ["precieux.docx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mes_documents"]
+
+
+def test_bad_project_fails_before_any_work(tmp_path):
+    cfg = tmp_path / "projet.yaml"
+    cfg.write_text("projet: {titre: T}\nquartiers: []\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="clé « quartiers »"):
+        build(tmp_path / "sortie", cfg, pdf=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["projet.yaml"]
+
+
+def test_cli_error_is_one_french_line(tmp_path, capsys):
+    cfg = tmp_path / "projet.yaml"
+    cfg.write_text("projet: {titre: T}\nquartiers: [{id: a, libelle: A, qpv: faux}]\n", encoding="utf-8")
+    from diagnostics.cli import main
+
+    with pytest.raises(SystemExit) as ex:
+        main(["build", "--out", str(tmp_path / "l"), "--projet", str(cfg), "--sans-pdf"])
+    assert ex.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("Erreur : Configuration du projet « projet.yaml », clé « quartiers[1].qpv » : valeur « faux » : "
+                   "attendu un code QPV officiel (ex. QN07301M ou QP073001).")
+
+
+def test_cli_help_documents_default_folder():
+    res = CliRunner().invoke(cli, ["build", "--help"])
+    assert res.exit_code == 0
+    assert "--out" in res.output and "livrables" in res.output and "--projet" in res.output

@@ -324,6 +324,12 @@ def load_questionnaire(path: str | Path = DEFAULT_QUESTIONNAIRE) -> Questionnair
                         fail(f"la question « {name} » a des bornes de date invalides {rng!r} (attendu AAAA-MM-JJ).")
                 else:
                     rng = tuple(float(x) if qtype == "decimal" else int(x) for x in rng)
+            if rng is not None and qtype in ("integer", "decimal"):
+                inside = [m for m in miss if rng[0] <= m.code <= rng[1]]
+                if inside:
+                    fail(f"la question « {name} » accepte les valeurs de {rng[0]} à {rng[1]}, et son code de "
+                         f"non-réponse {inside[0].code} (« {inside[0].label} ») tombe dans cet intervalle : "
+                         "choisissez un code hors de l'intervalle (par exemple 999).")
             dim = qd.get("dimension", sdim)
             if dim is not None and dim not in dims:
                 fail(f"la question « {name} » a une dimension inconnue « {dim} ».")

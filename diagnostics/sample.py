@@ -253,7 +253,7 @@ def generate_answers(seed: int = SEED, questionnaire: Questionnaire | None = Non
     df.loc[stop, tail] = np.nan
     # Age refused by two respondents (the dépistage questions are then not asked).
     refuse_age = np.flatnonzero(quartier != 4)[[3, 200]]
-    df.loc[refuse_age, "age"] = 99.0
+    df.loc[refuse_age, "age"] = 999.0
     for c in ("depistage_colorectal", "depistage_sein", "depistage_col"):
         df.loc[refuse_age, c] = np.nan
     # Skip logic: questions conditional on renoncement are empty when renoncement != 1.

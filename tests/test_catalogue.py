@@ -52,7 +52,7 @@ def test_entry_attributes(cat):
 
 
 def test_population_filter_uses_relevant_syntax(cat):
-    codes = pd.DataFrame({"age": [64, 65, 99, None], "sexe": [1, 2, 1, 1]})
+    codes = pd.DataFrame({"age": [64, 65, 999, None], "sexe": [1, 2, 1, 1]})
     assert cat.population("vaccin_grippe_65", codes).tolist() == [False, True, True, False]
     assert cat.population("renonce_sortir_soir_femmes", codes).tolist() == [True, False, True, True]
     assert cat.population("sante_mauvaise", codes).all()

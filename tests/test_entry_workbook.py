@@ -71,11 +71,11 @@ def test_validations_on_the_right_columns(qn, book):
     assert v["enfants"][0].formula1 == '"1,2"'  # no missing code declared
     assert v["who5_1"][0].formula1 == '"5,4,3,2,1,0"'
     assert v["nuisances_3"][0].formula1 == '"0,1"' and "Pollution de l'air" in v["nuisances_3"][0].prompt
-    # age: 15..110 or 99 needs a custom formula, relative to the first data row
+    # age: 15..110 or 999 needs a custom formula, relative to the first data row
     age_letter = v["age"][1].split(":")[0][:-1]
     assert v["age"][0].type == "custom"
     assert v["age"][0].formula1 == (f"OR(AND(ISNUMBER({age_letter}2),{age_letter}2=INT({age_letter}2),"
-                                    f"{age_letter}2>=15,{age_letter}2<=110),{age_letter}2=99)")
+                                    f"{age_letter}2>=15,{age_letter}2<=110),{age_letter}2=999)")
     assert v["date_reponse"][0].type == "date" and v["date_reponse"][0].formula2 == "DATE(2030,12,31)"
     assert v["commentaire"][0].type == "textLength" and v["commentaire"][0].formula1 == "2000"
     assert "renoncement = 1" in v["renoncement_raisons_9"][0].prompt  # filter explained

@@ -127,7 +127,7 @@ def test_hand_checked_unweighted_proportion(equal, inputs):
 def test_filter_and_skip_logic_in_denominators(equal, inputs):
     c = inputs["codes"]
     three = c[c["quartier"].isin([1, 2, 3])]
-    age = three["age"].where(three["age"] != 99)      # « refus » is not an age of 99
+    age = three["age"].where(three["age"] != 999)      # « refus » is not an age of 999
     vacc = three[(age >= 65) & three["vaccin_grippe"].isin([1, 2])]
     e = row(equal, ENSEMBLE, "vaccin_grippe_65")
     assert (e["n"], e["numerator"]) == (len(vacc), int((vacc["vaccin_grippe"] == 1).sum()))
@@ -214,7 +214,7 @@ def test_missing_column_and_missing_extracts_are_reported(inputs):
 
 def test_indicator_variable_statuses(inputs):
     cat = inputs["catalogue"]
-    codes = pd.DataFrame({"quartier": [1, 1, 1, 1], "age": [70, 99, 40, 80], "sexe": [1, 2, 1, 2],
+    codes = pd.DataFrame({"quartier": [1, 1, 1, 1], "age": [70, 999, 40, 80], "sexe": [1, 2, 1, 2],
                           "vaccin_grippe": [1, 1, 2, 98]})
     v = indicator_variable(cat["vaccin_grippe_65"], codes, cat)
     assert v["status"].tolist() == ["denominateur", "hors_champ", "hors_champ", "nsp_refus"]

@@ -56,6 +56,7 @@ def test_relevance_in_and_selected(qn, tmp_path):
     ("choices: quartier\n", "choices: quartiers\n", "liste de choix inconnue « quartiers »"),
     ("type: integer", "type: entier", "type inconnu « entier »"),
     ("missing: [refus]", "missing: [peut-etre]", "code de non-réponse inconnu"),
+    ("missing: [refus_nombre]", "missing: [refus]", "99 (« Ne souhaite pas répondre ») tombe dans cet intervalle"),
 ])
 def test_bad_definitions_give_french_errors(qn, tmp_path, old, new, fragment):
     p = tmp_path / "q.yaml"

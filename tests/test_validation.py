@@ -55,7 +55,7 @@ def test_clean_tables_match_the_generator(results):
     gen = generate_answers()
     codes = results["csv"].codes.reset_index(drop=True)
     for c in ("quartier", "age", "sexe", "renoncement", "renoncement_soins_2", "who5_3", "complementaire"):
-        expected = gen[c].where(~((c == "age") & (gen[c] == 99)))  # age "refus" is not a number
+        expected = gen[c].where(~((c == "age") & (gen[c] == 999)))  # age "refus" is not a number
         np.testing.assert_array_equal(codes[c].to_numpy(), expected.to_numpy(dtype=float))
     data = results["csv"].data
     assert list(data["quartier"].cat.categories) == ["Biollay", "Hauts-de-Chambéry", "Bellevue", "Autre quartier"]
@@ -112,7 +112,7 @@ def test_broken_file_names_each_bad_cell(broken):
         assert cell in pairs, cell
     msg = iss.loc[(iss["ligne"] == 5) & (iss["colonne"] == "age"), "message"].iloc[0]
     assert msg == ("« reponses_erronees_synthetiques.csv », ligne 5, colonne « age » : valeur 130 hors de "
-                   "l'intervalle autorisé (attendu : un nombre entier de 15 à 110 ou 99 (Ne souhaite pas répondre)) ; "
+                   "l'intervalle autorisé (attendu : un nombre entier de 15 à 110 ou 999 (Ne souhaite pas répondre)) ; "
                    "ligne rejetée.")
     dup = broken.rejected.set_index("ligne").loc[7, "motif"]
     assert "en double" in dup and "ligne 2" in dup

@@ -80,13 +80,13 @@ def test_choice_lists_with_missing_code_variants(qn, built):
 
 def test_constraints_and_messages(built):
     binds = _binds(built[2])
-    assert binds["/data/profil/age"].get("constraint") == "(. >= 15 and . <= 110) or . = 99"
-    assert binds["/data/profil/taille_foyer"].get("constraint") == "(. >= 1 and . <= 20) or . = 99"
+    assert binds["/data/profil/age"].get("constraint") == "(. >= 15 and . <= 110) or . = 999"
+    assert binds["/data/profil/taille_foyer"].get("constraint") == "(. >= 1 and . <= 20) or . = 999"
     assert binds["/data/recueil/date_reponse"].get("constraint") == \
         ". >= date('2020-01-01') and . <= date('2030-12-31')"
     assert binds["/data/expression/commentaire"].get("constraint") == "string-length(.) <= 2000"
     xml = built[1]
-    assert "Indiquez un nombre entier compris entre 15 et 110 ans (ou 99 pour « Ne souhaite pas répondre »)." in xml
+    assert "Indiquez un nombre entier compris entre 15 et 110 ans (ou 999 pour « Ne souhaite pas répondre »)." in xml
     assert "Cette question est obligatoire." in xml
 
 

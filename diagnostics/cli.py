@@ -13,7 +13,47 @@ import click
 
 from .errors import DLSError
 
-CONTEXT = dict(help_option_names=["-h", "--help"])
+CONTEXT = dict(help_option_names=["-h", "--help"], max_content_width=100)
+
+# click marks its own messages for gettext but ships no French catalogue: translate the
+# ones an analyst meets (help, usage and argument errors).
+_CLICK_FR = {
+    "Usage:": "Utilisation :",
+    "Options": "Options",
+    "Commands": "Commandes",
+    "Show this message and exit.": "Afficher cette aide et quitter.",
+    "Show the version and exit.": "Afficher la version et quitter.",
+    "Error: {message}": "Erreur : {message}",
+    "Try '{command} {option}' for help.": "Essayez « {command} {option} » pour l'aide.",
+    "Missing argument": "Argument manquant",
+    "Missing option": "Option manquante",
+    "Missing parameter": "Paramètre manquant",
+    "Missing command.": "Commande manquante.",
+    "No such command {name!r}.": "Commande inconnue {name!r}.",
+    "No such option {name!r}.": "Option inconnue {name!r}.",
+    "Invalid value for {param_hint}: {message}": "Valeur invalide pour {param_hint} : {message}",
+    "Invalid value: {message}": "Valeur invalide : {message}",
+    "Option {name!r} does not take a value.": "L'option {name!r} ne prend pas de valeur.",
+    "Argument {name!r} takes {nargs} values.": "L'argument {name!r} attend {nargs} valeurs.",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} introuvable.",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} est un dossier.",
+    "{name} {filename!r} is a file.": "{name} {filename!r} est un fichier.",
+    "{value!r} is not a valid {number_type}.": "{value!r} n'est pas un nombre valide ({number_type}).",
+    "{value} is not in the range {range}.": "{value} n'est pas dans l'intervalle {range}.",
+    "file": "Fichier", "directory": "Dossier", "path": "Chemin",
+    "default: {default}": "par défaut : {default}",
+    "Aborted!": "Interrompu.",
+}
+
+
+def _fr(message: str) -> str:
+    return _CLICK_FR.get(message, message)
+
+
+for _module in ("core", "decorators", "exceptions", "formatting", "parser", "types"):
+    _mod = getattr(click, _module, None)
+    if _mod is not None and hasattr(_mod, "_"):
+        _mod._ = _fr
 
 
 @click.group(context_settings=CONTEXT)

@@ -273,6 +273,13 @@ def _wrap(text: str, width: int = 38) -> str:
     return "<br>".join(lines)
 
 
+def _label_margin(labels, px_per_char: float = 6.2, pad: int = 16) -> int:
+    """Left margin (px) that fits the longest line of the axis labels (fixed margins draw faster
+    than plotly's ``automargin``, which lays a figure out twice)."""
+    longest = max((len(line) for lab in labels for line in str(lab).split("<br>")), default=10)
+    return int(min(pad + px_per_char * longest, 320))
+
+
 def _safe(text) -> str:
     """Text for plotly labels: plotly interprets a few HTML tags, so ``<`` and ``>`` are replaced."""
     return str(text).replace("<", "‹").replace(">", "›")
@@ -317,11 +324,15 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
     layout = _base_layout(height, showlegend=True, margin={"l": 10, "r": 10, "t": top, "b": bottom},
                           legend={"orientation": "h", "y": -30 / inner, "yanchor": "top", "x": 0})
     y_top = 1.0
+    all_labels: list[str] = []
     offsets = [(k - (nq - 1) / 2) * 0.7 / max(nq, 1) for k in range(nq)]
     for g, (unit, gids) in enumerate(groups.items(), start=1):
         h = len(gids) * row_h / inner
         xa, ya = ("x", "y") if g == 1 else (f"x{g}", f"y{g}")
         labels = []
+        # one trace per quartier and one per reference on each axis (few traces: fast drawing)
+        pts = {q: {"x": [], "y": [], "plus": [], "minus": [], "fill": [], "text": []} for q in quartiers}
+        refpts = {rid: {"x": [], "y": [], "text": []} for rid in project.references}
         for j, iid in enumerate(gids):
             rows = sub[sub["indicator_id"] == iid]
             r0 = rows.iloc[0].to_dict()
@@ -335,41 +346,58 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
                 est, lo, hi = _plain(r["estimate"], unit), _plain(r["ci_low"], unit), _plain(r["ci_high"], unit)
                 strong = highlight is None or q == highlight
                 frag = _flag(r["fragile"])
-                tr = {"type": "scatter", "mode": "markers", "x": [est], "y": [j + offsets[k]], "xaxis": xa,
-                      "yaxis": ya, "name": _safe(q), "legendgroup": q, "showlegend": q not in shown,
-                      "marker": {"color": "#ffffff" if (frag or not strong) else colours[q],
-                                 "size": 9 if strong else 7, "line": {"color": colours[q], "width": 2}},
-                      "hovertemplate": _safe(f"{q} : {format_value(r['estimate'], unit)} "
-                                             f"{format_interval(r['ci_low'], r['ci_high'], unit)}"
-                                             f"{' (fragile)' if frag else ''}") + "<extra></extra>"}
-                if lo is not None and hi is not None:
-                    tr["error_x"] = {"type": "data", "symmetric": False, "array": [hi - est],
-                                     "arrayminus": [est - lo], "color": colours[q],
-                                     "thickness": 1 if (frag or not strong) else 2, "width": 3}
-                data.append(tr)
-                shown.add(q)
+                pt = pts[q]
+                pt["x"].append(est)
+                pt["y"].append(j + offsets[k])
+                pt["plus"].append(None if hi is None else hi - est)
+                pt["minus"].append(None if lo is None else est - lo)
+                pt["fill"].append("#ffffff" if (frag or not strong) else colours[q])
+                pt["text"].append(_safe(f"{q} : {format_value(r['estimate'], unit)} "
+                                        f"{format_interval(r['ci_low'], r['ci_high'], unit)}"
+                                        f"{' (fragile)' if frag else ''}"))
             for rid, rlabel in project.references.items():
                 v = _plain(r0.get(f"ref_{rid}"), unit)
-                if v is None:
-                    continue
-                data.append({"type": "scatter", "mode": "markers", "x": [v], "y": [j], "xaxis": xa, "yaxis": ya,
-                             "name": _safe(rlabel), "legendgroup": f"ref_{rid}", "showlegend": f"ref_{rid}" not in shown,
-                             "legendrank": 200 + list(project.references).index(rid),
-                             "marker": {"symbol": ref_symbols.get(rid, "x"), "size": 16 if rid == "chambery" else 7,
-                                        "color": "#000000", "line": {"width": 2, "color": "#000000"}},
-                             "hovertemplate": _safe(f"{rlabel} : {format_value(r0.get(f'ref_{rid}'), unit)}")
-                             + "<extra></extra>"})
-                shown.add(f"ref_{rid}")
+                if v is not None:
+                    refpts[rid]["x"].append(v)
+                    refpts[rid]["y"].append(j)
+                    refpts[rid]["text"].append(_safe(f"{rlabel} : {format_value(r0.get(f'ref_{rid}'), unit)}"))
+        for k, q in enumerate(quartiers):
+            pt = pts[q]
+            if not pt["x"]:
+                continue
+            strong = highlight is None or q == highlight
+            data.append({"type": "scatter", "mode": "markers", "x": pt["x"], "y": pt["y"], "xaxis": xa, "yaxis": ya,
+                         "name": _safe(q), "legendgroup": q, "showlegend": q not in shown, "legendrank": 100 + k,
+                         "marker": {"color": pt["fill"], "size": 9 if strong else 7,
+                                    "line": {"color": colours[q], "width": 2}},
+                         "error_x": {"type": "data", "symmetric": False, "array": pt["plus"],
+                                     "arrayminus": pt["minus"], "color": colours[q],
+                                     "thickness": 2 if strong else 1, "width": 3},
+                         "text": pt["text"], "hovertemplate": "%{text}<extra></extra>"})
+            shown.add(q)
+        for rid, rlabel in project.references.items():
+            rp = refpts[rid]
+            if not rp["x"]:
+                continue
+            data.append({"type": "scatter", "mode": "markers", "x": rp["x"], "y": rp["y"], "xaxis": xa, "yaxis": ya,
+                         "name": _safe(rlabel), "legendgroup": f"ref_{rid}", "showlegend": f"ref_{rid}" not in shown,
+                         "legendrank": 200 + list(project.references).index(rid),
+                         "marker": {"symbol": ref_symbols.get(rid, "x"), "size": 16 if rid == "chambery" else 7,
+                                    "color": "#000000", "line": {"width": 2, "color": "#000000"}},
+                         "text": rp["text"], "hovertemplate": "%{text}<extra></extra>"})
+            shown.add(f"ref_{rid}")
         layout["xaxis" if g == 1 else f"xaxis{g}"] = {
             "domain": [0, 1], "anchor": ya, "showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False,
             "ticksuffix": " %" if unit == "%" else "", "rangemode": "tozero" if unit == "%" else "normal",
-            "showline": True, "linecolor": "#444", "ticks": "outside", "automargin": True, "fixedrange": True}
+            "showline": True, "linecolor": "#444", "ticks": "outside", "fixedrange": True}
         layout["yaxis" if g == 1 else f"yaxis{g}"] = {
             "domain": [max(y_top - h, 0), y_top], "anchor": xa, "tickvals": list(range(len(gids))),
             "ticktext": labels, "range": [len(gids) - 0.5, -0.5], "showgrid": False, "zeroline": False,
-            "showline": True, "linecolor": "#444", "automargin": True, "fixedrange": True,
+            "showline": True, "linecolor": "#444", "fixedrange": True,
             "tickfont": {"size": 10}}
         y_top -= h + gap / inner
+        all_labels.extend(labels)
+    layout["margin"]["l"] = _label_margin(all_labels, 5.3)
     return {"data": data, "layout": layout}
 
 
@@ -410,6 +438,8 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> 
     centre = project.reference_centrale
     centre_label = project.references.get(centre, centre)
     data, shapes, ann, labels = [], [], [], []
+    dots = {"x": [], "y": [], "color": [], "symbol": [], "text": []}
+    starred = False
     for k, iid in enumerate(ids):
         rows = sub[sub["indicator_id"] == iid]
         mine = rows[rows["quartier"] == quartier]
@@ -425,8 +455,14 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> 
                 if _publishable(x) and x["quartier"] in project.libelles]
         refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
         ref = _num(r.get(f"ref_{centre}"))
-        if ref is None:
-            ref = sum(vals) / len(vals) if vals else None
+        cmp_col, centre_name = f"cmp_{centre}", centre_label
+        if ref is None:  # no value for the central reference: centre on the set of the quartiers
+            agg = [x for x in rows.to_dict("records") if x["quartier"] not in project.libelles
+                   and str(x["quartier"]).startswith("Ensemble") and _publishable(x)]
+            ref = float(agg[0]["estimate"]) if agg else (sum(vals) / len(vals) if vals else None)
+            cmp_col, centre_name = "cmp_ensemble", "l'ensemble des quartiers"
+            labels[-1] += " *"
+            starred = True
         if ref is None:
             continue
         spread = max([abs(v - ref) for v in vals + refs] + [1e-12])
@@ -444,14 +480,18 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> 
             shapes.append({"type": "rect", "x0": lo, "x1": hi, "y0": k - 0.12, "y1": k + 0.12, "xref": "x",
                            "yref": "y", "fillcolor": "#595959", "line": {"width": 0}, "layer": "below"})
         if mine_ok:
-            verdict = r.get(f"cmp_{centre}")
+            verdict = r.get(cmp_col)
             verdict = "non comparable" if _na(verdict) else verdict
-            data.append({"type": "scatter", "mode": "markers", "x": [s(float(r["estimate"]))], "y": [k],
-                         "showlegend": False,
-                         "marker": {"size": 14, "color": VERDICT_COLOURS.get(verdict, "#FFFFFF"),
-                                    "line": {"color": "#000000", "width": 1.5},
-                                    "symbol": "circle-open-dot" if _flag(r.get("fragile")) else "circle"},
-                         "hovertemplate": _safe(f"{quartier} : {text} — {verdict} ({centre_label})") + "<extra></extra>"})
+            dots["x"].append(s(float(r["estimate"])))
+            dots["y"].append(k)
+            dots["color"].append(VERDICT_COLOURS.get(verdict, "#FFFFFF"))
+            dots["symbol"].append("circle-open-dot" if _flag(r.get("fragile")) else "circle")
+            dots["text"].append(_safe(f"{quartier} : {text} — {verdict} (comparé à {centre_name})"))
+    if dots["x"]:
+        data.append({"type": "scatter", "mode": "markers", "x": dots["x"], "y": dots["y"], "showlegend": False,
+                     "marker": {"size": 14, "color": dots["color"], "symbol": dots["symbol"],
+                                "line": {"color": "#000000", "width": 1.5}},
+                     "text": dots["text"], "hovertemplate": "%{text}<extra></extra>"})
     for verdict in ("mieux", "similaire", "moins bien"):
         data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None],
                      "name": f"{_safe(quartier)} : {verdict} que {_safe(centre_label)}" if verdict != "similaire"
@@ -459,16 +499,19 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> 
                      "marker": {"size": 11, "color": VERDICT_COLOURS[verdict], "line": {"color": "#000", "width": 1.5}}})
     shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.5, "y1": len(ids) - 0.5, "xref": "x", "yref": "y",
                    "line": {"color": "#000000", "width": 2}})
-    height = 90 + 48 * len(ids)
+    plot_h = 36 * len(ids) + 20
+    bottom = 110
+    height = plot_h + 10 + bottom
     layout = _base_layout(height, showlegend=True, shapes=shapes, annotations=ann,
-                          margin={"l": 10, "r": 110, "t": 10, "b": 80},
-                          legend={"orientation": "h", "y": -0.25 if len(ids) > 2 else -0.5, "yanchor": "top", "x": 0},
+                          margin={"l": _label_margin(labels), "r": 110, "t": 10, "b": bottom},
+                          legend={"orientation": "h", "y": -30 / plot_h, "yanchor": "top", "x": 0},
                           xaxis={"range": [-1.15, 1.15], "tickvals": [-1, 0, 1], "showgrid": False, "zeroline": False,
                                  "ticktext": ["◀ moins favorable", _safe(centre_label), "plus favorable ▶"],
                                  "fixedrange": True},
                           yaxis={"tickvals": list(range(len(ids))), "ticktext": labels, "range": [len(ids) - 0.5, -0.5],
-                                 "showgrid": False, "zeroline": False, "automargin": True, "fixedrange": True})
-    return {"data": data, "layout": layout}
+                                 "showgrid": False, "zeroline": False, "fixedrange": True})
+    # « centred_on_set »: some rows had no central reference (marked *), the caption says so
+    return {"data": data, "layout": layout, "centred_on_set": starred}
 
 
 # --------------------------------------------------------------------------- methods helpers
@@ -627,7 +670,7 @@ def _dimension_blocks(t: pd.DataFrame, project, dimensions: dict[str, str], quar
     prefix = "fig-" + ("synthese" if quartier is None else "".join(c for c in quartier if c.isalnum()).lower())
     for did, dlabel in dimensions.items():
         sub = t[t["dimension"] == did]
-        block = {"id": did, "label": dlabel, "rows": [], "ci_fig": "", "spine_fig": ""}
+        block = {"id": did, "label": dlabel, "rows": [], "ci_fig": "", "spine_fig": "", "spine_starred": False}
         if quartier is not None:
             mine = sub[sub["quartier"] == quartier]
             agg = sub[~sub["quartier"].isin(project.libelles) & sub["quartier"].astype(str).str.startswith("Ensemble")]
@@ -636,7 +679,9 @@ def _dimension_blocks(t: pd.DataFrame, project, dimensions: dict[str, str], quar
             block["rows"] = [{**_row_view(r, project), "ensemble": agg_value.get(r["indicator_id"], "")}
                              for r in mine.to_dict("records")]
             if len(sub):
-                block["spine_fig"] = _fig_html(spine_chart(t, quartier, did, project), f"{prefix}-colonne-{did}")
+                spine = spine_chart(t, quartier, did, project)
+                block["spine_fig"] = _fig_html(spine, f"{prefix}-colonne-{did}")
+                block["spine_starred"] = bool(spine and spine.get("centred_on_set"))
         if len(sub):
             block["ci_fig"] = _fig_html(ci_chart(t, did, project, highlight=quartier), f"{prefix}-ic-{did}")
         # cross-quartier view for the synthesis: one row per indicator, one cell per quartier

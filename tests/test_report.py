@@ -82,21 +82,21 @@ def test_key_findings_other_quartiers_fragile_and_suppressed(table, project):
 
 def test_spine_chart_geometry(table, project):
     fig = report.spine_chart(table, "Biollay", "soins", project)
-    dots = [t for t in fig["data"] if t.get("y") and t["y"][0] is not None]
-    by_row = {t["y"][0]: t for t in dots}
+    (dots,) = [t for t in fig["data"] if t.get("showlegend") is False]
+    assert dots["y"] == [0, 1]
     # renoncement (row 0): ref 18 %, values 32/21/26 %, refs 18/16 % → spread 14 points;
     # s = -(32 - 18)/14 = -1 (left = unfavourable), vermilion (« moins bien »)
-    assert by_row[0]["x"][0] == pytest.approx(-1.0)
-    assert by_row[0]["marker"]["color"] == report.VERDICT_COLOURS["moins bien"]
+    assert dots["x"][0] == pytest.approx(-1.0)
+    assert dots["marker"]["color"][0] == report.VERDICT_COLOURS["moins bien"]
     # médecin traitant (row 1): ref 90 %, values 81/92/85 %, refs 90/91/90/89 % → spread 9 points
-    assert by_row[1]["x"][0] == pytest.approx((0.81 - 0.90) / 0.09)
+    assert dots["x"][1] == pytest.approx((0.81 - 0.90) / 0.09)
     rects = [s for s in fig["layout"]["shapes"] if s["type"] == "rect" and s["y0"] < 1 < s["y1"]]
     quartier_band = max(rects, key=lambda s: s["y1"] - s["y0"])
     assert (quartier_band["x0"], quartier_band["x1"]) == pytest.approx((-1.0, (0.92 - 0.90) / 0.09))
     fig_h = report.spine_chart(table, "Hauts-de-Chambéry", "soins", project)
-    dot = [t for t in fig_h["data"] if t.get("y") == [1]][0]
-    assert dot["x"][0] == pytest.approx((0.92 - 0.90) / 0.09)
-    assert dot["marker"]["color"] == report.VERDICT_COLOURS["similaire"]
+    (dots_h,) = [t for t in fig_h["data"] if t.get("showlegend") is False]
+    assert dots_h["x"][1] == pytest.approx((0.92 - 0.90) / 0.09)
+    assert dots_h["marker"]["color"][1] == report.VERDICT_COLOURS["similaire"]
 
 
 def test_ci_chart_skips_suppressed_and_marks_fragile(table, project):
@@ -106,7 +106,7 @@ def test_ci_chart_skips_suppressed_and_marks_fragile(table, project):
     biollay = next(t for t in fig["data"] if t["name"] == "Biollay")
     assert biollay["x"] == [pytest.approx(22.0)]
     assert biollay["error_x"]["array"] == [pytest.approx(15.0)] and biollay["error_x"]["arrayminus"] == [pytest.approx(10.0)]
-    assert biollay["marker"]["color"] == "#ffffff"  # fragile: hollow
+    assert biollay["marker"]["color"] == ["#ffffff"]  # fragile: hollow
     assert report.ci_chart(table, "inexistante", project) is None
     two_units = report.ci_chart(table, "logement", project)
     assert "yaxis2" in two_units["layout"]  # % and « pour 1 000 » on separate axes

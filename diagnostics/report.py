@@ -117,6 +117,44 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
+class _Index:
+    """The indicator table as records, indexed once (rendering looks rows up thousands of times)."""
+
+    def __init__(self, table):
+        if isinstance(table, _Index):
+            self.__dict__.update(table.__dict__)
+            return
+        t = check_table(table)
+        self.records = t.to_dict("records")
+        self._by_dim: dict = {}
+        self._rows: dict = {}
+        self._cell: dict = {}
+        for r in self.records:
+            self._by_dim.setdefault(r["dimension"], {}).setdefault(r["indicator_id"], None)
+            self._rows.setdefault(r["indicator_id"], []).append(r)
+            self._cell[(r["indicator_id"], r["quartier"])] = r
+
+    def ids(self, dimension) -> list:
+        return list(self._by_dim.get(dimension, {}))
+
+    def rows(self, iid) -> list[dict]:
+        return self._rows.get(iid, [])
+
+    def get(self, iid, quartier) -> dict | None:
+        return self._cell.get((iid, quartier))
+
+    def of_quartier(self, quartier) -> list[dict]:
+        return [r for r in self.records if r["quartier"] == quartier]
+
+
+def _aggregate(rows: list[dict], project) -> dict | None:
+    """The « Ensemble » row of an indicator (all surveyed quartiers together), if any."""
+    for x in rows:
+        if x["quartier"] not in project.libelles and str(x["quartier"]).startswith("Ensemble"):
+            return x
+    return None
+
+
 def _row_view(r: dict, project) -> dict:
     """One indicator row formatted for the templates."""
     unit = r.get("unit") or ""
@@ -186,13 +224,12 @@ def key_findings(table: pd.DataFrame, quartier: str, project, *, limit: int = 8)
         "n_indicators": int, "n_suppressed": int, "n_fragile": int}``; each finding is
         ``{"dimension", "label", "sentence"}``.
     """
-    t = check_table(table)
-    sub = t[t["quartier"] == quartier]
+    sub = _Index(table).of_quartier(quartier)
     q = project.quartier(quartier)
     refs = [r for r in (project.reference_centrale, "france") if r in project.references]
     refs = list(dict.fromkeys(refs))
     out = {"worse": [], "better": [], "worse_others": [], "better_others": []}
-    for r in sub.to_dict("records"):
+    for r in sub:
         if not _publishable(r):
             continue
         unit = r.get("unit") or ""
@@ -220,8 +257,8 @@ def key_findings(table: pd.DataFrame, quartier: str, project, *, limit: int = 8)
     for k in ("worse_others", "better_others"):
         out[k] = out[k][:limit]
     out["n_indicators"] = len(sub)
-    out["n_suppressed"] = int(sub["suppressed"].map(_flag).sum())
-    out["n_fragile"] = int((sub["fragile"].map(_flag) & ~sub["suppressed"].map(_flag)).sum())
+    out["n_suppressed"] = sum(_flag(r.get("suppressed")) for r in sub)
+    out["n_fragile"] = sum(_flag(r.get("fragile")) and not _flag(r.get("suppressed")) for r in sub)
     return out
 
 
@@ -303,9 +340,8 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
     dict or None
         A plotly.js figure ``{"data", "layout"}``; ``None`` when the dimension has no indicator.
     """
-    t = check_table(table)
-    sub = t[t["dimension"] == dimension]
-    ids = list(dict.fromkeys(sub["indicator_id"]))
+    idx = _Index(table)
+    ids = idx.ids(dimension)
     if not ids:
         return None
     quartiers = project.libelles
@@ -314,7 +350,7 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
     ref_symbols = {"chambery": "line-ns-open", "savoie": "triangle-up", "region": "square", "france": "diamond"}
     groups: dict[str, list] = {}
     for iid in ids:
-        unit = sub.loc[sub["indicator_id"] == iid, "unit"].iloc[0] or ""
+        unit = idx.rows(iid)[0].get("unit") or ""
         groups.setdefault(unit, []).append(iid)
     row_h, gap, top, bottom = 20 + 12 * nq, 40, 28, 64  # pixels
     n_rows = len(ids)
@@ -334,15 +370,13 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
         pts = {q: {"x": [], "y": [], "plus": [], "minus": [], "fill": [], "text": []} for q in quartiers}
         refpts = {rid: {"x": [], "y": [], "text": []} for rid in project.references}
         for j, iid in enumerate(gids):
-            rows = sub[sub["indicator_id"] == iid]
-            r0 = rows.iloc[0].to_dict()
+            r0 = idx.rows(iid)[0]
             lab = r0["label"] if unit in ("%", "") else f"{r0['label']} ({unit})"
             labels.append(_wrap(_safe(lab), 34))
             for k, q in enumerate(quartiers):
-                rq = rows[rows["quartier"] == q]
-                if rq.empty or not _publishable(rq.iloc[0].to_dict()):
+                r = idx.get(iid, q)
+                if r is None or not _publishable(r):
                     continue
-                r = rq.iloc[0]
                 est, lo, hi = _plain(r["estimate"], unit), _plain(r["ci_low"], unit), _plain(r["ci_high"], unit)
                 strong = highlight is None or q == highlight
                 frag = _flag(r["fragile"])
@@ -430,9 +464,8 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> 
     dict or None
         A plotly.js figure ``{"data", "layout"}``; ``None`` when the dimension has no indicator.
     """
-    t = check_table(table)
-    sub = t[t["dimension"] == dimension]
-    ids = list(dict.fromkeys(sub["indicator_id"]))
+    idx = _Index(table)
+    ids = idx.ids(dimension)
     if not ids:
         return None
     centre = project.reference_centrale
@@ -441,25 +474,24 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> 
     dots = {"x": [], "y": [], "color": [], "symbol": [], "text": []}
     starred = False
     for k, iid in enumerate(ids):
-        rows = sub[sub["indicator_id"] == iid]
-        mine = rows[rows["quartier"] == quartier]
-        r = (mine.iloc[0] if len(mine) else rows.iloc[0]).to_dict()
+        rows = idx.rows(iid)
+        mine = idx.get(iid, quartier)
+        r = mine if mine is not None else rows[0]
         unit = r.get("unit") or ""
         labels.append(_wrap(_safe(r["label"]), 42))
-        mine_ok = bool(len(mine)) and _publishable(r)
+        mine_ok = mine is not None and _publishable(r)
         text = ("secret statistique" if _flag(r.get("suppressed")) else
                 "non calculable" if not mine_ok else format_value(r["estimate"], unit))
         ann.append({"x": 1.0, "xref": "paper", "xanchor": "left", "y": k, "yref": "y", "text": _safe(text),
                     "showarrow": False, "font": {"size": 11}})
-        vals = [float(x["estimate"]) for x in rows.to_dict("records")
-                if _publishable(x) and x["quartier"] in project.libelles]
+        vals = [float(x["estimate"]) for x in rows if _publishable(x) and x["quartier"] in project.libelles]
         refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
         ref = _num(r.get(f"ref_{centre}"))
         cmp_col, centre_name = f"cmp_{centre}", centre_label
         if ref is None:  # no value for the central reference: centre on the set of the quartiers
-            agg = [x for x in rows.to_dict("records") if x["quartier"] not in project.libelles
-                   and str(x["quartier"]).startswith("Ensemble") and _publishable(x)]
-            ref = float(agg[0]["estimate"]) if agg else (sum(vals) / len(vals) if vals else None)
+            agg = _aggregate(rows, project)
+            ref = float(agg["estimate"]) if agg is not None and _publishable(agg) else \
+                (sum(vals) / len(vals) if vals else None)
             cmp_col, centre_name = "cmp_ensemble", "l'ensemble des quartiers"
             labels[-1] += " *"
             starred = True
@@ -665,36 +697,38 @@ def _records(df) -> list[dict]:
     return list(df)
 
 
-def _dimension_blocks(t: pd.DataFrame, project, dimensions: dict[str, str], quartier: str | None) -> list[dict]:
+def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | None) -> list[dict]:
+    idx = _Index(t)
     blocks = []
     prefix = "fig-" + ("synthese" if quartier is None else "".join(c for c in quartier if c.isalnum()).lower())
     for did, dlabel in dimensions.items():
-        sub = t[t["dimension"] == did]
+        ids = idx.ids(did)
         block = {"id": did, "label": dlabel, "rows": [], "ci_fig": "", "spine_fig": "", "spine_starred": False}
         if quartier is not None:
-            mine = sub[sub["quartier"] == quartier]
-            agg = sub[~sub["quartier"].isin(project.libelles) & sub["quartier"].astype(str).str.startswith("Ensemble")]
-            agg_value = {r["indicator_id"]: format_value(r["estimate"], r.get("unit") or "", with_unit=False)
-                         for r in agg.to_dict("records") if _publishable(r)}
-            block["rows"] = [{**_row_view(r, project), "ensemble": agg_value.get(r["indicator_id"], "")}
-                             for r in mine.to_dict("records")]
-            if len(sub):
-                spine = spine_chart(t, quartier, did, project)
+            for iid in ids:
+                r = idx.get(iid, quartier)
+                if r is None:
+                    continue
+                agg = _aggregate(idx.rows(iid), project)
+                ens = format_value(agg["estimate"], agg.get("unit") or "", with_unit=False) \
+                    if agg is not None and _publishable(agg) else ""
+                block["rows"].append({**_row_view(r, project), "ensemble": ens})
+            if ids:
+                spine = spine_chart(idx, quartier, did, project)
                 block["spine_fig"] = _fig_html(spine, f"{prefix}-colonne-{did}")
                 block["spine_starred"] = bool(spine and spine.get("centred_on_set"))
-        if len(sub):
-            block["ci_fig"] = _fig_html(ci_chart(t, did, project, highlight=quartier), f"{prefix}-ic-{did}")
+        if ids:
+            block["ci_fig"] = _fig_html(ci_chart(idx, did, project, highlight=quartier), f"{prefix}-ic-{did}")
         # cross-quartier view for the synthesis: one row per indicator, one cell per quartier
         cross = []
-        for iid in dict.fromkeys(sub["indicator_id"]):
-            rows = sub[sub["indicator_id"] == iid]
-            cells = []
-            for q in project.libelles:
-                rq = rows[rows["quartier"] == q]
-                cells.append(_row_view(rq.iloc[0].to_dict(), project) if len(rq) else None)
-            first = rows.iloc[0].to_dict()
-            cross.append({"label": first["label"], "unit": first.get("unit") or "", "cells": cells,
-                          "refs": _row_view(first, project)["refs"]})
+        for iid in ids:
+            first = idx.rows(iid)[0]
+            cells = [(_row_view(idx.get(iid, q), project) if idx.get(iid, q) is not None else None)
+                     for q in project.libelles]
+            agg = _aggregate(idx.rows(iid), project)
+            cross.append({"label": first["label"] if (first.get("unit") or "%") == "%" else f"{first['label']} ({first['unit']})",
+                          "unit": first.get("unit") or "", "cells": cells, "refs": _row_view(first, project)["refs"],
+                          "ensemble": _row_view(agg, project) if agg is not None else None})
         block["cross"] = cross
         blocks.append(block)
     return blocks
@@ -781,7 +815,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
 
     dims = dimensions or load_dimensions()
     q = project.quartier(quartier)
-    t = check_table(table)
+    t = _Index(table)
     ctx = _base_context(project, generated)
     directory = []
     if actors is not None and len(actors):
@@ -821,7 +855,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
     from .questionnaire import load_dimensions
 
     dims = dimensions or load_dimensions()
-    t = check_table(table)
+    t = _Index(table)
     ctx = _base_context(project, generated)
     matrix = theme_matrix(interviews, dims, project.libelles) if interviews else None
     ctx.update({

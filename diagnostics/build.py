@@ -329,17 +329,22 @@ class PdfPrinter:
         self.futures: list[concurrent.futures.Future] = []
         self.browser = None
         self.tabs: queue.Queue = queue.Queue()
-        if os.name == "posix":
-            self.browser = _Chromium()
-            for _ in range(self.workers):
-                self.tabs.put(self.browser.new_tab())
+        # the browser starts in the background, while the notebooks run
+        self._starter = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self._started = self._starter.submit(self._start) if os.name == "posix" else None
+
+    def _start(self) -> None:
+        self.browser = _Chromium()
+        for _ in range(self.workers):
+            self.tabs.put(self.browser.new_tab())
 
     def _print(self, html: Path, pdf: Path) -> None:
-        if self.browser is None:
+        if self._started is None:
             from .pdf import html_to_pdf
 
             html_to_pdf(html, pdf)
             return
+        self._started.result()
         tab = self.tabs.get()
         try:
             self.browser.print_pdf(tab, html, pdf)
@@ -359,6 +364,12 @@ class PdfPrinter:
         for f in self.futures:
             f.cancel()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self._started is not None:
+            try:
+                self._started.result()
+            except Exception:  # noqa: BLE001 - the error was (or will be) reported by wait()
+                pass
+            self._starter.shutdown(wait=True)
         if self.browser is not None:
             self.browser.close()
             self.browser = None

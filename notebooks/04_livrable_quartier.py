@@ -24,7 +24,7 @@
 projet = None
 dossier_travail = "../build/travail"
 quartier = "biollay"                 # identifiant du quartier (voir la configuration du projet)
-dossier_sortie = "../livrables"
+dossier_sortie = "../build/apercu"    # exécution manuelle ; « dls build » écrit dans son propre dossier
 fichier = None                       # nom du fichier HTML ; par défaut dls_<quartier>.html
 
 # %%

@@ -21,7 +21,7 @@
 # %% tags=["parameters"]
 projet = None
 dossier_travail = "../build/travail"
-dossier_sortie = "../livrables"
+dossier_sortie = "../build/apercu"    # exécution manuelle ; « dls build » écrit dans son propre dossier
 fichier = "dls_synthese.html"
 
 # %%

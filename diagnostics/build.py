@@ -109,9 +109,11 @@ class _Kernel:
         self.client = NotebookClient(boot, kernel_name="python3", timeout=timeout, allow_errors=False,
                                      resources={"metadata": {"path": str(cwd)}})
         self.client.km = self.client.create_kernel_manager()
+        self._sockets = None
         if os.name == "posix":
+            self._sockets = tempfile.mkdtemp(prefix="dls-noyau-")
             self.client.km.transport = "ipc"  # local sockets: nothing listens on the network
-            self.client.km.ip = str(Path(tempfile.mkdtemp(prefix="dls-noyau-")) / "kernel")
+            self.client.km.ip = str(Path(self._sockets) / "kernel")
         self.client.start_new_kernel(cwd=str(cwd))
         self.client.start_new_kernel_client()
 
@@ -144,6 +146,8 @@ class _Kernel:
             self.client._cleanup_kernel()
         except Exception:  # noqa: BLE001 - best effort at shutdown
             pass
+        if self._sockets:
+            shutil.rmtree(self._sockets, ignore_errors=True)
 
 
 def _check_out(out: Path) -> None:

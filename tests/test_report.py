@@ -180,7 +180,7 @@ def test_html_has_every_section(html):
         assert label.replace("'", "&#39;") in text
     for title in ("L'essentiel", "Méthode", "Trois modes de recueil", "Pondération", "Marges d'erreur",
                   "Estimations « fragiles » et cases « supprimées »", "Paroles de partenaires et d'habitants",
-                  "Annuaire des acteurs", "secret statistique", "† fragile", f"1{NB}600", "Quartier prioritaire de la politique de la ville QN07301M"):
+                  "Annuaire des acteurs", "secret statistique", "† fragile", f"1{NB}600", "Quartier prioritaire de la politique de la ville QN073001"):
         assert title in text, title
     assert "[téléphone]" in text  # the interview quote with a phone number, scrubbed
 

@@ -44,7 +44,7 @@ RESULT_COLUMNS = ["domain", "variable", "level", "estimate", "se", "ci_low", "ci
 CI_METHODS = ("logit", "xlogit", "beta", "wilson", "likelihood", "asin", "mean")
 _CI_ALIASES = {"korn-graubard": "beta", "kg": "beta", "clopper-pearson": "beta",
                "arcsine": "asin", "wald": "mean", "profile": "likelihood"}
-MISSING_DEFAULT = ("ne sait pas", "refus")
+MISSING_DEFAULT = ("ne sait pas", "refus", "ne souhaite pas répondre")  # labels of the questionnaire's codes 98, 99, 999
 OVERALL = "ensemble"
 _CHUNK_CELLS = 4_000_000  # cells of a dense (pairs × variables) block in the fast path
 

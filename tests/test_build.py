@@ -101,3 +101,38 @@ def test_cli_help_documents_default_folder():
     res = CliRunner().invoke(cli, ["build", "--help"])
     assert res.exit_code == 0
     assert "--out" in res.output and "livrables" in res.output and "--projet" in res.output
+
+
+def _small_html(tmp_path, name, text):
+    f = tmp_path / f"{name}.html"
+    f.write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>@page {{ size: A4 }}</style></head>"
+                 f"<body><h1>{text}</h1><script>window.dlsFigures = [Promise.resolve(1)];</script></body></html>",
+                 encoding="utf-8")
+    return f
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("broken_playwright", [False, True])
+def test_pdf_printer_one_browser_or_fallback(tmp_path, monkeypatch, broken_playwright):
+    """Both printing paths give A4 PDFs holding the page's text; errors arrive in French."""
+    pypdf = pytest.importorskip("pypdf")
+    from diagnostics import build as build_mod
+    from diagnostics.pdf import find_chromium
+
+    try:
+        find_chromium()
+    except DLSError:
+        pytest.skip("pas de Chromium sur cette machine")
+    if broken_playwright:
+        async def no_playwright(self):
+            raise RuntimeError("Playwright indisponible")
+        monkeypatch.setattr(build_mod.PdfPrinter, "_main", no_playwright)
+    pairs = [(_small_html(tmp_path, n, f"Rapport {n}"), tmp_path / f"{n}.pdf") for n in ("un", "deux", "trois")]
+    build_mod.print_pdfs(pairs, workers=2)
+    for html, pdf in pairs:
+        page = pypdf.PdfReader(pdf).pages[0]
+        assert round(float(page.mediabox.width)) == 595 and round(float(page.mediabox.height)) == 842
+        assert f"Rapport {html.stem}" in page.extract_text()
+    with pytest.raises(DLSError):
+        build_mod.print_pdfs([(tmp_path / "absent.html", tmp_path / "absent.pdf")])
+    assert not (tmp_path / "absent.pdf").exists()

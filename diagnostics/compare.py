@@ -17,7 +17,7 @@ from .errors import DLSError
 __all__ = ["compare_ci", "significance", "compare_columns", "DIRECTIONS", "VERDICTS"]
 
 DIRECTIONS = ("hausse_favorable", "hausse_defavorable", "neutre")
-VERDICTS = ("mieux", "similaire", "moins bien", "non comparable")
+VERDICTS = ("mieux", "similaire", "moins bien", "plus élevé", "plus bas", "non comparable")
 
 
 def _missing(v) -> bool:
@@ -77,7 +77,7 @@ def compare_ci(est, lo, hi, ref, ref_lo=None, ref_hi=None, direction="hausse_fav
         Reference value and, optionally, its limits.
     direction : {"hausse_favorable", "hausse_defavorable", "neutre"}
         Whether a higher value is good news.  For a « neutre » indicator the verdict is
-        « similaire » or « non comparable » (no value judgement is made).
+        « plus élevé », « plus bas », « similaire » or « non comparable » (no value judgement).
 
     Returns
     -------
@@ -101,8 +101,8 @@ def compare_ci(est, lo, hi, ref, ref_lo=None, ref_hi=None, direction="hausse_fav
     sig = significance(est, lo, hi, ref, ref_lo, ref_hi)
     if sig in ("similaire", "non comparable"):
         return sig
-    if direction == "neutre":
-        return "non comparable"
+    if direction == "neutre":  # a significant gap, without a value judgement
+        return sig
     higher = sig == "plus élevé"
     return "mieux" if higher == (direction == "hausse_favorable") else "moins bien"
 

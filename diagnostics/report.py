@@ -32,7 +32,8 @@ OKABE_ITO = {"noir": "#000000", "orange": "#E69F00", "bleu_ciel": "#56B4E9", "ve
              "jaune": "#F0E442", "bleu": "#0072B2", "vermillon": "#D55E00", "pourpre": "#CC79A7"}
 #: Colour of a comparison verdict (Fingertips-like, colour-blind safe: blue / yellow / vermilion).
 VERDICT_COLOURS = {"mieux": OKABE_ITO["bleu"], "similaire": OKABE_ITO["jaune"],
-                   "moins bien": OKABE_ITO["vermillon"], "non comparable": "#FFFFFF"}
+                   "moins bien": OKABE_ITO["vermillon"], "plus élevé": "#BBBBBB", "plus bas": "#BBBBBB",
+                   "non comparable": "#FFFFFF"}  # grey: significant gap on an indicator with no "good" direction
 QUARTIER_COLOURS = [OKABE_ITO[k] for k in ("orange", "bleu_ciel", "vert", "pourpre", "bleu", "vermillon")]
 FIG_WIDTH = 680  # px: fits an A4 page with 15 mm margins at 96 dpi
 
@@ -524,10 +525,14 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> 
                      "marker": {"size": 14, "color": dots["color"], "symbol": dots["symbol"],
                                 "line": {"color": "#000000", "width": 1.5}},
                      "text": dots["text"], "hovertemplate": "%{text}<extra></extra>"})
-    for verdict in ("mieux", "similaire", "moins bien"):
-        data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None],
-                     "name": f"{_safe(quartier)} : {verdict} que {_safe(centre_label)}" if verdict != "similaire"
-                     else f"{_safe(quartier)} : similaire à {_safe(centre_label)}",
+    legend = ["mieux", "similaire", "moins bien"]
+    if VERDICT_COLOURS["plus élevé"] in dots["color"]:
+        legend.append("plus élevé")
+    for verdict in legend:
+        name = (f"{_safe(quartier)} : similaire à {_safe(centre_label)}" if verdict == "similaire" else
+                f"{_safe(quartier)} : écart significatif, sans sens favorable" if verdict == "plus élevé" else
+                f"{_safe(quartier)} : {verdict} que {_safe(centre_label)}")
+        data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "name": name,
                      "marker": {"size": 11, "color": VERDICT_COLOURS[verdict], "line": {"color": "#000", "width": 1.5}}})
     shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.5, "y1": len(ids) - 0.5, "xref": "x", "yref": "y",
                    "line": {"color": "#000000", "width": 2}})

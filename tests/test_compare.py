@@ -15,7 +15,8 @@ from diagnostics.errors import DLSError
     (0.30, 0.25, 0.35, 0.40, "hausse_defavorable", "mieux"),      # e.g. ALD prevalence
     (0.30, 0.25, 0.35, 0.20, "hausse_favorable", "mieux"),
     (0.30, 0.25, 0.35, 0.35, "hausse_favorable", "similaire"),    # on the limit: not outside
-    (0.30, 0.25, 0.35, 0.20, "neutre", "non comparable"),
+    (0.30, 0.25, 0.35, 0.20, "neutre", "plus élevé"),
+    (0.10, 0.05, 0.15, 0.20, "neutre", "plus bas"),
     (0.30, 0.25, 0.35, 0.30, "neutre", "similaire"),
     (math.nan, math.nan, math.nan, 0.30, "hausse_favorable", "non comparable"),  # suppressed
     (0.30, 0.25, 0.35, None, "hausse_favorable", "non comparable"),

@@ -414,15 +414,6 @@ def test_notebook_runs(tmp_path):
     assert "Données synthétiques" in text
 
 
-def test_private_wilson_agrees_with_rates_module():
-    # to be deduplicated: diagnostics.rates implements the same Wilson limits (PHE style)
-    rates = pytest.importorskip("diagnostics.rates")
-    for x, n in [(28, 62), (0, 7), (41, 50), (65, 100)]:
-        lo, hi = _wilson(x, n)
-        assert lo == pytest.approx(float(rates.wilson_lower(x, n)), abs=1e-12)
-        assert hi == pytest.approx(float(rates.wilson_upper(x, n)), abs=1e-12)
-
-
 def test_module_docstring_example(monkeypatch):
     import doctest
 

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..errors import EstimationError
+from ..rates import wilson_lower, wilson_upper
 
 __all__ = [
     "ProportionResult", "PairedResult", "proportion", "paired_proportions",
@@ -46,16 +47,12 @@ def _wilson(x, n, conf_level=0.95):
     """Wilson score interval (no continuity correction) for ``x`` successes out of ``n``.
 
     ``(p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n)``; Wilson (1927), Newcombe (1998a)
-    method 3.  Private here until a shared ``rates.wilson`` exists.
+    method 3.  Computed by :func:`diagnostics.rates.wilson_lower` / ``wilson_upper`` (one
+    implementation for the whole toolkit), clipped to [0, 1] against rounding.
     """
-    z = _z(conf_level)
     if n <= 0:
         return (math.nan, math.nan)
-    p = x / n
-    centre = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    den = 1 + z * z / n
-    return (max(0.0, (centre - half) / den), min(1.0, (centre + half) / den))
+    return (max(0.0, float(wilson_lower(x, n, conf_level))), min(1.0, float(wilson_upper(x, n, conf_level))))
 
 
 # --------------------------------------------------------------------------- single time

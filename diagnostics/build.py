@@ -32,6 +32,7 @@ from pathlib import Path
 
 from . import fmt
 from .errors import DLSError
+from .files import atomic_path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -268,10 +269,8 @@ class PdfPrinter:
             data = await tab.pdf(print_background=True, prefer_css_page_size=True, display_header_footer=False)
             if data[:5] != b"%PDF-":
                 raise DLSError(f"Chromium a produit un fichier qui n'est pas un PDF pour « {pdf.name} ».")
-            fd, tmp = tempfile.mkstemp(prefix=f".{pdf.stem}-", suffix=".pdf", dir=pdf.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, pdf)
+            with atomic_path(pdf) as tmp:
+                tmp.write_bytes(data)
             fut.set_result(pdf)
         except DLSError as exc:
             fut.set_exception(exc)

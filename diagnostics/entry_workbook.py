@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .files import atomic_path
 from .errors import DLSError
 from .questionnaire import Question, Questionnaire
 
@@ -325,12 +326,6 @@ def write_entry_workbook(questionnaire: Questionnaire, path: str | os.PathLike,
     wb.properties.title = f"Classeur de saisie — {qn.title}"
     wb.properties.keywords = f"{qn.id} {qn.version}"
     wb.properties.creator = "dls-diagnostics"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    try:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

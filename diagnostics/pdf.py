@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import DLSError
+from .files import atomic_path
 
 _PATH_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "msedge",
                "microsoft-edge")
@@ -96,13 +97,6 @@ def _run(args: list[str], target: Path, timeout: float) -> None:
                        f"{proc.returncode}) : {' / '.join(tail) or 'aucun message'}.")
 
 
-def _tmp_next_to(path: Path, suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(name)  # Chromium must create it; an empty pre-existing file would hide a failure
-    return Path(name)
-
-
 def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, timeout: float = 120) -> Path:
     """Print an HTML file to PDF with headless Chromium.
 
@@ -131,18 +125,12 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, timeo
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path).resolve()
     if not html_path.is_file():
         raise DLSError(f"Le fichier HTML « {html_path} » est introuvable : impossible de produire le PDF.")
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_next_to(pdf_path, ".pdf")
-    try:
+    with atomic_path(pdf_path) as tmp:
         _run(["--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
               f"--print-to-pdf={tmp}", html_path.as_uri()], tmp, timeout)
         with open(tmp, "rb") as fh:
             if fh.read(5) != b"%PDF-":
                 raise DLSError(f"Chromium a produit un fichier qui n'est pas un PDF pour « {pdf_path.name} ».")
-        os.replace(tmp, pdf_path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return pdf_path
 
 
@@ -167,13 +155,7 @@ def html_to_png(html_path: str | os.PathLike, png_path: str | os.PathLike, width
     html_path, png_path = Path(html_path).resolve(), Path(png_path).resolve()
     if not html_path.is_file():
         raise DLSError(f"Le fichier HTML « {html_path} » est introuvable : impossible de produire l'image.")
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_next_to(png_path, ".png")
-    try:
+    with atomic_path(png_path) as tmp:
         _run([f"--window-size={int(width)},{int(height)}", f"--screenshot={tmp}", html_path.as_uri()],
              tmp, timeout)
-        os.replace(tmp, png_path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return png_path

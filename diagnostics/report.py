@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -878,14 +876,9 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
 
 def write_html(html: str, path: str | Path) -> Path:
     """Write ``html`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    from .files import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".html", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
     return path

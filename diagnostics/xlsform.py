@@ -28,6 +28,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from .files import atomic_path
 from .questionnaire import Question, Questionnaire
 
 LANGUAGE = "French (fr)"
@@ -217,12 +218,6 @@ def write_xlsform(qn: Questionnaire, path: str | os.PathLike) -> Path:
         for i, col in enumerate(cols, start=1):
             width = max([len(col)] + [len(str(r.get(col, ""))) for r in tables[sheet]])
             ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(width + 2, 8), 60)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    try:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

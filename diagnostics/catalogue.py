@@ -58,7 +58,7 @@ import pandas as pd
 import yaml
 
 from .errors import ConfigurationError
-from .questionnaire import (DIMENSIONS_FILE, ROOT, Questionnaire, _Condition, load_dimensions,
+from .questionnaire import (DIMENSIONS_FILE, ROOT, Questionnaire, Condition, load_dimensions,
                             load_questionnaire)
 from .scores import SCORES
 
@@ -136,7 +136,7 @@ class Indicator:
         return "proportion pondérée, IC logit"
 
 
-class _Filter(_Condition):
+class _Filter(Condition):
     """A population filter: the questionnaire's ``relevant`` language, with its own messages."""
 
     def _err(self, what):

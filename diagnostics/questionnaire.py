@@ -145,7 +145,7 @@ class Questionnaire:
         self.choice_lists = choice_lists
         self.source = source
         self.questions: dict[str, Question] = {q.name: q for s in sections for q in s.questions}
-        self._relevance = {q.name: _Condition(q.relevant, self, q.name)
+        self._relevance = {q.name: Condition(q.relevant, self, q.name)
                            for q in self.questions.values() if q.relevant}
 
     def __repr__(self) -> str:
@@ -351,8 +351,14 @@ _CMP = {ast.Eq: ("==", "="), ast.NotEq: ("!=", "!="), ast.Lt: ("<", "<"), ast.Lt
         ast.Gt: (">", ">"), ast.GtE: (">=", ">=")}
 
 
-class _Condition:
-    """A parsed relevance expression (safe subset of Python syntax)."""
+class Condition:
+    """A parsed condition in the questionnaire's small expression language.
+
+    Used for skip logic (``relevant``) and, by :mod:`diagnostics.catalogue`, for the
+    population filters of indicators.  Parsed with :mod:`ast` and checked against the
+    questionnaire's variables; :meth:`evaluate` works on a table of codes and
+    :meth:`to_xpath` gives the XLSForm form.  Subclasses may override ``_err`` to word errors.
+    """
 
     def __init__(self, text: str, qn: Questionnaire, owner: str):
         self.text = str(text)

@@ -375,7 +375,7 @@ def paired_proportions(data: pd.DataFrame, before: str, after: str, *, label: st
     n = a + b + c + d
     diff, lo, hi = paired_difference_ci(a, b, c, d, method=method, conf_level=conf_level)
     mc = mcnemar_exact(b, c)
-    return PairedResult(label or after, n, len(data), a, b, c, d, (a + b) / n,
+    return PairedResult(label or after.removesuffix("_apres"), n, len(data), a, b, c, d, (a + b) / n,
                         _wilson(a + b, n, conf_level), (a + c) / n, _wilson(a + c, n, conf_level),
                         diff, lo, hi, conf_level, _METHODS[method.lower()][0], mc["p_exact"],
                         mc["p_midp"])

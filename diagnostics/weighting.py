@@ -286,7 +286,7 @@ def poststratify(df: pd.DataFrame, strata_cols, population, weight=None, *,
 
 
 def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
-         max_iter: int = 100, bounds=None, file=None) -> RakeResult:
+         max_iter: int = 100, bounds=None, r_epsilon: float | None = None, file=None) -> RakeResult:
     """Rake (iterative proportional fitting) weights to several population margins.
 
     Parameters
@@ -307,6 +307,12 @@ def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
     bounds : (float, float), optional
         Bounds ``(lo, hi)`` on the adjustment factor ``g = w / w_start``, applied after every
         margin step (bounded raking); margins may then not be reached (``converged`` False).
+    r_epsilon : float, optional
+        Use R's stopping rule instead of ``tol``: stop after the first sweep that changes the
+        weighted cross-table of all margin variables by less than ``r_epsilon`` (absolute), as
+        ``rake(..., control = list(epsilon = r_epsilon, maxit = max_iter))`` does.  R's defaults
+        are ``r_epsilon=1, max_iter=10``: weights then differ from the converged ones (by about
+        1e-3 relative on R's ``apistrat``); give them to reproduce an R script that kept them.
     file : str, optional
         File name quoted in error messages.
 
@@ -355,20 +361,36 @@ def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
             err = max(err, float(np.max(np.abs(s[pos] - target[pos]) / target[pos])))
         return err
 
-    w = w0.copy()
-    it = 0
-    err = max_err(w)
-    converged = err < tol
-    while not converged and it < max_iter:
-        it += 1
+    def sweep(w):
         for codes, target in zip(groups, targets):
             s = np.bincount(codes, weights=w, minlength=target.size)
             f = np.divide(target, s, out=np.zeros_like(target), where=s > 0)
             w = w * f[codes]
             if bounds is not None:
                 w = np.clip(w / w0, lo, hi) * w0
+        return w
+
+    w = w0.copy()
+    it = 0
+    if r_epsilon is None:
         err = max_err(w)
         converged = err < tol
+        while not converged and it < max_iter:
+            it += 1
+            w = sweep(w)
+            err = max_err(w)
+            converged = err < tol
+    else:  # R's rule: change of the weighted cross-table of every margin variable, sweep to sweep
+        joint = np.unique(np.stack(groups, axis=1), axis=0, return_inverse=True)[1].ravel()
+        old = np.bincount(joint, weights=w)
+        converged = False
+        while not converged and it < max_iter:
+            it += 1
+            w = sweep(w)
+            new = np.bincount(joint, weights=w, minlength=old.size)
+            converged = float(np.max(np.abs(new - old))) < r_epsilon
+            old = new
+        err = max_err(w)
     cal = Calibration("raking", groups, w.copy())
     return RakeResult(pd.Series(w, index=df.index, name="poids"), it, bool(converged), err,
                       tol, max_iter, cal)

@@ -155,3 +155,20 @@ def test_error_unknown_category_names_row():
     with pytest.raises(EstimationError, match="ligne 5, colonne « sexe ».*« Autre »"):
         wt.poststratify(df, "sexe", {"Femme": 100, "Homme": 100})
 
+
+
+def test_rake_with_r_default_stopping_rule_matches_r(strat):
+    """R's rake() stops early by default (epsilon = 1, maxit = 10); r_epsilon reproduces it."""
+    ref = pd.read_csv(FIX / "rake_default_control.csv", dtype={"cds": str})
+    assert ref.cds.astype("int64").tolist() == strat.cds.astype("int64").tolist()  # same row order
+    margins = {"sch.wide": {"No": 1200, "Yes": 4994}, "awards": {"No": 2300, "Yes": 3894}, "stype": POP_TYPES}
+    default = wt.rake(strat, margins, weight="pw", r_epsilon=1, max_iter=10)
+    assert_rel(default.weights, ref.w_default, 1e-10)
+    assert default.converged
+    two = wt.rake(strat, margins, weight="pw", r_epsilon=1, max_iter=2)
+    assert_rel(two.weights, ref.w_maxit2, 1e-10)
+    assert two.iterations == 2 and not two.converged
+    # the converged weights differ from R's default ones by about 1e-3: the rule matters
+    full = wt.rake(strat, margins, weight="pw")
+    gap = np.max(np.abs(full.weights.to_numpy() / ref.w_default.to_numpy() - 1))
+    assert 1e-4 < gap < 1e-2

@@ -1190,26 +1190,5 @@ class _ByView:
     def proportion(self, variables, **kw):
         return self._d.proportion(variables, by=self._by, **kw)
 
-    def _glm_start(self, Y, M, dom, res):
-        """First IRLS iteration of R's ``glm.fit`` (binomial starting values) per domain."""
-        rows = np.flatnonzero(dom >= 0)
-        d_r = dom[rows]
-        m = M[rows] & (self.w[rows, None] > 0)
-        y = Y[rows]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            c = res["wsum"] / res["nrow"]              # mean weight of the (domain) design
-            wr = self.w[rows, None] / c[d_r]
-            mu = (wr * y + 0.5) / (wr + 1)
-            eta = logit(mu)
-            q = mu * (1 - mu)
-            w2 = np.where(m, wr * q, 0.0)
-            z = eta + (y - mu) / q
-            ll = np.where(m, -2 * wr * (y * np.log(mu) + (1 - y) * np.log(1 - mu)), 0.0)
-            Dr = _csr(d_r, np.arange(len(rows)), (len(res["theta"]), len(rows)))
-            sw2 = Dr @ w2
-            coef1 = (Dr @ np.where(m, w2 * z, 0.0)) / sw2
-            devold = Dr @ ll
-        return {"npos": res["n"], "coef1": coef1, "sw2_1": sw2, "devold": devold}
-
     def multiple_choice(self, option_columns, **kw):
         return self._d.multiple_choice(option_columns, by=self._by, **kw)

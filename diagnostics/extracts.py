@@ -25,6 +25,7 @@ import pandas as pd
 import yaml
 
 from .errors import ConfigurationError, DLSError, UnreadableFileError, where
+from .readers import decode_text
 
 __all__ = ["ExtractResult", "read_extract", "read_extracts", "read_references", "parse_number",
            "parse_age_band", "MASKED_TOKENS", "LEVELS", "EXTRACT_COLUMNS"]
@@ -214,12 +215,7 @@ def _decode(raw: bytes, encoding, name) -> str:
         except (UnicodeDecodeError, LookupError) as exc:
             raise UnreadableFileError(f"« {name} » ne peut pas être lu avec l'encodage « {encoding} » "
                                       f"({exc}) ; essayez « utf-8-sig » ou « cp1252 ».", file=name) from exc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw.decode("utf-8-sig")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+    return decode_text(raw)
 
 
 def _header_score(cells) -> int:

@@ -26,8 +26,6 @@ answers, no extract row, a masked value, nobody in the denominator…) is report
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +38,7 @@ from .compare import compare_ci
 from .disclosure import MASKED, TOTAL_LABELS, protect_indicators
 from .errors import DLSError, EstimationError
 from .project import Project, load_project
+from .readers import normalise_label
 from .questionnaire import ROOT
 from .rates import dsr, parse_age_band, proportion_ci, rate_ci
 from .scores import SCORES
@@ -80,11 +79,6 @@ def ensemble_label(n_quartiers: int) -> str:
     return f"Ensemble des {_NUMBER_WORDS.get(n_quartiers, str(n_quartiers))} quartiers"
 
 
-def _norm(s) -> str:
-    s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", " ", s).strip()
-
-
 # =========================================================================== questionnaire side
 
 def _clean_numeric(codes: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -116,8 +110,8 @@ def as_codes(answers: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
         col = out[q.name]
         if pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
             continue
-        labels = {_norm(c.label): c.code for c in q.choices}
-        labels.update({_norm(m.label): m.code for m in q.missing})
+        labels = {normalise_label(c.label): c.code for c in q.choices}
+        labels.update({normalise_label(m.label): m.code for m in q.missing})
 
         def code(v, labels=labels):
             if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
@@ -125,7 +119,7 @@ def as_codes(answers: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             try:
                 return float(v)
             except (TypeError, ValueError):
-                return float(labels.get(_norm(v), np.nan))
+                return float(labels.get(normalise_label(v), np.nan))
         out[q.name] = col.astype(object).map(code).astype(float)
     return out
 
@@ -299,13 +293,13 @@ def _pick_territory(rows: pd.DataFrame, level: str, code=None, label=None, city=
     if code is not None and (r["territory_code"] == str(code)).any():
         return r[r["territory_code"] == str(code)]
     if label is not None:
-        lab = _norm(label)
-        hit = r["territory"].map(lambda t: _norm(t) == lab or _norm(t).startswith(lab + " "))
+        lab = normalise_label(label)
+        hit = r["territory"].map(lambda t: normalise_label(t) == lab or normalise_label(t).startswith(lab + " "))
         return r[hit.to_numpy()]
     if code is None and label is None:
         codes = list(pd.unique(r["territory_code"]))
         if len(codes) > 1 and city is not None:
-            hit = r[r["territory"].map(_norm) == _norm(city)]
+            hit = r[r["territory"].map(_norm) == normalise_label(city)]
             if not hit.empty:
                 return hit
         return r[r["territory_code"] == codes[0]]

@@ -388,7 +388,13 @@ def detect_format(path: str | Path) -> str:
 
 # --------------------------------------------------------------------------- raw tables
 
-def _decode(path: Path, data: bytes) -> str:
+def decode_text(data: bytes) -> str:
+    """Decode a text file as French tools write it.
+
+    UTF-16 when it starts with its byte-order mark, else UTF-8 (with or without BOM), else
+    Windows-1252 (what Excel "CSV (séparateur : point-virgule)" writes), else Latin-1, which
+    decodes any byte.  Used by every reader of the toolkit (answers, extracts, IMPACT files).
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
@@ -402,7 +408,7 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int]]:
-    text = _decode(path, path.read_bytes())
+    text = decode_text(path.read_bytes())
     first_line = text.split("\n", 1)[0].strip()
     offset = 0
     sep = None

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DLSError, UnreadableFileError, where
+from ..readers import decode_text
 
 __all__ = [
     "ReadResult", "Variable", "FOLLOWUP_VARIABLES", "ACTIVITY_TYPES",
@@ -153,10 +154,7 @@ def _load(path, sheet=None) -> tuple[pd.DataFrame, str]:
                                       "XLSX enregistré par Excel était attendu.", file=name) from exc
     else:
         blob = path.read_bytes()
-        try:
-            text = blob.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = blob.decode("cp1252", errors="replace")
+        text = decode_text(blob)
         first = text.split("\n", 1)[0]
         if not first.strip():
             raise UnreadableFileError(f"{where(name, 1)}fichier vide ou sans ligne d'en-tête ; "

@@ -4,7 +4,7 @@ Data flows one way: read → validate → weight → estimate → compare → pr
 
 >>> import diagnostics as dls
 >>> qn = dls.load_questionnaire()
->>> res = dls.validate("data/sample/reponses_synthetiques.csv", qn)        # doctest: +SKIP
+>>> res = dls.validate(paths.EXAMPLE / "reponses_synthetiques.csv", qn)        # doctest: +SKIP
 >>> table = dls.compute_indicators(res.codes, margins)                     # doctest: +SKIP
 
 The IMPACT evaluation statistics live in :mod:`diagnostics.impact`

@@ -30,12 +30,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fmt
+from . import fmt, paths
 from .errors import DLSError
 from .files import atomic_path
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = paths.NOTEBOOKS
 MARKER = ".dls_livrables"
 WORK = "_travail"
 

@@ -18,7 +18,7 @@ Common to all entries:
 ``unite``       ``%``, ``score``, ``pour 1 000``, ``pour 10 000``, ``pour 100 000``, ``ratio``…;
 ``sens``        ``hausse_favorable``, ``hausse_defavorable`` or ``neutre``;
 ``note``        optional free text shown with the indicator;
-``reference``   optional: code of the indicator in the reference values (``data/references.yaml``
+``reference``   optional: code of the indicator in the reference values (``references.yaml`` of the project
                 and the commune / département / région / France rows of the extracts); by
                 default the ``code_extrait`` of an extract entry, none for a questionnaire entry
                 (a self-reported figure is compared with a reference only when an analyst says
@@ -57,12 +57,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from . import paths
 from .errors import ConfigurationError
-from .questionnaire import (DIMENSIONS_FILE, ROOT, Questionnaire, Condition, load_dimensions,
+from .questionnaire import (DIMENSIONS_FILE, Questionnaire, Condition, load_dimensions,
                             load_questionnaire)
 from .scores import SCORES
 
-DEFAULT_CATALOGUE = ROOT / "config" / "indicateurs.yaml"
+DEFAULT_CATALOGUE = paths.CATALOGUE
 
 SOURCES = ("questionnaire", "extrait")
 DIRECTIONS = ("hausse_favorable", "hausse_defavorable", "neutre")

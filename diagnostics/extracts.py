@@ -485,7 +485,7 @@ _REF_REQUIRED = ("indicator_id", "level", "territory_code", "period", "value", "
 
 
 def read_references(path) -> pd.DataFrame:
-    """Read the published reference values (``data/references.yaml``).
+    """Read the published reference values (``references.yaml`` of the project).
 
     Returns
     -------

@@ -14,7 +14,7 @@ of the quartiers, « Ensemble des trois quartiers »):
   exact Poisson) intervals for crude rates, Dobson intervals for directly age-standardised
   rates (:mod:`diagnostics.rates`); the « Ensemble » row adds the quartiers' counts;
 * reference values (Chambéry, Savoie, région, France) come from the extract rows of those
-  territories, else from ``data/references.yaml``;
+  territories, else from ``references.yaml`` of the project;
 * every estimate is compared with the « Ensemble » row and with each reference
   (:func:`diagnostics.compare.compare_ci`, with the catalogue's direction);
 * the publication rules (:func:`diagnostics.disclosure.protect_indicators`) are applied last.
@@ -39,7 +39,7 @@ from .disclosure import MASKED, TOTAL_LABELS, protect_indicators
 from .errors import DLSError, EstimationError
 from .project import Project, load_project
 from .readers import normalise_label
-from .questionnaire import ROOT
+from . import paths
 from .rates import dsr, parse_age_band, proportion_ci, rate_ci
 from .scores import SCORES
 from .survey import Design
@@ -66,10 +66,10 @@ CALCULATED, NOT_CALCULABLE = "calculé", "non calculable"
 
 _NUMBER_WORDS = {2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six", 7: "sept", 8: "huit", 9: "neuf",
                  10: "dix"}
-DEFAULT_REPONSES = ROOT / "data" / "sample" / "reponses_synthetiques.csv"
-DEFAULT_MARGES = ROOT / "data" / "sample" / "marges_population_synthetiques.csv"
-DEFAULT_EXTRAITS = ROOT / "data" / "sample" / "extraits_synthetiques.csv"
-DEFAULT_REFERENCES = ROOT / "data" / "references.yaml"
+DEFAULT_REPONSES = paths.EXAMPLE / "reponses_synthetiques.csv"
+DEFAULT_MARGES = paths.EXAMPLE / "marges_population_synthetiques.csv"
+DEFAULT_EXTRAITS = paths.EXAMPLE / "extraits_synthetiques.csv"
+DEFAULT_REFERENCES = paths.EXAMPLE / "references.yaml"
 
 
 def ensemble_label(n_quartiers: int) -> str:
@@ -707,8 +707,8 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
     ----------
     reponses, marges, extraits, references : path-like, optional
         Answers (any format of :mod:`diagnostics.readers`), margins CSV (``;``), extract files
-        (a path or a list) and reference values (YAML).  Defaults: ``data/sample/…`` and
-        ``data/references.yaml``; ``extraits`` and ``references`` may be ``False`` to do without.
+        (a path or a list) and reference values (YAML).  Defaults: the example project (``diagnostics.paths.EXAMPLE``) and
+        ``references.yaml`` of the project; ``extraits`` and ``references`` may be ``False`` to do without.
     """
     from .extracts import read_extracts, read_references
     from .validation import validate

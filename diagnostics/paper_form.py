@@ -17,9 +17,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from . import paths
 from .questionnaire import Question, Questionnaire
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = paths.template_dir()
 
 _OPS = {ast.Eq: "égale à", ast.NotEq: "différente de", ast.Lt: "inférieure à",
         ast.LtE: "inférieure ou égale à", ast.Gt: "supérieure à", ast.GtE: "supérieure ou égale à"}

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import yaml
 
+from . import paths
 from .errors import ConfigurationError
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PROJECT = ROOT / "config" / "projet.yaml"
+DEFAULT_PROJECT = paths.EXAMPLE_PROJECT
 
 #: Reference levels known to the indicator table (columns ``ref_<id>`` and ``cmp_<id>``).
 REFERENCE_LEVELS = ("chambery", "savoie", "region", "france")

@@ -22,12 +22,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigurationError
-from .questionnaire import ROOT
 
 __all__ = ["SECRET_ENV", "SECRET_FILE", "get_secret", "pseudonym", "pseudonymise"]
 
 SECRET_ENV = "DLS_SECRET"
-SECRET_FILE = ROOT / ".dls_secret"
+SECRET_FILE = Path(".dls_secret")  # relative: the current (project) folder
 LENGTH = 16
 
 
@@ -37,7 +36,7 @@ def get_secret(path: str | Path | None = None) -> bytes:
     Parameters
     ----------
     path : path-like, optional
-        Secret file; default ``.dls_secret`` at the project root.  Ignored when the
+        Secret file; default ``.dls_secret`` in the current folder.  Ignored when the
         environment variable ``DLS_SECRET`` is set.
 
     Returns

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import paths
 from .errors import ConfigurationError
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_QUESTIONNAIRE = ROOT / "questionnaires" / "dls_habitants.yaml"
-DIMENSIONS_FILE = ROOT / "config" / "dimensions.yaml"
+DEFAULT_QUESTIONNAIRE = paths.QUESTIONNAIRE
+DIMENSIONS_FILE = paths.DIMENSIONS
 
 QUESTION_TYPES = ("single", "multiple", "integer", "decimal", "text", "date")
 

@@ -405,7 +405,7 @@ def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, confidence=0.9
 # --------------------------------------------------------------------------- age bands
 def _read_standard_populations(path=None) -> pd.DataFrame:
     if path is None:
-        ref = resources.files("diagnostics") / "config" / "populations_standard.csv"
+        ref = resources.files("diagnostics") / "resources" / "config" / "populations_standard.csv"
         text = ref.read_text(encoding="utf-8")
         src = "populations_standard.csv"
     else:
@@ -431,7 +431,7 @@ def standard_population(name: str = "esp2013", bands=None, *, path=None) -> pd.S
     Parameters
     ----------
     name : str, default "esp2013"
-        A population of ``diagnostics/config/populations_standard.csv`` (or of ``path``):
+        A population of ``diagnostics/resources/config/populations_standard.csv`` (or of ``path``):
         ``"esp2013"`` (European Standard Population 2013) or ``"esp1976"``.
     bands : list of str, optional
         Age bands wanted (e.g. ``["0-14", "15-29", …, "75+"]``).  Each must be a union of

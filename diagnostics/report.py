@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import fmt
+from . import fmt, paths
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = paths.template_dir()
 
 #: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable by most readers.
 OKABE_ITO = {"noir": "#000000", "orange": "#E69F00", "bleu_ciel": "#56B4E9", "vert": "#009E73",

@@ -2,7 +2,7 @@
 
 Nothing here describes real people.  :func:`generate_answers` draws a seeded table of codes
 that follows the questionnaire (skip logic respected) with prevalences of the order published
-for French priority neighbourhoods (QPV) — the sources are listed in ``data/sample/README.md``.
+for French priority neighbourhoods (QPV) — the sources are listed in ``diagnostics/resources/exemple/README.md``.
 :func:`write_sample` writes the same answers in every format the readers accept, so that each
 reader is exercised on identical content:
 
@@ -32,15 +32,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .questionnaire import ROOT, Questionnaire, load_questionnaire
+from . import paths
+from .questionnaire import Questionnaire, load_questionnaire
 
 SEED = 2022
-SAMPLE_DIR = ROOT / "data" / "sample"
+SAMPLE_DIR = paths.EXAMPLE
 #: Respondents per quartier code (1 Biollay, 2 Hauts-de-Chambéry, 3 Bellevue, 4 Autre quartier).
 SIZES = {1: 130, 2: 170, 3: 100, 4: 6}
 #: Mean latent precarity per quartier (higher = more deprived).
 PRECARITY = {1: 0.35, 2: 0.55, 3: 0.15, 4: -0.3}
-#: Population aged 15+ per quartier (illustrative, see data/sample/README.md).
+#: Population aged 15+ per quartier (illustrative, see diagnostics/resources/exemple/README.md).
 POPULATION_15P = {"Biollay": 2000, "Hauts-de-Chambéry": 5500, "Bellevue": 1800}
 AGE_GROUPS = ["15-29", "30-44", "45-59", "60-74", "75+"]
 
@@ -471,4 +472,4 @@ def write_sample(directory: str | Path = SAMPLE_DIR, seed: int = SEED) -> dict[s
 
 if __name__ == "__main__":  # pragma: no cover
     for kind, p in write_sample().items():
-        print(f"{kind:9s} {p.relative_to(ROOT)}")
+        print(f"{kind:9s} {p.relative_to(SAMPLE_DIR)}")

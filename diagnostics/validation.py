@@ -385,7 +385,7 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
 
     Examples
     --------
-    >>> res = validate("data/sample/reponses_synthetiques.csv")  # doctest: +SKIP
+    >>> res = validate(paths.EXAMPLE / "reponses_synthetiques.csv")  # doctest: +SKIP
     >>> res.n_read, res.n_accepted, res.n_rejected  # doctest: +SKIP
     (406, 406, 0)
     """

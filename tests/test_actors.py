@@ -4,10 +4,10 @@ import pytest
 
 from diagnostics.actors import actors_for_quartier, group_by_theme, load_actors, normalise_phone, valid_url
 from diagnostics.errors import ConfigurationError
-from diagnostics.project import ROOT
+from diagnostics.paths import EXAMPLE
 from diagnostics.questionnaire import load_dimensions
 
-SAMPLE = ROOT / "data" / "sample" / "annuaire_acteurs_synthetique.csv"
+SAMPLE = EXAMPLE / "annuaire_acteurs_synthetique.csv"
 QUARTIERS = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}
 HEADER = "nom;type;themes;quartiers;adresse;telephone;site_web;horaires;description\n"
 

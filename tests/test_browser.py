@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from diagnostics.errors import DLSError
-from diagnostics.project import ROOT, load_project
+from diagnostics.paths import EXAMPLE
+from diagnostics.project import load_project
 from diagnostics.questionnaire import load_dimensions
 
 pytestmark = pytest.mark.browser
@@ -126,7 +127,7 @@ def test_markup_in_data_is_shown_as_text(browser, tmp_path):
     from report_fixture import make_table
 
     project = load_project()
-    actors = load_actors(ROOT / "data" / "sample" / "annuaire_acteurs_synthetique.csv", quartiers=QUARTIERS)
+    actors = load_actors(EXAMPLE / "annuaire_acteurs_synthetique.csv", quartiers=QUARTIERS)
     evil = pd.DataFrame([{"nom": "<script>alert(1)</script>", "type": "<img src=x onerror=alert(2)>",
                           "themes": ["soins"], "quartiers": ["Biollay"], "adresse": "", "telephone": "",
                           "site_web": "", "horaires": "", "description": "", "ligne": 99}])

@@ -14,9 +14,10 @@ from diagnostics.errors import DLSError
 from diagnostics.extracts import (parse_age_band, parse_number, read_extract, read_extracts,
                                   read_references)
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "sample" / "extraits_synthetiques.csv"
-REFS = ROOT / "data" / "references.yaml"
+from diagnostics.paths import EXAMPLE
+
+SAMPLE = EXAMPLE / "extraits_synthetiques.csv"
+REFS = EXAMPLE / "references.yaml"
 
 HEADER = "niveau;code_territoire;libelle_territoire;indicateur;annee;classe_age;sexe;numerateur;denominateur;taux"
 

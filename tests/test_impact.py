@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import impact
+from diagnostics import impact, paths
 from diagnostics.errors import DLSError
 from diagnostics.impact.proportions import _tango_score, _wilson
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data" / "sample"
+SAMPLE = paths.EXAMPLE
 SUIVI = SAMPLE / "impact_suivi_synthetique.csv"
 ACTIVITE = SAMPLE / "impact_activite_synthetique.csv"
 
@@ -401,9 +401,9 @@ def test_notebook_runs(tmp_path):
     import papermill
 
     src = tmp_path / "impact.ipynb"
-    jupytext.write(jupytext.read(ROOT / "notebooks" / "impact.py"), src)
+    jupytext.write(jupytext.read(paths.NOTEBOOKS / "impact.py"), src)
     out = tmp_path / "impact_execute.ipynb"
-    papermill.execute_notebook(str(src), str(out), cwd=str(ROOT / "notebooks"),
+    papermill.execute_notebook(str(src), str(out), cwd=str(paths.NOTEBOOKS),
                                kernel_name="python3", progress_bar=False,
                                execution_timeout=60)
     text = out.read_text(encoding="utf-8")

@@ -5,10 +5,10 @@ import pytest
 
 from diagnostics.errors import ConfigurationError
 from diagnostics.interviews import load_interviews, select_quotes, theme_matrix
-from diagnostics.project import ROOT
+from diagnostics.paths import EXAMPLE
 from diagnostics.questionnaire import load_dimensions
 
-SAMPLE = ROOT / "data" / "sample" / "entretiens_synthetiques.md"
+SAMPLE = EXAMPLE / "entretiens_synthetiques.md"
 QUARTIERS = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}
 
 

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from diagnostics.errors import ConfigurationError
-from diagnostics.project import DEFAULT_PROJECT, ROOT, data_uri, load_project
+from diagnostics.paths import EXAMPLE, QUESTIONNAIRE
+from diagnostics.project import DEFAULT_PROJECT, data_uri, load_project
 
 
 def test_chambery_example():
@@ -24,7 +25,7 @@ def test_chambery_example():
     assert (p.effectif_fragile, p.secret_statistique, p.niveau_confiance) == (30, 11, 0.95)
     assert p.recueil["questionnaires_imprimes"] == 1600
     assert p.donnees_synthetiques is True
-    assert p.donnees["reponses"] == ROOT / "data" / "sample" / "reponses_synthetiques.csv"
+    assert p.donnees["reponses"] == EXAMPLE / "reponses_synthetiques.csv"
     assert p.donnees["annuaire"].name == "annuaire_acteurs_synthetique.csv"
     uri = p.logo_data_uri()
     assert uri.startswith("data:image/svg+xml;base64,") and len(uri) > 200
@@ -40,12 +41,12 @@ def _peer_city(tmp_path: Path, **changes) -> Path:
     data = tmp_path / "donnees"
     data.mkdir(exist_ok=True)
     for name in ("reponses_synthetiques.csv", "marges_population_synthetiques.csv"):
-        shutil.copy(ROOT / "data" / "sample" / name, data / name)
+        shutil.copy(EXAMPLE / name, data / name)
     cfg = {
         "projet": {"titre": "DLS de Villeneuve", "auteurs": "Atelier Santé Ville de Villeneuve", "annee": 2024},
         "quartiers": [{"id": "nord", "libelle": "Quartier Nord", "code": 1, "qpv": "QN09901M"},
                       {"id": "sud", "libelle": "Quartier Sud", "code": 2}],
-        "donnees": {"questionnaire": str(ROOT / "questionnaires" / "dls_habitants.yaml"),
+        "donnees": {"questionnaire": str(QUESTIONNAIRE),
                     "reponses": "donnees/reponses_synthetiques.csv",
                     "marges": "donnees/marges_population_synthetiques.csv"},
         "references": [{"id": "france", "libelle": "France", "locatif": "en France"}],

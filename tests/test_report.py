@@ -9,7 +9,8 @@ import pytest
 from diagnostics import report
 from diagnostics.actors import load_actors
 from diagnostics.interviews import load_interviews
-from diagnostics.project import ROOT, load_project
+from diagnostics.paths import EXAMPLE
+from diagnostics.project import load_project
 from diagnostics.questionnaire import load_dimensions
 from report_fixture import make_table
 
@@ -163,11 +164,11 @@ def test_read_indicator_table_round_trip(tmp_path, table):
 
 @pytest.fixture(scope="module")
 def html(table, project):
-    actors = load_actors(ROOT / "data" / "sample" / "annuaire_acteurs_synthetique.csv", quartiers=QUARTIERS)
+    actors = load_actors(EXAMPLE / "annuaire_acteurs_synthetique.csv", quartiers=QUARTIERS)
     evil = pd.DataFrame([{"nom": "<script>alert(1)</script>", "type": "<b>gras</b>", "themes": ["soins"],
                           "quartiers": ["Biollay"], "adresse": "", "telephone": "", "site_web": "", "horaires": "",
                           "description": "</script><script>alert(2)</script>", "ligne": 99}])
-    interviews = load_interviews(ROOT / "data" / "sample" / "entretiens_synthetiques.md", quartiers=QUARTIERS)
+    interviews = load_interviews(EXAMPLE / "entretiens_synthetiques.md", quartiers=QUARTIERS)
     t = make_table(extra_label="CSS </script><script>alert(3)</script>")
     return report.render_quartier(project, "Biollay", t, actors=pd.concat([actors, evil], ignore_index=True),
                                   interviews=interviews, comments=["Un <i>commentaire</i> & une idée"],

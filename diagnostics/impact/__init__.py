@@ -15,7 +15,8 @@ produces, with their uncertainty:
 Example
 -------
 >>> from diagnostics import impact
->>> suivi = impact.read_followup("data/sample/impact_suivi_synthetique.csv")
+>>> from diagnostics.paths import EXAMPLE      # the synthetic example shipped with the package
+>>> suivi = impact.read_followup(EXAMPLE / "impact_suivi_synthetique.csv")
 >>> r = impact.paired_proportions(suivi.data, "aise_questions_avant", "aise_questions_apres")
 >>> round(r.p_before, 2), round(r.p_after, 2)
 (0.67, 0.92)

@@ -1,6 +1,6 @@
 """Generate the SYNTHETIC IMPACT sample files (données synthétiques, aucune personne réelle).
 
-    .venv/bin/python data/sample/generate_impact.py
+    .venv/bin/python diagnostics/resources/exemple/generate_impact.py
 
 Writes, next to this script:
 

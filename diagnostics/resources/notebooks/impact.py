@@ -25,8 +25,8 @@
 # * les réponses posées une seule fois (« effet positif du suivi sur le moral ») ;
 # * l'activité de l'année : adressages, consultations par type et par mois.
 #
-# > **Données synthétiques.** Les fichiers de `data/sample/` sont fabriqués
-# > (`data/sample/generate_impact.py`) : aucune personne réelle. Leurs ordres de grandeur
+# > **Données synthétiques.** Les fichiers de `diagnostics/resources/exemple/` sont fabriqués
+# > (`diagnostics/resources/exemple/generate_impact.py`) : aucune personne réelle. Leurs ordres de grandeur
 # > reprennent le rapport d'activité 2021 du Pôle Santé Chambéry ; les effectifs
 # > (dénominateurs), que le rapport ne donne pas, sont inventés. Pour l'évaluation réelle,
 # > remplacer les deux chemins ci-dessous par les exports du système d'information.
@@ -40,9 +40,10 @@ from diagnostics import impact
 from diagnostics.fmt import interval, number, percent
 
 pd.set_option("display.max_colwidth", 120)
-ROOT = Path.cwd() if (Path.cwd() / "data").exists() else Path.cwd().parent
-FICHIER_SUIVI = ROOT / "data" / "sample" / "impact_suivi_synthetique.csv"
-FICHIER_ACTIVITE = ROOT / "data" / "sample" / "impact_activite_synthetique.csv"
+from diagnostics.paths import EXAMPLE  # données synthétiques livrées avec l'outil
+
+FICHIER_SUIVI = EXAMPLE / "impact_suivi_synthetique.csv"
+FICHIER_ACTIVITE = EXAMPLE / "impact_activite_synthetique.csv"
 ANNEE = 2021
 
 # %% [markdown]

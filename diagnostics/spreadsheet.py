@@ -1,0 +1,105 @@
+"""One safe writer for every workbook and CSV the toolkit writes.
+
+Text from users (free text, ids, choice labels, headers, quartier names) is data: a cell that
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be run as a formula by
+Excel or LibreOffice (CSV / formula injection).  Following the OWASP guidance:
+
+* in an XLSX written here every string is stored as a string cell, never a formula, and its text
+  is kept unchanged;
+* in a CSV, where there are no cell types, such a string is prefixed with a single quote ``'``.
+
+Every XLSX/CSV output goes through :func:`write_csv`, :func:`write_cell` / :func:`write_frame`
+(openpyxl worksheets) or :func:`write_workbook`, and through :func:`diagnostics.files.atomic_path`.
+
+References
+----------
+OWASP, « CSV Injection », https://owasp.org/www-community/attacks/CSV_Injection
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .files import atomic_path
+
+#: Characters that make a spreadsheet treat a cell as a formula (OWASP), with their full-width forms.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def is_risky(text) -> bool:
+    """True when ``text`` is a string a spreadsheet would read as a formula."""
+    return isinstance(text, str) and text.startswith(FORMULA_PREFIXES)
+
+
+def neutralise(value):
+    """Return ``value`` safe for a CSV cell: risky strings get a leading ``'`` (OWASP)."""
+    return "'" + value if is_risky(value) else value
+
+
+def write_cell(ws, row: int, column: int, value):
+    """Write ``value`` to an openpyxl worksheet cell; strings are always string cells.
+
+    Returns the cell, so that the caller can style it.
+    """
+    if isinstance(value, float) and math.isnan(value):
+        value = None
+    elif value is pd.NA or value is pd.NaT:
+        value = None
+    cell = ws.cell(row=row, column=column)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"          # openpyxl makes "=…" a formula otherwise
+    return cell
+
+
+def write_frame(ws, frame: pd.DataFrame, *, start_row: int = 1, header: bool = True):
+    """Write a DataFrame (header row then values) to a worksheet through :func:`write_cell`."""
+    r = start_row
+    if header:
+        for j, name in enumerate(frame.columns, start=1):
+            write_cell(ws, r, j, str(name))
+        r += 1
+    for values in frame.itertuples(index=False, name=None):
+        for j, v in enumerate(values, start=1):
+            if hasattr(v, "item") and not isinstance(v, str):
+                v = v.item()                      # numpy scalar -> Python
+            write_cell(ws, r, j, v)
+        r += 1
+    return ws
+
+
+def write_workbook(path: str | os.PathLike, sheets: dict[str, pd.DataFrame]) -> Path:
+    """Write ``{sheet name: DataFrame}`` to an XLSX atomically, user text kept as text."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in sheets.items():
+        write_frame(wb.create_sheet(title=str(name)[:31]), frame)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike, *, sep: str = ";", decimal: str = ",",
+              encoding: str = "utf-8-sig", **kwargs) -> Path:
+    """Write a CSV atomically (French by default: ``;`` and decimal comma), formulas neutralised.
+
+    Header and every text cell pass through :func:`neutralise`; other arguments go to
+    :meth:`pandas.DataFrame.to_csv`.
+    """
+    safe = frame.copy()
+    safe.columns = [neutralise(str(c)) for c in safe.columns]
+    for col in safe.columns:
+        s = safe[col]
+        if s.dtype == object or isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            safe[col] = s.astype(object).map(neutralise)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        safe.to_csv(tmp, sep=sep, decimal=decimal, encoding=encoding, index=kwargs.pop("index", False),
+                    **kwargs)
+    return path

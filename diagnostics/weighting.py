@@ -45,12 +45,24 @@ class Calibration:
         Final (calibrated) weights.
     oldweights : numpy.ndarray or None
         Weights before post-stratification (``"poststrata"`` only).
+    margin_weights : list of numpy.ndarray or None
+        ``"raking"`` only: for each margin, the weights as they stood right after that margin's
+        post-stratification step of the last sweep (R's ``rake()`` keeps them in each
+        ``postStrata`` entry and the variance uses them).  ``None``: the final weights for
+        every margin (a converged rake).
     """
 
     kind: str
     groups: list
     weights: np.ndarray
     oldweights: np.ndarray | None = None
+    margin_weights: list | None = None
+
+    def weights_of_margin(self, m: int) -> np.ndarray:
+        """Weights used to residualise on margin ``m`` (see ``margin_weights``)."""
+        if self.margin_weights is None:
+            return np.asarray(self.weights, float)
+        return np.asarray(self.margin_weights[m], float)
 
 
 @dataclass
@@ -328,6 +340,9 @@ def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
     Same fixed point as R's ``rake()`` (which by default stops earlier, on an absolute change of
     1 in the weighted cross-table: use ``control = list(epsilon = 1e-14, maxit = 200)`` in R
     to compare).  The margins must agree on the population total (relative 1e-6).
+    The calibration kept for variances stores, per margin, the weights right after that
+    margin's step of the last sweep, as R's ``rake()`` does: before convergence they differ
+    from the final weights, and so does R's variance.
 
     References
     ----------
@@ -361,13 +376,16 @@ def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
             err = max(err, float(np.max(np.abs(s[pos] - target[pos]) / target[pos])))
         return err
 
+    steps = [w0] * len(groups)  # weights after each margin's step of the last sweep
+
     def sweep(w):
-        for codes, target in zip(groups, targets):
+        for m, (codes, target) in enumerate(zip(groups, targets)):
             s = np.bincount(codes, weights=w, minlength=target.size)
             f = np.divide(target, s, out=np.zeros_like(target), where=s > 0)
             w = w * f[codes]
             if bounds is not None:
                 w = np.clip(w / w0, lo, hi) * w0
+            steps[m] = w
         return w
 
     w = w0.copy()
@@ -391,7 +409,11 @@ def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
             converged = float(np.max(np.abs(new - old))) < r_epsilon
             old = new
         err = max_err(w)
-    cal = Calibration("raking", groups, w.copy())
+    # converged to ``tol``: the per-margin weights equal the final ones (to tol); R's rule or
+    # no convergence: keep them, the variance depends on them as in R
+    keep = it > 0 and (r_epsilon is not None or not converged)
+    cal = Calibration("raking", groups, w.copy(),
+                      margin_weights=[np.array(x, float) for x in steps] if keep else None)
     return RakeResult(pd.Series(w, index=df.index, name="poids"), it, bool(converged), err,
                       tol, max_iter, cal)
 

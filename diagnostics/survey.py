@@ -26,7 +26,9 @@ Lumley T. (2004) Analysis of complex survey samples, J. Stat. Softw. 9(8); Lumle
 """
 from __future__ import annotations
 
+import os
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +49,8 @@ _CI_ALIASES = {"korn-graubard": "beta", "kg": "beta", "clopper-pearson": "beta",
                "arcsine": "asin", "wald": "mean", "profile": "likelihood"}
 MISSING_DEFAULT = ("ne sait pas", "refus", "ne souhaite pas répondre")  # labels of the questionnaire's codes 98, 99, 999
 OVERALL = "ensemble"
-_CHUNK_CELLS = 4_000_000  # cells of a dense (pairs × variables) block in the fast path
+_THREADS = max(1, min(4, os.cpu_count() or 1))   # column blocks estimated in parallel
+_MIN_COLS_PER_THREAD = 16
 
 
 def _norm_token(x) -> str:
@@ -870,7 +873,9 @@ class Design:
 
     def _fpc(self, fpc, h, c, H, stage, labels):
         """Finite population correction 1 − n_h/N_h per stratum and sampling fraction n_h/N_h."""
-        nh = np.bincount(np.unique(np.stack([h, c], 1), axis=0)[:, 0], minlength=H).astype(float)
+        psu_h = np.zeros(int(c.max()) + 1, dtype=np.int64)
+        psu_h[c] = h
+        nh = np.bincount(psu_h, minlength=H).astype(float)
         if fpc is None:
             return np.ones(H), np.zeros(H)
         name = fpc if isinstance(fpc, str) else "fpc"
@@ -970,7 +975,24 @@ class Design:
             Y = np.where(M, Y, 0.0)
             if X is not None:
                 X = np.where(M, X, 0.0)
-        return self._linear_pairs(kind, Y, M, dom, n_dom, X, colvar=colvar, binary=binary)
+            colvar = np.arange(Y.shape[1])
+        colvar = np.asarray(colvar)
+        K = Y.shape[1]
+        n_jobs = min(_THREADS, K // _MIN_COLS_PER_THREAD)
+        if n_jobs <= 1:
+            return self._linear_pairs(kind, Y, M, dom, n_dom, X, colvar=colvar, binary=binary)
+        # columns split between threads (numpy and scipy's sparse products release the GIL)
+        bounds = np.linspace(0, K, n_jobs + 1).astype(int)
+
+        def part(j):
+            sl = slice(bounds[j], bounds[j + 1])
+            used, cv = np.unique(colvar[sl], return_inverse=True)
+            return self._linear_pairs(kind, Y[:, sl], M[:, used], dom, n_dom,
+                                      None if X is None else X[:, sl], colvar=cv.ravel(),
+                                      binary=binary)
+        with ThreadPoolExecutor(n_jobs) as pool:
+            parts = list(pool.map(part, range(n_jobs)))
+        return {k: np.hstack([p[k] for p in parts]) for k in parts[0]}
 
     def _linear_pairs(self, kind, Y, M, dom, n_dom, X=None, *, colvar=None, binary=False):
         """Grouped-sum path: every sum by (PSU, domain) pair in one sparse product.
@@ -989,7 +1011,8 @@ class Design:
         else:
             Yr, Mr = Y[rows], M[rows]
             Xr = None if X is None else X[rows]
-        Mr = Mr.astype(float)
+        Mr = np.ascontiguousarray(Mr, dtype=float)
+        Yr = np.ascontiguousarray(Yr, dtype=float)
         d_r = dom[rows]
         nr = len(rows)
         w = self.w[rows]
@@ -1035,12 +1058,12 @@ class Design:
                 Z = pair_totals(Gw, pg.pair_dom)
                 L = _csr(pg.idx[nr:], q_u, (pg.n_pairs, corr.A.shape[0]), val_u)
                 Z -= L @ corr.A
-            var += pg.variance(np.nan_to_num(Z))
+            var += pg.variance(Z if corr is None else np.nan_to_num(Z))
         # counts, degrees of freedom, design effects (svyvar's SRS variance)
         pos = w > 0
         D1 = _csr(d_r, np.arange(nr), (n_dom, nr))
-        nobs = (D1 @ (Mr * pos[:, None]))[:, colvar]
         nvalid = (D1 @ Mr)[:, colvar]
+        nobs = nvalid if pos.all() else (D1 @ (Mr * pos[:, None]))[:, colvar]
         degf, nrow = self._domain_counts(dom, n_dom)
         degf = np.repeat(degf[:, None], K, axis=1)
         nrow = np.repeat(nrow[:, None], K, axis=1)
@@ -1345,7 +1368,7 @@ class Design:
         lv = [levels] if np.isscalar(levels) or isinstance(levels, str) else list(levels)
         if not all(isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in lv):
             return None
-        block = self.data[variables].to_numpy(float)
+        block = np.ascontiguousarray(self.data[variables].to_numpy(float))
         notna = ~np.isnan(block)
         L, V = len(lv), len(variables)
         Y = np.empty((self.n, V * L))
@@ -1382,8 +1405,10 @@ class Design:
         Dr = _csr(dom[sel], np.flatnonzero(sel), (n_dom, self.n))
         pos = self.w > 0
         numer = Dr @ (Y if pos.all() else Y * pos[:, None])
-        n_miss = (Dr @ MISS.astype(float))[:, colvar]
-        n_na = (Dr @ NA.astype(float))[:, colvar]
+        n_miss = ((Dr @ MISS.astype(float))[:, colvar] if MISS.any()
+                  else np.zeros_like(numer))
+        n_na = ((Dr @ NA.astype(float))[:, colvar] if self.calibrated
+                else res["nrow"] - res["nvalid"] - n_miss)    # every row: valid, missing or NA
         return self._table(res, labels, names, lvls, method, ci=(lo, hi),
                            extra_cols={"numerator": numer.astype(np.int64),
                                        "n_missing": n_miss.astype(np.int64),

@@ -835,8 +835,14 @@ class Design:
         self.lonely, self.cw, self.P, self.HS = s1.lonely, s1.cw, s1.P, s1.HS
         pos = w > 0
         self.degf = int(len(np.unique(self.c[pos])) - len(np.unique(self.h[pos])))
-        self._cal_margins = None
-        if cal is not None:
+        self._cal_margins = self._greg_basis = None
+        if cal is not None and cal.kind == "greg":
+            # orthonormal basis of √d X (R's qr(mm * whalf)), rank-deficient X allowed
+            d0 = np.asarray(cal.oldweights, float)
+            U, sv, _ = np.linalg.svd(cal.groups[0] * np.sqrt(d0)[:, None], full_matrices=False)
+            self._greg_basis = (U[:, sv > sv.max() * max(cal.groups[0].shape) * 1e-15],
+                                np.asarray(cal.weights, float) / np.sqrt(d0))
+        elif cal is not None:
             self._cal_margins = _cal_margins(cal, n)
 
     def _weights(self, weights, cal):
@@ -936,6 +942,10 @@ class Design:
         """Residualise row scores on the calibration variables (R ``svyrecvar``)."""
         if self.calibration is None:
             return S
+        if self._greg_basis is not None:   # R: qr.resid(qr, x / (g √d)) * (g √d)
+            U, gw = self._greg_basis
+            z = np.asarray(S, float) / gw[:, None]
+            return (z - U @ (U.T @ z)) * gw[:, None]
         S = np.array(S, float)
         for _ in range(self._cal_margins.sweeps):
             for G, f, psw, den in self._cal_margins.rows:
@@ -977,6 +987,8 @@ class Design:
                 X = np.where(M, X, 0.0)
             colvar = np.arange(Y.shape[1])
         colvar = np.asarray(colvar)
+        if self._greg_basis is not None:  # regression residuals: row-level path
+            return self._linear_rows(kind, Y, M[:, colvar], dom, n_dom, X)
         K = Y.shape[1]
         n_jobs = min(_THREADS, K // _MIN_COLS_PER_THREAD)
         if n_jobs <= 1:

@@ -36,6 +36,7 @@ _API = {
     "pseudonymise": (".pseudonym", "pseudonymise"),
     "rake": (".weighting", "rake"),
     "poststratify": (".weighting", "poststratify"),
+    "calibrate": (".weighting", "calibrate"),
     "trim_weights": (".weighting", "trim_weights"),
     "weight_diagnostics": (".weighting", "weight_diagnostics"),
     "Design": (".survey", "Design"),

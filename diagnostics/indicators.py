@@ -640,7 +640,8 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
             res = rake(frame, {("_quartier", "_groupe_age"): m[["_quartier", "_groupe_age", "effectif"]],
                                ("_quartier", "_sexe"): m[["_quartier", "_sexe", "effectif"]]})
             design = Design(frame.copy(), calibration=res, fragile_n=project.effectif_fragile,
-                            suppress_n=int(math.ceil(thr)), level=conf)
+                            suppress_n=int(math.ceil(thr)), conf_level=conf,
+                            domain_df="answers")
     else:
         cnt["sans_age_sexe"] = 0
         if isinstance(weights, str) and weights == "egaux":
@@ -658,7 +659,8 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
                 raise DLSError(f"Le calage fourni porte sur {len(cal.weights)} répondants, les poids sur "
                                f"{len(frame)} répondants des quartiers : attendu les mêmes répondants.")
             design = Design(frame.copy(), weights=w.to_numpy(), calibration=cal,
-                            fragile_n=project.effectif_fragile, suppress_n=int(math.ceil(thr)), level=conf)
+                            fragile_n=project.effectif_fragile, suppress_n=int(math.ceil(thr)), conf_level=conf,
+                            domain_df="answers")
     if design is None:
         problem = "Non calculable : aucun répondant des quartiers étudiés avec un âge et un sexe connus."
     if counts is not None:

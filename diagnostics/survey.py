@@ -26,12 +26,15 @@ Lumley T. (2004) Analysis of complex survey samples, J. Stat. Softw. 9(8); Lumle
 """
 from __future__ import annotations
 
+import os
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
+from scipy.sparse.csgraph import connected_components
 from scipy.special import expit, logit
 
 from diagnostics.errors import EstimationError, where
@@ -46,7 +49,8 @@ _CI_ALIASES = {"korn-graubard": "beta", "kg": "beta", "clopper-pearson": "beta",
                "arcsine": "asin", "wald": "mean", "profile": "likelihood"}
 MISSING_DEFAULT = ("ne sait pas", "refus", "ne souhaite pas répondre")  # labels of the questionnaire's codes 98, 99, 999
 OVERALL = "ensemble"
-_CHUNK_CELLS = 4_000_000  # cells of a dense (pairs × variables) block in the fast path
+_THREADS = max(1, min(4, os.cpu_count() or 1))   # column blocks estimated in parallel
+_MIN_COLS_PER_THREAD = 16
 
 
 def _norm_token(x) -> str:
@@ -145,7 +149,7 @@ def _glm_irls(p, wsum_r, coef1, sw2_1, devold):
     return coef, sw2
 
 
-def _likelihood_ci(p, var, df, nrow, npos, coef1, sw2_1, devold, level):
+def _likelihood_ci(p, var, df, nrow, npos, coef1, sw2_1, devold, conf_level):
     """Rao-Scott-scaled profile-likelihood interval of R's ``svyciprop(method="likelihood")``.
 
     Replicates ``svyglm(family = quasibinomial)`` + ``confint(method = "likelihood")``: IRLS
@@ -163,7 +167,7 @@ def _likelihood_ci(p, var, df, nrow, npos, coef1, sw2_1, devold, level):
     se = np.sqrt(var) / q0
     lam = se * se * sw2
     disp = npos / (npos - 1) * p * (1 - p) / q0
-    alpha = stats.norm.cdf(stats.t.ppf((1 - level) / 2, df) * np.sqrt(lam)) / 2
+    alpha = stats.norm.cdf(stats.t.ppf((1 - conf_level) / 2, df) * np.sqrt(lam)) / 2
     zmax = np.sqrt(stats.f.isf(alpha, 1, nrow - 1))
     delta = zmax / 5
     dev0 = -2 * wsum_r * (p * np.log(mu0) + (1 - p) * np.log(1 - mu0))
@@ -215,7 +219,7 @@ def _qbeta(q, a, b):
     return out
 
 
-def proportion_ci(p, var, df, nrow, method="logit", level=0.95, *, glm=None):
+def proportion_ci(p, var, df, nrow, method="logit", conf_level=0.95, *, glm=None):
     """Confidence interval of a design-based proportion, as R's ``svyciprop``.
 
     Parameters
@@ -225,15 +229,17 @@ def proportion_ci(p, var, df, nrow, method="logit", level=0.95, *, glm=None):
     df : array-like
         Design degrees of freedom (number of PSUs minus number of strata, within the domain).
     nrow : array-like
-        Number of observations of the (domain) design (used by ``beta`` and ``wilson``).
+        Number of rows of the (domain) design, rows with a missing answer included, as R's
+        ``nrow(design)`` (used by ``beta`` and ``wilson``).
     method : str
         ``logit`` (default), ``xlogit`` (same interval), ``beta`` (Korn-Graubard),
         ``wilson``, ``likelihood``, ``asin`` (arcsine) or ``mean`` (plain Wald).
-    level : float
-        Confidence level.
+    conf_level : float
+        Confidence level, in (0, 1).
     glm : dict of array-like, optional
         ``likelihood`` only: ``npos`` (observations with non-zero weight), ``coef1``,
-        ``sw2_1``, ``devold`` (first IRLS iteration of R's ``glm.fit``).
+        ``sw2_1``, ``devold`` (first IRLS iteration of R's ``glm.fit``) and optionally
+        ``nrow`` (rows of the model, i.e. valid answers; default ``nrow``).
 
     Returns
     -------
@@ -276,18 +282,22 @@ def proportion_ci(p, var, df, nrow, method="logit", level=0.95, *, glm=None):
     var = np.broadcast_to(np.asarray(var, float), shape).ravel().copy()
     df = np.broadcast_to(np.asarray(df, float), shape).ravel().copy()
     nrow = np.broadcast_to(np.asarray(nrow, float), shape).ravel().copy()
-    a = 1 - level
+    if not 0 < conf_level < 1:
+        raise EstimationError(f"Niveau de confiance « {conf_level} » invalide : attendu un "
+                              "nombre strictement compris entre 0 et 1.")
+    a = 1 - conf_level
     lo = np.full(p.shape, np.nan)
     hi = np.full(p.shape, np.nan)
     ok_df = df > 0
     with np.errstate(all="ignore"):
-        t = np.where(ok_df, stats.t.ppf(1 - a / 2, np.where(ok_df, df, 1)), np.nan)
+        t = _t_quantile(1 - a / 2, df)   # once per distinct df
         degenerate = (p <= 0) | (p >= 1) | ~(var > 0)
         good = ~degenerate & np.isfinite(p)
         se = np.sqrt(var)
-        ratio = np.where(ok_df & (nrow > 1),
-                         stats.t.ppf(a / 2, np.maximum(nrow - 1, 1))
-                         / stats.t.ppf(a / 2, np.where(ok_df, df, 1)), 1.0)
+        need_ratio = method in ("beta", "wilson") or degenerate.any()
+        ratio = (np.where(ok_df & (nrow > 1),
+                          _t_quantile(a / 2, np.maximum(nrow - 1, 1)) / -t, 1.0)
+                 if need_ratio else None)
         if method in ("logit", "xlogit"):
             s = se / (p * (1 - p))
             lo = expit(logit(p) - t * s)
@@ -315,12 +325,13 @@ def proportion_ci(p, var, df, nrow, method="logit", level=0.95, *, glm=None):
             if glm is None:
                 raise ValueError("likelihood intervals need the glm starting values")
             g = {k: np.broadcast_to(np.asarray(v, float), shape).ravel() for k, v in glm.items()}
+            nmod = g.get("nrow", nrow)
             lo = np.full(p.shape, np.nan)
             hi = np.full(p.shape, np.nan)
             for i in np.flatnonzero(good & ok_df):
-                lo[i], hi[i] = _likelihood_ci(p[i], var[i], df[i], nrow[i], g["npos"][i],
+                lo[i], hi[i] = _likelihood_ci(p[i], var[i], df[i], nmod[i], g["npos"][i],
                                               g["coef1"][i], g["sw2_1"][i], g["devold"][i],
-                                              level)
+                                              conf_level)
             # numerically flat profile (e.g. a proportion fixed by calibration, variance ~0):
             # the Wald interval on the logit scale, which R's profile converges to
             bad = good & ok_df & ~(np.isfinite(lo) & np.isfinite(hi))
@@ -395,6 +406,274 @@ class ChisqResult:
 # design
 # ----------------------------------------------------------------------------------------
 
+class _CalMargins:
+    """Calibration margins prepared for residualising scores (R's ``postStrata`` list).
+
+    For margin :math:`m` with cells :math:`g`, weights :math:`\\psi_m` (R's
+    ``attr(, "weights")``) and row factor :math:`\\phi_m` (:math:`1/\\psi_m` for raking,
+    old weight :math:`/\\psi` for post-stratification), one step replaces scores :math:`x` by
+    :math:`x_i - \\psi_{m,i} \\sum_{j \\in g(i)} \\phi_{m,j} x_j / \\sum_{j \\in g(i)}
+    \\phi_{m,j}\\psi_{m,j}`.  Raking repeats 10 sweeps over the margins, as R does.
+    """
+
+    def __init__(self, cal: Calibration, n: int):
+        if cal.kind == "poststrata":
+            (g,) = cal.groups
+            psw = np.asarray(cal.weights, float)
+            oldw = np.asarray(cal.oldweights, float)
+            psw = np.where((psw == 0) & (oldw == 0), 1.0, psw)
+            margins = [(np.asarray(g, np.int64), oldw / psw, psw)]
+            self.sweeps = 1
+        elif cal.kind == "raking":
+            margins = []
+            for m, g in enumerate(cal.groups):
+                psw = cal.weights_of_margin(m)
+                margins.append((np.asarray(g, np.int64), 1.0 / psw, psw))
+            self.sweeps = 10
+        else:
+            raise EstimationError(f"Calage de type « {cal.kind} » inconnu du plan de sondage.")
+        self.codes = [g for g, _, _ in margins]
+        self.rows = []
+        for g, f, psw in margins:
+            G = _csr(g, np.arange(n), (int(g.max()) + 1, n))
+            self.rows.append((G, f, psw, G @ (f * psw)))
+        # connected components of the cells (rows link their cells of every margin)
+        sizes = [G.shape[0] for G, *_ in self.rows]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)])
+        a = np.concatenate([self.codes[0] + self.offsets[0]] * (len(margins) - 1) or
+                           [np.zeros(0, np.int64)])
+        b = np.concatenate([self.codes[m] + self.offsets[m] for m in range(1, len(margins))]
+                           or [np.zeros(0, np.int64)])
+        tot = int(self.offsets[-1])
+        graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(tot, tot))
+        self.n_comp, comp = connected_components(graph, directed=False)
+        self.comp_cell = [comp[self.offsets[m]:self.offsets[m + 1]] for m in range(len(margins))]
+        self.comp_row = self.comp_cell[0][self.codes[0]]
+
+
+def _cal_margins(cal, n):
+    return _CalMargins(cal, n)
+
+
+def _lift(comp_of_entry, dc_ptr, dc_dom):
+    """Replicate entries over the domains touching their component.
+
+    Returns (entry index, domain) for every (entry, domain) with the domain in the
+    component's list ``dc_dom[dc_ptr[c]:dc_ptr[c + 1]]``.
+    """
+    lens = dc_ptr[comp_of_entry + 1] - dc_ptr[comp_of_entry]
+    ent = np.repeat(np.arange(len(comp_of_entry)), lens)
+    start = np.repeat(dc_ptr[comp_of_entry], lens)
+    within = np.arange(len(ent)) - np.repeat(np.cumsum(lens) - lens, lens)
+    return ent, dc_dom[start + within]
+
+
+def _coalesce(r, c, v, shape):
+    m = sparse.coo_matrix((v, (r, c)), shape=shape).tocsr()
+    m.sum_duplicates()
+    return m.tocoo()
+
+class _CalCorrection:
+    """Coefficients of the calibration residuals and their (PSU, domain) entries."""
+
+    def __init__(self, A, cal, dc_ptr, dc_d, q_index, n):
+        self.A, self.cal, self.dc_ptr, self.dc_d, self.q_index, self.n = (A, cal, dc_ptr,
+                                                                          dc_d, q_index, n)
+
+    def entries(self, stage):
+        """(PSU, domain, lifted cell, Σψ) of the correction ``Σ_m ψ_m A_m[g_m]`` at a stage."""
+        ps, ds, qs, vs = [], [], [], []
+        for m, (G, _, psw, _) in enumerate(self.cal.rows):
+            t = _coalesce(stage.c, self.cal.codes[m], psw, (stage.n_psu, G.shape[0]))
+            ent, dd = _lift(self.cal.comp_cell[m][t.col], self.dc_ptr, self.dc_d)
+            ps.append(t.row[ent])
+            ds.append(dd)
+            qs.append(self.q_index(m, t.col[ent], dd))
+            vs.append(t.data[ent])
+        return (np.concatenate(ps), np.concatenate(ds), np.concatenate(qs), np.concatenate(vs))
+
+
+class _DesignRows:
+    """Row-level reference path (explicit n × K scores per domain), used in tests."""
+
+    @staticmethod
+    def linear_rows(d, kind, Y, M, dom, n_dom, X):
+        n, V = Y.shape
+        out = {k: np.empty((n_dom, V)) for k in ("theta", "var", "n", "wsum", "degf", "nrow",
+                                                 "nvalid", "deff")}
+        w = d.w
+        degf, nrow = d._domain_counts(dom, n_dom)
+        for k in range(n_dom):
+            ind = (dom == k)[:, None] & M
+            wm = w[:, None] * ind
+            Nw = wm.sum(axis=0)
+            Asum = (wm * Y).sum(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if kind == "total":
+                    theta = Asum
+                    S = wm * Y
+                    e = np.where(ind, Y - theta / Nw, 0.0)
+                    kfac = Nw ** 2
+                elif kind == "mean":
+                    theta = Asum / Nw
+                    S = wm * (Y - theta) / Nw
+                    e = np.where(ind, Y - theta, 0.0)
+                    kfac = 1.0
+                else:
+                    Bsum = (wm * X).sum(axis=0)
+                    theta = Asum / Bsum
+                    e = np.where(ind, (Y - theta * X) / Bsum, 0.0)
+                    S = wm * e
+                    kfac = Nw ** 2
+            S = np.nan_to_num(S)
+            var = d._var_from_scores(S)
+            pos = ind & (w[:, None] > 0)
+            nobs = pos.sum(axis=0).astype(float)
+            ss = (wm * e * e).sum(axis=0)
+            if kind == "ratio":
+                em = (wm * e).sum(axis=0)
+                ss = ss - em * em / Nw
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s2 = nobs / (nobs - 1) * ss / Nw
+                vsrs = s2 * kfac * (Nw - nobs) / (Nw * nobs)
+                deff = var / vsrs
+                if kind == "mean":
+                    deff = np.where(Nw < nobs, np.nan, deff)
+            out["theta"][k] = theta
+            out["var"][k] = var
+            out["n"][k] = nobs
+            out["wsum"][k] = Nw
+            out["degf"][k] = degf[k]
+            out["nrow"][k] = nrow[k]
+            if d.domain_df == "answers":
+                out["degf"][k] = [len(np.unique(d.c[pos[:, j]])) - len(np.unique(d.h[pos[:, j]]))
+                                  for j in range(V)]
+                if not d.calibrated:
+                    out["nrow"][k] = ind.sum(axis=0)
+            out["nvalid"][k] = n if d.calibrated else ind.sum(axis=0)
+            out["deff"][k] = deff
+        return out
+
+
+class _Stage:
+    """One sampling stage of the variance (R's ``onestage``): strata, clusters, scale.
+
+    ``h`` and ``c`` give each row's stratum and cluster at this stage (clusters numbered
+    across strata); ``f`` is the finite population correction :math:`1 - n_h/N_h` per
+    stratum and ``mult`` the product of the sampling fractions of the earlier stages (1 at
+    the first stage), by which R multiplies a later stage's variance.
+    """
+
+    def __init__(self, h, c, n_strata, f, mult, lonely_psu, labels):
+        n = len(h)
+        self.h = np.asarray(h, np.int64)
+        self.c = np.asarray(c, np.int64)
+        self.n_strata = H = int(n_strata)
+        self.n_psu = C = int(self.c.max()) + 1
+        psu_h = np.zeros(C, dtype=np.int64)
+        psu_h[self.c] = self.h
+        self.psu_h = psu_h
+        self.nh = nh = np.bincount(psu_h, minlength=H).astype(float)
+        self.f = f = np.asarray(f, float)
+        scale = np.where(nh > 1, f * nh / np.maximum(nh - 1, 1), f)
+        self.scale = np.where(f < 1e-7, 0.0, scale) * mult
+        self.lonely = (nh == 1) & (f >= 1e-7)
+        cw = 1.0 / np.maximum(nh, 1)
+        if lonely_psu == "adjust":
+            cw = np.where(self.lonely, 0.0, cw)
+        self.cw = cw
+        self.avg = 1.0
+        if lonely_psu == "average" and self.lonely.any():
+            self.avg = H / (H - self.lonely.sum())
+        self.lonely_psu = lonely_psu
+        self.labels = labels
+        self.P = _csr(self.c, np.arange(n), (C, n))           # PSU × respondent
+        self.HS = _csr(psu_h, np.arange(C), (H, C))           # stratum × PSU
+
+    def check_lonely(self, hit):
+        """Fail (R's ``survey.lonely.psu = "fail"``) if a lonely stratum carries a score."""
+        if self.lonely_psu != "fail":
+            return
+        bad = np.flatnonzero(self.lonely & hit)
+        if bad.size:
+            raise EstimationError(
+                f"La strate « {self.labels[bad[0]]} » ne contient qu'une seule unité "
+                "primaire : variance non estimable (regroupez des strates ou choisissez "
+                "lonely_psu='adjust', 'certainty' ou 'average').")
+
+    def var_rows(self, S, cov=False):
+        """Variance (or covariance matrix) of the row scores S (n × K) at this stage."""
+        Z = self.P @ S
+        T = self.HS @ Z
+        self.check_lonely(np.asarray(self.HS @ (np.abs(Z) > 0).astype(float)).sum(axis=1) > 0)
+        s = self.scale if self.lonely_psu != "average" else np.where(self.lonely, 0, self.scale)
+        D = Z - (T * self.cw[:, None])[self.psu_h]
+        if cov:
+            return self.avg * (D.T @ (D * s[self.psu_h][:, None]))
+        return self.avg * (s @ (self.HS @ (D * D)))
+
+    def pair_groups(self, psu, dom, n_dom):
+        """(PSU, domain) pairs of the entries ``(psu, dom)`` and their (stratum, domain) groups."""
+        key = psu * n_dom + dom
+        keys, idx = np.unique(key, return_inverse=True)
+        pd_ = keys % n_dom
+        ph = self.psu_h[keys // n_dom]
+        hk, hidx = np.unique(ph * n_dom + pd_, return_inverse=True)
+        return _PairGroups(idx.ravel(), len(keys), pd_, hidx.ravel(), hk // n_dom, hk % n_dom,
+                           n_dom, self)
+
+
+class _PairGroups:
+    """Sparse maps entries → (PSU, domain) pairs → (stratum, domain) groups → domains."""
+
+    def __init__(self, idx, n_pairs, pair_dom, hd_idx, hd_h, hd_dom, n_dom, stage):
+        self.idx, self.n_pairs, self.pair_dom, self.hd_idx = idx, n_pairs, pair_dom, hd_idx
+        self.HD = _csr(hd_idx, np.arange(n_pairs), (len(hd_h), n_pairs))
+        s = stage.scale[hd_h]
+        if stage.lonely_psu == "average":
+            s = np.where(stage.lonely[hd_h], 0.0, s)
+        self.s_hd, self.cw_hd, self.hd_h = s * stage.avg, stage.cw[hd_h], hd_h
+        # PSUs of the stratum outside the domain's pairs: zero totals (R pads them)
+        self.pad_hd = stage.nh[hd_h] - np.bincount(hd_idx, minlength=len(hd_h))
+        self.Dhd = _csr(hd_dom, np.arange(len(hd_h)), (n_dom, len(hd_h)))
+        self.stage = stage
+
+    def entries(self, data=None):
+        """Sparse (pairs × entries) matrix, optionally weighted by ``data``."""
+        return _csr(self.idx, np.arange(len(self.idx)), (self.n_pairs, len(self.idx)), data)
+
+    def variance(self, Z):
+        """Σ_h s_h Σ_c (z_hc − mean_h)^2 per domain, Z the pair totals (pairs × K)."""
+        if self.stage.lonely_psu == "fail" and self.stage.lonely.any():
+            lonely = self.stage.lonely[self.hd_h][self.hd_idx]
+            hit = np.zeros(self.stage.n_strata, bool)
+            hit[self.hd_h[self.hd_idx[lonely & (np.abs(Z) > 0).any(axis=1)]]] = True
+            self.stage.check_lonely(hit)
+        mean = self.HD @ Z
+        mean *= self.cw_hd[:, None]
+        Z -= mean[self.hd_idx]            # Z is the caller's scratch array
+        Z *= Z
+        Q = self.HD @ Z
+        Q += self.pad_hd[:, None] * mean * mean
+        Q *= self.s_hd[:, None]
+        return self.Dhd @ Q
+
+
+def _per_column(values, func):
+    """``func`` evaluated once per distinct value of ``values`` (e.g. t quantiles per df)."""
+    values = np.asarray(values, float)
+    u, inv = np.unique(values, return_inverse=True)
+    return func(u)[inv.ravel()].reshape(values.shape)
+
+
+def _t_quantile(q, df):
+    """Student quantile :math:`t_{df}(q)`, NaN where df ≤ 0, computed once per distinct df."""
+    def f(u):
+        with np.errstate(all="ignore"):
+            return np.where(u > 0, stats.t.ppf(q, np.where(u > 0, u, 1)), np.nan)
+    return _per_column(df, f)
+
+
 class Design:
     """A survey design: data, weights and optional strata, clusters and fpc (R ``svydesign``).
 
@@ -404,14 +683,16 @@ class Design:
         One row per respondent.
     weights : None, str or array-like
         Sampling weights (column name or values); ``None`` gives equal weights of 1, or the
-        weights of ``calibration`` when given.
+        weights of ``calibration`` when given (other weights are refused with a calibration).
     strata : str, optional
-        Stratum column.
-    cluster : str, optional
-        First-stage cluster (PSU) column; by default each respondent is its own PSU.
-    fpc : str or array-like, optional
-        Finite population correction per stratum: population size (number of PSUs, values
-        > 1) or sampling fraction (values ≤ 1), as in R.
+        First-stage stratum column.
+    cluster : str or list of str, optional
+        Cluster column of each sampling stage, first stage (PSU) first (R's
+        ``id = ~a + b``); by default each respondent is its own PSU.
+    fpc : str, array-like or list, optional
+        Finite population correction per stratum: population size (number of units, values
+        > 1) or sampling fraction (values ≤ 1), as in R; a list gives one per stage.  Later
+        stages add their variance only when every stage has its fpc (R's default).
     calibration : RakeResult, PostStratifyResult or Calibration, optional
         Result of :func:`diagnostics.weighting.rake` / ``poststratify`` on the same rows:
         its weights are used and variances are adjusted for calibration as R does for
@@ -423,24 +704,34 @@ class Design:
         PSU is taken with certainty (fpc = sample size) contributes zero, as in R.
     fragile_n, suppress_n : int
         Thresholds of the small-sample flags on the unweighted denominator.
-    level : float
-        Confidence level of the intervals.
+    conf_level : float
+        Confidence level of the intervals, in (0, 1) (default 0.95).
+    domain_df : {"domain", "answers"}
+        Degrees of freedom (and rows) of a domain's proportion intervals.  ``"domain"``
+        (default): those of R's domain design, ``svyby(~y, ~dom, design, svyciprop)`` —
+        PSUs minus strata among the domain's rows, rows with a missing answer included.
+        ``"answers"``: among the rows with a valid answer only, as R gives after
+        ``subset(design, !is.na(y))`` (the population of an indicator's denominator).
     file : str, optional
         File name quoted in error messages.
 
     Notes
     -----
-    Variance (first stage, R's ``svyrecvar`` / ``onestrat``) of a linear statistic with
+    Variance (R's ``svyrecvar`` / ``multistage`` / ``onestrat``) of a linear statistic with
     score :math:`z_i`: with PSU totals :math:`z_{hc}` in stratum :math:`h` of :math:`n_h`
-    PSUs and sampling fraction :math:`f_h`,
-    :math:`\\hat V = \\sum_h (1-f_h) \\frac{n_h}{n_h-1} \\sum_c (z_{hc} - \\bar z_h)^2`.
-    Calibrated designs first replace scores by their residuals on the calibration
-    variables (post-strata means; 10 back-fitting sweeps for raking), as R.
+    PSUs and finite population correction :math:`f_h = 1 - n_h/N_h`,
+    :math:`\\hat V_1 = \\sum_h f_h \\frac{n_h}{n_h-1} \\sum_c (z_{hc} - \\bar z_h)^2`.  With
+    several stages and an fpc for each, stage :math:`s` adds the same sum over its clusters
+    within each cluster of stage :math:`s-1`, multiplied by the sampling fractions
+    :math:`n/N` of the earlier stages.  Calibrated designs first replace scores by their
+    residuals on the calibration variables (post-strata means; 10 back-fitting sweeps for
+    raking), as R.
     """
 
     def __init__(self, data: pd.DataFrame, weights=None, strata=None, cluster=None, fpc=None,
                  *, calibration=None, nest: bool = False, lonely_psu: str = "fail",
-                 fragile_n: int = 30, suppress_n: int = 10, level: float = 0.95, file=None):
+                 fragile_n: int = 30, suppress_n: int = 10, conf_level: float = 0.95,
+                 domain_df: str = "domain", file=None):
         if not isinstance(data, pd.DataFrame):
             raise EstimationError("Les données d'un plan de sondage doivent être un tableau "
                                   "(DataFrame).")
@@ -451,20 +742,111 @@ class Design:
             raise EstimationError(
                 f"Option lonely_psu « {lonely_psu} » inconnue : attendu fail, certainty, "
                 "remove, adjust ou average.")
+        if not (isinstance(conf_level, (int, float)) and 0 < conf_level < 1):
+            raise EstimationError(f"Niveau de confiance « {conf_level} » invalide : attendu un "
+                                  "nombre strictement compris entre 0 et 1 (par exemple 0.95).")
         self.data = data
         self.file = file
         self.n = n = len(data)
         self.fragile_n = fragile_n
         self.suppress_n = suppress_n
-        self.level = level
+        self.conf_level = float(conf_level)
+        if domain_df not in ("domain", "answers"):
+            raise EstimationError(f"Option domain_df « {domain_df} » inconnue : attendu "
+                                  "« domain » ou « answers ».")
+        self.domain_df = domain_df
         self.lonely_psu = lonely_psu
+        clusters = [] if cluster is None else (
+            [cluster] if isinstance(cluster, str) or not isinstance(cluster, (list, tuple))
+            else list(cluster))
         self.strata_col, self.cluster_col = strata, cluster
 
         cal = getattr(calibration, "calibration", calibration)
         if cal is not None and not isinstance(cal, Calibration):
             raise EstimationError("L'argument calibration doit être le résultat de rake() ou "
                                   "de poststratify().")
+        if cal is not None and len(cal.weights) != n:
+            raise EstimationError("Le calage ne porte pas sur les mêmes répondants que le "
+                                  "plan de sondage.")
         self.calibration = cal
+        w, wname = self._weights(weights, cal)
+        self.w = w
+
+        # first-stage strata
+        if strata is None:
+            h = np.zeros(n, dtype=np.int64)
+            self.strata_labels = np.array([OVERALL], dtype=object)
+        else:
+            col = self._column(strata)
+            if col.isna().any():
+                i = int(np.flatnonzero(col.isna().to_numpy())[0])
+                raise EstimationError(f"{where(file, i + 2, strata)}strate manquante : attendu "
+                                      "une valeur pour chaque répondant.")
+            h, self.strata_labels = pd.factorize(col, sort=True)
+        h = np.asarray(h, dtype=np.int64)
+        # clusters of every stage (later stages nested in the earlier ones, as R)
+        codes = []
+        for k, name in enumerate(clusters):
+            col = self._column(name)
+            if col.isna().any():
+                i = int(np.flatnonzero(col.isna().to_numpy())[0])
+                raise EstimationError(f"{where(file, i + 2, name)}unité d'échantillonnage "
+                                      f"(grappe) manquante : attendu une valeur pour chaque "
+                                      "répondant.")
+            parent = h if k == 0 else codes[-1]
+            if k > 0 or nest:
+                c, _ = pd.factorize(pd.MultiIndex.from_arrays([parent, col.to_numpy()]),
+                                    sort=True)
+            else:
+                c, lab = pd.factorize(col, sort=True)
+                hs = pd.Series(h).groupby(c).nunique()
+                if (hs > 1).any():
+                    raise EstimationError(
+                        f"{where(file, None, name)}la grappe « {lab[int(hs.idxmax())]} » "
+                        "appartient à plusieurs strates : attendu des grappes emboîtées dans "
+                        "les strates (ou nest=True).")
+            codes.append(np.asarray(c, dtype=np.int64))
+        if not codes:
+            codes = [np.arange(n, dtype=np.int64)]
+        # fpc of every stage
+        fpcs = (list(fpc) if isinstance(fpc, (list, tuple)) else [fpc]) if fpc is not None else []
+        if len(fpcs) > len(codes):
+            raise EstimationError(f"{len(fpcs)} corrections de population finie pour "
+                                  f"{len(codes)} degré(s) de sondage : attendu au plus une par "
+                                  "degré.")
+        stages = []
+        parent_h, n_par, mult = h, len(self.strata_labels), np.ones(len(self.strata_labels))
+        for k, c in enumerate(codes):
+            if k > 0 and len(fpcs) < len(codes):
+                break  # R: later stages only with an fpc for every stage
+            st_labels = self.strata_labels if k == 0 else np.arange(n_par)
+            f, frac = self._fpc(fpcs[k] if k < len(fpcs) else None, parent_h, c, n_par, k,
+                                st_labels)
+            stages.append(_Stage(parent_h, c, n_par, f, mult, lonely_psu, st_labels))
+            # next stage: strata are this stage's clusters
+            st = stages[-1]
+            mult = (mult * frac)[st.psu_h]
+            parent_h, n_par = c, st.n_psu
+        self._stages = stages
+        s1 = stages[0]
+        # first-stage attributes (kept for readers of the design)
+        self.h, self.c, self.psu_h, self.nh = s1.h, s1.c, s1.psu_h, s1.nh
+        self.n_strata, self.n_psu, self.f, self.scale = s1.n_strata, s1.n_psu, s1.f, s1.scale
+        self.lonely, self.cw, self.P, self.HS = s1.lonely, s1.cw, s1.P, s1.HS
+        pos = w > 0
+        self.degf = int(len(np.unique(self.c[pos])) - len(np.unique(self.h[pos])))
+        self._cal_margins = self._greg_basis = None
+        if cal is not None and cal.kind == "greg":
+            # orthonormal basis of √d X (R's qr(mm * whalf)), rank-deficient X allowed
+            d0 = np.asarray(cal.oldweights, float)
+            U, sv, _ = np.linalg.svd(cal.groups[0] * np.sqrt(d0)[:, None], full_matrices=False)
+            self._greg_basis = (U[:, sv > sv.max() * max(cal.groups[0].shape) * 1e-15],
+                                np.asarray(cal.weights, float) / np.sqrt(d0))
+        elif cal is not None:
+            self._cal_margins = _cal_margins(cal, n)
+
+    def _weights(self, weights, cal):
+        n, file, data = self.n, self.file, self.data
         if weights is None:
             w = np.ones(n) if cal is None else np.asarray(cal.weights, float)
             wname = "poids"
@@ -485,93 +867,47 @@ class Design:
             i = int(np.flatnonzero(bad)[0])
             raise EstimationError(f"{where(file, i + 2, wname)}poids « {w[i]} » invalide : "
                                   "attendu un nombre positif.")
-        self.w = w
-
-        # strata
-        if strata is None:
-            h = np.zeros(n, dtype=np.int64)
-            self.strata_labels = np.array([OVERALL], dtype=object)
-        else:
-            col = self._column(strata)
-            if col.isna().any():
-                i = int(np.flatnonzero(col.isna().to_numpy())[0])
-                raise EstimationError(f"{where(file, i + 2, strata)}strate manquante : attendu "
-                                      "une valeur pour chaque répondant.")
-            h, self.strata_labels = pd.factorize(col, sort=True)
-        # clusters
-        if cluster is None:
-            c = np.arange(n)
-        else:
-            col = self._column(cluster)
-            if col.isna().any():
-                i = int(np.flatnonzero(col.isna().to_numpy())[0])
-                raise EstimationError(f"{where(file, i + 2, cluster)}unité primaire (grappe) "
-                                      "manquante : attendu une valeur pour chaque répondant.")
-            if nest:
-                key = pd.MultiIndex.from_arrays([h, col.to_numpy()])
-                c, _ = pd.factorize(key, sort=True)
-            else:
-                c, _ = pd.factorize(col, sort=True)
-                hs = pd.Series(h).groupby(c).nunique()
-                if (hs > 1).any():
-                    raise EstimationError(
-                        f"{where(file, None, cluster)}la grappe « {_[int(hs.idxmax())]} » "
-                        "appartient à plusieurs strates : attendu des grappes emboîtées dans "
-                        "les strates (ou nest=True).")
-        c = np.asarray(c, dtype=np.int64)
-        self.h = np.asarray(h, dtype=np.int64)
-        self.c = c
-        self.n_strata = H = int(self.h.max()) + 1
-        self.n_psu = C = int(c.max()) + 1
-        psu_h = np.zeros(C, dtype=np.int64)
-        psu_h[c] = self.h
-        self.psu_h = psu_h
-        nh = np.bincount(psu_h, minlength=H).astype(float)
-        self.nh = nh
-        # fpc
-        if fpc is None:
-            f = np.ones(H)
-        else:
-            vals = self._column(fpc) if isinstance(fpc, str) else pd.Series(np.asarray(fpc, float))
-            vals = pd.to_numeric(vals, errors="coerce").to_numpy(float)
-            if np.isnan(vals).any():
-                i = int(np.flatnonzero(np.isnan(vals))[0])
-                raise EstimationError(f"{where(file, i + 2, fpc if isinstance(fpc, str) else 'fpc')}"
-                                      "correction de population finie manquante.")
-            popsize = vals if (vals > 1).any() else nh[self.h] / vals
-            if ((vals > 1).any() and (vals < 1).any()):
-                raise EstimationError("Correction de population finie incohérente : attendu "
-                                      "soit des tailles de population (> 1), soit des taux de "
-                                      "sondage (≤ 1), pas un mélange.")
-            pop_h = pd.Series(popsize).groupby(self.h).first().reindex(range(H)).to_numpy()
-            if (pop_h < nh).any():
-                k = int(np.flatnonzero(pop_h < nh)[0])
+        if cal is not None and weights is not None:
+            cw = np.asarray(cal.weights, float)
+            if not np.allclose(w, cw, rtol=1e-9, atol=0):
+                i = int(np.flatnonzero(~np.isclose(w, cw, rtol=1e-9, atol=0))[0])
                 raise EstimationError(
-                    f"Correction de population finie : la strate « {self.strata_labels[k]} » "
-                    f"compte {int(nh[k])} unités primaires tirées pour une population de "
-                    f"{pop_h[k]:g} : attendu une population au moins égale à l'échantillon.")
-            f = np.where(np.isinf(pop_h), 1.0, (pop_h - nh) / pop_h)
-        self.f = f
-        scale = np.where(nh > 1, f * nh / np.maximum(nh - 1, 1), f)
-        scale = np.where(f < 1e-7, 0.0, scale)
-        self.scale = scale
-        self.lonely = (nh == 1) & (f >= 1e-7)
-        # centring weight per stratum (0: no centring, R's lonely "adjust")
-        cw = 1.0 / nh
-        if lonely_psu == "adjust":
-            cw = np.where(self.lonely, 0.0, cw)
-        self.cw = cw
-        self.P = _csr(c, np.arange(n), (C, n))           # PSU × respondent
-        self.HS = _csr(psu_h, np.arange(C), (H, C))       # stratum × PSU
-        pos = w > 0
-        self.degf = int(len(np.unique(c[pos])) - len(np.unique(self.h[pos])))
-        self._cal_groups = None
-        if cal is not None:
-            if len(cal.weights) != n:
-                raise EstimationError("Le calage ne porte pas sur les mêmes répondants que le "
-                                      "plan de sondage.")
-            self._cal_groups = [(_csr(g, np.arange(n), (int(g.max()) + 1, n)),
-                                 np.bincount(g).astype(float)) for g in cal.groups]
+                    f"{where(file, i + 2, wname)}poids « {w[i]:g} » différent du poids calé "
+                    f"« {cw[i]:g} » : avec un calage, ne donnez pas d'autres poids (les poids "
+                    "du calage sont utilisés).")
+        return w, wname
+
+    def _fpc(self, fpc, h, c, H, stage, labels):
+        """Finite population correction 1 − n_h/N_h per stratum and sampling fraction n_h/N_h."""
+        psu_h = np.zeros(int(c.max()) + 1, dtype=np.int64)
+        psu_h[c] = h
+        nh = np.bincount(psu_h, minlength=H).astype(float)
+        if fpc is None:
+            return np.ones(H), np.zeros(H)
+        name = fpc if isinstance(fpc, str) else "fpc"
+        vals = self._column(fpc) if isinstance(fpc, str) else pd.Series(np.asarray(fpc, float))
+        vals = pd.to_numeric(vals, errors="coerce").to_numpy(float)
+        if vals.shape != (self.n,):
+            raise EstimationError(f"La correction de population finie a {vals.size} valeurs "
+                                  f"pour {self.n} répondants : attendu une valeur par répondant.")
+        if np.isnan(vals).any():
+            i = int(np.flatnonzero(np.isnan(vals))[0])
+            raise EstimationError(f"{where(self.file, i + 2, name)}"
+                                  "correction de population finie manquante.")
+        if (vals > 1).any() and (vals < 1).any():
+            raise EstimationError("Correction de population finie incohérente : attendu "
+                                  "soit des tailles de population (> 1), soit des taux de "
+                                  "sondage (≤ 1), pas un mélange.")
+        popsize = vals if (vals > 1).any() else nh[h] / vals
+        pop_h = pd.Series(popsize).groupby(h).first().reindex(range(H)).to_numpy()
+        if (pop_h < nh).any():
+            k = int(np.flatnonzero(pop_h < nh)[0])
+            raise EstimationError(
+                f"Correction de population finie (degré {stage + 1}) : la strate « {labels[k]} » "
+                f"compte {int(nh[k])} unités tirées pour une population de {pop_h[k]:g} : "
+                "attendu une population au moins égale à l'échantillon.")
+        f = np.where(np.isinf(pop_h), 1.0, (pop_h - nh) / pop_h)
+        return f, np.where(np.isinf(pop_h), 0.0, nh / pop_h)
 
     # ------------------------------------------------------------------ helpers
     def _column(self, name) -> pd.Series:
@@ -600,213 +936,252 @@ class Design:
         return np.asarray(codes, dtype=np.int64), labels
 
     def _lonely_check(self, strata_with_scores):
-        if self.lonely_psu != "fail":
-            return
-        bad = np.flatnonzero(self.lonely & strata_with_scores)
-        if bad.size:
-            raise EstimationError(
-                f"La strate « {self.strata_labels[bad[0]]} » ne contient qu'une seule unité "
-                "primaire : variance non estimable (regroupez des strates ou choisissez "
-                "lonely_psu='adjust', 'certainty' ou 'average').")
+        self._stages[0].check_lonely(strata_with_scores)
 
     def _calibrate(self, S):
         """Residualise row scores on the calibration variables (R ``svyrecvar``)."""
-        cal = self.calibration
-        if cal is None:
+        if self.calibration is None:
             return S
-        psw = np.asarray(cal.weights, float)
-        if cal.kind == "poststrata":
-            (G, _), = self._cal_groups
-            oldw = np.asarray(cal.oldweights, float)
-            psw = np.where((psw == 0) & (oldw == 0), 1.0, psw)
-            num = G @ (S * (oldw / psw)[:, None])
-            den = G @ oldw
-            means = num / den[:, None]
-            return S - (G.T @ means) * psw[:, None]
-        for _ in range(10):
-            for G, cnt in self._cal_groups:
-                ave = (G @ (S / psw[:, None])) / cnt[:, None]
-                S = S - psw[:, None] * (G.T @ ave)
+        if self._greg_basis is not None:   # R: qr.resid(qr, x / (g √d)) * (g √d)
+            U, gw = self._greg_basis
+            z = np.asarray(S, float) / gw[:, None]
+            return (z - U @ (U.T @ z)) * gw[:, None]
+        S = np.array(S, float)
+        for _ in range(self._cal_margins.sweeps):
+            for G, f, psw, den in self._cal_margins.rows:
+                ave = (G @ (S * f[:, None])) / den[:, None]
+                S -= psw[:, None] * (G.T @ ave)
         return S
 
     def _var_from_scores(self, S, cov=False):
-        """Linearised variance (diagonal or full matrix) of row scores S (n × K)."""
+        """Linearised variance (diagonal or full matrix) of row scores S (n × K).
+
+        Scores are first residualised on the calibration (if any), then the variance of
+        every sampling stage is added (R's ``svyrecvar``).
+        """
         S = self._calibrate(np.asarray(S, float))
-        Z = self.P @ S
-        self._lonely_check(np.asarray(self.HS @ (np.abs(Z) > 0).astype(float)).sum(axis=1) > 0)
-        m = (self.HS @ Z) * self.cw[:, None]
-        D = Z - m[self.psu_h]
-        s = self.scale[self.psu_h]
-        if self.lonely_psu == "average":
-            s = np.where(self.lonely[self.psu_h], np.nan, s)
-        if cov:
-            V = D.T @ (D * np.nan_to_num(s)[:, None])
-        else:
-            V = np.nansum(D * D * s[:, None], axis=0)
-        if self.lonely_psu == "average" and self.lonely.any():
-            H = self.n_strata
-            V = V * H / (H - self.lonely.sum())
-        return V
+        return sum(st.var_rows(S, cov=cov) for st in self._stages)
+
+    def _domain_counts(self, dom, n_dom):
+        """Design degrees of freedom and rows of each domain (R's subset design)."""
+        rows = np.flatnonzero((dom >= 0) & (self.w > 0))
+        d = dom[rows]
+        npsu = np.bincount(np.unique(self.c[rows] * n_dom + d) % n_dom, minlength=n_dom)
+        nstr = np.bincount(np.unique(self.h[rows] * n_dom + d) % n_dom, minlength=n_dom)
+        nrow = (np.full(n_dom, float(self.n)) if self.calibrated
+                else np.bincount(dom[dom >= 0], minlength=n_dom).astype(float))
+        return (npsu - nstr).astype(float), nrow
 
     # ------------------------------------------------------------------ core engine
-    def _linear(self, kind, Y, M, dom, n_dom, X=None):
+    def _linear(self, kind, Y, M, dom, n_dom, X=None, *, colvar=None, binary=False):
         """Estimates, variances and counts of linear statistics in every domain.
 
-        Y, M, X are (n × V) arrays: values, validity mask, denominators (ratio).  Returns a
-        dict of (n_dom × V) arrays: theta, var, n, wsum, degf, nrow, deff.
+        Y, X are (n × K) arrays (values, denominators for ratios); M is the validity mask,
+        (n × K), or (n × V) with ``colvar`` giving the column of M of each column of Y (the
+        categories of one question share its mask).  ``binary``: Y is 0/1.  Returns a dict
+        of (n_dom × K) arrays: theta, var, n, wsum, degf, nrow, nvalid, deff.
         """
-        Y = np.where(M, Y, 0.0)
-        if X is not None:
-            X = np.where(M, X, 0.0)
-        if self.calibrated:
-            return self._linear_rows(kind, Y, M, dom, n_dom, X)
-        return self._linear_pairs(kind, Y, M, dom, n_dom, X)
+        if colvar is None:
+            Y = np.where(M, Y, 0.0)
+            if X is not None:
+                X = np.where(M, X, 0.0)
+            colvar = np.arange(Y.shape[1])
+        colvar = np.asarray(colvar)
+        if self._greg_basis is not None:  # regression residuals: row-level path
+            return self._linear_rows(kind, Y, M[:, colvar], dom, n_dom, X)
+        K = Y.shape[1]
+        n_jobs = min(_THREADS, K // _MIN_COLS_PER_THREAD)
+        if n_jobs <= 1:
+            return self._linear_pairs(kind, Y, M, dom, n_dom, X, colvar=colvar, binary=binary)
+        # columns split between threads (numpy and scipy's sparse products release the GIL)
+        bounds = np.linspace(0, K, n_jobs + 1).astype(int)
 
-    def _linear_pairs(self, kind, Y, M, dom, n_dom, X):
-        n, V = Y.shape
-        rows = np.flatnonzero(dom >= 0)
+        def part(j):
+            sl = slice(bounds[j], bounds[j + 1])
+            used, cv = np.unique(colvar[sl], return_inverse=True)
+            return self._linear_pairs(kind, Y[:, sl], M[:, used], dom, n_dom,
+                                      None if X is None else X[:, sl], colvar=cv.ravel(),
+                                      binary=binary)
+        with ThreadPoolExecutor(n_jobs) as pool:
+            parts = list(pool.map(part, range(n_jobs)))
+        return {k: np.hstack([p[k] for p in parts]) for k in parts[0]}
+
+    def _linear_pairs(self, kind, Y, M, dom, n_dom, X=None, *, colvar=None, binary=False):
+        """Grouped-sum path: every sum by (PSU, domain) pair in one sparse product.
+
+        A domain's score is zero outside the domain, so its PSU totals are sums over the
+        (PSU, domain) pairs; with a calibration (post-stratification or raking) the
+        residuals are obtained cell by cell (see :meth:`_cal_correction`), and the PSU
+        totals of the residualised scores over the (PSU, domain) pairs they reach.
+        """
+        n, K = Y.shape
+        colvar = np.arange(K) if colvar is None else np.asarray(colvar)
+        everyone = bool((dom >= 0).all())
+        rows = np.arange(n) if everyone else np.flatnonzero(dom >= 0)
+        if everyone:
+            Yr, Mr, Xr = Y, M, X
+        else:
+            Yr, Mr = Y[rows], M[rows]
+            Xr = None if X is None else X[rows]
+        Mr = np.ascontiguousarray(Mr, dtype=float)
+        Yr = np.ascontiguousarray(Yr, dtype=float)
         d_r = dom[rows]
-        key = self.c[rows] * n_dom + d_r
-        pair_keys, pair_idx = np.unique(key, return_inverse=True)
-        n_pairs = len(pair_keys)
-        G = _csr(pair_idx, np.arange(len(rows)), (n_pairs, len(rows)))
-        pair_dom = pair_keys % n_dom
-        pair_h = self.psu_h[pair_keys // n_dom]
-        Dp = _csr(pair_dom, np.arange(n_pairs), (n_dom, n_pairs))
-        hd_keys, hd_idx = np.unique(pair_h * n_dom + pair_dom, return_inverse=True)
-        n_hd = len(hd_keys)
-        hd_h, hd_dom = hd_keys // n_dom, hd_keys % n_dom
-        HD = _csr(hd_idx, np.arange(n_pairs), (n_hd, n_pairs))
-        Dhd = _csr(hd_dom, np.arange(n_hd), (n_dom, n_hd))
-        k_hd = np.bincount(hd_idx, minlength=n_hd).astype(float)
-        s_pair = self.scale[pair_h]
-        s_hd = self.scale[hd_h]
-        cw_hd = self.cw[hd_h]
-        pad_hd = self.nh[hd_h] - k_hd
+        nr = len(rows)
         w = self.w[rows]
-        out = {k: np.empty((n_dom, V)) for k in ("theta", "var", "n", "wsum", "degf", "nrow",
-                                                 "deff")}
-        chunk = max(1, _CHUNK_CELLS // max(n_pairs, len(rows)))
-        lonely_pairs = self.lonely[pair_h] if self.lonely_psu == "fail" else None
-        for j0 in range(0, V, chunk):
-            sl = slice(j0, min(V, j0 + chunk))
-            y = Y[rows, sl]
-            m = M[rows, sl]
-            wm = w[:, None] * m
-            Nw = Dp @ (G @ wm)
-            A = G @ (wm * y)
-            if kind == "ratio":
-                x = X[rows, sl]
-                B = G @ (wm * x)
-            elif kind == "mean":
-                B = G @ wm
-            Asum = Dp @ A
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if kind == "total":
-                    theta = Asum
-                    Z = A
-                else:
-                    Bsum = Dp @ B
-                    theta = Asum / Bsum
-                    Z = (A - theta[pair_dom] * B) / Bsum[pair_dom]
-            Z = np.nan_to_num(Z)
-            if lonely_pairs is not None and lonely_pairs.any():
-                hit = np.zeros(self.n_strata, bool)
-                hit[pair_h[lonely_pairs & (np.abs(Z) > 0).any(axis=1)]] = True
-                self._lonely_check(hit)
-            mean_hd = (HD @ Z) * cw_hd[:, None]
-            dev = Z - mean_hd[hd_idx]
-            var = Dp @ (s_pair[:, None] * dev * dev) + Dhd @ ((s_hd * pad_hd)[:, None]
-                                                              * mean_hd * mean_hd)
-            if self.lonely_psu == "average" and self.lonely.any():
-                H = self.n_strata
-                var = var * H / (H - self.lonely.sum())
-            pos = m & (w[:, None] > 0)
-            cnt = G @ pos.astype(float)
-            nobs = Dp @ cnt
-            npsu = Dp @ (cnt > 0).astype(float)
-            nstr = Dhd @ ((HD @ cnt) > 0).astype(float)
-            # deff ingredients (svyvar): residuals e_i
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if kind == "mean":
-                    e = y - theta[d_r]
-                    kfac = 1.0
-                elif kind == "total":
-                    e = y - (theta / Nw)[d_r]
-                    kfac = Nw ** 2
-                else:
-                    e = (y - theta[d_r] * x) / Bsum[d_r]
-                    kfac = Nw ** 2
-                ss = Dp @ (G @ (wm * e * e))
-                if kind == "ratio":  # svyvar centres r at its weighted mean (zero here)
-                    em = Dp @ (G @ (wm * e))
-                    ss = ss - em * em / Nw
-                s2 = nobs / (nobs - 1) * ss / Nw
-                vsrs = s2 * kfac * (Nw - nobs) / (Nw * nobs)
-                deff = var / vsrs
-                if kind == "mean":
-                    deff = np.where(Nw < nobs, np.nan, deff)
-            out["theta"][:, sl] = theta
-            out["var"][:, sl] = var
-            out["n"][:, sl] = nobs
-            out["wsum"][:, sl] = Nw
-            out["degf"][:, sl] = npsu - nstr
-            out["nrow"][:, sl] = Dp @ (G @ m.astype(float))
-            out["deff"][:, sl] = deff
-        return out
+        Dw = _csr(d_r, np.arange(nr), (n_dom, nr), w)
+        Asum = Dw @ Yr
+        Nw = (Dw @ Mr)[:, colvar]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "total":
+                theta, inv, Bsum, theta_inv = Asum, None, None, None
+            else:
+                Bsum = Dw @ Xr if kind == "ratio" else Nw
+                theta = Asum / Bsum
+                inv = 1.0 / Bsum
+                theta_inv = np.nan_to_num(theta * inv)
+                inv = np.nan_to_num(inv)
+
+        def pair_totals(Gw, pair_dom):
+            """PSU × domain totals of the (uncalibrated) scores."""
+            Z = Gw @ Yr
+            if kind == "total":
+                return Z
+            B = Gw @ Xr if kind == "ratio" else (Gw @ Mr)[:, colvar]
+            Z *= inv[pair_dom]
+            B *= theta_inv[pair_dom]
+            Z -= B
+            return Z
+
+        var = np.zeros((n_dom, K))
+        cal = self._cal_margins
+        corr = None
+        if cal is not None:
+            corr = self._cal_correction(kind, Yr, Mr, Xr, colvar, rows, d_r, w, n_dom,
+                                        theta_inv, inv)
+        for st in self._stages:
+            if corr is None:
+                pg = st.pair_groups(st.c[rows], d_r, n_dom)
+                Z = pair_totals(pg.entries(w), pg.pair_dom)
+            else:
+                psu_u, dom_u, q_u, val_u = corr.entries(st)
+                pg = st.pair_groups(np.concatenate([st.c[rows], psu_u]),
+                                    np.concatenate([d_r, dom_u]), n_dom)
+                Gw = _csr(pg.idx[:nr], np.arange(nr), (pg.n_pairs, nr), w)
+                Z = pair_totals(Gw, pg.pair_dom)
+                L = _csr(pg.idx[nr:], q_u, (pg.n_pairs, corr.A.shape[0]), val_u)
+                Z -= L @ corr.A
+            var += pg.variance(Z if corr is None else np.nan_to_num(Z))
+        # counts, degrees of freedom, design effects (svyvar's SRS variance)
+        pos = w > 0
+        D1 = _csr(d_r, np.arange(nr), (n_dom, nr))
+        nvalid = (D1 @ Mr)[:, colvar]
+        nobs = nvalid if pos.all() else (D1 @ (Mr * pos[:, None]))[:, colvar]
+        degf, nrow = self._domain_counts(dom, n_dom)
+        degf = np.repeat(degf[:, None], K, axis=1)
+        nrow = np.repeat(nrow[:, None], K, axis=1)
+        if self.domain_df == "answers":   # PSUs and strata with a valid answer
+            st = self._stages[0]
+            pg = st.pair_groups(st.c[rows], d_r, n_dom)
+            cnt = (pg.entries() @ (Mr * pos[:, None]) > 0).astype(float)
+            Dp = _csr(pg.pair_dom, np.arange(pg.n_pairs), (n_dom, pg.n_pairs))
+            degf = (Dp @ cnt - pg.Dhd @ ((pg.HD @ cnt) > 0).astype(float))[:, colvar]
+            if not self.calibrated:
+                nrow = nvalid
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sy2 = Asum if binary else Dw @ (Yr * Yr)
+            if kind == "mean":
+                ss, kfac = sy2 - theta * Asum, 1.0
+            elif kind == "total":
+                ss, kfac = sy2 - Asum / Nw * Asum, Nw ** 2
+            else:
+                sxy = Dw @ (Xr * Yr)
+                sx2 = Dw @ (Xr * Xr)
+                ss, kfac = (sy2 - 2 * theta * sxy + theta ** 2 * sx2) / Bsum ** 2, Nw ** 2
+            s2 = nobs / (nobs - 1) * np.maximum(ss, 0) / Nw
+            vsrs = s2 * kfac * (Nw - nobs) / (Nw * nobs)
+            deff = var / vsrs
+            if kind == "mean":
+                deff = np.where(Nw < nobs, np.nan, deff)
+        if self.calibrated:
+            nvalid = np.full_like(nvalid, float(self.n))  # R keeps every row (zero weight)
+        return {"theta": theta, "var": var, "n": nobs, "wsum": Nw, "degf": degf, "nrow": nrow,
+                "nvalid": nvalid, "deff": deff}
+
+    def _cal_correction(self, kind, Yr, Mr, Xr, colvar, rows, d_r, w, n_dom, theta_inv, inv):
+        """Calibration residuals of every domain's scores, cell by cell (grouped form).
+
+        Each step of R's back-fitting subtracts :math:`\\psi_m a_{m,g}` from the scores of
+        cell :math:`g` of margin :math:`m`, so the residuals are
+        :math:`x - \\sum_m \\psi_m A_m[g_m]`.  The coefficients of a domain's column live
+        on the cells of the calibration components (cells linked through respondents) that
+        the domain touches; they follow from cell-level sums only:
+        :math:`C_m = \\sum_{i \\in g} \\phi_{m,i} x_i` and the cross-products
+        :math:`T_{mm'}[g, g'] = \\sum_{i \\in g \\cap g'} \\phi_{m,i} \\psi_{m',i}`, with the
+        update :math:`A_m \\leftarrow A_m + (C_m - \\sum_{m'} T_{mm'} A_{m'}) / T_{mm}`
+        repeated as R does (10 sweeps for raking, one step for post-strata).  Exact, and
+        the cost no longer depends on the number of domains × rows.
+        """
+        cal = self._cal_margins
+        comp_r = cal.comp_row[rows]
+        dc = np.unique(comp_r * n_dom + d_r)
+        dc_c, dc_d = dc // n_dom, dc % n_dom
+        dc_ptr = np.searchsorted(dc_c, np.arange(cal.n_comp + 1))
+        # lifted cells (g, d) of every margin, offset into one stacked index
+        q_keys, q_off = [], [0]
+        for m in range(len(cal.rows)):
+            ncell = cal.rows[m][0].shape[0]
+            ent, dd = _lift(cal.comp_cell[m], dc_ptr, dc_d)
+            keys = np.sort(ent * n_dom + dd)
+            q_keys.append(keys)
+            q_off.append(q_off[-1] + len(keys))
+        nq = q_off[-1]
+
+        def q_index(m, g, d):
+            return q_off[m] + np.searchsorted(q_keys[m], g * n_dom + d)
+
+        q_dom = np.concatenate(q_keys) % n_dom
+        K = Yr.shape[1]
+        C = np.empty((nq, K))
+        den = np.empty(nq)
+        for m, (G, f, psw, dcell) in enumerate(cal.rows):
+            sl = slice(q_off[m], q_off[m + 1])
+            qi = q_index(m, cal.codes[m][rows], d_r) - q_off[m]
+            Gq = _csr(qi, np.arange(len(rows)), (q_off[m + 1] - q_off[m], len(rows)),
+                      w * f[rows])
+            c = Gq @ Yr
+            if kind != "total":
+                b = Gq @ Xr if kind == "ratio" else (Gq @ Mr)[:, colvar]
+                c *= inv[q_dom[sl]]
+                c -= theta_inv[q_dom[sl]] * b
+            C[sl] = c
+            den[sl] = dcell[q_keys[m] // n_dom]
+        # cross-products T_{mm'} at cell level, lifted to the domains of each component
+        n = self.n
+        Tr, Tc, Tv = [], [], []
+        for m, (Gm, fm, _, _) in enumerate(cal.rows):
+            for mp, (_, _, pswp, _) in enumerate(cal.rows):
+                t = _coalesce(cal.codes[m], cal.codes[mp], fm * pswp,
+                              (Gm.shape[0], cal.rows[mp][0].shape[0]))
+                ent, dd = _lift(cal.comp_cell[m][t.row], dc_ptr, dc_d)
+                Tr.append(q_index(m, t.row[ent], dd))
+                Tc.append(q_index(mp, t.col[ent], dd))
+                Tv.append(t.data[ent])
+        T = _csr(np.concatenate(Tr), np.concatenate(Tc), (nq, nq), np.concatenate(Tv))
+        A = np.zeros((nq, K))
+        R = C
+        for _ in range(cal.sweeps):
+            for m in range(len(cal.rows)):
+                sl = slice(q_off[m], q_off[m + 1])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    delta = np.nan_to_num(R[sl] / den[sl, None])
+                A[sl] += delta
+                R -= T[:, sl] @ delta
+        return _CalCorrection(A, cal, dc_ptr, dc_d, q_index, n)
+
 
     def _linear_rows(self, kind, Y, M, dom, n_dom, X):
-        """Row-level path (calibrated designs): explicit n × V scores per domain."""
-        n, V = Y.shape
-        out = {k: np.empty((n_dom, V)) for k in ("theta", "var", "n", "wsum", "degf", "nrow",
-                                                 "deff")}
-        w = self.w
-        for d in range(n_dom):
-            ind = (dom == d)[:, None] & M
-            wm = w[:, None] * ind
-            Nw = wm.sum(axis=0)
-            Asum = (wm * Y).sum(axis=0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if kind == "total":
-                    theta = Asum
-                    S = wm * Y
-                    e = np.where(ind, Y - theta / Nw, 0.0)
-                    kfac = Nw ** 2
-                elif kind == "mean":
-                    theta = Asum / Nw
-                    S = wm * (Y - theta) / Nw
-                    e = np.where(ind, Y - theta, 0.0)
-                    kfac = 1.0
-                else:
-                    Bsum = (wm * X).sum(axis=0)
-                    theta = Asum / Bsum
-                    e = np.where(ind, (Y - theta * X) / Bsum, 0.0)
-                    S = wm * e
-                    kfac = Nw ** 2
-            S = np.nan_to_num(S)
-            var = self._var_from_scores(S)
-            pos = ind & (w[:, None] > 0)
-            nobs = pos.sum(axis=0).astype(float)
-            ss = (wm * e * e).sum(axis=0)
-            if kind == "ratio":
-                em = (wm * e).sum(axis=0)
-                ss = ss - em * em / Nw
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s2 = nobs / (nobs - 1) * ss / Nw
-                vsrs = s2 * kfac * (Nw - nobs) / (Nw * nobs)
-                deff = var / vsrs
-                if kind == "mean":
-                    deff = np.where(Nw < nobs, np.nan, deff)
-            npsu = np.array([len(np.unique(self.c[pos[:, j]])) for j in range(V)], float)
-            nstr = np.array([len(np.unique(self.h[pos[:, j]])) for j in range(V)], float)
-            out["theta"][d] = theta
-            out["var"][d] = var
-            out["n"][d] = nobs
-            out["wsum"][d] = Nw
-            out["degf"][d] = npsu - nstr
-            out["nrow"][d] = n  # R keeps every row (zero weight) when subsetting a calibrated design
-            out["deff"][d] = deff
-        return out
+        """Row-level path: explicit n × V scores per domain (reference for the fast path)."""
+        return _DesignRows.linear_rows(self, kind, Y, M, dom, n_dom, X)
 
     # ------------------------------------------------------------------ result table
     def _table(self, res, labels, variables, levels, method, ci=None, extra_cols=None):
@@ -814,7 +1189,7 @@ class Design:
         est = res["theta"]
         se = np.sqrt(np.maximum(res["var"], 0))
         if ci is None:
-            z = stats.norm.ppf(1 - (1 - self.level) / 2)
+            z = stats.norm.ppf(1 - (1 - self.conf_level) / 2)
             lo, hi = est - z * se, est + z * se
         else:
             lo, hi = ci
@@ -831,6 +1206,7 @@ class Design:
         frame["suppressed"] = frame["n"] < self.suppress_n
         frame["method"] = method if isinstance(method, str) else np.asarray(method).ravel()
         frame["df"] = res["degf"].ravel().astype(np.int64)
+        frame["conf_level"] = self.conf_level
         for k, v in (extra_cols or {}).items():
             frame[k] = np.asarray(v).ravel()
         return frame
@@ -975,37 +1351,76 @@ class Design:
         with at least one valid answer in the domain, as ``degf`` of R's subset design).
         """
         variables = [variables] if isinstance(variables, str) else list(variables)
-        Ys, Ms, names, lvls, miss, nas = [], [], [], [], [], []
-        for v in variables:
+        fast = self._numeric_block(variables, levels)
+        if fast is not None:
+            return self._proportion_table(*fast, ci_method, by)
+        Ys, Ms, names, lvls, miss, nas, colvar = [], [], [], [], [], [], []
+        for k, v in enumerate(variables):
             lv, Y, valid, is_miss, is_na = self._categorical(v, missing, keep_missing, levels)
             Ys.append(Y)
-            Ms.append(np.repeat(valid[:, None], len(lv), axis=1))
+            Ms.append(valid)
             names += [v] * len(lv)
             lvls += list(lv)
-            miss.append(np.repeat(is_miss[:, None], len(lv), axis=1))
-            nas.append(np.repeat(is_na[:, None], len(lv), axis=1))
+            colvar += [k] * len(lv)
+            miss.append(is_miss)
+            nas.append(is_na)
         Y = np.hstack(Ys)
-        M = np.hstack(Ms)
-        return self._proportion_table(Y, M, np.hstack(miss), np.hstack(nas), names, lvls,
+        return self._proportion_table(Y, np.column_stack(Ms), np.column_stack(miss),
+                                      np.column_stack(nas), np.asarray(colvar), names, lvls,
                                       ci_method, by)
 
-    def _proportion_table(self, Y, M, MISS, NA, names, lvls, ci_method, by):
+    def _numeric_block(self, variables, levels):
+        """Indicator matrix of given levels of plain numeric columns, in one pass (or None)."""
+        if levels is None or len(set(variables)) != len(variables):
+            return None
+        cols = [self._column(v) for v in variables]
+        if not all(pd.api.types.is_numeric_dtype(c.dtype)
+                   and not pd.api.types.is_bool_dtype(c.dtype) for c in cols):
+            return None
+        lv = [levels] if np.isscalar(levels) or isinstance(levels, str) else list(levels)
+        if not all(isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in lv):
+            return None
+        block = np.ascontiguousarray(self.data[variables].to_numpy(float))
+        notna = ~np.isnan(block)
+        L, V = len(lv), len(variables)
+        Y = np.empty((self.n, V * L))
+        for j, x in enumerate(lv):
+            np.equal(block, x, out=Y[:, j::L])
+        seen = Y.any(axis=0)
+        if not seen.all():
+            k = int(np.flatnonzero(~seen)[0])
+            var = variables[k // L]
+            known = np.unique(block[:, k // L][notna[:, k // L]])
+            raise EstimationError(f"{where(self.file, None, var)}modalité « {lv[k % L]} » "
+                                  f"absente : attendu l'une de "
+                                  f"{', '.join(f'{x:g}' for x in known)}.")
+        colvar = np.repeat(np.arange(V), L)
+        names = [v for v in variables for _ in lv]
+        return (Y, notna, np.zeros_like(notna), ~notna, colvar, names, lv * V)
+
+    def _proportion_table(self, Y, M, MISS, NA, colvar, names, lvls, ci_method, by):
+        """Proportions, CIs and counts; M, MISS, NA are per question (n × V), ``colvar``
+        maps each column of Y to its question."""
         dom, labels = self._domains(by)
         n_dom = len(labels)
         meth = _CI_ALIASES.get(str(ci_method).lower(), str(ci_method).lower())
-        res = self._linear("mean", Y, M, dom, n_dom)
+        res = self._linear("mean", Y, M, dom, n_dom, colvar=colvar, binary=True)
         p = res["theta"]
         kw = {}
         if meth == "likelihood":
-            kw["glm"] = self._glm_start(Y, M, dom, res)
-        lo, hi, deg = proportion_ci(p, res["var"], res["degf"], res["nrow"], meth, self.level,
-                                    **kw)
-        method = np.where(deg, "beta (repli : p = 0 ou 1)", meth)
-        Dr = _csr(dom[dom >= 0], np.flatnonzero(dom >= 0), (n_dom, self.n))
+            kw["glm"] = self._glm_start(Y, M[:, colvar], dom, res)
+            kw["glm"]["nrow"] = res["nvalid"]
+        lo, hi, deg = proportion_ci(p, res["var"], res["degf"], res["nrow"], meth,
+                                    self.conf_level, **kw)
+        method = np.where(deg, "beta (repli : p = 0 ou 1)", meth) if deg.any() else meth
+        sel = dom >= 0
+        Dr = _csr(dom[sel], np.flatnonzero(sel), (n_dom, self.n))
         pos = self.w > 0
-        numer = Dr @ (Y * pos[:, None])
-        n_miss = Dr @ MISS.astype(float)
-        n_na = Dr @ NA.astype(float)
+        numer = Dr @ (Y if pos.all() else Y * pos[:, None])
+        n_miss = ((Dr @ MISS.astype(float))[:, colvar] if MISS.any()
+                  else np.zeros_like(numer))
+        n_na = ((Dr @ NA.astype(float))[:, colvar] if self.calibrated
+                else res["nrow"] - res["nvalid"] - n_miss)    # every row: valid, missing or NA
         return self._table(res, labels, names, lvls, method, ci=(lo, hi),
                            extra_cols={"numerator": numer.astype(np.int64),
                                        "n_missing": n_miss.astype(np.int64),
@@ -1018,7 +1433,7 @@ class Design:
         m = M[rows] & (self.w[rows, None] > 0)
         y = Y[rows]
         with np.errstate(divide="ignore", invalid="ignore"):
-            c = res["wsum"] / res["nrow"]              # mean weight of the (domain) design
+            c = res["wsum"] / res["nvalid"]             # mean weight of the model's rows
             wr = self.w[rows, None] / c[d_r]
             mu = (wr * y + 0.5) / (wr + 1)
             eta = logit(mu)
@@ -1078,10 +1493,9 @@ class Design:
             question = os.path.commonprefix(cols).rstrip("_") or "choix_multiples"
         Y = np.nan_to_num(vals) * ans[:, None]
         K = len(cols)
-        M = np.repeat(ans[:, None], K, axis=1)
-        MISS = np.repeat((~ans)[:, None], K, axis=1)
-        return self._proportion_table(Y, M, MISS, np.zeros_like(MISS), [question] * K, cols,
-                                      ci_method, by)
+        M = ans[:, None]
+        return self._proportion_table(Y, M, ~M, np.zeros_like(M), np.zeros(K, np.int64),
+                                      [question] * K, cols, ci_method, by)
 
     def by(self, domain):
         """A view whose estimators all use ``by=domain`` (``d.by("quartier").mean("x")``)."""
@@ -1115,6 +1529,10 @@ class Design:
         ----------
         Rao J.N.K., Scott A.J. (1984) Ann. Stat. 12:46-60; R package survey, ``svychisq``.
         """
+        return self._chisq_domain(var1, var2, np.ones(self.n, bool), missing)
+
+    def _chisq_domain(self, var1, var2, indom, missing=MISSING_DEFAULT) -> ChisqResult:
+        """Rao-Scott test on the rows ``indom`` (R's ``svychisq`` on a subset design)."""
         a = self._column(var1)
         b = self._column(var2)
         tokens = {_norm_token(t) for t in (missing or ())}
@@ -1122,7 +1540,7 @@ class Design:
         def valid(s):
             return s.notna().to_numpy() & ~s.map(
                 lambda v: _norm_token(v) in tokens if pd.notna(v) else False).to_numpy()
-        ok = valid(a) & valid(b)
+        ok = valid(a) & valid(b) & indom
         ra, la = pd.factorize(a.where(ok), sort=True)
         rb, lb = pd.factorize(b.where(ok), sort=True)
         nr, nc = len(la), len(lb)
@@ -1139,7 +1557,7 @@ class Design:
         p = (w @ Y) / W
         S = w[:, None] * (Y - p) / W
         V = self._var_from_scores(S, cov=True)
-        N = self.n
+        N = self.n if self.calibrated else int(indom.sum())  # rows of R's subset design
         P = p.reshape(nc, nr).T
         pr, pc = P.sum(axis=1), P.sum(axis=0)
         E = np.outer(pr, pc)
@@ -1160,7 +1578,7 @@ class Design:
         tr = float(np.trace(Delta))
         tr2 = float(np.trace(Delta @ Delta))
         d0 = tr * tr / tr2
-        nu = self.degf
+        nu = self.degf if indom.all() else self._domain_counts(np.where(indom, 0, -1), 1)[0][0]
         F = X2 / tr
         dfc = (nr - 1) * (nc - 1)
         mean_delta = tr / Delta.shape[0]
@@ -1192,3 +1610,14 @@ class _ByView:
 
     def multiple_choice(self, option_columns, **kw):
         return self._d.multiple_choice(option_columns, by=self._by, **kw)
+
+    def chisq(self, var1, var2, **kw):
+        """Rao-Scott test of ``var1`` × ``var2`` within each domain of the view.
+
+        Returns a dict ``{domain label: ChisqResult}``; each test is computed on the
+        full design with the domain's rows only (R's ``svyby(..., svychisq)`` on the
+        subset design, as ``svychisq(~a + b, subset(design, dom == k))``).
+        """
+        dom, labels = self._d._domains(self._by)
+        return {lab: self._d._chisq_domain(var1, var2, dom == k, **kw)
+                for k, lab in enumerate(labels)}

@@ -23,6 +23,8 @@ __all__ = [
     "Calibration",
     "RakeResult",
     "PostStratifyResult",
+    "CalibrateResult",
+    "calibrate",
     "rake",
     "poststratify",
     "trim_weights",
@@ -38,19 +40,32 @@ class Calibration:
 
     Attributes
     ----------
-    kind : {"poststrata", "raking"}
+    kind : {"poststrata", "raking", "greg"}
     groups : list of numpy.ndarray
-        One integer array per margin giving each respondent's category (0..G-1).
+        One integer array per margin giving each respondent's category (0..G-1); for
+        ``"greg"`` (:func:`calibrate`) the model matrix (n × p).
     weights : numpy.ndarray
         Final (calibrated) weights.
     oldweights : numpy.ndarray or None
         Weights before post-stratification (``"poststrata"`` only).
+    margin_weights : list of numpy.ndarray or None
+        ``"raking"`` only: for each margin, the weights as they stood right after that margin's
+        post-stratification step of the last sweep (R's ``rake()`` keeps them in each
+        ``postStrata`` entry and the variance uses them).  ``None``: the final weights for
+        every margin (a converged rake).
     """
 
     kind: str
     groups: list
     weights: np.ndarray
     oldweights: np.ndarray | None = None
+    margin_weights: list | None = None
+
+    def weights_of_margin(self, m: int) -> np.ndarray:
+        """Weights used to residualise on margin ``m`` (see ``margin_weights``)."""
+        if self.margin_weights is None:
+            return np.asarray(self.weights, float)
+        return np.asarray(self.margin_weights[m], float)
 
 
 @dataclass
@@ -328,6 +343,9 @@ def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
     Same fixed point as R's ``rake()`` (which by default stops earlier, on an absolute change of
     1 in the weighted cross-table: use ``control = list(epsilon = 1e-14, maxit = 200)`` in R
     to compare).  The margins must agree on the population total (relative 1e-6).
+    The calibration kept for variances stores, per margin, the weights right after that
+    margin's step of the last sweep, as R's ``rake()`` does: before convergence they differ
+    from the final weights, and so does R's variance.
 
     References
     ----------
@@ -361,13 +379,16 @@ def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
             err = max(err, float(np.max(np.abs(s[pos] - target[pos]) / target[pos])))
         return err
 
+    steps = [w0] * len(groups)  # weights after each margin's step of the last sweep
+
     def sweep(w):
-        for codes, target in zip(groups, targets):
+        for m, (codes, target) in enumerate(zip(groups, targets)):
             s = np.bincount(codes, weights=w, minlength=target.size)
             f = np.divide(target, s, out=np.zeros_like(target), where=s > 0)
             w = w * f[codes]
             if bounds is not None:
                 w = np.clip(w / w0, lo, hi) * w0
+            steps[m] = w
         return w
 
     w = w0.copy()
@@ -391,7 +412,11 @@ def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
             converged = float(np.max(np.abs(new - old))) < r_epsilon
             old = new
         err = max_err(w)
-    cal = Calibration("raking", groups, w.copy())
+    # converged to ``tol``: the per-margin weights equal the final ones (to tol); R's rule or
+    # no convergence: keep them, the variance depends on them as in R
+    keep = it > 0 and (r_epsilon is not None or not converged)
+    cal = Calibration("raking", groups, w.copy(),
+                      margin_weights=[np.array(x, float) for x in steps] if keep else None)
     return RakeResult(pd.Series(w, index=df.index, name="poids"), it, bool(converged), err,
                       tol, max_iter, cal)
 
@@ -484,3 +509,166 @@ def weight_diagnostics(w) -> dict:
                 n_eff=(s * s) / s2 if s2 else 0.0, min=mn, max=mx,
                 ratio_max_min=mx / mn if mn > 0 else np.inf,
                 cv=float(np.sqrt(max(s2 / n - mean * mean, 0.0)) / mean) if mean else np.nan)
+
+
+# ----------------------------------------------------------------------------------------
+# calibration to totals (GREG / CALMAR)
+# ----------------------------------------------------------------------------------------
+
+@dataclass
+class CalibrateResult:
+    """Result of :func:`calibrate`.
+
+    Attributes
+    ----------
+    weights : pandas.Series
+        Calibrated weights :math:`w_i = d_i g_i`.
+    g : numpy.ndarray
+        Adjustment factors :math:`g_i`.
+    iterations : int
+    converged : bool
+    method : str
+    calibration : Calibration
+        ``kind="greg"``: the model matrix (``groups`` holds it), the calibrated and the
+        starting weights, for calibration-aware variances in :class:`Design`.
+    """
+
+    weights: pd.Series
+    g: np.ndarray
+    iterations: int
+    converged: bool
+    method: str
+    calibration: Calibration = field(repr=False)
+
+
+def _model_matrix(df, totals, file=None):
+    """Columns of the calibration model and their population totals."""
+    cols, target, names = [], [], []
+    for var, tot in totals.items():
+        if var not in df.columns:
+            raise EstimationError(f"{where(file, None, var)}la colonne « {var} » utilisée par "
+                                  "le calage est absente des réponses.")
+        if isinstance(tot, (Mapping, pd.Series)):
+            s = _population_series((var,), tot)
+            codes, t = _group_codes(df, (var,), s, np.ones(len(df)), file)
+            X = np.zeros((len(df), len(s)))
+            X[np.arange(len(df)), codes] = 1.0
+            cols.append(X)
+            target += list(t)
+            names += [f"{var}={k}" for k in s.index]
+        else:
+            x = pd.to_numeric(df[var], errors="coerce").to_numpy(float)
+            if np.isnan(x).any():
+                i = int(np.flatnonzero(np.isnan(x))[0])
+                raise EstimationError(f"{where(file, i + 2, var)}valeur manquante ou non "
+                                      "numérique pour une variable de calage : attendu un "
+                                      "nombre.")
+            cols.append(x[:, None])
+            target.append(float(tot))
+            names.append(str(var))
+    return np.hstack(cols), np.asarray(target, float), names
+
+
+def _calfun(method, bounds):
+    lo, hi = bounds
+    if method == "linear":
+        def F(u):
+            return np.clip(u, lo - 1, hi - 1)
+
+        def dF(u):
+            return ((u >= lo - 1) & (u <= hi - 1)).astype(float)
+    elif method == "raking":
+        def F(u):
+            return np.exp(u) - 1
+
+        dF = np.exp
+    elif method == "logit":
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < 1 < hi):
+            raise EstimationError(f"Bornes ({lo}, {hi}) invalides pour le calage logit : "
+                                  "attendu deux nombres finis, borne basse < 1 < borne haute.")
+        A = (hi - lo) / ((hi - 1) * (1 - lo))
+
+        def F(u):
+            e = np.exp(np.clip(A * u, -700, 700))
+            return (lo * (hi - 1) + hi * (1 - lo) * e) / (hi - 1 + (1 - lo) * e) - 1
+
+        def dF(u):
+            e = np.exp(np.clip(A * u, -700, 700))
+            den = hi - 1 + (1 - lo) * e
+            return (hi * (1 - lo) * e * A / den
+                    - (lo * (hi - 1) + hi * (1 - lo) * e) * (1 - lo) * e * A / den ** 2)
+    else:
+        raise EstimationError(f"Méthode de calage « {method} » inconnue : attendu linear, "
+                              "raking ou logit.")
+    return F, dF
+
+
+def calibrate(data: pd.DataFrame, totals: Mapping, *, method: str = "linear",
+              bounds=(-np.inf, np.inf), weights=None, tol: float = 1e-12,
+              max_iter: int = 100, file=None) -> CalibrateResult:
+    """Calibrate weights to population totals of categorical and numeric variables.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Answer table, one row per respondent.
+    totals : dict
+        ``{column: total}`` for a numeric variable (population total of the column) and
+        ``{column: {category: count}}`` (or a Series) for a categorical one, e.g.
+        ``{"sexe": {"Femme": 3100, "Homme": 2900}, "age": 251_000}``.  Every categorical
+        margin gives the population size; no intercept is needed.
+    method : {"linear", "raking", "logit"}
+        Distance function (CALMAR's methods 1, 2 and 4; R's ``calfun``): linear (GREG,
+        :math:`g = 1 + x^T\\lambda`, truncated to ``bounds`` if given), raking
+        (exponential) or logit (``bounds`` required).
+    bounds : (float, float)
+        Bounds :math:`(L, U)` on :math:`g = w / d`.
+    weights : None, str or array-like
+        Starting (design) weights :math:`d`; ``None`` for equal weights.
+    tol : float
+        Convergence: :math:`\\max |\\sum w x - t| / (1 + |t|)` (R's ``epsilon``).
+    max_iter : int
+        Maximum Newton iterations.
+    file : str, optional
+        File name quoted in error messages.
+
+    Returns
+    -------
+    CalibrateResult
+
+    Notes
+    -----
+    Find :math:`\\lambda` with :math:`\\sum_i d_i F(x_i^T\\lambda) x_i = t` where
+    :math:`g_i = F(x_i^T\\lambda)` (Newton steps with the generalised inverse of
+    :math:`\\sum d_i F'(x_i^T\\lambda) x_i x_i^T`, as R's ``grake``).  Variances of a
+    calibrated design use the residuals of the weighted regression of the scores on
+    :math:`x` (R's ``greg_calibration``): :math:`e = g\\sqrt d \\cdot
+    \\mathrm{resid}(\\sqrt d\\,X;\\ z/(g\\sqrt d))`.
+
+    References
+    ----------
+    Deville J.-C., Särndal C.-E. (1992) J. Am. Stat. Assoc. 87:376-382; Sautory O. (1993)
+    *La macro CALMAR*, INSEE, document F9310; R package survey, ``calibrate``.
+    """
+    d = _initial_weights(data, weights, file)
+    X, t, _ = _model_matrix(data, totals, file)
+    lo, hi = (float(bounds[0]), float(bounds[1]))
+    F, dF = _calfun(method, (lo, hi))
+    lam = np.zeros(X.shape[1])
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        u = X @ lam
+        g = 1 + F(u) if method != "raking" else np.exp(u)
+        misfit = t - X.T @ (d * g)
+        if np.all(np.abs(misfit) / (1 + np.abs(t)) < tol):
+            converged = True
+            break
+        T = (X * (d * dF(u))[:, None]).T @ X
+        lam = lam + np.linalg.pinv(T, rcond=256 * np.finfo(float).eps) @ misfit
+    u = X @ lam
+    g = 1 + F(u) if method != "raking" else np.exp(u)
+    w = d * g
+    cal = Calibration("greg", [X], w.copy(), oldweights=d.copy())
+    return CalibrateResult(pd.Series(w, index=data.index, name="poids"), g, it, converged,
+                           method, cal)

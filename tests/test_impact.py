@@ -306,9 +306,9 @@ def test_sample_matches_2021_report(suivi):
     ch = impact.measure_change(ow, "graisse_viscerale_avant", "graisse_viscerale_apres")
     assert (ch.n_pairs, ch.n_decreased, ch.n_stable, ch.n_increased) == (62, 28, 18, 16)
     s = ch.shares.set_index("categorie")
-    assert round(s.loc["en baisse", "estimation"] * 100) == 45
-    assert round(s.loc["en baisse ou stable", "estimation"] * 100) == 74
-    assert (s.loc["en baisse", "ic_bas"], s.loc["en baisse", "ic_haut"]) == pytest.approx(
+    assert round(s.loc["en baisse", "estimate"] * 100) == 45
+    assert round(s.loc["en baisse ou stable", "estimate"] * 100) == 74
+    assert (s.loc["en baisse", "ci_low"], s.loc["en baisse", "ci_high"]) == pytest.approx(
         (0.334197131675995, 0.574674875301557), abs=1e-12)           # R prop.test(28, 62)
     # R: wilcox.test(dd, conf.int = TRUE, tol.root = 1e-12) on the 62 differences
     w = ch.wilcoxon
@@ -473,7 +473,7 @@ def test_change_shares_have_english_keys(suivi):
     ch = impact.measure_change(ow, "graisse_viscerale_avant", "graisse_viscerale_apres")
     assert list(ch.shares.index) == list(impact.CHANGE_KEYS)
     # 28 decreased, 18 stable, 16 increased out of 62 (test_sample_matches_2021_report)
-    assert ch.decreased["n"] == 28 and ch.stable["n"] == 18 and ch.increased["n"] == 16
-    assert ch.share("decreased_or_stable")["n"] == 46
+    assert ch.decreased["count"] == 28 and ch.stable["count"] == 18 and ch.increased["count"] == 16
+    assert ch.share("decreased_or_stable")["count"] == 46 and ch.decreased["n"] == 62
     with pytest.raises(DLSError, match="decreased"):
         ch.share("en baisse")

@@ -268,7 +268,7 @@ class ChangeResult:
 
     @property
     def decreased(self) -> pd.Series:
-        """Share decreased (``estimate``, ``ci_low``, ``ci_high``, ``count``…)."""
+        """Share decreased (``estimate``, ``ci_low``, ``ci_high``, ``count``, ``n``…)."""
         return self.share("decreased")
 
     @property
@@ -287,16 +287,17 @@ class ChangeResult:
                   f"stable = variation d'au plus {number(self.tolerance, 2)}")
         prec = (f"{self.n_pairs} personnes mesurées avant et après ; {stable} ; Wilcoxon "
                 f"V = {number(w.statistic, 1)}, p = {_fmt_p(w.p_value)}")
-        rows = [{"indicateur": f"{self.label} — {r.categorie}", "n": self.n_pairs,
-                 "numerateur": r.n, "estimation": r.estimation, "ic_bas": r.ic_bas,
-                 "ic_haut": r.ic_haut, "niveau": self.conf_level, "methode": "Wilson (score)",
-                 "precision": prec} for r in self.shares.itertuples()]
-        rows.append({"indicateur": f"{self.label} — variation (pseudo-médiane)",
-                     "n": w.n_nonzero, "numerateur": np.nan, "estimation": w.estimate,
-                     "ic_bas": w.lower, "ic_haut": w.upper, "niveau": w.conf_level,
-                     "methode": w.method,
-                     "precision": prec + f" ; {self.n_pairs - w.n_nonzero} variations nulles "
-                                         "écartées"})
+        rows = [{"label": f"{self.label} — {r.categorie}", "kind": r.change,
+                 "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                 "conf_level": r.conf_level, "method": r.method, "n": self.n_pairs,
+                 "count": r.count, "note": prec} for r in self.shares.itertuples()]
+        rows.append({"label": f"{self.label} — variation (pseudo-médiane)",
+                     "kind": "pseudomedian", "estimate": w.estimate, "se": np.nan,
+                     "ci_low": w.lower, "ci_high": w.upper, "conf_level": w.conf_level,
+                     "method": w.method, "n": w.n_nonzero, "count": np.nan,
+                     "statistic": w.statistic, "p_value": w.p_value,
+                     "note": prec + f" ; {self.n_pairs - w.n_nonzero} variations nulles "
+                                    "écartées"})
         return pd.DataFrame(rows)
 
 
@@ -360,8 +361,9 @@ def measure_change(data: pd.DataFrame, before: str, after: str, *, tolerance: fl
     rows = []
     for key, k in zip(CHANGE_KEYS, (dec, sta, inc, dec + sta)):
         lo, hi = _wilson(k, n, conf_level)
-        rows.append({"change": key, "categorie": CHANGE_KEYS[key], "n": k, "estimation": k / n,
-                     "ic_bas": lo, "ic_haut": hi})
+        rows.append({"change": key, "categorie": CHANGE_KEYS[key], "estimate": k / n,
+                     "se": math.sqrt(k / n * (1 - k / n) / n), "ci_low": lo, "ci_high": hi,
+                     "conf_level": conf_level, "method": "Wilson (score)", "n": n, "count": k})
     w = wilcoxon_signed_rank(delta, conf_level=conf_level, exact=exact, correct=correct,
                              digits_rank=digits_rank)
     return ChangeResult(label or before.removesuffix("_avant"), n, len(data), tolerance, dec, sta,

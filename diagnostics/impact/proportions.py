@@ -55,6 +55,11 @@ def _wilson(x, n, conf_level=0.95):
     return (max(0.0, float(wilson_lower(x, n, conf_level))), min(1.0, float(wilson_upper(x, n, conf_level))))
 
 
+def _binomial_se(p: float, n: int) -> float:
+    """Binomial standard error ``√(p(1 − p)/n)`` reported next to score intervals."""
+    return math.sqrt(p * (1 - p) / n) if n > 0 and p == p else math.nan
+
+
 # --------------------------------------------------------------------------- single time
 
 @dataclass(frozen=True)
@@ -73,11 +78,12 @@ class ProportionResult:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{
-            "indicateur": self.label, "n": self.n_asked, "numerateur": self.n_yes,
-            "estimation": self.estimate, "ic_bas": self.lower, "ic_haut": self.upper,
-            "niveau": self.conf_level, "methode": self.method,
-            "precision": f"{self.n_yes} « oui » sur {self.n_asked} personnes interrogées "
-                         f"({self.n_total - self.n_asked} sans réponse)",
+            "label": self.label, "kind": "proportion", "estimate": self.estimate,
+            "se": _binomial_se(self.estimate, self.n_asked), "ci_low": self.lower,
+            "ci_high": self.upper, "conf_level": self.conf_level, "method": self.method,
+            "n": self.n_asked, "count": self.n_yes,
+            "note": f"{self.n_yes} « oui » sur {self.n_asked} personnes interrogées "
+                    f"({self.n_total - self.n_asked} sans réponse)",
         }])
 
 
@@ -322,23 +328,29 @@ class PairedResult:
         return self.b + self.c
 
     def to_frame(self) -> pd.DataFrame:
-        base = {"n": self.n_pairs, "niveau": self.conf_level}
+        n = self.n_pairs
+        base = {"n": n, "conf_level": self.conf_level}
+        # SE of the paired difference: √(b + c − (c − b)²/n) / n
+        se_diff = math.sqrt(max(0.0, self.b + self.c - (self.c - self.b) ** 2 / n)) / n
         rows = [
-            {"indicateur": f"{self.label} — avant", "numerateur": self.a + self.b,
-             "estimation": self.p_before, "ic_bas": self.p_before_ci[0],
-             "ic_haut": self.p_before_ci[1], "methode": "Wilson (score)"},
-            {"indicateur": f"{self.label} — après", "numerateur": self.a + self.c,
-             "estimation": self.p_after, "ic_bas": self.p_after_ci[0],
-             "ic_haut": self.p_after_ci[1], "methode": "Wilson (score)"},
-            {"indicateur": f"{self.label} — différence après − avant", "numerateur": np.nan,
-             "estimation": self.difference, "ic_bas": self.lower, "ic_haut": self.upper,
-             "methode": self.method},
+            {"label": f"{self.label} — avant", "kind": "before", "count": self.a + self.b,
+             "estimate": self.p_before, "se": _binomial_se(self.p_before, n),
+             "ci_low": self.p_before_ci[0], "ci_high": self.p_before_ci[1],
+             "method": "Wilson (score)"},
+            {"label": f"{self.label} — après", "kind": "after", "count": self.a + self.c,
+             "estimate": self.p_after, "se": _binomial_se(self.p_after, n),
+             "ci_low": self.p_after_ci[0], "ci_high": self.p_after_ci[1],
+             "method": "Wilson (score)"},
+            {"label": f"{self.label} — différence après − avant", "kind": "difference",
+             "count": np.nan, "estimate": self.difference, "se": se_diff, "ci_low": self.lower,
+             "ci_high": self.upper, "method": self.method,
+             "statistic": self.mcnemar_statistic, "df": 1, "p_value": self.p_mcnemar},
         ]
         prec = (f"{self.n_pairs} personnes avec réponse avant et après ; {self.discordant} paires "
                 f"discordantes ({self.c} « non » → « oui », {self.b} « oui » → « non ») ; "
                 f"McNemar exact p = {_fmt_p(self.p_mcnemar_exact)} "
                 f"(mid-p {_fmt_p(self.p_mcnemar_midp)})")
-        return pd.DataFrame([{**r, **base, "precision": prec} for r in rows])
+        return pd.DataFrame([{**r, **base, "note": prec} for r in rows])
 
 
 def paired_proportions(data: pd.DataFrame, before: str, after: str, *, label: str | None = None,

@@ -58,6 +58,8 @@ _API = {
     "compute_indicators": (".indicators", "compute_indicators"),
     "write_indicators": (".indicators", "write_indicators"),
     "compare_ci": (".compare", "compare_ci"),
+    "wave_difference": (".trends", "wave_difference"),
+    "prop_trend_test": (".trends", "prop_trend_test"),
     "protect_table": (".disclosure", "protect_table"),
     "protect_indicators": (".disclosure", "protect_indicators"),
     "scrub_text": (".disclosure", "scrub_text"),

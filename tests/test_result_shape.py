@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import impact, rates
+from diagnostics import impact, rates, trends
 from diagnostics.survey import Design
 
 SHAPE = {"estimate", "se", "ci_low", "ci_high", "conf_level", "method", "n"}
@@ -41,6 +41,8 @@ def _frames():
          lambda cl: impact.paired_table(5, 1, 3, 1, conf_level=cl).to_frame()),
         ("impact.measure_change", impact.measure_change,
          lambda cl: impact.measure_change(PAIRS, "m_avant", "m_apres", conf_level=cl).to_frame()),
+        ("trends.wave_difference", trends.wave_difference,
+         lambda cl: trends.wave_difference((0.31, 0.02), (0.25, 0.015), conf_level=cl)),
         ("impact.measure_change.shares", impact.measure_change,
          lambda cl: impact.measure_change(PAIRS, "m_avant", "m_apres", conf_level=cl).shares),
     ]

@@ -39,6 +39,7 @@ _API = {
     "trim_weights": (".weighting", "trim_weights"),
     "weight_diagnostics": (".weighting", "weight_diagnostics"),
     "Design": (".survey", "Design"),
+    "quantile": (".quantiles", "quantile"),
     "epices": (".scores", "epices"),
     "epices_precarious": (".scores", "epices_precarious"),
     "who5": (".scores", "who5"),

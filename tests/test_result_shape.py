@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from diagnostics import impact, rates, trends
+from diagnostics.quantiles import quantile
 from diagnostics.survey import Design
 
 SHAPE = {"estimate", "se", "ci_low", "ci_high", "conf_level", "method", "n"}
@@ -70,6 +71,13 @@ def test_wider_interval_at_higher_level():
 
 
 APISTRAT = pd.read_csv(__import__("pathlib").Path(__file__).parent / "fixtures" / "r_survey" / "apistrat.csv")
+
+
+def test_design_based_estimators_of_this_library():
+    d = Design(APISTRAT, weights="pw", strata="stype")
+    assert inspect.signature(quantile).parameters["conf_level"].default == 0.95
+    out = quantile(d, "api00", (0.25, 0.5), by="stype", conf_level=LEVEL)
+    assert SHAPE <= set(out.columns) and (out["conf_level"] == LEVEL).all()
 
 
 def test_design_estimators_columns():

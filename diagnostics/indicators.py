@@ -332,9 +332,9 @@ def _extract_estimate(rows: pd.DataFrame, unit: str, method: str, confidence: fl
             tok = bands.loc[bands["masked"], "masked_token"].iloc[0]
             return _Est(masked=True, note=f"effectif masqué par le producteur dans une classe d'âge (« {tok} »)")
         res = dsr(bands.reset_index(drop=True), "numerator", "denominator", "age_group", stdpop="esp2013",
-                  confidence=confidence, multiplier=mult).iloc[0]
-        note = "" if pd.notna(res["value"]) else str(res["statistic"])
-        return _Est(res["value"], res["lowercl"], res["uppercl"], res["total_pop"], res["total_count"],
+                  conf_level=confidence, multiplier=mult).iloc[0]
+        note = "" if pd.notna(res["estimate"]) else str(res["statistic"])
+        return _Est(res["estimate"], res["ci_low"], res["ci_high"], res["total_pop"], res["total_count"],
                     "Dobson (taux standardisé direct, population européenne 2013)", note=note)
     tot = rows[(rows["age_group"] == "Ensemble") & (rows["sex"] == "Ensemble")]
     if tot.empty:
@@ -351,12 +351,12 @@ def _extract_estimate(rows: pd.DataFrame, unit: str, method: str, confidence: fl
         return _Est(note="numérateur ou dénominateur absent de l'extrait")
     df = pd.DataFrame({"x": [x], "n": [n]})
     if method == "wilson":
-        res = proportion_ci(df, "x", "n", confidence=confidence, multiplier=mult).iloc[0]
+        res = proportion_ci(df, "x", "n", conf_level=confidence, multiplier=mult).iloc[0]
         meth = "Wilson (proportion)"
     else:
-        res = rate_ci(df, "x", "n", confidence=confidence, multiplier=mult).iloc[0]
+        res = rate_ci(df, "x", "n", conf_level=confidence, multiplier=mult).iloc[0]
         meth = f"{res['method']} (taux brut)"
-    return _Est(res["value"], res["lowercl"], res["uppercl"], n, x, meth)
+    return _Est(res["estimate"], res["ci_low"], res["ci_high"], n, x, meth)
 
 
 def _sum_quartiers(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -6,8 +6,10 @@ method for directly standardised rates), reproduced to the last printed digit of
 examples (see ``tests/test_rates.py``).
 
 Every public function follows the same shape: a tidy table in, the same table out with
-``value, lowercl, uppercl, confidence, statistic, method`` appended (the DSR returns one row per
-group).  Arguments are checked first, and an input the function cannot use raises a
+the library's result columns ``estimate, se, ci_low, ci_high, conf_level, method, n`` and
+``statistic`` appended (the DSR returns one row per group); the confidence level is the
+argument ``conf_level`` (a fraction in (0, 1), default 0.95), as for every estimator of the
+library.  Arguments are checked first, and an input the function cannot use raises a
 :class:`~diagnostics.errors.DLSError` whose French message names the row, the column, the value
 and what was expected.  A missing (masked) numerator or denominator gives a missing value and
 missing limits, never a zero.
@@ -40,17 +42,18 @@ SMALL_COUNT = 10
 
 
 # --------------------------------------------------------------------------- argument checks
-def _confidence(confidence) -> float:
-    """Return the confidence level as a fraction; accept 0.9–1 or 90–100 like PHEindicatormethods."""
+def _confidence(conf_level) -> float:
+    """Return the confidence level, a fraction strictly between 0 and 1."""
     try:
-        c = float(confidence)
+        c = float(conf_level)
     except (TypeError, ValueError):
         c = float("nan")
-    if math.isnan(c) or c < 0.9 or (1 < c < 90) or c > 100:
+    if not 0 < c < 1:
         raise DLSError(
-            f"Le niveau de confiance doit être compris entre 0,9 et 1 (ou entre 90 et 100) ; "
-            f"valeur reçue : {confidence!r}.", value=confidence, expected="0,9 à 1 ou 90 à 100")
-    return c / 100 if c >= 90 else c
+            f"Le niveau de confiance doit être un nombre strictement compris entre 0 et 1 (par "
+            f"exemple 0,95) ; valeur reçue : {conf_level!r}.", value=conf_level,
+            expected="nombre entre 0 et 1")
+    return c
 
 
 def _ret(out):
@@ -62,9 +65,17 @@ def _z(conf: float) -> float:
     return float(norm.ppf(conf + (1 - conf) / 2))
 
 
-def _conf_label(conf: float) -> str:
-    pct = conf * 100
-    return f"{fmt.number(pct, 0 if abs(pct - round(pct)) < 1e-9 else 1)}{fmt.NBSP}%"
+def _result(out: pd.DataFrame, est, se, lo, hi, conf, method, n, statistic) -> pd.DataFrame:
+    """Append the library's result columns to ``out`` (in place) and return it."""
+    out["estimate"] = est
+    out["se"] = se
+    out["ci_low"] = lo
+    out["ci_high"] = hi
+    out["conf_level"] = conf
+    out["method"] = method
+    out["n"] = n
+    out["statistic"] = statistic
+    return out
 
 
 def _row_label(data: pd.DataFrame, idx) -> str:
@@ -113,15 +124,15 @@ def _check_le(data: pd.DataFrame, x: str, n: str, xs: pd.Series, ns: pd.Series) 
 
 
 # --------------------------------------------------------------------------- elementary limits
-def wilson_lower(x, n, confidence=0.95):
+def wilson_lower(x, n, conf_level=0.95):
     """Lower Wilson score limit of a proportion ``x / n``.
 
     Parameters
     ----------
     x, n : array_like
         Number of cases and sample size (``0 <= x <= n``, ``n > 0``).
-    confidence : float
-        0.9–1 or 90–100.
+    conf_level : float
+        Confidence level in (0, 1).
 
     Returns
     -------
@@ -145,7 +156,7 @@ def wilson_lower(x, n, confidence=0.95):
     >>> round(wilson_lower(65, 100), 6)
     0.552544
     """
-    z = _z(_confidence(confidence))
+    z = _z(_confidence(conf_level))
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -153,7 +164,7 @@ def wilson_lower(x, n, confidence=0.95):
     return _ret(out)
 
 
-def wilson_upper(x, n, confidence=0.95):
+def wilson_upper(x, n, conf_level=0.95):
     """Upper Wilson score limit of a proportion ``x / n`` (see :func:`wilson_lower`).
 
     Notes
@@ -165,7 +176,7 @@ def wilson_upper(x, n, confidence=0.95):
     >>> round(wilson_upper(65, 100), 6)
     0.736358
     """
-    z = _z(_confidence(confidence))
+    z = _z(_confidence(conf_level))
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -173,7 +184,7 @@ def wilson_upper(x, n, confidence=0.95):
     return _ret(out)
 
 
-def byars_lower(x, confidence=0.95):
+def byars_lower(x, conf_level=0.95):
     """Lower limit of a Poisson count ``x`` by Byar's approximation.
 
     Notes
@@ -190,14 +201,14 @@ def byars_lower(x, confidence=0.95):
     >>> round(byars_lower(65), 4)
     50.1632
     """
-    z = _z(_confidence(confidence))
+    z = _z(_confidence(conf_level))
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = x * (1 - 1 / (9 * x) - z / (3 * np.sqrt(x))) ** 3
     return _ret(out)
 
 
-def byars_upper(x, confidence=0.95):
+def byars_upper(x, conf_level=0.95):
     """Upper limit of a Poisson count ``x`` by Byar's approximation.
 
     Notes
@@ -209,20 +220,20 @@ def byars_upper(x, confidence=0.95):
     >>> round(byars_upper(65), 4)
     82.8491
     """
-    z = _z(_confidence(confidence))
+    z = _z(_confidence(conf_level))
     x = np.asarray(x, dtype=float) + 1
     out = x * (1 - 1 / (9 * x) + z / (3 * np.sqrt(x))) ** 3
     return _ret(out)
 
 
-def exact_poisson_lower(x, confidence=0.95):
+def exact_poisson_lower(x, conf_level=0.95):
     """Exact (Garwood) lower limit of a Poisson count: :math:`\\chi^2_{\\alpha/2,\\,2x} / 2` (0 when x = 0).
 
     References
     ----------
     Armitage P, Berry G. Statistical methods in medical research, 4th edn. Blackwell, 2002.
     """
-    conf = _confidence(confidence)
+    conf = _confidence(conf_level)
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore"):
         out = np.where(x > 0, chi2.ppf((1 - conf) / 2, 2 * np.where(x > 0, x, 1)) / 2, 0.0)
@@ -230,20 +241,20 @@ def exact_poisson_lower(x, confidence=0.95):
     return _ret(out)
 
 
-def exact_poisson_upper(x, confidence=0.95):
+def exact_poisson_upper(x, conf_level=0.95):
     """Exact (Garwood) upper limit of a Poisson count: :math:`\\chi^2_{1-\\alpha/2,\\,2x+2} / 2`."""
-    conf = _confidence(confidence)
+    conf = _confidence(conf_level)
     x = np.asarray(x, dtype=float)
     out = chi2.ppf(conf + (1 - conf) / 2, 2 * x + 2) / 2
     return _ret(out)
 
 
-def _poisson_limits(x: np.ndarray, confidence: float):
+def _poisson_limits(x: np.ndarray, conf_level: float):
     """Exact limits below :data:`SMALL_COUNT` events, Byar's from then on (PHEindicatormethods)."""
     small = x < SMALL_COUNT
     with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.where(small, exact_poisson_lower(x, confidence), byars_lower(x, confidence))
-        hi = np.where(small, exact_poisson_upper(x, confidence), byars_upper(x, confidence))
+        lo = np.where(small, exact_poisson_lower(x, conf_level), byars_lower(x, conf_level))
+        hi = np.where(small, exact_poisson_upper(x, conf_level), byars_upper(x, conf_level))
     method = np.where(np.isnan(x), None, np.where(small, "Poisson exact", "Byars"))
     lo = np.where(np.isnan(x), np.nan, lo)
     hi = np.where(np.isnan(x), np.nan, hi)
@@ -251,7 +262,7 @@ def _poisson_limits(x: np.ndarray, confidence: float):
 
 
 # --------------------------------------------------------------------------- table verbs
-def proportion_ci(data: pd.DataFrame, x: str, n: str, *, confidence=0.95, multiplier: float = 1.0):
+def proportion_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multiplier: float = 1.0):
     """Proportions ``x / n`` with Wilson score confidence limits.
 
     Parameters
@@ -260,19 +271,21 @@ def proportion_ci(data: pd.DataFrame, x: str, n: str, *, confidence=0.95, multip
         One row per territory × indicator × year (× age group × sex).
     x, n : str
         Columns of cases and denominators.  Missing (masked) values give missing results.
-    confidence : float, default 0.95
+    conf_level : float, default 0.95
     multiplier : float, default 1
         1 keeps the 0–1 scale used across the toolkit; 100 gives percentages.
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``data`` with ``value, lowercl, uppercl, confidence, statistic, method``.
+        A copy of ``data`` with ``estimate, se, ci_low, ci_high, conf_level, method, n,
+        statistic`` (``n`` the denominator).
 
     Notes
     -----
     :math:`p = x/n`, limits from :func:`wilson_lower` and :func:`wilson_upper`, all multiplied by
-    ``multiplier``.  Requires :math:`0 \\le x \\le n` and :math:`n > 0`.
+    ``multiplier``; ``se`` is the binomial standard error :math:`\sqrt{p(1-p)/n}` (the Wilson
+    limits do not use it).  Requires :math:`0 \\le x \\le n` and :math:`n > 0`.
 
     References
     ----------
@@ -281,25 +294,23 @@ def proportion_ci(data: pd.DataFrame, x: str, n: str, *, confidence=0.95, multip
     Examples
     --------
     >>> df = pd.DataFrame({"obs": [87], "pop": [131]})
-    >>> round(float(proportion_ci(df, "obs", "pop")["lowercl"].iloc[0]), 9)
+    >>> round(float(proportion_ci(df, "obs", "pop")["ci_low"].iloc[0]), 9)
     0.579592491
     """
-    conf = _confidence(confidence)
+    conf = _confidence(conf_level)
     xs = _numeric_column(data, x)
     ns = _numeric_column(data, n, allow_zero=False)
     _check_le(data, x, n, xs, ns)
-    out = data.copy()
-    out["value"] = xs / ns * multiplier
-    out["lowercl"] = wilson_lower(xs.to_numpy(), ns.to_numpy(), conf) * multiplier
-    out["uppercl"] = wilson_upper(xs.to_numpy(), ns.to_numpy(), conf) * multiplier
-    out["confidence"] = _conf_label(conf)
-    out["statistic"] = "pourcentage" if multiplier == 100 else (
+    p = xs / ns
+    statistic = "pourcentage" if multiplier == 100 else (
         "proportion" if multiplier == 1 else f"proportion pour {fmt.number(multiplier)}")
-    out["method"] = "Wilson"
-    return out
+    return _result(data.copy(), p * multiplier, np.sqrt(p * (1 - p) / ns) * multiplier,
+                   wilson_lower(xs.to_numpy(), ns.to_numpy(), conf) * multiplier,
+                   wilson_upper(xs.to_numpy(), ns.to_numpy(), conf) * multiplier,
+                   conf, "Wilson", ns, statistic)
 
 
-def rate_ci(data: pd.DataFrame, x: str, n: str, *, confidence=0.95, multiplier: float = 100_000):
+def rate_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multiplier: float = 100_000):
     """Crude rates ``x / n × multiplier`` with Byar's (≥ 10 events) or exact Poisson limits.
 
     Parameters
@@ -307,15 +318,16 @@ def rate_ci(data: pd.DataFrame, x: str, n: str, *, confidence=0.95, multiplier: 
     data : pandas.DataFrame
     x, n : str
         Columns of events and of the population (or person-time) at risk.
-    confidence : float, default 0.95
+    conf_level : float, default 0.95
     multiplier : float, default 100 000
         1 000 for a rate « pour 1 000 habitants ».
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``data`` with ``value, lowercl, uppercl, confidence, statistic, method``;
-        ``method`` is ``"Byars"`` or ``"Poisson exact"`` row by row.
+        A copy of ``data`` with ``estimate, se, ci_low, ci_high, conf_level, method, n,
+        statistic``; ``method`` is ``"Byars"`` or ``"Poisson exact"`` row by row, ``n`` the
+        population, ``se`` the Poisson standard error :math:`\sqrt{x}/n \cdot m`.
 
     Notes
     -----
@@ -327,47 +339,36 @@ def rate_ci(data: pd.DataFrame, x: str, n: str, *, confidence=0.95, multiplier: 
     ----------
     PHEindicatormethods, ``phe_rate`` (``R/Rates.R``); Breslow & Day (1987); Armitage & Berry (2002).
     """
-    conf = _confidence(confidence)
+    conf = _confidence(conf_level)
     xs = _numeric_column(data, x)
     ns = _numeric_column(data, n, allow_zero=False)
     lo, hi, method = _poisson_limits(xs.to_numpy(), conf)
-    out = data.copy()
-    out["value"] = xs / ns * multiplier
-    out["lowercl"] = lo / ns.to_numpy() * multiplier
-    out["uppercl"] = hi / ns.to_numpy() * multiplier
-    out["confidence"] = _conf_label(conf)
-    out["statistic"] = f"taux pour {fmt.number(multiplier)}"
-    out["method"] = method
-    return out
+    return _result(data.copy(), xs / ns * multiplier, np.sqrt(xs) / ns * multiplier,
+                   lo / ns.to_numpy() * multiplier, hi / ns.to_numpy() * multiplier, conf, method,
+                   ns, f"taux pour {fmt.number(multiplier)}")
 
 
-def count_ci(data: pd.DataFrame, x: str, *, confidence=0.95):
+def count_ci(data: pd.DataFrame, x: str, *, conf_level=0.95):
     """Counts of events with Poisson confidence limits (exact below 10, Byar's from 10).
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``data`` with ``value`` (= the count), ``lowercl, uppercl, confidence,
-        statistic, method``.
+        A copy of ``data`` with ``estimate`` (= the count), ``se`` (:math:`\sqrt{x}`),
+        ``ci_low, ci_high, conf_level, method, n`` (missing: a count has no denominator),
+        ``statistic``.
 
     Notes
     -----
     Same limits as :func:`rate_ci` with :math:`n = 1` and multiplier 1.
     """
-    conf = _confidence(confidence)
+    conf = _confidence(conf_level)
     xs = _numeric_column(data, x)
     lo, hi, method = _poisson_limits(xs.to_numpy(), conf)
-    out = data.copy()
-    out["value"] = xs
-    out["lowercl"] = lo
-    out["uppercl"] = hi
-    out["confidence"] = _conf_label(conf)
-    out["statistic"] = "nombre"
-    out["method"] = method
-    return out
+    return _result(data.copy(), xs, np.sqrt(xs), lo, hi, conf, method, np.nan, "nombre")
 
 
-def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, confidence=0.95,
+def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, conf_level=0.95,
              multiplier: float = 1.0):
     """Ratios observed / expected (e.g. indirectly standardised ratios) with Poisson limits.
 
@@ -382,24 +383,19 @@ def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, confidence=0.9
     -----
     :math:`R = O/E \\cdot m`, limits :math:`L(O)/E \\cdot m`, :math:`U(O)/E \\cdot m` with
     the exact Poisson limits when :math:`O < 10`, Byar's otherwise (the expected count is
-    treated as fixed).
+    treated as fixed); ``se`` :math:`= \sqrt{O}/E \cdot m`, ``n`` the observed count.
 
     References
     ----------
     PHEindicatormethods, ``calculate_ISRatio`` (``R/ISRatio.R``).
     """
-    conf = _confidence(confidence)
+    conf = _confidence(conf_level)
     os_ = _numeric_column(data, observed)
     es = _numeric_column(data, expected, allow_zero=False)
     lo, hi, method = _poisson_limits(os_.to_numpy(), conf)
-    out = data.copy()
-    out["value"] = os_ / es * multiplier
-    out["lowercl"] = lo / es.to_numpy() * multiplier
-    out["uppercl"] = hi / es.to_numpy() * multiplier
-    out["confidence"] = _conf_label(conf)
-    out["statistic"] = "ratio" if multiplier == 1 else f"ratio pour {fmt.number(multiplier)}"
-    out["method"] = method
-    return out
+    return _result(data.copy(), os_ / es * multiplier, np.sqrt(os_) / es * multiplier,
+                   lo / es.to_numpy() * multiplier, hi / es.to_numpy() * multiplier, conf, method,
+                   os_, "ratio" if multiplier == 1 else f"ratio pour {fmt.number(multiplier)}")
 
 
 # --------------------------------------------------------------------------- age bands
@@ -495,7 +491,7 @@ def _stdpop_for(stdpop, bands) -> pd.Series:
 
 # --------------------------------------------------------------------------- DSR
 def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp2013",
-        confidence=0.95, multiplier: float = 100_000) -> pd.DataFrame:
+        conf_level=0.95, multiplier: float = 100_000) -> pd.DataFrame:
     """Directly age-standardised rates with Dobson confidence limits.
 
     Parameters
@@ -512,15 +508,16 @@ def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp201
     stdpop : str, mapping or pandas.Series, default "esp2013"
         Name of a standard population of ``populations_standard.csv`` (regrouped into the
         bands of the data), or weights per band label.
-    confidence : float, default 0.95
+    conf_level : float, default 0.95
     multiplier : float, default 100 000
 
     Returns
     -------
     pandas.DataFrame
-        One row per group: ``by`` columns, ``total_count, total_pop, value, lowercl, uppercl,
-        confidence, statistic, method`` (``"Dobson"``).  When the total count is below 10 or an
-        age band is masked, ``value`` and limits are missing and ``statistic`` says why.
+        One row per group: ``by`` columns, ``total_count, total_pop, estimate, se, ci_low,
+        ci_high, conf_level, method`` (``"Dobson"``), ``n`` (= ``total_pop``), ``statistic``;
+        ``se`` is :math:`\sqrt{V}`.  When the total count is below 10 or an age band is
+        masked, the estimate and limits are missing and ``statistic`` says why.
 
     Notes
     -----
@@ -542,7 +539,7 @@ def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp201
     Poisson parameters. Stat Med 1991;10:457-62.  PHEindicatormethods, ``phe_dsr``
     (``R/DSR.R``).  Eurostat, Revision of the European Standard Population, 2013.
     """
-    conf = _confidence(confidence)
+    conf = _confidence(conf_level)
     by = [] if by is None else ([by] if isinstance(by, str) else list(by))
     for col in [age, *by]:
         if col not in data.columns:
@@ -570,11 +567,11 @@ def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp201
         row.update(total_count=total, total_pop=float(gn.sum()))
         statistic = f"TSD pour {fmt.number(multiplier)}"
         if np.isnan(gx).any() or np.isnan(gn).any():
-            value = lo = hi = np.nan
+            value = se = lo = hi = np.nan
             row["total_count"] = np.nan if np.isnan(gx).any() else total
             statistic = "non calculé : effectif masqué dans une classe d'âge"
         elif total < SMALL_COUNT:
-            value = lo = hi = np.nan
+            value = se = lo = hi = np.nan
             statistic = f"non calculé : moins de {SMALL_COUNT} évènements"
         else:
             value = float(np.sum(w * gx / gn) / w.sum())
@@ -583,8 +580,9 @@ def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp201
             lo = value + scale * (float(byars_lower(total, conf)) - total)
             hi = value + scale * (float(byars_upper(total, conf)) - total)
             value, lo, hi = value * multiplier, lo * multiplier, hi * multiplier
-        row.update(value=value, lowercl=lo, uppercl=hi, confidence=_conf_label(conf),
-                   statistic=statistic, method="Dobson")
+            se = math.sqrt(var) * multiplier
+        row.update(estimate=value, se=se, ci_low=lo, ci_high=hi, conf_level=conf,
+                   method="Dobson", n=row["total_pop"], statistic=statistic)
         rows.append(row)
     if not rows:
         raise EstimationError("Le tableau est vide : aucun taux standardisé ne peut être calculé.")

@@ -100,7 +100,7 @@ def generate_answers(seed: int = SEED, questionnaire: Questionnaire | None = Non
     -----
     Respondents are fictitious.  Target prevalences (before weighting, all quartiers):
     forgone care ≈ 25–30 %, no médecin traitant ≈ 10–15 %, CSS ≈ 25–35 %, EPICES ≥ 30,17
-    ≈ 55–65 %, bad or very bad perceived health ≈ 10 %.
+    ≈ 55–70 %, bad or very bad perceived health ≈ 10 %.
     """
     qn = questionnaire or load_questionnaire()
     rng = np.random.default_rng(seed)

@@ -45,7 +45,7 @@ EPICES_COEFFICIENTS = {
     "epices_08": -7.10,   # vacances au cours des 12 derniers mois
     "epices_09": -9.47,   # contacts avec la famille (6 derniers mois)
     "epices_10": -9.47,   # personnes pour héberger quelques jours
-    "epices_11": -7.28,   # personnes pour une aide matérielle
+    "epices_11": -7.10,   # personnes pour une aide matérielle
 }
 #: Precarity threshold: a score greater than or equal to 30.17 is "précaire".
 EPICES_THRESHOLD = 30.17
@@ -78,29 +78,60 @@ def _valid(items: pd.DataFrame, allowed) -> pd.DataFrame:
     return items.where(items.isin(list(allowed)))
 
 
-def epices(codes: pd.DataFrame) -> pd.Series:
+def _yes_no(items: pd.DataFrame, yes_no) -> tuple:
+    """Check the coding of the EPICES answers; refuse 0 when « non » is coded 2."""
+    try:
+        yes, no = (float(v) for v in yes_no)
+    except (TypeError, ValueError):
+        yes = no = None
+    if yes is None or yes == no:
+        raise EstimationError(f"codage oui/non « {yes_no} » refusé pour le score EPICES ; deux codes "
+                              "distincts (oui, non) étaient attendus, par exemple (1, 2) ou (1, 0).",
+                              value=yes_no, expected="(1, 2) ou (1, 0)")
+    if 0 not in (yes, no):
+        zero = items.eq(0)
+        if zero.to_numpy().any():
+            col = zero.any()[lambda s: s].index[0]
+            row = zero.index[zero[col]][0]
+            raise EstimationError(
+                f"score EPICES : ligne {row}, colonne « {col} », la valeur « 0 » ne correspond à "
+                f"aucune réponse ; le questionnaire code 1 = oui et 2 = non (pour des réponses "
+                "codées 1 = oui, 0 = non, appelez epices(..., yes_no=(1, 0))).",
+                row=row, column=col, value=0, expected="1 (oui) ou 2 (non)")
+    return yes, no
+
+
+def epices(codes: pd.DataFrame, *, yes_no=(YES, NO)) -> pd.Series:
     """EPICES individual deprivation score (0–100, higher is more deprived).
 
     Parameters
     ----------
     codes : DataFrame
         Numeric codes with columns ``epices_01`` … ``epices_11`` (1 = oui, 2 = non).
+    yes_no : tuple, default (1, 2)
+        Codes of « oui » and « non »; ``(1, 0)`` for a table coded 1/0.  With the default a
+        0 in an item raises :class:`~diagnostics.errors.EstimationError`.
 
     Returns
     -------
     Series of float
         The score, rounded to 2 decimals (the precision of the coefficients), named ``epices``;
-        missing when any of the 11 answers is missing or is not 1/2.
+        missing when any of the 11 answers is missing or is neither code of ``yes_no``.
 
     Notes
     -----
     .. math:: S = 75{,}14 + \\sum_{k=1}^{11} c_k \\, \\mathbb{1}[\\text{réponse}_k = \\text{oui}]
 
     with :math:`c = (+10{,}06, -11{,}83, -8{,}28, -8{,}28, +14{,}80, -6{,}51, -7{,}10, -7{,}10,
-    -9{,}47, -9{,}47, -7{,}28)` (see :data:`EPICES_COEFFICIENTS`).  The most deprived answers
-    (oui to items 1 and 5, non elsewhere) give exactly 100.  The least deprived answers give
-    75,14 − 75,32 = −0,18: the published coefficients do not reach exactly 0; the score is not
-    truncated here, so that the formula stays the published one.
+    -9{,}47, -9{,}47, -7{,}10)` (see :data:`EPICES_COEFFICIENTS`).  The nine negative
+    coefficients add up to the constant 75,14, so the least deprived answers (non to items 1
+    and 5, oui elsewhere) give exactly 0 and the most deprived (oui to items 1 and 5, non
+    elsewhere) exactly 75,14 + 10,06 + 14,80 = 100.
+
+    The answers must be coded as in the questionnaire (1 = oui, 2 = non, the ``oui_non`` list
+    of ``questionnaires/dls_habitants.yaml``).  A table coded 1 = oui, 0 = non is accepted
+    with ``yes_no=(1, 0)``; with the default coding a 0 is refused with a French error (it
+    would otherwise silently make the score missing).
 
     The published rule uses the 11 answers; there is no rule for a partial questionnaire,
     hence any missing item makes the score missing.
@@ -120,15 +151,18 @@ def epices(codes: pd.DataFrame) -> pd.Series:
     75.14
     """
     cols = list(EPICES_COEFFICIENTS)
-    items = _valid(_items(codes, cols, "EPICES"), (YES, NO))
-    yes = (items == YES).astype(float)
+    raw = _items(codes, cols, "EPICES")
+    yes_code, no_code = _yes_no(raw, yes_no)
+    items = _valid(raw, (yes_code, no_code))
+    yes = (items == yes_code).astype(float)
     coef = pd.Series(EPICES_COEFFICIENTS)
     score = EPICES_CONSTANT + yes.mul(coef, axis=1).sum(axis=1)
     score = score.where(items.notna().all(axis=1)).round(2)
     return score.rename("epices")
 
 
-def epices_precarious(codes: pd.DataFrame, threshold: float = EPICES_THRESHOLD) -> pd.Series:
+def epices_precarious(codes: pd.DataFrame, threshold: float = EPICES_THRESHOLD, *,
+                      yes_no=(YES, NO)) -> pd.Series:
     """Is the respondent "en situation de précarité" according to EPICES?
 
     Parameters
@@ -137,6 +171,8 @@ def epices_precarious(codes: pd.DataFrame, threshold: float = EPICES_THRESHOLD) 
         Codes with columns ``epices_01`` … ``epices_11``.
     threshold : float, default 30.17
         Precarity threshold.
+    yes_no : tuple, default (1, 2)
+        Codes of « oui » and « non » (see :func:`epices`).
 
     Returns
     -------
@@ -156,7 +192,7 @@ def epices_precarious(codes: pd.DataFrame, threshold: float = EPICES_THRESHOLD) 
     Labbe E, Moulin JJ, Guéguen R, Sass C, Chatain C, Gerbaud L. Un indicateur de mesure de la
     précarité et de la « santé sociale » : le score EPICES. *La Revue de l'IRES* 2007;53:3-49.
     """
-    s = epices(codes)
+    s = epices(codes, yes_no=yes_no)
     return (s >= threshold).astype(float).where(s.notna()).rename("epices_precaire")
 
 
@@ -341,7 +377,7 @@ class ScoreSpec:
 
 
 SCORES: dict[str, ScoreSpec] = {
-    "epices": ScoreSpec("epices", "score EPICES", tuple(EPICES_COEFFICIENTS), epices, (-0.18, 100.0)),
+    "epices": ScoreSpec("epices", "score EPICES", tuple(EPICES_COEFFICIENTS), epices, (0.0, 100.0)),
     "who5": ScoreSpec("who5", "indice de bien-être WHO-5", tuple(WHO5_ITEMS), who5, (0.0, 100.0)),
     "solitude": ScoreSpec("solitude", "échelle de solitude en 3 items", tuple(LONELINESS_ITEMS),
                           loneliness, (3.0, 9.0)),

@@ -53,18 +53,18 @@ def test_sample_extract_feeds_rates_and_dsr():
     out = rates.proportion_ci(whole, "numerator", "denominator")
     ok = ~whole["masked"]
     # the published percentage (1 decimal) agrees with numerator / denominator
-    assert np.allclose(out.loc[ok, "value"] * 100, whole.loc[ok, "value"], atol=0.05)
-    assert out.loc[~ok, "value"].isna().all()
+    assert np.allclose(out.loc[ok, "estimate"] * 100, whole.loc[ok, "value"], atol=0.05)
+    assert out.loc[~ok, "estimate"].isna().all()
     ald = d[(d.indicator_id == "ald") & (d.age_group != "Ensemble")]
     std = rates.dsr(ald, "numerator", "denominator", "age_group", by=["territory_code"])
     std = std.set_index("territory_code")
-    assert std.loc["QN073001", "value"] > 0 and std.loc["QN073001", "method"] == "Dobson"
-    assert math.isnan(std.loc["QN073003", "value"])  # Bellevue has a masked band « <10 »
+    assert std.loc["QN073001", "estimate"] > 0 and std.loc["QN073001", "method"] == "Dobson"
+    assert math.isnan(std.loc["QN073003", "estimate"])  # Bellevue has a masked band « <10 »
     assert "masqué" in std.loc["QN073003", "statistic"]
     # QPV populations are younger: standardised ALD rate above the crude one (synthetic design)
     crude = ald[ald.territory_code == "QN073001"]
     crude_rate = crude.numerator.sum() / crude.denominator.sum() * 100_000
-    assert std.loc["QN073001", "value"] > crude_rate
+    assert std.loc["QN073001", "estimate"] > crude_rate
 
 
 # ----------------------------------------------------------------------------- French CSV quirks

@@ -33,6 +33,7 @@ from diagnostics.impact.proportions import _tango_score, _wilson
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = paths.EXAMPLE
 SUIVI = SAMPLE / "impact_suivi_synthetique.csv"
+FIX = Path(__file__).parent / "fixtures" / "impact"
 ACTIVITE = SAMPLE / "impact_activite_synthetique.csv"
 
 
@@ -305,9 +306,9 @@ def test_sample_matches_2021_report(suivi):
     ch = impact.measure_change(ow, "graisse_viscerale_avant", "graisse_viscerale_apres")
     assert (ch.n_pairs, ch.n_decreased, ch.n_stable, ch.n_increased) == (62, 28, 18, 16)
     s = ch.shares.set_index("categorie")
-    assert round(s.loc["en baisse", "estimation"] * 100) == 45
-    assert round(s.loc["en baisse ou stable", "estimation"] * 100) == 74
-    assert (s.loc["en baisse", "ic_bas"], s.loc["en baisse", "ic_haut"]) == pytest.approx(
+    assert round(s.loc["en baisse", "estimate"] * 100) == 45
+    assert round(s.loc["en baisse ou stable", "estimate"] * 100) == 74
+    assert (s.loc["en baisse", "ci_low"], s.loc["en baisse", "ci_high"]) == pytest.approx(
         (0.334197131675995, 0.574674875301557), abs=1e-12)           # R prop.test(28, 62)
     # R: wilcox.test(dd, conf.int = TRUE, tol.root = 1e-12) on the 62 differences
     w = ch.wilcoxon
@@ -419,3 +420,60 @@ def test_module_docstring_example(monkeypatch):
 
     monkeypatch.chdir(ROOT)
     assert doctest.testmod(impact).failed == 0
+
+
+# --------------------------------------------------------------------------- issue 11 defects
+
+def test_wilcoxon_digits_rank_matches_r():
+    # R: tests/fixtures/impact/wilcoxon_digits_rank.R (wilcox.test(d, conf.int = TRUE,
+    # digits.rank = Inf | 7, tol.root = 1e-12) on one-decimal measures)
+    ref = pd.read_csv(FIX / "wilcoxon_digits_rank.csv")
+    raw = pd.read_csv(FIX / "wilcoxon_digits_rank_input.csv")
+    d = (raw["after"] - raw["before"]).to_numpy()
+    for r in ref.itertuples():
+        w = impact.wilcoxon_signed_rank(d, correct=bool(r.correct), digits_rank=r.digits_rank)
+        assert w.statistic == r.statistic
+        assert w.p_value == pytest.approx(r.p_value, rel=1e-10)
+        # R's uniroot stops within 5e-8 of the jump when ranks are rounded to 7 digits
+        assert (w.estimate, w.lower, w.upper) == pytest.approx((r.estimate, r.lower, r.upper),
+                                                               abs=1e-9 if r.digits_rank > 7 else 1e-6)
+    # R's default (Inf) does not tie -1.2 keyed as 11.1 - 12.3 with 12.2 - 13.4; 7 digits does
+    assert ref.set_index("digits_rank")["n_distinct_ranks"].to_dict() == {np.inf: 7, 7: 4}
+    dflt = impact.wilcoxon_signed_rank(d)
+    assert dflt.statistic == 11.5 and impact.DIGITS_RANK == 7
+    ch = impact.measure_change(raw, "before", "after", digits_rank=np.inf)
+    assert ch.wilcoxon.statistic == 10.5
+
+
+def test_mcnemar_chisq_matches_r():
+    # R: tests/fixtures/impact/mcnemar.R (mcnemar.test(matrix(c(a, c, b, d), 2), correct))
+    for r in pd.read_csv(FIX / "mcnemar.csv").itertuples():
+        m = impact.paired_table(r.a, r.b, r.c, r.d).mcnemar
+        stat, p = (m["statistic_cc"], m["p_asymptotic_cc"]) if r.correct else (m["statistic"],
+                                                                              m["p_asymptotic"])
+        assert (stat, m["df"]) == (pytest.approx(r.statistic, rel=1e-12, abs=1e-14), r.df)
+        assert p == pytest.approx(r.p_value, rel=1e-10)
+
+
+def test_paired_table_equals_row_data(suivi):
+    rows = impact.paired_proportions(suivi.data, "aise_questions_avant", "aise_questions_apres")
+    for t in (impact.paired_table(31, 1, 13, 3), impact.paired_table([[31, 1], [13, 3]]),
+              impact.paired_table(np.array([[31, 1], [13, 3]]))):
+        assert (t.p_before, t.p_after, t.difference, t.lower, t.upper) == (
+            rows.p_before, rows.p_after, rows.difference, rows.lower, rows.upper)
+        assert t.mcnemar == rows.mcnemar and t.p_mcnemar == pytest.approx(0.00328346098606903)
+    with pytest.raises(DLSError, match="2×2"):
+        impact.paired_table([1, 2, 3, 4])
+    with pytest.raises(DLSError, match="« b » = « -1 »"):
+        impact.paired_table(1, -1, 3, 4)
+
+
+def test_change_shares_have_english_keys(suivi):
+    ow = suivi.data[suivi.data["surpoids_avant"] == 1]
+    ch = impact.measure_change(ow, "graisse_viscerale_avant", "graisse_viscerale_apres")
+    assert list(ch.shares.index) == list(impact.CHANGE_KEYS)
+    # 28 decreased, 18 stable, 16 increased out of 62 (test_sample_matches_2021_report)
+    assert ch.decreased["count"] == 28 and ch.stable["count"] == 18 and ch.increased["count"] == 16
+    assert ch.share("decreased_or_stable")["count"] == 46 and ch.decreased["n"] == 62
+    with pytest.raises(DLSError, match="decreased"):
+        ch.share("en baisse")

@@ -5,8 +5,8 @@ Sources of the golden figures
 * PHE_INTRO: ukhsa-collaboration/PHEindicatormethods, ``inst/doc/PHEindicatormethodsIntroVignette.html``
   (commit b0fa919d), section « Execute phe_proportion and phe_rate »: data frame ``df`` with
   obs = 87, 1, 44, 13, 83, 7, 43, 5 and pop = 131, 164, 134, 109, 131, 139, 137, 163, printed
-  outputs of ``phe_proportion(df, obs, pop)``, ``phe_proportion(df, obs, pop, confidence=99.8)``,
-  ``phe_rate(df, obs, pop)`` and ``phe_rate(df, obs, pop, type="full", confidence=99.8, multiplier=100)``.
+  outputs of ``phe_proportion(df, obs, pop)``, ``phe_proportion(df, obs, pop, conf_level=0.998)``,
+  ``phe_rate(df, obs, pop)`` and ``phe_rate(df, obs, pop, type="full", conf_level=0.998, multiplier=100)``.
 * PHE_DSR: same repository, ``inst/doc/DSR-vignette.html`` (commit 423d2627), last chunk
   ``phe_dsr(df3, dths, pop)`` → value 8283.016, lowercl 6570.819, uppercl 10289.65.
 * R: Hmisc 4.x ``binconf(x, n, method="wilson")`` and base R ``qchisq`` run on this machine
@@ -43,25 +43,25 @@ def test_wilson_matches_phe_intro_vignette_95(phe_df):
     upper = [0.73930053, 0.03372625, 0.41168471, 0.19341500, 0.71119617, 0.10029837,
              0.39575419, 0.06978956]
     out = rates.proportion_ci(phe_df, "obs", "pop")
-    assert out["lowercl"].tolist() == pytest.approx(lower, rel=REL)
-    assert out["uppercl"].tolist() == pytest.approx(upper, rel=REL)
-    assert out["value"].iloc[0] == pytest.approx(0.664122137, rel=REL)
+    assert out["ci_low"].tolist() == pytest.approx(lower, rel=REL)
+    assert out["ci_high"].tolist() == pytest.approx(upper, rel=REL)
+    assert out["estimate"].iloc[0] == pytest.approx(0.664122137, rel=REL)
     assert set(out["method"]) == {"Wilson"}
-    assert out["confidence"].iloc[0] == "95\u202f%"
+    assert out["conf_level"].iloc[0] == 0.95
     # same table out: input columns untouched
     assert out[["area", "year", "obs", "pop"]].equals(phe_df)
 
 
 def test_wilson_matches_phe_intro_vignette_998_percentage(phe_df):
-    # PHE_INTRO, phe_proportion(df, obs, pop, confidence=99.8, percentage=TRUE, type="full")
+    # PHE_INTRO, phe_proportion(df, obs, pop, conf_level=0.998, percentage=TRUE, type="full")
     lower = [52.93576135, 0.05322047, 21.81147658, 5.29712429, 49.85908973, 1.67360401,
              20.69168113, 0.84801369]
     upper = [77.658434, 6.601672, 46.143836, 24.689949, 75.043163, 14.179381, 44.507799, 10.481797]
-    out = rates.proportion_ci(phe_df, "obs", "pop", confidence=99.8, multiplier=100)
-    assert out["lowercl"].tolist() == pytest.approx(lower, rel=REL)
-    assert out["uppercl"].tolist() == pytest.approx(upper, rel=REL)
+    out = rates.proportion_ci(phe_df, "obs", "pop", conf_level=0.998, multiplier=100)
+    assert out["ci_low"].tolist() == pytest.approx(lower, rel=REL)
+    assert out["ci_high"].tolist() == pytest.approx(upper, rel=REL)
     assert out["statistic"].iloc[0] == "pourcentage"
-    assert out["confidence"].iloc[0] == "99,8\u202f%"
+    assert out["conf_level"].iloc[0] == 0.998
 
 
 @pytest.mark.parametrize("x,n,lo,hi", [
@@ -81,7 +81,7 @@ def test_wilson_hand_calculation():
     root = math.sqrt(z * z + 4 * 10 * (1 - 10 / 40))
     assert rates.wilson_lower(10, 40) == pytest.approx((20 + z * z - z * root) / (2 * (40 + z * z)), rel=1e-12)
     assert rates.wilson_upper(10, 40) == pytest.approx((20 + z * z + z * root) / (2 * (40 + z * z)), rel=1e-12)
-    assert rates.wilson_lower(65, 100, 99.8) == pytest.approx(0.495494657407045, rel=1e-9)  # R, alpha 0.002
+    assert rates.wilson_lower(65, 100, 0.998) == pytest.approx(0.495494657407045, rel=1e-9)  # R, alpha 0.002
 
 
 # ----------------------------------------------------------------------------- Byar / exact rates
@@ -91,21 +91,21 @@ def test_rate_matches_phe_intro_vignette(phe_df):
     lower = [53191.89721, 15.43769, 23856.24577, 6344.25775, 50463.30549, 2024.72162, 22712.53344, 996.00392]
     upper = [81920.133, 3397.344, 44081.622, 20396.080, 78543.665, 10376.025, 42278.943, 7158.486]
     out = rates.rate_ci(phe_df, "obs", "pop")
-    assert out["value"].tolist() == pytest.approx(value, rel=REL)
-    assert out["lowercl"].tolist() == pytest.approx(lower, rel=REL)
-    assert out["uppercl"].tolist() == pytest.approx(upper, rel=REL)
+    assert out["estimate"].tolist() == pytest.approx(value, rel=REL)
+    assert out["ci_low"].tolist() == pytest.approx(lower, rel=REL)
+    assert out["ci_high"].tolist() == pytest.approx(upper, rel=REL)
     assert out["method"].tolist() == ["Byars", "Poisson exact", "Byars", "Byars",
                                       "Byars", "Poisson exact", "Byars", "Poisson exact"]
 
 
 def test_rate_998_per_100_matches_phe_intro_vignette(phe_df):
-    # PHE_INTRO, phe_rate(df, obs, pop, type="full", confidence=99.8, multiplier=100)
+    # PHE_INTRO, phe_rate(df, obs, pop, type="full", conf_level=0.998, multiplier=100)
     lower = [4.654873e+01, 6.100612e-04, 1.961417e+01, 4.192660e+00, 4.400613e+01, 1.093767e+00,
              1.862510e+01, 4.536023e-01]
     upper = [91.51034, 5.63013, 51.21896, 26.14598, 87.94878, 14.11955, 49.19876, 10.09494]
-    out = rates.rate_ci(phe_df, "obs", "pop", confidence=99.8, multiplier=100)
-    assert out["lowercl"].tolist() == pytest.approx(lower, rel=REL)
-    assert out["uppercl"].tolist() == pytest.approx(upper, rel=REL)
+    out = rates.rate_ci(phe_df, "obs", "pop", conf_level=0.998, multiplier=100)
+    assert out["ci_low"].tolist() == pytest.approx(lower, rel=REL)
+    assert out["ci_high"].tolist() == pytest.approx(upper, rel=REL)
     assert out["statistic"].iloc[0] == "taux pour 100"
 
 
@@ -132,16 +132,16 @@ def test_byars_hand_calculation_and_switch_at_ten():
     assert rates.byars_upper(65) == pytest.approx(66 * (1 - 1 / 594 + z / (3 * math.sqrt(66))) ** 3, rel=1e-12)
     out = rates.count_ci(pd.DataFrame({"x": [9, 10]}), "x")
     assert out["method"].tolist() == ["Poisson exact", "Byars"]
-    assert out["lowercl"].iloc[0] == pytest.approx(4.1153730973783320, rel=1e-9)
-    assert out["lowercl"].iloc[1] == pytest.approx(rates.byars_lower(10), rel=1e-12)
+    assert out["ci_low"].iloc[0] == pytest.approx(4.1153730973783320, rel=1e-9)
+    assert out["ci_low"].iloc[1] == pytest.approx(rates.byars_lower(10), rel=1e-12)
 
 
 def test_ratio_uses_observed_count_limits():
     df = pd.DataFrame({"o": [30, 4], "e": [20.0, 8.0]})
     out = rates.ratio_ci(df, "o", "e", multiplier=100)
-    assert out["value"].tolist() == pytest.approx([150.0, 50.0])
-    assert out["lowercl"].iloc[0] == pytest.approx(rates.byars_lower(30) / 20 * 100, rel=1e-12)
-    assert out["uppercl"].iloc[1] == pytest.approx(rates.exact_poisson_upper(4) / 8 * 100, rel=1e-12)
+    assert out["estimate"].tolist() == pytest.approx([150.0, 50.0])
+    assert out["ci_low"].iloc[0] == pytest.approx(rates.byars_lower(30) / 20 * 100, rel=1e-12)
+    assert out["ci_high"].iloc[1] == pytest.approx(rates.exact_poisson_upper(4) / 8 * 100, rel=1e-12)
 
 
 # ----------------------------------------------------------------------------- DSR (Dobson)
@@ -158,9 +158,9 @@ def _dsr_vignette_df3():
 def test_dsr_matches_phe_dsr_vignette():
     out = rates.dsr(_dsr_vignette_df3(), "dths", "pop", "ageband")
     row = out.iloc[0]
-    assert row["value"] == pytest.approx(8283.016, rel=REL)
-    assert row["lowercl"] == pytest.approx(6570.819, rel=REL)
-    assert row["uppercl"] == pytest.approx(10289.65, rel=REL)
+    assert row["estimate"] == pytest.approx(8283.016, rel=REL)
+    assert row["ci_low"] == pytest.approx(6570.819, rel=REL)
+    assert row["ci_high"] == pytest.approx(10289.65, rel=REL)
     assert row["total_count"] == 88 and row["total_pop"] == 860
     assert row["method"] == "Dobson" and row["statistic"] == "TSD pour 100\u202f000"
 
@@ -170,7 +170,7 @@ def test_dsr_matches_bands_by_label_not_position():
     shuffled = df.sample(frac=1, random_state=3)
     a = rates.dsr(df, "dths", "pop", "ageband")
     b = rates.dsr(shuffled, "dths", "pop", "ageband")
-    assert b["value"].iloc[0] == pytest.approx(a["value"].iloc[0], rel=1e-12)
+    assert b["estimate"].iloc[0] == pytest.approx(a["estimate"].iloc[0], rel=1e-12)
 
 
 def test_dsr_hand_calculation_with_grouped_bands_and_groups():
@@ -184,16 +184,16 @@ def test_dsr_hand_calculation_with_grouped_bands_and_groups():
     var = (xa * (w / na) ** 2).sum() / w.sum() ** 2
     lo = value + math.sqrt(var / 105) * (rates.byars_lower(105) - 105)
     a = out.set_index("area")
-    assert a.at["A", "value"] == pytest.approx(value * 1000, rel=1e-12)
-    assert a.at["A", "lowercl"] == pytest.approx(lo * 1000, rel=1e-12)
+    assert a.at["A", "estimate"] == pytest.approx(value * 1000, rel=1e-12)
+    assert a.at["A", "ci_low"] == pytest.approx(lo * 1000, rel=1e-12)
     # B: 9 events < 10 → not computed (PHE rule), with the reason in French
-    assert math.isnan(a.at["B", "value"]) and "moins de 10" in a.at["B", "statistic"]
+    assert math.isnan(a.at["B", "estimate"]) and "moins de 10" in a.at["B", "statistic"]
 
 
 def test_dsr_with_masked_band_is_not_computed_and_never_zero():
     df = pd.DataFrame({"age": ["0-14", "15-64", "65+"], "x": [np.nan, 40, 60], "n": [1000, 4000, 1000]})
     out = rates.dsr(df, "x", "n", "age")
-    assert math.isnan(out["value"].iloc[0]) and "masqué" in out["statistic"].iloc[0]
+    assert math.isnan(out["estimate"].iloc[0]) and "masqué" in out["statistic"].iloc[0]
 
 
 def test_standard_population_regrouping_and_errors():
@@ -210,7 +210,7 @@ def test_standard_population_regrouping_and_errors():
 def test_masked_inputs_give_missing_outputs_not_zero():
     df = pd.DataFrame({"x": [np.nan, 5], "n": [100, np.nan]})
     out = rates.proportion_ci(df, "x", "n")
-    assert out[["value", "lowercl", "uppercl"]].isna().all().all()
+    assert out[["estimate", "ci_low", "ci_high"]].isna().all().all()
 
 
 def test_errors_are_french_sentences_naming_row_and_column():
@@ -222,6 +222,6 @@ def test_errors_are_french_sentences_naming_row_and_column():
     with pytest.raises(DLSError, match="strictement positif"):
         rates.rate_ci(pd.DataFrame({"x": [1], "n": [0]}), "x", "n")
     with pytest.raises(DLSError, match="niveau de confiance"):
-        rates.proportion_ci(df.iloc[:1], "x", "n", confidence=0.7)
+        rates.proportion_ci(df.iloc[:1], "x", "n", conf_level=95)
     with pytest.raises(DLSError, match="« y » est absente"):
         rates.rate_ci(df, "y", "n")

@@ -14,26 +14,56 @@ def epices_row(yes):
     return {f"epices_{k:02d}": OUI if k in yes else NON for k in range(1, 12)}
 
 
+# Published EPICES score (Sass C et al., « Le score EPICES : un score individuel de précarité.
+# Construction du score et mesure des relations avec des données de santé, dans une population
+# de 197 389 personnes », BEH 2006;(14):93-96, table 1; Labbe E et al., La Revue de l'IRES
+# 2007;53:3-49): constant 75.14 and coefficients for a « oui »
+#   1 +10.06, 2 -11.83, 3 -8.28, 4 -8.28, 5 +14.80, 6 -6.51, 7 -7.10, 8 -7.10, 9 -9.47,
+#   10 -9.47, 11 -7.10.
+# The paper's worked extremes: a respondent with every answer favourable scores 0, every
+# answer unfavourable scores 100 (the nine negative coefficients add up to 75.14).
+def test_epices_published_extremes():
+    rows = [epices_row({2, 3, 4, 6, 7, 8, 9, 10, 11}),  # all favourable: 75.14 - 75.14 = 0
+            epices_row({1, 5})]                          # all unfavourable: 75.14 + 24.86 = 100
+    assert scores.epices(pd.DataFrame(rows)).tolist() == [0.0, 100.0]
+    # the nine published negative coefficients add up to the constant
+    negatives = [11.83, 8.28, 8.28, 6.51, 7.10, 7.10, 9.47, 9.47, 7.10]
+    assert round(sum(negatives), 2) == 75.14
+
+
 def test_epices_worked_examples():
     rows = [
-        epices_row({1, 5}),                 # most deprived: 75.14 + 10.06 + 14.80
-        epices_row({2, 3, 4, 6, 7, 8, 9, 10, 11}),  # least deprived: 75.14 - 75.32
         epices_row(set()),                  # "non" everywhere: constant only
-        epices_row({1, 2, 5, 9}),           # 75.14 + 10.06 - 11.83 + 14.80 - 9.47
-        epices_row({2, 3, 4, 6}),           # 75.14 - 11.83 - 8.28 - 8.28 - 6.51
-        epices_row({2, 3, 4, 7, 9}),        # 75.14 - 11.83 - 8.28 - 8.28 - 7.10 - 9.47
-        epices_row({2, 7, 9, 10, 11}),      # 75.14 - 11.83 - 7.10 - 9.47 - 9.47 - 7.28
+        epices_row({1, 2, 5, 9}),           # 75.14 + 10.06 - 11.83 + 14.80 - 9.47 = 78.70
+        epices_row({2, 3, 4, 6}),           # 75.14 - 11.83 - 8.28 - 8.28 - 6.51 = 40.24
+        epices_row({2, 3, 4, 7, 9}),        # 75.14 - 11.83 - 8.28 - 8.28 - 7.10 - 9.47 = 30.18
+        epices_row({2, 7, 9, 10, 11}),      # 75.14 - 11.83 - 7.10 - 9.47 - 9.47 - 7.10 = 30.17
+        epices_row({1, 2, 9, 11}),          # 75.14 + 10.06 - 11.83 - 9.47 - 7.10 = 56.80
     ]
     s = scores.epices(pd.DataFrame(rows))
-    assert s.tolist() == pytest.approx([100.00, -0.18, 75.14, 78.70, 40.24, 30.18, 29.99], abs=1e-9)
+    assert s.tolist() == pytest.approx([75.14, 78.70, 40.24, 30.18, 30.17, 56.80], abs=1e-9)
     prec = scores.epices_precarious(pd.DataFrame(rows))
-    assert prec.tolist() == [1, 0, 1, 1, 1, 1, 0]
+    assert prec.tolist() == [1, 1, 1, 1, 1, 1]   # 30.17 is précaire (threshold inclusive)
 
 
 def test_epices_threshold_is_inclusive():
     df = pd.DataFrame([epices_row({2, 3, 4, 7, 9})])  # 30.18
     assert scores.epices_precarious(df, threshold=30.18).iloc[0] == 1.0
     assert scores.epices_precarious(df, threshold=30.19).iloc[0] == 0.0
+    # one step below the threshold: 75.14 - 11.83 - 8.28 - 7.10 - 9.47 - 9.47 - 7.10 = 21.89
+    assert scores.epices_precarious(pd.DataFrame([epices_row({2, 3, 7, 9, 10, 11})])).iloc[0] == 0
+
+
+def test_epices_one_zero_coding():
+    # same respondents coded 1 = oui, 0 = non
+    rows = [epices_row({1, 5}), epices_row({2, 3, 4, 6, 7, 8, 9, 10, 11})]
+    df = pd.DataFrame(rows).replace({NON: 0})
+    with pytest.raises(EstimationError, match=r"colonne « epices_0\d », la valeur « 0 ».*yes_no=\(1, 0\)"):
+        scores.epices(df)
+    assert scores.epices(df, yes_no=(1, 0)).tolist() == [100.0, 0.0]
+    assert scores.epices_precarious(df, yes_no=(1, 0)).tolist() == [1.0, 0.0]
+    with pytest.raises(EstimationError, match="deux codes"):
+        scores.epices(df, yes_no=(1, 1))
 
 
 def test_epices_missing_item_gives_missing_score():

@@ -5,8 +5,9 @@ The IMPACT programme (Pôle Santé Chambéry) supports people in complex situati
 réflexologie).  Its yearly evaluation reads two exports of the information system and
 produces, with their uncertainty:
 
-* paired binary answers before/after (:func:`paired_proportions`: both shares, difference
-  with a Newcombe or Tango CI, McNemar exact and mid-p);
+* paired binary answers before/after (:func:`paired_proportions` from the rows,
+  :func:`paired_table` from a 2×2 table of counts: both shares, difference with a Newcombe or
+  Tango CI, McNemar exact, mid-p and chi-square);
 * change of a measure such as the visceral fat level (:func:`measure_change`: shares
   decreased / stable / increased with Wilson CIs, Wilcoxon signed-rank, Hodges–Lehmann);
 * single-time shares with their denominator (:func:`proportion`);
@@ -23,18 +24,19 @@ Example
 """
 from .activity import (ActivitySummary, activity_summary, chart_change,
                        chart_consultations_by_month, chart_consultations_by_type)
-from .change import ChangeResult, WilcoxonResult, measure_change, wilcoxon_signed_rank
+from .change import (CHANGE_KEYS, DIGITS_RANK, ChangeResult, WilcoxonResult, measure_change,
+                     wilcoxon_signed_rank)
 from .proportions import (PairedResult, ProportionResult, mcnemar_exact, paired_difference_ci,
-                          paired_proportions, proportion)
+                          paired_proportions, paired_table, proportion)
 from .read import (ACTIVITY_TYPES, FOLLOWUP_VARIABLES, ReadResult, Variable, read_activity,
                    read_followup)
 from .table import SMALL_N, evaluation_table
 
 __all__ = [
     "read_followup", "read_activity", "ReadResult", "Variable", "FOLLOWUP_VARIABLES",
-    "ACTIVITY_TYPES", "proportion", "paired_proportions", "paired_difference_ci",
+    "ACTIVITY_TYPES", "proportion", "paired_proportions", "paired_table", "paired_difference_ci",
     "mcnemar_exact", "measure_change", "wilcoxon_signed_rank", "activity_summary",
     "chart_consultations_by_type", "chart_consultations_by_month", "chart_change",
     "evaluation_table", "ProportionResult", "PairedResult", "ChangeResult", "WilcoxonResult",
-    "ActivitySummary", "SMALL_N",
+    "ActivitySummary", "SMALL_N", "CHANGE_KEYS", "DIGITS_RANK",
 ]

@@ -142,13 +142,13 @@ def chart_change(result):
     """Bar chart of the shares decreased / stable / increased with their Wilson CIs."""
     import plotly.graph_objects as go
 
-    s = result.shares[result.shares["categorie"] != "en baisse ou stable"]
+    s = result.shares.drop(index="decreased_or_stable")
     fig = go.Figure(go.Bar(
-        x=s["categorie"], y=s["estimation"] * 100,
+        x=s["categorie"], y=s["estimate"] * 100,
         error_y=dict(type="data", symmetric=False,
-                     array=(s["ic_haut"] - s["estimation"]) * 100,
-                     arrayminus=(s["estimation"] - s["ic_bas"]) * 100),
-        text=[percent(v, 0) for v in s["estimation"]], textposition="outside",
+                     array=(s["ci_high"] - s["estimate"]) * 100,
+                     arrayminus=(s["estimate"] - s["ci_low"]) * 100),
+        text=[percent(v, 0) for v in s["estimate"]], textposition="outside",
         hovertemplate="%{x} : %{y:.1f} %<extra></extra>"))
     fig.update_layout(title=f"{result.label} : évolution entre avant et après le suivi "
                             f"(n = {result.n_pairs}, IC à {percent(result.conf_level, 0)})",

@@ -1,7 +1,10 @@
 """Change of a continuous measure between two times (e.g. visceral fat level).
 
-Differences are *après − avant*, rounded to 10 decimals so that values keyed with a decimal
-comma tie as they look (``12,3 − 11,1`` and ``13,4 − 12,2`` are both 1,2).
+Differences are *après − avant*.  Values keyed with a decimal comma give binary differences
+that look equal but are not (``11,1 − 12,3`` and ``12,2 − 13,4`` differ in the 15th digit);
+the Wilcoxon ranks are therefore taken on the differences rounded to ``digits_rank``
+significant digits, R's ``wilcox.test(digits.rank = )`` argument (default 7 here, see
+:func:`wilcoxon_signed_rank`).
 """
 from __future__ import annotations
 
@@ -16,7 +19,29 @@ from ..errors import EstimationError
 from ..fmt import number
 from .proportions import _fmt_p, _wilson, _z
 
-__all__ = ["ChangeResult", "WilcoxonResult", "measure_change", "wilcoxon_signed_rank"]
+__all__ = ["ChangeResult", "WilcoxonResult", "measure_change", "wilcoxon_signed_rank",
+           "DIGITS_RANK", "CHANGE_KEYS"]
+
+#: English keys of the change categories (index of ``ChangeResult.shares``) and their labels.
+CHANGE_KEYS = {"decreased": "en baisse", "stable": "stable", "increased": "en hausse",
+               "decreased_or_stable": "en baisse ou stable"}
+
+#: Default significant digits of the differences when ranking them (R's ``digits.rank``).
+DIGITS_RANK = 7
+
+
+def _signif(x: np.ndarray, digits: float) -> np.ndarray:
+    """R's ``signif(x, digits)``: ``x`` rounded to ``digits`` significant digits (Inf: as is)."""
+    if not math.isfinite(digits):
+        return x
+    digits = max(1, int(digits))
+    out = np.zeros_like(x, dtype=float)
+    nz = (x != 0) & np.isfinite(x)
+    e = digits - 1 - np.floor(np.log10(np.abs(x[nz])))
+    scale = 10.0 ** e
+    out[nz] = np.round(x[nz] * scale) / scale
+    out[~nz] = x[~nz]
+    return out
 
 
 # --------------------------------------------------------------------------- Wilcoxon
@@ -38,14 +63,14 @@ def _qsignrank(p: float, n: int) -> int:
     return int(np.searchsorted(cdf, p - 10 * np.finfo(float).eps, side="left"))
 
 
-def _W(x: np.ndarray, d: float, correct: bool) -> float:
+def _W(x: np.ndarray, d: float, correct: bool, digits_rank: float = math.inf) -> float:
     """Standardised signed-rank statistic of ``x − d`` (R's internal ``W``), two-sided."""
     xd = x - d
     xd = xd[xd != 0]
     nx = len(xd)
     if nx == 0:
         return math.nan
-    r = stats.rankdata(np.abs(xd))
+    r = stats.rankdata(np.abs(_signif(xd, digits_rank)))
     zd = r[xd > 0].sum() - nx * (nx + 1) / 4
     _, t = np.unique(r, return_counts=True)
     sigma = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - (t ** 3 - t).sum() / 48)
@@ -55,17 +80,17 @@ def _W(x: np.ndarray, d: float, correct: bool) -> float:
     return (zd - corr) / sigma
 
 
-def _root(x, lo, hi, target, correct):
+def _root(x, lo, hi, target, correct, digits_rank=math.inf):
     """Point in [lo, hi] where the step function ``W(d) − target`` changes sign (bisection).
 
     Mirrors R's ``uniroot`` on the same bracket, driven to machine precision.
     """
-    f_lo = _W(x, lo, correct) - target
+    f_lo = _W(x, lo, correct, digits_rank) - target
     for _ in range(200):
         mid = (lo + hi) / 2
         if mid in (lo, hi):
             break
-        f_mid = _W(x, mid, correct) - target
+        f_mid = _W(x, mid, correct, digits_rank) - target
         if f_mid == 0:
             return mid
         if (f_mid > 0) == (f_lo > 0):
@@ -75,13 +100,19 @@ def _root(x, lo, hi, target, correct):
     return (lo + hi) / 2
 
 
-def _snap(value: float, x: np.ndarray) -> float:
-    """Snap a root found by bisection onto the Walsh average it converged to (the jump)."""
+def _snap(value: float, x: np.ndarray, digits_rank: float = math.inf) -> float:
+    """Snap a root found by bisection onto the Walsh average it converged to (the jump).
+
+    With ranks rounded to ``digits_rank`` significant digits the jumps move by up to
+    ``10^(1 − digits_rank)`` relative from the Walsh averages; the root is snapped back
+    within that distance.
+    """
     if len(x) > 3000 or not math.isfinite(value):
         return value
     w = (x[:, None] + x[None, :])[np.triu_indices(len(x))] / 2
     near = w[np.argmin(np.abs(w - value))]
-    return float(near) if abs(near - value) <= 1e-9 * max(1.0, abs(value)) else value
+    rel = 1e-9 if not math.isfinite(digits_rank) else max(1e-9, 10.0 ** (1 - digits_rank))
+    return float(near) if abs(near - value) <= rel * max(1.0, abs(value)) else value
 
 
 @dataclass(frozen=True)
@@ -100,10 +131,12 @@ class WilcoxonResult:
 
 
 def wilcoxon_signed_rank(differences, *, conf_level: float = 0.95, exact: bool | None = None,
-                         correct: bool = True) -> WilcoxonResult:
+                         correct: bool = True,
+                         digits_rank: float = DIGITS_RANK) -> WilcoxonResult:
     """Wilcoxon signed-rank test of median 0 with the Hodges–Lehmann CI, as R.
 
-    Reproduces R ``wilcox.test(x, mu = 0, conf.int = TRUE, exact, correct)``.
+    Reproduces R (≥ 4.0) ``wilcox.test(x, mu = 0, conf.int = TRUE, exact, correct,
+    digits.rank)``.
 
     Parameters
     ----------
@@ -116,10 +149,20 @@ def wilcoxon_signed_rank(differences, *, conf_level: float = 0.95, exact: bool |
         only without ties and zeros, otherwise the normal approximation is used (as R).
     correct : bool
         Continuity correction of the normal approximation (R's default ``TRUE``).
-
-    Returns
-    -------
-    WilcoxonResult
+    digits_rank : float, default 7
+        R's ``digits.rank``: the absolute differences are ranked as
+        ``rank(signif(|x|, digits_rank))``, so that differences equal to that many significant
+        digits tie (also in the CI search).  ``math.inf`` ranks the binary values as they are,
+        which is R's default: pass it to reproduce ``wilcox.test(x)`` exactly.  The default 7
+        is chosen because the measures are keyed with one or two decimals: their differences
+        computed in binary floating point (``11.1 − 12.3`` vs ``12.2 − 13.4``) would otherwise
+        not tie, and the statistic, the tie correction and the choice of the exact test would
+        depend on rounding noise.  It equals R's ``wilcox.test(x, digits.rank = 7)``, the value
+        R's documentation suggests for this case.  Zeros are the exact zero differences, and
+        the estimate and limits are computed on the unrounded differences, as in R; with a
+        finite ``digits_rank`` they are then snapped onto the Walsh average ``(xᵢ + xⱼ)/2``
+        within ``10^(1 − digits_rank)`` relative (R's root lands that close to it, e.g.
+        1.49999995 for 1.5 with 7 digits).
         ``V``, two-sided p-value (scipy), Hodges–Lehmann (pseudo)median and CI, achieved
         confidence level, method used.
 
@@ -141,7 +184,7 @@ def wilcoxon_signed_rank(differences, *, conf_level: float = 0.95, exact: bool |
     34:598–611.  Bauer DF (1972) JASA 67:687–690.  Hollander M, Wolfe DA (1999)
     Nonparametric Statistical Methods, 2nd ed., §3.1–3.2.
     """
-    x = np.round(np.asarray(pd.to_numeric(pd.Series(differences), errors="coerce"), float), 10)
+    x = np.asarray(pd.to_numeric(pd.Series(differences), errors="coerce"), float)
     x = x[~np.isnan(x)]
     z_all = x
     x = x[x != 0]
@@ -150,7 +193,7 @@ def wilcoxon_signed_rank(differences, *, conf_level: float = 0.95, exact: bool |
         raise EstimationError("toutes les différences avant/après sont nulles ou manquantes ; "
                               "le test de Wilcoxon demande au moins une différence non nulle.")
     zeros = len(z_all) > n
-    r = stats.rankdata(np.abs(x))
+    r = stats.rankdata(np.abs(_signif(x, digits_rank)))
     V = float(r[x > 0].sum())
     ties = len(np.unique(r)) != n
     if exact is None:
@@ -159,7 +202,9 @@ def wilcoxon_signed_rank(differences, *, conf_level: float = 0.95, exact: bool |
     alpha = 1 - conf_level
     _z(conf_level)
     if use_exact:
-        p = stats.wilcoxon(x, zero_method="wilcox", method="exact").pvalue
+        pmf, v = _signrank_pmf(n), int(V)
+        tail = pmf[v:].sum() if V > n * (n + 1) / 4 else pmf[:v + 1].sum()   # R's psignrank
+        p = min(1.0, 2 * tail)
         w = (x[:, None] + x[None, :])[np.triu_indices(n)] / 2
         w.sort()
         qu = _qsignrank(alpha / 2, n)
@@ -169,10 +214,9 @@ def wilcoxon_signed_rank(differences, *, conf_level: float = 0.95, exact: bool |
         level = conf_level if achieved - alpha <= alpha / 2 else 1 - float(f"{achieved:.2g}")
         return WilcoxonResult(V, float(p), float(np.median(w)), float(w[qu - 1]), float(w[ql]),
                               level, n, True, "Wilcoxon signé exact, Hodges–Lehmann exact")
-    res = stats.wilcoxon(x, zero_method="wilcox", correction=correct, method="asymptotic")
-    p = float(res.pvalue)
+    p = float(2 * stats.norm.sf(abs(_W(x, 0.0, correct, digits_rank))))
     lo, hi = float(x.min()), float(x.max())
-    w_lo, w_hi = _W(x, lo, correct), _W(x, hi, correct)
+    w_lo, w_hi = _W(x, lo, correct, digits_rank), _W(x, hi, correct, digits_rank)
     if not (math.isfinite(w_lo) and math.isfinite(w_hi)):
         return WilcoxonResult(V, p, (lo + hi) / 2, math.nan, math.nan, 0.0, n, False,
                               "Wilcoxon signé (approximation normale)")
@@ -184,11 +228,11 @@ def wilcoxon_signed_rank(differences, *, conf_level: float = 0.95, exact: bool |
     if alpha >= 1 or 1 - conf_level < alpha * 0.75:
         level = 1 - min(1.0, alpha)
     if alpha < 1:
-        ci = (_snap(_root(x, lo, hi, stats.norm.ppf(1 - alpha / 2), correct), x),
-              _snap(_root(x, lo, hi, stats.norm.ppf(alpha / 2), correct), x))
+        ci = (_snap(_root(x, lo, hi, stats.norm.ppf(1 - alpha / 2), correct, digits_rank), x, digits_rank),
+              _snap(_root(x, lo, hi, stats.norm.ppf(alpha / 2), correct, digits_rank), x, digits_rank))
     else:
         ci = (float(np.median(x)),) * 2
-    est = _snap(_root(x, lo, hi, 0.0, correct), x)
+    est = _snap(_root(x, lo, hi, 0.0, correct, digits_rank), x, digits_rank)
     method = "Wilcoxon signé (approximation normale" + (", correction de continuité" if correct
                                                         else "") + "), Hodges–Lehmann"
     return WilcoxonResult(V, p, est, ci[0], ci[1], level, n, False, method)
@@ -207,12 +251,35 @@ class ChangeResult:
     n_decreased: int
     n_stable: int
     n_increased: int
-    shares: pd.DataFrame     # categorie, n, estimation, ic_bas, ic_haut
+    shares: pd.DataFrame     # indexed by CHANGE_KEYS (see measure_change)
     median_before: float
     median_after: float
     median_change: float     # plain median of the differences (zeros included)
     wilcoxon: WilcoxonResult
     conf_level: float
+
+    def share(self, key: str) -> pd.Series:
+        """The row of :attr:`shares` for ``key``: one of :data:`CHANGE_KEYS`."""
+        if key not in CHANGE_KEYS:
+            raise EstimationError(f"catégorie d'évolution « {key} » inconnue ; une des clés "
+                                  f"{', '.join(CHANGE_KEYS)} était attendue.", value=key,
+                                  expected=", ".join(CHANGE_KEYS))
+        return self.shares.loc[key]
+
+    @property
+    def decreased(self) -> pd.Series:
+        """Share decreased (``estimate``, ``ci_low``, ``ci_high``, ``count``, ``n``…)."""
+        return self.share("decreased")
+
+    @property
+    def stable(self) -> pd.Series:
+        """Share stable."""
+        return self.share("stable")
+
+    @property
+    def increased(self) -> pd.Series:
+        """Share increased."""
+        return self.share("increased")
 
     def to_frame(self) -> pd.DataFrame:
         w = self.wilcoxon
@@ -220,22 +287,23 @@ class ChangeResult:
                   f"stable = variation d'au plus {number(self.tolerance, 2)}")
         prec = (f"{self.n_pairs} personnes mesurées avant et après ; {stable} ; Wilcoxon "
                 f"V = {number(w.statistic, 1)}, p = {_fmt_p(w.p_value)}")
-        rows = [{"indicateur": f"{self.label} — {r.categorie}", "n": self.n_pairs,
-                 "numerateur": r.n, "estimation": r.estimation, "ic_bas": r.ic_bas,
-                 "ic_haut": r.ic_haut, "niveau": self.conf_level, "methode": "Wilson (score)",
-                 "precision": prec} for r in self.shares.itertuples()]
-        rows.append({"indicateur": f"{self.label} — variation (pseudo-médiane)",
-                     "n": w.n_nonzero, "numerateur": np.nan, "estimation": w.estimate,
-                     "ic_bas": w.lower, "ic_haut": w.upper, "niveau": w.conf_level,
-                     "methode": w.method,
-                     "precision": prec + f" ; {self.n_pairs - w.n_nonzero} variations nulles "
-                                         "écartées"})
+        rows = [{"label": f"{self.label} — {r.categorie}", "kind": r.change,
+                 "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                 "conf_level": r.conf_level, "method": r.method, "n": self.n_pairs,
+                 "count": r.count, "note": prec} for r in self.shares.itertuples()]
+        rows.append({"label": f"{self.label} — variation (pseudo-médiane)",
+                     "kind": "pseudomedian", "estimate": w.estimate, "se": np.nan,
+                     "ci_low": w.lower, "ci_high": w.upper, "conf_level": w.conf_level,
+                     "method": w.method, "n": w.n_nonzero, "count": np.nan,
+                     "statistic": w.statistic, "p_value": w.p_value,
+                     "note": prec + f" ; {self.n_pairs - w.n_nonzero} variations nulles "
+                                    "écartées"})
         return pd.DataFrame(rows)
 
 
 def measure_change(data: pd.DataFrame, before: str, after: str, *, tolerance: float = 0.0,
                    label: str | None = None, conf_level: float = 0.95, exact: bool | None = None,
-                   correct: bool = True) -> ChangeResult:
+                   correct: bool = True, digits_rank: float = DIGITS_RANK) -> ChangeResult:
     """Share of people whose measure decreased, stayed stable or increased, and the shift.
 
     Parameters
@@ -250,14 +318,17 @@ def measure_change(data: pd.DataFrame, before: str, after: str, *, tolerance: fl
         French wording for tables.
     conf_level : float
         Confidence level of the Wilson CIs and of the Hodges–Lehmann CI.
-    exact, correct : optional
-        Passed to :func:`wilcoxon_signed_rank`.
+    exact, correct, digits_rank : optional
+        Passed to :func:`wilcoxon_signed_rank` (``digits_rank=math.inf`` reproduces R's
+        default ``wilcox.test(après - avant)``).
 
     Returns
     -------
     ChangeResult
         Counts and shares (Wilson CIs) of « en baisse », « stable », « en hausse » and
-        « en baisse ou stable »; Wilcoxon test and Hodges–Lehmann median change with its CI.
+        « en baisse ou stable », in ``shares`` indexed by the English keys of
+        :data:`CHANGE_KEYS` (``result.share("decreased")``, ``result.decreased``); Wilcoxon
+        test and Hodges–Lehmann median change with its CI.
 
     Notes
     -----
@@ -279,20 +350,23 @@ def measure_change(data: pd.DataFrame, before: str, after: str, *, tolerance: fl
     x = pd.to_numeric(data[before], errors="coerce")
     y = pd.to_numeric(data[after], errors="coerce")
     ok = x.notna() & y.notna()
-    delta = np.round((y[ok] - x[ok]).to_numpy(float), 10)
+    delta = (y[ok] - x[ok]).to_numpy(float)
     n = len(delta)
     if n == 0:
         raise EstimationError(f"aucune personne mesurée à la fois avant (« {before} ») et après "
                               f"(« {after} ») ; au moins une paire complète était attendue.")
-    tol = tolerance + 1e-9
+    tol = tolerance + 1e-9   # differences of keyed decimals carry binary noise
     dec, inc = int((delta < -tol).sum()), int((delta > tol).sum())
     sta = n - dec - inc
     rows = []
-    for cat, k in (("en baisse", dec), ("stable", sta), ("en hausse", inc),
-                   ("en baisse ou stable", dec + sta)):
+    for key, k in zip(CHANGE_KEYS, (dec, sta, inc, dec + sta)):
         lo, hi = _wilson(k, n, conf_level)
-        rows.append({"categorie": cat, "n": k, "estimation": k / n, "ic_bas": lo, "ic_haut": hi})
-    w = wilcoxon_signed_rank(delta, conf_level=conf_level, exact=exact, correct=correct)
+        rows.append({"change": key, "categorie": CHANGE_KEYS[key], "estimate": k / n,
+                     "se": math.sqrt(k / n * (1 - k / n) / n), "ci_low": lo, "ci_high": hi,
+                     "conf_level": conf_level, "method": "Wilson (score)", "n": n, "count": k})
+    w = wilcoxon_signed_rank(delta, conf_level=conf_level, exact=exact, correct=correct,
+                             digits_rank=digits_rank)
     return ChangeResult(label or before.removesuffix("_avant"), n, len(data), tolerance, dec, sta,
-                        inc, pd.DataFrame(rows), float(x[ok].median()), float(y[ok].median()),
+                        inc, pd.DataFrame(rows).set_index("change", drop=False),
+                        float(x[ok].median()), float(y[ok].median()),
                         float(np.median(delta)), w, conf_level)

@@ -23,7 +23,7 @@ from ..rates import wilson_lower, wilson_upper
 
 __all__ = [
     "ProportionResult", "PairedResult", "proportion", "paired_proportions",
-    "paired_difference_ci", "mcnemar_exact",
+    "paired_difference_ci", "mcnemar_exact", "paired_table",
 ]
 
 
@@ -55,6 +55,11 @@ def _wilson(x, n, conf_level=0.95):
     return (max(0.0, float(wilson_lower(x, n, conf_level))), min(1.0, float(wilson_upper(x, n, conf_level))))
 
 
+def _binomial_se(p: float, n: int) -> float:
+    """Binomial standard error ``√(p(1 − p)/n)`` reported next to score intervals."""
+    return math.sqrt(p * (1 - p) / n) if n > 0 and p == p else math.nan
+
+
 # --------------------------------------------------------------------------- single time
 
 @dataclass(frozen=True)
@@ -73,11 +78,12 @@ class ProportionResult:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{
-            "indicateur": self.label, "n": self.n_asked, "numerateur": self.n_yes,
-            "estimation": self.estimate, "ic_bas": self.lower, "ic_haut": self.upper,
-            "niveau": self.conf_level, "methode": self.method,
-            "precision": f"{self.n_yes} « oui » sur {self.n_asked} personnes interrogées "
-                         f"({self.n_total - self.n_asked} sans réponse)",
+            "label": self.label, "kind": "proportion", "estimate": self.estimate,
+            "se": _binomial_se(self.estimate, self.n_asked), "ci_low": self.lower,
+            "ci_high": self.upper, "conf_level": self.conf_level, "method": self.method,
+            "n": self.n_asked, "count": self.n_yes,
+            "note": f"{self.n_yes} « oui » sur {self.n_asked} personnes interrogées "
+                    f"({self.n_total - self.n_asked} sans réponse)",
         }])
 
 
@@ -135,15 +141,18 @@ def mcnemar_exact(b: int, c: int) -> dict:
     Returns
     -------
     dict
-        ``p_exact``, ``p_midp``, ``discordant`` (``b + c``), ``p_asymptotic_cc`` (McNemar's
-        chi-square with continuity correction, as R's ``mcnemar.test``), ``statistic_cc``.
+        ``p_exact``, ``p_midp``, ``discordant`` (``b + c``); McNemar's chi-square as R's
+        ``mcnemar.test``: ``statistic_cc``, ``p_asymptotic_cc`` (continuity correction, R's
+        default), ``statistic``, ``p_asymptotic`` (``correct = FALSE``) and ``df`` (1).
 
     Notes
     -----
     Under H0, ``b | b + c ~ Binomial(b + c, 1/2)``.  With ``k = min(b, c)``:
     exact ``p = min(1, 2·P(X ≤ k))`` (R ``binom.test(b, b + c)``); mid-p
     ``p = 2·P(X ≤ k) − P(X = k)`` (Fagerland et al. 2013).  Chi-square:
-    ``(|b − c| − 1)² / (b + c)`` on 1 df (no correction when ``b = c``, as R).  When ``b + c = 0`` all p-values are 1.
+    ``(|b − c| − 1)² / (b + c)`` on 1 df (no correction when ``b = c``, as R), and
+    ``(b − c)² / (b + c)`` without correction.  When ``b + c = 0`` the statistics are 0 and
+    all p-values 1 (R returns NaN).
 
     References
     ----------
@@ -154,14 +163,16 @@ def mcnemar_exact(b: int, c: int) -> dict:
     m = b + c
     if m == 0:
         return {"discordant": 0, "p_exact": 1.0, "p_midp": 1.0, "statistic_cc": 0.0,
-                "p_asymptotic_cc": 1.0}
+                "p_asymptotic_cc": 1.0, "statistic": 0.0, "p_asymptotic": 1.0, "df": 1}
     k = min(b, c)
     cdf = stats.binom.cdf(k, m, 0.5)
     pk = stats.binom.pmf(k, m, 0.5)
     chi = (abs(b - c) - (1 if b != c else 0)) ** 2 / m   # R: no correction when b == c
+    chi0 = (b - c) ** 2 / m
     return {"discordant": m, "p_exact": float(min(1.0, 2 * cdf)),
             "p_midp": float(min(1.0, 2 * cdf - pk)), "statistic_cc": float(chi),
-            "p_asymptotic_cc": float(stats.chi2.sf(chi, 1))}
+            "p_asymptotic_cc": float(stats.chi2.sf(chi, 1)), "statistic": float(chi0),
+            "p_asymptotic": float(stats.chi2.sf(chi0, 1)), "df": 1}
 
 
 def _newcombe10(a, b, c, d, conf_level):
@@ -299,6 +310,17 @@ class PairedResult:
     method: str
     p_mcnemar_exact: float
     p_mcnemar_midp: float
+    mcnemar: dict = None     # full :func:`mcnemar_exact` output (chi-square with and without cc)
+
+    @property
+    def mcnemar_statistic(self) -> float:
+        """McNemar's chi-square with continuity correction (R's ``mcnemar.test`` default)."""
+        return self.mcnemar["statistic_cc"]
+
+    @property
+    def p_mcnemar(self) -> float:
+        """p-value of McNemar's chi-square with continuity correction (1 df)."""
+        return self.mcnemar["p_asymptotic_cc"]
 
     @property
     def discordant(self) -> int:
@@ -306,23 +328,29 @@ class PairedResult:
         return self.b + self.c
 
     def to_frame(self) -> pd.DataFrame:
-        base = {"n": self.n_pairs, "niveau": self.conf_level}
+        n = self.n_pairs
+        base = {"n": n, "conf_level": self.conf_level}
+        # SE of the paired difference: √(b + c − (c − b)²/n) / n
+        se_diff = math.sqrt(max(0.0, self.b + self.c - (self.c - self.b) ** 2 / n)) / n
         rows = [
-            {"indicateur": f"{self.label} — avant", "numerateur": self.a + self.b,
-             "estimation": self.p_before, "ic_bas": self.p_before_ci[0],
-             "ic_haut": self.p_before_ci[1], "methode": "Wilson (score)"},
-            {"indicateur": f"{self.label} — après", "numerateur": self.a + self.c,
-             "estimation": self.p_after, "ic_bas": self.p_after_ci[0],
-             "ic_haut": self.p_after_ci[1], "methode": "Wilson (score)"},
-            {"indicateur": f"{self.label} — différence après − avant", "numerateur": np.nan,
-             "estimation": self.difference, "ic_bas": self.lower, "ic_haut": self.upper,
-             "methode": self.method},
+            {"label": f"{self.label} — avant", "kind": "before", "count": self.a + self.b,
+             "estimate": self.p_before, "se": _binomial_se(self.p_before, n),
+             "ci_low": self.p_before_ci[0], "ci_high": self.p_before_ci[1],
+             "method": "Wilson (score)"},
+            {"label": f"{self.label} — après", "kind": "after", "count": self.a + self.c,
+             "estimate": self.p_after, "se": _binomial_se(self.p_after, n),
+             "ci_low": self.p_after_ci[0], "ci_high": self.p_after_ci[1],
+             "method": "Wilson (score)"},
+            {"label": f"{self.label} — différence après − avant", "kind": "difference",
+             "count": np.nan, "estimate": self.difference, "se": se_diff, "ci_low": self.lower,
+             "ci_high": self.upper, "method": self.method,
+             "statistic": self.mcnemar_statistic, "df": 1, "p_value": self.p_mcnemar},
         ]
         prec = (f"{self.n_pairs} personnes avec réponse avant et après ; {self.discordant} paires "
                 f"discordantes ({self.c} « non » → « oui », {self.b} « oui » → « non ») ; "
                 f"McNemar exact p = {_fmt_p(self.p_mcnemar_exact)} "
                 f"(mid-p {_fmt_p(self.p_mcnemar_midp)})")
-        return pd.DataFrame([{**r, **base, "precision": prec} for r in rows])
+        return pd.DataFrame([{**r, **base, "note": prec} for r in rows])
 
 
 def paired_proportions(data: pd.DataFrame, before: str, after: str, *, label: str | None = None,
@@ -372,10 +400,75 @@ def paired_proportions(data: pd.DataFrame, before: str, after: str, *, label: st
     b = int(((x == 1) & (y == 0)).sum())
     c = int(((x == 0) & (y == 1)).sum())
     d = int(((x == 0) & (y == 0)).sum())
+    return paired_table(a, b, c, d, label=label or after.removesuffix("_apres"), method=method,
+                        conf_level=conf_level, n_total=len(data))
+
+
+def paired_table(a, b=None, c=None, d=None, *, label: str = "", method: str = "newcombe",
+                 conf_level: float = 0.95, n_total: int | None = None) -> PairedResult:
+    """Paired proportions from the 2×2 table of counts (no row-level data needed).
+
+    Parameters
+    ----------
+    a, b, c, d : int
+        The paired table of the module docstring (``a`` oui → oui, ``b`` oui → non, ``c``
+        non → oui, ``d`` non → non); or ``a`` alone as a 2×2 array-like
+        ``[[a, b], [c, d]]`` (rows avant oui/non, columns après oui/non).
+    label : str
+        French wording for tables.
+    method : {"newcombe", "tango"}
+        CI of the paired difference (see :func:`paired_difference_ci`).
+    conf_level : float
+        Confidence level.
+    n_total : int, optional
+        Rows before dropping incomplete pairs (default: the table's total).
+
+    Returns
+    -------
+    PairedResult
+        As :func:`paired_proportions`.
+
+    Notes
+    -----
+    ``p_avant = (a + b)/n``, ``p_après = (a + c)/n`` with Wilson CIs, difference
+    ``(c − b)/n`` with :func:`paired_difference_ci`, McNemar tests by :func:`mcnemar_exact`.
+
+    References
+    ----------
+    Newcombe RG (1998) Stat Med 17:2635–2650; McNemar Q (1947) Psychometrika 12:153–157.
+
+    Examples
+    --------
+    >>> r = paired_table([[31, 1], [13, 3]])
+    >>> round(r.p_before, 4), round(r.p_after, 4), r.discordant
+    (0.6667, 0.9167, 14)
+    """
+    if b is None and c is None and d is None:
+        arr = np.asarray(a)
+        if arr.shape != (2, 2):
+            raise EstimationError(f"table appariée de forme {arr.shape} refusée ; une table 2×2 "
+                                  "[[a, b], [c, d]] (avant oui/non × après oui/non) était attendue.",
+                                  value=str(arr.shape), expected="2×2")
+        (a, b), (c, d) = arr.tolist()
+    elif None in (b, c, d):
+        raise EstimationError("table appariée incomplète ; les quatre effectifs a, b, c et d (ou une "
+                              "table 2×2) étaient attendus.")
+    vals = []
+    for name, v in zip("abcd", (a, b, c, d)):
+        try:
+            fv = float(v)
+        except (TypeError, ValueError):
+            fv = math.nan
+        if not (fv >= 0 and fv == int(fv)):
+            raise EstimationError(f"effectif « {name} » = « {v} » refusé dans la table appariée ; un "
+                                  "nombre entier de personnes positif ou nul était attendu.",
+                                  value=v, expected="entier ≥ 0")
+        vals.append(int(fv))
+    a, b, c, d = vals
     n = a + b + c + d
     diff, lo, hi = paired_difference_ci(a, b, c, d, method=method, conf_level=conf_level)
     mc = mcnemar_exact(b, c)
-    return PairedResult(label or after.removesuffix("_apres"), n, len(data), a, b, c, d, (a + b) / n,
+    return PairedResult(label, n, n if n_total is None else n_total, a, b, c, d, (a + b) / n,
                         _wilson(a + b, n, conf_level), (a + c) / n, _wilson(a + c, n, conf_level),
                         diff, lo, hi, conf_level, _METHODS[method.lower()][0], mc["p_exact"],
-                        mc["p_midp"])
+                        mc["p_midp"], mc)

@@ -18,7 +18,8 @@ def evaluation_table(*results, decimals: int = 0) -> pd.DataFrame:
     ----------
     *results
         :class:`ProportionResult`, :class:`PairedResult` or :class:`ChangeResult` objects
-        (anything with ``to_frame()``).
+        (anything with ``to_frame()`` giving the library's result columns ``label, kind,
+        estimate, se, ci_low, ci_high, conf_level, method, n, note``).
     decimals : int
         Decimals of the percentages shown.
 
@@ -35,19 +36,19 @@ def evaluation_table(*results, decimals: int = 0) -> pd.DataFrame:
     t = pd.concat(frames, ignore_index=True)
     rows = []
     for r in t.itertuples():
-        level = percent(r.niveau, 0)
-        if "pseudo-médiane" in r.indicateur:
-            value = number(r.estimation, 2)
-            ci = interval(r.ic_bas, r.ic_haut, 2, scale=1.0)
-        elif "différence" in r.indicateur:
-            value = f"{number(r.estimation * 100, decimals)} points"
-            ci = interval(r.ic_bas, r.ic_haut, decimals)
+        level = percent(r.conf_level, 0)
+        if r.kind == "pseudomedian":
+            value = number(r.estimate, 2)
+            ci = interval(r.ci_low, r.ci_high, 2, scale=1.0)
+        elif r.kind == "difference":
+            value = f"{number(r.estimate * 100, decimals)} points"
+            ci = interval(r.ci_low, r.ci_high, decimals)
         else:
-            value = percent(r.estimation, decimals)
-            ci = interval(r.ic_bas, r.ic_haut, decimals)
-        note = r.precision
+            value = percent(r.estimate, decimals)
+            ci = interval(r.ci_low, r.ci_high, decimals)
+        note = r.note
         if r.n < SMALL_N:
             note += " ; effectif faible : à interpréter avec prudence"
-        rows.append({"Indicateur": r.indicateur, "n": int(r.n), "Valeur": value,
-                     f"IC à {level}": ci, "Méthode": r.methode, "Précisions": note})
+        rows.append({"Indicateur": r.label, "n": int(r.n), "Valeur": value,
+                     f"IC à {level}": ci, "Méthode": r.method, "Précisions": note})
     return pd.DataFrame(rows)

@@ -96,13 +96,12 @@ tableau
 # ### Lecture en une phrase par résultat
 
 # %%
-s = graisse.shares.set_index("categorie")
 ic = f"IC à {percent(graisse.conf_level, 0)}"
-bs = s.loc["en baisse ou stable"]
-print(f"{percent(bs.estimation, 0)} des {graisse.n_pairs} personnes en surpoids mesurées deux "
+bs, baisse = graisse.share("decreased_or_stable"), graisse.decreased
+print(f"{percent(bs.estimate, 0)} des {graisse.n_pairs} personnes en surpoids mesurées deux "
       f"fois ont diminué ou stabilisé leur masse grasse viscérale ({ic} : "
-      f"{interval(bs.ic_bas, bs.ic_haut, 0)}), dont {percent(s.loc['en baisse', 'estimation'], 0)} "
-      f"en baisse ({interval(s.loc['en baisse', 'ic_bas'], s.loc['en baisse', 'ic_haut'], 0)}).")
+      f"{interval(bs.ci_low, bs.ci_high, 0)}), dont {percent(baisse.estimate, 0)} "
+      f"en baisse ({interval(baisse.ci_low, baisse.ci_high, 0)}).")
 print(f"{percent(moral.estimate, 0)} des {moral.n_asked} personnes interrogées attribuent un "
       f"effet positif du suivi sur leur moral ({moral.n_total - moral.n_asked} personnes "
       "n'ont pas été interrogées).")

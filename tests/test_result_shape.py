@@ -1,0 +1,97 @@
+"""One result shape across the library's estimators (issue 11, lead's decision).
+
+Every public estimator takes its confidence level as ``conf_level`` (any float in (0, 1),
+default 0.95) and answers a tidy table with at least the columns
+``estimate, se, ci_low, ci_high, conf_level, method, n``; ``conf_level`` holds the float.
+"""
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from diagnostics import impact, rates, trends
+from diagnostics.quantiles import quantile
+from diagnostics.survey import Design
+
+SHAPE = {"estimate", "se", "ci_low", "ci_high", "conf_level", "method", "n"}
+LEVEL = 0.8   # outside the old 0.9–1 range of ``rates``: must work everywhere
+
+PAIRS = pd.DataFrame({"avant": [1, 1, 0, 0, 1, 0, 1, 1, 0, 1],
+                      "apres": [1, 1, 1, 1, 0, 1, 1, 1, 0, 1],
+                      "m_avant": [10.1, 12.3, 9.8, 11.0, 13.4, 8.7, 10.0, 9.9, 12.1, 11.5],
+                      "m_apres": [9.6, 11.1, 9.8, 10.2, 12.2, 8.9, 9.1, 9.0, 11.7, 11.9]})
+TABLE = pd.DataFrame({"x": [12, 30], "n": [100, 120], "e": [10.5, 25.0]})
+BANDS = pd.DataFrame({"age": ["0-14", "15-64", "65+"], "x": [15, 40, 60],
+                      "n": [1000, 4000, 1000]})
+
+
+def _frames():
+    """(name, callable taking conf_level, result → DataFrame) for every public estimator."""
+    return [
+        ("rates.proportion_ci", rates.proportion_ci, lambda cl: rates.proportion_ci(TABLE, "x", "n", conf_level=cl)),
+        ("rates.rate_ci", rates.rate_ci, lambda cl: rates.rate_ci(TABLE, "x", "n", conf_level=cl)),
+        ("rates.count_ci", rates.count_ci, lambda cl: rates.count_ci(TABLE, "x", conf_level=cl)),
+        ("rates.ratio_ci", rates.ratio_ci, lambda cl: rates.ratio_ci(TABLE, "x", "e", conf_level=cl)),
+        ("rates.dsr", rates.dsr, lambda cl: rates.dsr(BANDS, "x", "n", "age", conf_level=cl)),
+        ("impact.proportion", impact.proportion,
+         lambda cl: impact.proportion(PAIRS, "apres", conf_level=cl).to_frame()),
+        ("impact.paired_proportions", impact.paired_proportions,
+         lambda cl: impact.paired_proportions(PAIRS, "avant", "apres", conf_level=cl).to_frame()),
+        ("impact.paired_table", impact.paired_table,
+         lambda cl: impact.paired_table(5, 1, 3, 1, conf_level=cl).to_frame()),
+        ("impact.measure_change", impact.measure_change,
+         lambda cl: impact.measure_change(PAIRS, "m_avant", "m_apres", conf_level=cl).to_frame()),
+        ("trends.wave_difference", trends.wave_difference,
+         lambda cl: trends.wave_difference((0.31, 0.02), (0.25, 0.015), conf_level=cl)),
+        ("impact.measure_change.shares", impact.measure_change,
+         lambda cl: impact.measure_change(PAIRS, "m_avant", "m_apres", conf_level=cl).shares),
+    ]
+
+
+@pytest.mark.parametrize("name,func,call", _frames(), ids=[f[0] for f in _frames()])
+def test_argument_and_columns(name, func, call):
+    param = inspect.signature(func).parameters.get("conf_level")
+    assert param is not None and param.default == 0.95, name
+    assert "confidence" not in inspect.signature(func).parameters, name
+    out = call(LEVEL)
+    assert SHAPE <= set(out.columns), (name, SHAPE - set(out.columns))
+    assert (out["conf_level"] == LEVEL).all(), name            # the float, not « 80 % »
+    assert not {"value", "lowercl", "uppercl", "estimation", "ic_bas", "ic_haut"} & set(out.columns)
+    ok = out["estimate"].notna()
+    assert (out.loc[ok, "ci_low"] <= out.loc[ok, "estimate"]).all()
+    assert (out.loc[ok, "estimate"] <= out.loc[ok, "ci_high"]).all()
+
+
+def test_wider_interval_at_higher_level():
+    for name, _, call in _frames():
+        lo80, lo99 = call(0.8), call(0.99)
+        ok = lo80["estimate"].notna() & lo80["ci_low"].notna() & (lo80["n"] > 0)
+        assert (lo99.loc[ok, "ci_low"] <= lo80.loc[ok, "ci_low"] + 1e-12).all(), name
+
+
+APISTRAT = pd.read_csv(__import__("pathlib").Path(__file__).parent / "fixtures" / "r_survey" / "apistrat.csv")
+
+
+def test_design_based_estimators_of_this_library():
+    d = Design(APISTRAT, weights="pw", strata="stype")
+    assert inspect.signature(quantile).parameters["conf_level"].default == 0.95
+    out = quantile(d, "api00", (0.25, 0.5), by="stype", conf_level=LEVEL)
+    assert SHAPE <= set(out.columns) and (out["conf_level"] == LEVEL).all()
+
+
+def test_design_estimators_columns():
+    d = Design(APISTRAT, weights="pw", strata="stype")
+    for out in (d.mean("api00"), d.total("enroll"), d.ratio("api00", "api99"),
+                d.proportion("sch.wide")):
+        assert {"estimate", "se", "ci_low", "ci_high", "method", "n"} <= set(out.columns)
+        assert np.isfinite(out["estimate"]).all()
+
+
+# TODO(survey-core branch): Design's confidence argument is still ``level=`` and its results
+# carry no ``conf_level`` column; once survey-core renames it, drop the xfail.
+@pytest.mark.xfail(reason="survey-core branch renames Design(level=) to conf_level=", strict=False)
+def test_design_conf_level():
+    assert "conf_level" in inspect.signature(Design).parameters
+    d = Design(APISTRAT, weights="pw", strata="stype", conf_level=LEVEL)
+    assert (d.mean("api00")["conf_level"] == LEVEL).all()

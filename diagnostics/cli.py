@@ -62,11 +62,9 @@ for _module in ("core", "decorators", "exceptions", "formatting", "parser", "typ
 class _Group(click.Group):
     """A click group whose usage line and metavars read in French."""
 
-    subcommand_metavar = "COMMANDE [ARGUMENTS]…"
-
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("subcommand_metavar", "COMMANDE [ARGUMENTS]…")
         super().__init__(*args, **kwargs)
-        self.options_metavar = "[OPTIONS]"
 
     def command(self, *args, **kwargs):
         kwargs.setdefault("cls", _Command)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,8 +182,14 @@ def work_folder(project: "Project", folder: str | Path | None = None) -> Path:
     These respondent-level tables never go into the deliverables.
     """
     if folder is None:
-        base = Path.cwd() if is_example(project) or project.source is None else Path(project.source).parent
-        folder = base / "build" / "travail"
+        if is_example(project) or project.source is None:
+            here = Path.cwd().resolve()
+            package = paths.resource().resolve().parent
+            inside = here == package or package in here.parents
+            # never write into the installed package (notebooks opened where they are shipped)
+            folder = (Path(tempfile.gettempdir()) / "dls-exemple" if inside else here / "build") / "travail"
+        else:
+            folder = Path(project.source).parent / "build" / "travail"
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -2,6 +2,7 @@
 # Point d'entrée unique : installe ce qu'il faut puis construit les livrables ou lance les tests.
 #   bash run.sh build   → livrables des trois quartiers (données d'exemple synthétiques) dans livrables/
 #   bash run.sh test    → la suite de tests
+#   bash run.sh carnets → JupyterLab sur les carnets (dans l'ordre 01 → 05)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,7 +20,7 @@ setup_python() {
   if [ ! -f "$stamp" ]; then
     say "Installation des dépendances Python"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[dev]'
+    "$VENV/bin/python" -m pip install -q -e '.[dev,carnets]'
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
     touch "$stamp"
   fi
@@ -63,8 +64,14 @@ case "${1:-}" in
     say "Tests"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
+  carnets)
+    shift
+    setup_python
+    say "JupyterLab (carnets d'analyse)"
+    exec "$VENV/bin/jupyter" lab --notebook-dir=diagnostics/resources/notebooks "$@"
+    ;;
   *)
-    echo "Usage : bash run.sh build | bash run.sh test" >&2
+    echo "Usage : bash run.sh build | bash run.sh test | bash run.sh carnets" >&2
     exit 2
     ;;
 esac

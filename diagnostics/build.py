@@ -1,6 +1,6 @@
 """Build every deliverable with one command: ``dls build --out livrables/``.
 
-The analyst notebooks (``notebooks/0*.py``, jupytext "percent" text files) are converted to
+The analyst notebooks (``diagnostics/resources/notebooks/0*.py``, jupytext "percent" text files) are converted to
 notebooks and executed headless, with their parameters injected by papermill, in **one** Python
 kernel: the heavy steps (validate, weight, compute the indicators) run once, in notebooks 01–03,
 which write their results to a work folder; notebook 04 runs once per quartier and 05 once for
@@ -16,7 +16,7 @@ Layout of the output folder::
     livrables/
       dls_<quartier>.html, dls_<quartier>.pdf     one per quartier
       dls_synthese.html, dls_synthese.pdf         the cross-quartier synthesis
-      indicateurs.csv                             the protected indicator table
+      indicateurs.xlsx, indicateurs.csv           the protected indicator table (analyst's format)
       carnets/0*.ipynb                            the executed notebooks (for the record)
       LISEZMOI.txt
 """
@@ -409,8 +409,7 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
             printer.close()
             printer = None
             timings["pdf_attente"] = time.perf_counter() - t0
-        if (work / "indicateurs.csv").is_file():
-            shutil.copy2(work / "indicateurs.csv", tmp / "indicateurs.csv")
+        _write_indicator_table(work, tmp, project)
         if not keep_work:
             shutil.rmtree(work)
         (tmp / MARKER).write_text("Dossier produit par « dls build » ; il est remplacé à chaque construction.\n",
@@ -432,11 +431,28 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
     return BuildResult(out=out, files=files, timings=timings)
 
 
+def _write_indicator_table(work: Path, out: Path, project) -> None:
+    """The analyst's indicator table (XLSX + French CSV), the same as ``dls indicators`` writes."""
+    import pandas as pd
+
+    from .catalogue import load_catalogue
+    from .indicator_table import write_analyst_table
+    from .questionnaire import load_questionnaire
+
+    if not (work / "indicateurs.pkl").is_file():
+        return
+    table = pd.read_pickle(work / "indicateurs.pkl")
+    catalogue = (load_catalogue(project.donnees["catalogue"], load_questionnaire(project.donnees["questionnaire"]))
+                 if project.donnees.get("catalogue") else load_catalogue())
+    write_analyst_table(table, out, catalogue, references=project.references)
+
+
 def _readme(project, htmls, pdf: bool) -> str:
     lines = [f"{project.titre} — livrables produits par « dls build »", ""]
     for h in htmls:
         lines.append(f"- {h.name}" + (f" et {h.with_suffix('.pdf').name}" if pdf else ""))
-    lines += ["- indicateurs.csv : le tableau des indicateurs publiés (après secret statistique)",
+    lines += ["- indicateurs.xlsx et indicateurs.csv : le tableau des indicateurs publiés (après secret "
+              "statistique), avec la feuille des définitions",
               "- carnets/ : les carnets d'analyse exécutés, pour mémoire", "",
               "Les fichiers HTML s'ouvrent sans connexion internet dans n'importe quel navigateur."]
     if project.donnees_synthetiques:

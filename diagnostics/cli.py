@@ -43,6 +43,9 @@ _CLICK_FR = {
     "file": "Fichier", "directory": "Dossier", "path": "Chemin",
     "default: {default}": "par défaut : {default}",
     "Aborted!": "Interrompu.",
+    "required": "obligatoire",
+    "integer": "entier", "text": "texte", "float": "décimal", "boolean": "booléen",
+    "integer range": "entier", "float range": "décimal", "choice": "choix",
 }
 
 
@@ -56,7 +59,39 @@ for _module in ("core", "decorators", "exceptions", "formatting", "parser", "typ
         _mod._ = _fr
 
 
-@click.group(context_settings=CONTEXT)
+class _Group(click.Group):
+    """A click group whose usage line and metavars read in French."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("subcommand_metavar", "COMMANDE [ARGUMENTS]…")
+        super().__init__(*args, **kwargs)
+
+    def command(self, *args, **kwargs):
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+    def group(self, *args, **kwargs):
+        kwargs.setdefault("cls", _Group)
+        return super().group(*args, **kwargs)
+
+
+class _Command(click.Command):
+    """A click command whose metavars read in French (« TEXTE », « ENTIER »)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, click.Option) and param.metavar is None and not param.is_flag:
+                param.metavar = _METAVARS.get(type(param.type).__name__)
+
+
+#: French metavars for click's parameter types (the others, such as ``Path``, are translated
+#: through their name).
+_METAVARS = {"StringParamType": "TEXTE", "IntParamType": "ENTIER", "IntRange": "ENTIER",
+             "FloatParamType": "NOMBRE", "FloatRange": "NOMBRE"}
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(package_name="dls-diagnostics", message="dls %(version)s")
 def cli():
     """Boîte à outils des diagnostics locaux de santé (DLS).
@@ -73,7 +108,7 @@ def questionnaire():
 _OUT = click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
                     help="Fichier à produire.")
 _QN = click.option("--questionnaire", "questionnaire_path", type=click.Path(exists=True, dir_okay=False),
-                   default=None, help="Fichier YAML du questionnaire (par défaut : questionnaires/dls_habitants.yaml).")
+                   default=None, help="Fichier YAML du questionnaire (par défaut : le questionnaire habitants fourni).")
 
 
 def _load_qn(path):
@@ -138,13 +173,47 @@ def main(argv=None):
 # Commands below: each imports its module inside the function body.
 
 
+def default_check_report(checked) -> "Path":
+    """Where ``dls check`` writes its report by default: beside the checked file, or in
+    ``controles/`` of the current folder when that folder cannot be written (e.g. the example
+    data inside an installed package).  Never in a deliverables folder."""
+    from pathlib import Path
+
+    checked = Path(checked).resolve()
+    name = f"{checked.stem}_controle.xlsx"
+    if os.access(checked.parent, os.W_OK) and "site-packages" not in checked.parts:
+        return checked.parent / name
+    return Path.cwd() / "controles" / name
+
+
+@cli.command("init")
+@click.argument("dossier", type=click.Path(file_okay=False), metavar="DOSSIER")
+@click.option("--ville", default="Ma ville", show_default=True, help="Nom de la ville du diagnostic.")
+@click.option("--exemple", is_flag=True,
+              help="Copier aussi les réponses synthétiques de l'exemple dans data/raw/ "
+                   "(le projet se construit aussitôt, sur des données fictives).")
+def init_cmd(dossier, ville, exemple):
+    """Créer le dossier d'un nouveau diagnostic (une ville) : projet.yaml, questionnaire et
+    catalogue à adapter, modèles de données, carnets et LISEZMOI des étapes suivantes."""
+    from .scaffold import init_project
+
+    files = init_project(dossier, ville, exemple=exemple)
+    click.echo(f"Projet créé dans « {dossier} » ({len(files)} fichiers). Étapes suivantes : "
+               f"{os.path.join(dossier, 'LISEZMOI.md')}")
+    click.echo(f"Construire les livrables : dls build --projet {os.path.join(dossier, 'projet.yaml')} "
+               "--out livrables")
+
+
+cli.add_command(init_cmd, "initialiser")
+
+
 @cli.command("check")
 @click.argument("fichiers", nargs=-1, required=True, metavar="FICHIER...")
 @click.option("--questionnaire", "questionnaire_path", type=click.Path(dir_okay=False), default=None,
-              help="Fichier YAML du questionnaire (par défaut : questionnaires/dls_habitants.yaml).")
+              help="Fichier YAML du questionnaire (par défaut : le questionnaire habitants fourni).")
 @click.option("--rapport", "rapport", type=click.Path(dir_okay=False), default=None,
               help="Rapport de contrôle à écrire (.xlsx ou .html ; par défaut "
-                   "livrables/controle/<fichier>_controle.xlsx).")
+                   "<fichier>_controle.xlsx à côté du fichier contrôlé).")
 @click.option("--feuille", "sheet", default=None, help="Feuille du classeur Excel à lire (par défaut « Saisie »).")
 @click.pass_context
 def check(ctx, fichiers, questionnaire_path, rapport, sheet):
@@ -163,7 +232,7 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
         click.echo(f"Erreur : {exc}", err=True)
         ctx.exit(exc.exit_code)
     click.echo(result.summary())
-    out = Path(rapport) if rapport else Path("livrables") / "controle" / f"{Path(fichiers[0]).stem}_controle.xlsx"
+    out = Path(rapport) if rapport else default_check_report(fichiers[0])
     write_report(result, out)
     click.echo(f"Rapport de contrôle écrit : {out}")
     ctx.exit(1 if result.n_rejected else 0)
@@ -179,20 +248,35 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
 @click.option("--extraits", type=click.Path(exists=True, dir_okay=False), multiple=True,
               help="Fichier(s) d'extraits ORS / Assurance Maladie (par défaut : l'échantillon).")
 @click.option("--projet", "projet", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Configuration du projet (par défaut : config/projet.yaml).")
+              help="Configuration du projet (par défaut : projet.yaml du dossier courant s'il existe, "
+                   "sinon l'exemple de Chambéry).")
 @click.option("--catalogue", "catalogue_path", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Catalogue des indicateurs (par défaut : config/indicateurs.yaml).")
-def indicators(out, reponses, marges, extraits, projet, catalogue_path):
+              help="Catalogue des indicateurs (par défaut : celui du projet, sinon le catalogue fourni).")
+@click.option("--format", "format_", type=click.Choice(["analyste", "machine"]), default="analyste",
+              show_default=True,
+              help="analyste : indicateurs.xlsx et indicateurs.csv en français (pourcentages, oui/non) ; "
+                   "machine : indicateurs_machine.csv, colonnes du tableau d'indicateurs (anglais, "
+                   "proportions 0-1, point décimal) pour d'autres programmes.")
+def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_):
     """Calculer le tableau des indicateurs (quartier × indicateur), protégé par le secret statistique."""
     from .catalogue import load_catalogue
+    from .indicator_table import write_machine_table
     from .indicators import compute_from_files, write_indicators
-    from .project import load_project
+    from .project import find_project, load_project
+    from .questionnaire import load_questionnaire
 
-    proj = load_project(projet) if projet else load_project()
-    cat = load_catalogue(catalogue_path) if catalogue_path else load_catalogue()
+    proj = load_project(find_project(projet))
+    if catalogue_path or proj.donnees.get("catalogue"):
+        qn = load_questionnaire(proj.donnees["questionnaire"])
+        cat = load_catalogue(catalogue_path or proj.donnees["catalogue"], qn)
+    else:
+        cat = load_catalogue()
     res = compute_from_files(reponses, marges, list(extraits) or None, project=proj, catalogue=cat)
     t = res.table
-    paths = write_indicators(t, out, catalogue=cat)
+    if format_ == "machine":
+        paths = {"csv": write_machine_table(t, out)}
+    else:
+        paths = write_indicators(t, out, catalogue=cat, references=proj.references)
     n_ind = t["indicator_id"].nunique()
     n_calc = int((t["status"] == "calculé").sum())
     click.echo(f"{res.n_respondents} répondants lus ; {n_ind} indicateurs, {len(t)} lignes "
@@ -202,7 +286,7 @@ def indicators(out, reponses, marges, extraits, projet, catalogue_path):
     if res.counts.get("hors_quartiers") or res.counts.get("sans_age_sexe"):
         click.echo(f"Hors champ : {res.counts.get('hors_quartiers', 0)} répondant(s) d'un autre quartier ; "
                    f"{res.counts.get('sans_age_sexe', 0)} sans âge ou sexe connu (non pondérables, écartés).")
-    click.echo(f"Écrit : {paths['csv']} et {paths['xlsx']}")
+    click.echo("Écrit : " + " et ".join(str(p) for p in paths.values()))
 
 
 @cli.command("extraits")
@@ -233,7 +317,8 @@ def extraits(fichiers, rejets, sheet):
               help="Dossier des livrables ; remplacé d'un bloc à chaque construction réussie.")
 @click.option("--projet", "projet", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Configuration du projet (quartiers, fichiers de données, références, seuils, titre, logo) ; "
-                   "par défaut l'exemple de Chambéry sur données synthétiques (config/projet.yaml).")
+                   "par défaut projet.yaml du dossier courant s'il existe, sinon l'exemple de Chambéry "
+                   "sur données synthétiques.")
 @click.option("--sans-pdf", "no_pdf", is_flag=True, help="Ne produire que les rapports HTML (sans Chromium).")
 def build_cmd(out, projet, no_pdf):
     """Construire les livrables : un rapport HTML + PDF par quartier et la synthèse.
@@ -244,7 +329,11 @@ def build_cmd(out, projet, no_pdf):
     construction qui échoue ne laisse jamais de rapport à moitié écrit.
     """
     from .build import build
+    from .project import DEFAULT_PROJECT, find_project
 
+    projet = find_project(projet)
+    if projet == DEFAULT_PROJECT:
+        click.echo("Projet : l'exemple de Chambéry (données synthétiques) ; --projet pour le vôtre.")
     res = build(out, projet, pdf=not no_pdf, progress=click.echo)
     for f in res.files:
         click.echo(f"  {f}")

@@ -4,7 +4,9 @@ Sheets
 ------
 ``Saisie``
     Row 1: ``id_questionnaire`` then the columns of a clean answer table
-    (:attr:`Questionnaire.columns`, multiple choice as ``{question}_{code}`` 0/1 columns);
+    (:attr:`Questionnaire.columns`, multiple choice as ``{question}_{code}`` 0/1 columns), each
+    headed with the paper form's question number (« Q12 · renoncement »,
+    :meth:`Questionnaire.question_label`; the readers strip the number);
     one paper form per row from row 2.  Every column carries a data validation (drop-down list
     of the valid codes including the question's non-response codes, 0/1 for multiple-choice
     options, whole number / decimal / date within the question's range, text length) with a
@@ -32,6 +34,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .files import atomic_path
+from .spreadsheet import write_cell
 from .errors import DLSError
 from .questionnaire import Question, Questionnaire
 
@@ -248,7 +251,8 @@ def write_entry_workbook(questionnaire: Questionnaire, path: str | os.PathLike,
     ws = wb.active
     ws.title = SHEET_ENTRY
     header = [ID_COLUMN, *columns]
-    ws.append(header)
+    for j, name in enumerate(header, start=1):   # « Q12 · renoncement »: the paper form's number first
+        write_cell(ws, 1, j, name if name == ID_COLUMN else qn.question_label(name))
     bold = Font(bold=True)
     sec_of = {ID_COLUMN: None, **{c: owners[c].section for c in columns}}
     fill_idx, prev = 0, None
@@ -262,7 +266,7 @@ def write_entry_workbook(questionnaire: Questionnaire, path: str | os.PathLike,
         cell.fill = PatternFill("solid", fgColor="D9D9D9" if j == 1 else _FILLS[fill_idx])
         letter = get_column_letter(j)
         q = owners.get(name)
-        width = 16 if name == ID_COLUMN else len(name) + 3
+        width = 16 if name == ID_COLUMN else len(qn.question_label(name)) + 3
         if q is not None and q.type == "text":
             width = 40
         elif q is not None and q.type == "date":

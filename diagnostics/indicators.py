@@ -756,22 +756,13 @@ def read_margins(path) -> pd.DataFrame:
     return m
 
 
-def write_indicators(table: pd.DataFrame, directory, catalogue: Catalogue | None = None) -> dict[str, Path]:
-    """Write ``indicateurs.csv`` (Excel français : ``;``, virgule décimale, UTF-8 avec BOM) and
-    ``indicateurs.xlsx`` (sheets « Indicateurs » and, when given, « Catalogue »).
+def write_indicators(table: pd.DataFrame, directory, catalogue: Catalogue | None = None,
+                     references: dict[str, str] | None = None) -> dict[str, Path]:
+    """Write the analyst's indicator table: ``indicateurs.xlsx`` and the French ``indicateurs.csv``.
 
-    Booleans are written « oui » / « non ».  Returns ``{"csv": path, "xlsx": path}``.
+    See :func:`diagnostics.indicator_table.write_analyst_table` (French headers, Excel
+    percentages, sheet « Définitions » from ``catalogue``).  Returns ``{"xlsx": path, "csv": path}``.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    out = table.copy()
-    for col in ("fragile", "suppressed"):
-        out[col] = out[col].map({True: "oui", False: "non"})
-    csv_path = directory / "indicateurs.csv"
-    xlsx_path = directory / "indicateurs.xlsx"
-    out.to_csv(csv_path, sep=";", decimal=",", index=False, encoding="utf-8-sig", float_format="%.6g")
-    with pd.ExcelWriter(xlsx_path, engine="openpyxl") as xl:
-        out.to_excel(xl, sheet_name="Indicateurs", index=False)
-        if catalogue is not None:
-            catalogue.to_frame().to_excel(xl, sheet_name="Catalogue", index=False)
-    return {"csv": csv_path, "xlsx": xlsx_path}
+    from .indicator_table import write_analyst_table
+
+    return write_analyst_table(table, directory, catalogue, references=references)

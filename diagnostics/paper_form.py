@@ -30,7 +30,7 @@ _MIRROR = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, a
 
 def question_numbers(qn: Questionnaire) -> dict[str, int]:
     """Number of each question on the paper form (1, 2, … in questionnaire order)."""
-    return {q.name: i for i, q in enumerate(qn, start=1)}
+    return {q.name: qn.question_number(q.name) for q in qn}
 
 
 class _Words:

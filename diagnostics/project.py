@@ -8,7 +8,8 @@ was expected.
 
 Relative paths in the file are resolved against the folder that holds the file.
 
-Layout of the file (see ``config/projet.yaml`` for the Chambéry example)::
+Layout of the file (see ``diagnostics/resources/exemple/projet.yaml`` for the Chambéry example;
+``dls init`` writes a commented one for a new city)::
 
     projet:      titre, sous_titre, ville, auteurs, annee, logo, donnees_synthetiques, contact
     quartiers:   list of {id, libelle, code, qpv, locatif}
@@ -23,6 +24,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,13 +140,68 @@ def data_uri(path: str | Path) -> str:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+PROJECT_FILE = "projet.yaml"
+
+
+def find_project(path: str | Path | None = None, start: str | Path | None = None) -> Path:
+    """The project file to use: ``path`` if given, else the nearest ``projet.yaml``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A project file named by the user (relative to the current folder).
+    start : str or Path, optional
+        Folder where the search starts (the current folder by default).  The folder and its
+        parent are searched, so that a notebook opened in ``<projet>/carnets/`` finds
+        ``<projet>/projet.yaml``.
+
+    Returns
+    -------
+    pathlib.Path
+        The project file, or the embedded Chambéry example when none is found.
+    """
+    if path is not None:
+        return Path(path).expanduser().resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, here.parent):
+        if (folder / PROJECT_FILE).is_file():
+            return folder / PROJECT_FILE
+    return DEFAULT_PROJECT
+
+
+def is_example(project: "Project") -> bool:
+    """True for the embedded Chambéry example (package data, read-only once installed)."""
+    return project.source is not None and Path(project.source).resolve() == DEFAULT_PROJECT.resolve()
+
+
+def work_folder(project: "Project", folder: str | Path | None = None) -> Path:
+    """The folder of a manual notebook run's intermediate results (created).
+
+    ``folder`` when given; else ``build/travail`` beside the project file, or in the current
+    folder for the embedded example (the installed package is not a place to write to).
+    These respondent-level tables never go into the deliverables.
+    """
+    if folder is None:
+        if is_example(project) or project.source is None:
+            here = Path.cwd().resolve()
+            package = paths.resource().resolve().parent
+            inside = here == package or package in here.parents
+            # never write into the installed package (notebooks opened where they are shipped)
+            folder = (Path(tempfile.gettempdir()) / "dls-exemple" if inside else here / "build") / "travail"
+        else:
+            folder = Path(project.source).parent / "build" / "travail"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def load_project(path: str | Path | None = None) -> Project:
     """Load and validate a project configuration file.
 
     Parameters
     ----------
     path : str or Path, optional
-        The YAML file; the Chambéry example (synthetic data) ``config/projet.yaml`` by default.
+        The YAML file; the embedded Chambéry example (synthetic data) by default.
 
     Returns
     -------

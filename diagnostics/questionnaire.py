@@ -162,6 +162,26 @@ class Questionnaire:
         """All columns of a clean answer table, in questionnaire order."""
         return [c for q in self for c in q.columns]
 
+    def question_number(self, name: str) -> int:
+        """Number of a question on the paper form (1, 2, … across sections).
+
+        ``name`` may be a question or an answer-table column (``{question}_{code}`` of a multiple
+        choice): the number of its question is returned.  The same numbers head the paper form,
+        the entry workbook's columns and the check report.
+
+        Raises
+        ------
+        KeyError
+            ``name`` is neither a question nor a column of the questionnaire.
+        """
+        if name not in self.questions:
+            name = self.column_owner(name)[0].name
+        return list(self.questions).index(name) + 1
+
+    def question_label(self, name: str) -> str:
+        """« Q12 · renoncement »: the paper form's number and the variable name of a column."""
+        return f"Q{self.question_number(name)} · {name}"
+
     def column_owner(self, column: str) -> tuple[Question, int | None]:
         """Return the question a column belongs to and, for multiple choice, the option code."""
         if column in self.questions:

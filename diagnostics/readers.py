@@ -504,9 +504,13 @@ def _read_stat(path: Path, fmt: str, qn: Questionnaire) -> tuple[pd.DataFrame, l
     return df, [i + 1 for i in range(len(df))]
 
 
+#: The paper form's number before a variable name in the entry workbook's headers.
+_NUMBERED = re.compile(r"^Q\d+\s*·\s*")
+
+
 def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     """Map an original header to a canonical column; second item: looks like a Kobo header."""
-    h = header.strip()
+    h = _NUMBERED.sub("", header.strip())   # « Q12 · renoncement » (entry workbook) -> renoncement
     if h in qn.columns or h in qn.questions or h == ID_COLUMN:
         return h, False
     low = h.lower()

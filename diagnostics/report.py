@@ -757,7 +757,7 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
         "n_rejected": m.get("n_rejected"), "channels": _records(m.get("channels")),
         "representativeness": [], "weighting": [], "threshold_fragile": project.effectif_fragile,
         "threshold_secret": project.secret_statistique,
-        "confidence": fmt.number(project.niveau_confiance * 100, 0),
+        "confidence": fmt.number(project.niveau_confiance * 100, 0), "return_rate": None,
     }
     if view["printed"] and view["n_read"]:
         view["return_rate"] = fmt.percent(view["n_read"] / view["printed"], 0)

@@ -42,7 +42,7 @@ def book(qn, sample, tmp_path_factory):
 
 def _validations(ws):
     """{column header: DataValidation} for the Saisie sheet."""
-    head = {c.column_letter: c.value for c in ws[1]}
+    head = {c.column_letter: c.value.split(" · ")[-1] for c in ws[1]}
     out = {}
     for dv in ws.data_validations.dataValidation:
         for rng in dv.sqref.ranges:
@@ -55,7 +55,11 @@ def test_sheets_and_header(qn, book):
     wb = book[1]
     assert wb.sheetnames == ["Saisie", "Dictionnaire", "Mode d'emploi"]
     ws = wb["Saisie"]
-    assert [c.value for c in ws[1]] == ["id_questionnaire", *qn.columns]
+    assert [c.value for c in ws[1]] == ["id_questionnaire", *[qn.question_label(c) for c in qn.columns]]
+    # the paper form's numbers, counted by hand in the YAML: canal, date_reponse, quartier, …
+    assert ws["B1"].value == "Q1 · canal" and ws["D1"].value == "Q3 · quartier"
+    assert qn.question_number("sexe") == 6 and qn.question_label("renoncement_raisons_1").startswith("Q")
+    assert qn.question_number("renoncement_raisons_1") == qn.question_number("renoncement_raisons")
     assert ws.freeze_panes == "B2"
     assert ws.column_dimensions["A"].width >= 10
 
@@ -98,6 +102,7 @@ def test_dictionary_lists_every_column(qn, book):
 
 def test_round_trip_through_pandas(sample, book):
     back = pd.read_excel(book[0], sheet_name="Saisie")
+    back.columns = [c.split(" · ")[-1] for c in back.columns]
     assert len(back) == len(sample)
     got = back[sample.columns]
     pd.testing.assert_frame_equal(got, sample, check_dtype=False)

@@ -73,8 +73,12 @@ def test_every_catalogue_entry_is_computed_or_explained(table, inputs):
 def test_no_published_cell_below_threshold(table, tmp_path, inputs):
     thr = inputs["project"].secret_statistique
     assert thr >= 10
-    for t in (table, pd.read_csv(write_indicators(table, tmp_path)["csv"], sep=";", decimal=",",
-                                 encoding="utf-8-sig")):
+    from diagnostics.indicator_table import french_columns
+
+    english = {fr: en for en, fr in french_columns().items()}
+    published = pd.read_csv(write_indicators(table, tmp_path)["csv"], sep=";", decimal=",",
+                            encoding="utf-8-sig").rename(columns=english)
+    for t in (table, published):
         sup = t["suppressed"].isin([True, "oui"])
         pub = t[~sup]
         assert len(pub) > 150
@@ -222,16 +226,57 @@ def test_indicator_variable_statuses(inputs):
 
 
 def test_cli_writes_french_csv_and_xlsx(tmp_path):
+    import openpyxl
+
     res = CliRunner().invoke(cli, ["indicators", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "68 indicateurs" in res.output
     raw = (tmp_path / "indicateurs.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b";" in raw.splitlines()[0]
     t = pd.read_csv(tmp_path / "indicateurs.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert len(t) == 68 * 4
+    assert t.columns[:8].tolist() == ["Quartier", "Dimension", "Indicateur", "Source", "Unité", "Valeur",
+                                      "IC bas", "IC haut"]
+    assert not {"estimate", "ci_low", "cmp_chambery"} & set(t.columns)
+    assert set(t["Masqué (secret statistique)"]) <= {"oui", "non"}
+    assert re.search(rb";\d+,\d+;", raw)                      # decimal comma
+    assert not re.search(rb";\d+\.0;", raw)                   # counts are whole numbers, not 121.0
+
+    wb = openpyxl.load_workbook(tmp_path / "indicateurs.xlsx")
+    assert wb.sheetnames == ["Indicateurs", "Définitions"]
+    ws = wb["Indicateurs"]
+    head = [c.value for c in ws[1]]
+    assert head == t.columns.tolist()
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:{ws.cell(1, len(head)).column_letter}{len(t) + 1}"
+    assert ws.column_dimensions["C"].width > 20
+    j_unit, j_val, j_n = head.index("Unité") + 1, head.index("Valeur") + 1, head.index("Effectif (répondants ou population)") + 1
+    xl = pd.read_excel(tmp_path / "indicateurs.xlsx", sheet_name="Indicateurs")
+    checked = 0
+    for i in range(len(t)):
+        cell = ws.cell(i + 2, j_val)
+        if cell.value is None:
+            continue
+        if ws.cell(i + 2, j_unit).value == "%":
+            # Excel percentage: 0-1 stored, shown 22,3 %; the CSV says 22.3 for the same figure
+            assert cell.number_format == "0.0%" and 0 <= cell.value <= 1
+            assert t["Valeur"][i] == pytest.approx(100 * cell.value, abs=1e-4)
+            checked += 1
+        else:
+            assert t["Valeur"][i] == pytest.approx(cell.value, abs=1e-4)
+        assert ws.cell(i + 2, j_n).number_format == "0"
+    assert checked > 100
+    assert xl["Quartier"].tolist() == t["Quartier"].tolist()
+    defs = pd.read_excel(tmp_path / "indicateurs.xlsx", sheet_name="Définitions")
+    assert {"Indicateur", "Définition", "Source", "Unité"} <= set(defs.columns) and len(defs) == 68
+
+
+def test_cli_machine_table(tmp_path):
+    res = CliRunner().invoke(cli, ["indicators", "--out", str(tmp_path), "--format", "machine"])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "indicateurs_machine.csv", sep=";")
     assert list(t.columns) == COLUMNS and len(t) == 68 * 4
-    assert re.search(rb";0,\d+;", raw)                      # decimal comma
-    xl = pd.ExcelFile(tmp_path / "indicateurs.xlsx")
-    assert xl.sheet_names == ["Indicateurs", "Catalogue"]
+    pct = t["unit"] == "%"
+    assert t.loc[pct, "estimate"].dropna().between(0, 1).all()
 
 
 def test_agrees_with_r_survey(table):

@@ -25,8 +25,8 @@
 
 # %% tags=["parameters"]
 # Paramètres (remplacés automatiquement par « dls build »)
-projet = None                        # fichier de configuration ; None = exemple de Chambéry (données synthétiques)
-dossier_travail = "../build/travail"  # dossier des résultats intermédiaires
+projet = None           # fichier de configuration ; None = le projet.yaml du dossier (ou de son parent), sinon l'exemple de Chambéry
+dossier_travail = None  # résultats intermédiaires ; None = build/travail à côté de projet.yaml
 
 # %%
 from pathlib import Path
@@ -34,13 +34,11 @@ from pathlib import Path
 import pandas as pd
 
 from diagnostics import fmt
-from diagnostics.project import load_project
+from diagnostics.carnets import open_project, save_step
 from diagnostics.questionnaire import load_questionnaire
 from diagnostics.validation import validate
 
-travail = Path(dossier_travail)
-travail.mkdir(parents=True, exist_ok=True)
-p = load_project(projet)
+p, travail = open_project(projet, dossier_travail)
 questionnaire = load_questionnaire(p.donnees["questionnaire"])
 print(f"Projet : {p.titre} — quartiers : {', '.join(p.libelles)}")
 
@@ -55,14 +53,15 @@ print(resultat.summary())
 # ## Lignes rejetées (à corriger dans le fichier d'origine)
 
 # %%
-resultat.rejected.head(20)
+resultat.rejected.head(20).rename(columns=str.capitalize)
 
 # %% [markdown]
 # ## Répartition des réponses retenues par quartier et par canal de recueil
 
 # %%
 reponses = resultat.data
-pd.crosstab(reponses["canal"], reponses["quartier"], margins=True, margins_name="Total")
+pd.crosstab(reponses["canal"], reponses["quartier"], margins=True, margins_name="Total") \
+    .rename_axis(index="Canal de recueil", columns="Quartier")
 
 # %% [markdown]
 # ## Enregistrement pour les étapes suivantes
@@ -70,7 +69,7 @@ pd.crosstab(reponses["canal"], reponses["quartier"], margins=True, margins_name=
 # Les réponses vérifiées restent dans le dossier de travail (jamais dans les livrables).
 
 # %%
-pd.to_pickle({"data": resultat.data, "codes": resultat.codes, "n_read": resultat.n_read,
-              "n_accepted": resultat.n_accepted, "n_rejected": resultat.n_rejected},
-             travail / "reponses.pkl")
+save_step(travail, "reponses.pkl",
+          {"data": resultat.data, "codes": resultat.codes, "n_read": resultat.n_read,
+           "n_accepted": resultat.n_accepted, "n_rejected": resultat.n_rejected})
 print(f"{fmt.number(resultat.n_accepted)} réponses retenues sur {fmt.number(resultat.n_read)} lues.")

@@ -23,28 +23,27 @@
 # précision) et effectif efficace (nombre de réponses « équivalentes » après pondération).
 
 # %% tags=["parameters"]
-projet = None
-dossier_travail = "../build/travail"
+projet = None           # None = le projet.yaml du dossier (ou de son parent), sinon l'exemple de Chambéry
+dossier_travail = None  # None = build/travail à côté de projet.yaml (résultats du carnet 1)
 
 # %%
 from pathlib import Path
 
 import pandas as pd
 
+from diagnostics.carnets import load_step, open_project, save_step, show
 from diagnostics.catalogue import load_catalogue
 from diagnostics.indicators import read_margins, survey_frame
-from diagnostics.project import load_project
 from diagnostics.questionnaire import load_questionnaire
 from diagnostics.report import collection_summary
 from diagnostics.weighting import rake, weight_diagnostics
 
-travail = Path(dossier_travail)
-p = load_project(projet)
+p, travail = open_project(projet, dossier_travail)
+etape1 = load_step(travail, "reponses.pkl")   # écrit par le carnet 1
 catalogue = load_catalogue(p.donnees["catalogue"], load_questionnaire(p.donnees["questionnaire"])) \
     if p.donnees["catalogue"] else load_catalogue()
-etape1 = pd.read_pickle(travail / "reponses.pkl")
 marges = read_margins(p.donnees["marges"])
-marges.head()
+show(marges.head(), {"quartier": "Quartier", "groupe_age": "Âge", "sexe": "Sexe", "effectif": "Habitants"})
 
 # %% [markdown]
 # ## Préparation : quartiers du diagnostic et groupes d'âge des marges
@@ -76,7 +75,9 @@ poids = calage.weights
 # %%
 diagnostic = pd.DataFrame([{"quartier": q, **weight_diagnostics(poids[a_caler["quartier"] == q])}
                            for q in p.libelles])
-diagnostic[["quartier", "n", "kish_deff", "n_eff", "min", "max"]].round(2)
+show(diagnostic, {"quartier": "Quartier", "n": "Répondants", "kish_deff": "Effet de plan (Kish)",
+                  "n_eff": "Effectif efficace", "min": "Poids minimum", "max": "Poids maximum"},
+     decimals={"kish_deff": 2, "n_eff": 0, "min": 2, "max": 2})
 
 # %% [markdown]
 # ## Représentativité : échantillon, population, échantillon pondéré
@@ -84,8 +85,12 @@ diagnostic[["quartier", "n", "kish_deff", "n_eff", "min", "max"]].round(2)
 # %%
 resume = collection_summary(etape1["data"], a_caler, poids, marges, p, n_read=etape1["n_read"],
                             n_rejected=etape1["n_rejected"])
-resume["representativeness"]
+show(resume["representativeness"], {"quartier": "Quartier", "groupe": "Groupe", "n": "Répondants",
+                                     "pct_echantillon": "Part des répondants",
+                                     "pct_population": "Part des habitants (recensement)",
+                                     "pct_pondere": "Part après pondération"},
+     percent=("pct_echantillon", "pct_population", "pct_pondere"))
 
 # %%
-pd.to_pickle({"frame": a_caler, "weights": poids, "calibration": calage, "summary": resume,
-              "margins": marges, "counts": comptes}, travail / "ponderation.pkl")
+save_step(travail, "ponderation.pkl", {"frame": a_caler, "weights": poids, "calibration": calage,
+                                       "summary": resume, "margins": marges, "counts": comptes})

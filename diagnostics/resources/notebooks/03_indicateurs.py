@@ -15,7 +15,7 @@
 # # 3. Calculer les indicateurs et appliquer le secret statistique
 #
 # Ce carnet calcule, pour chaque quartier, tous les indicateurs du catalogue
-# (`config/indicateurs.yaml`) : estimations pondérées avec leur intervalle de confiance,
+# (`indicateurs.yaml` du projet) : estimations pondérées avec leur intervalle de confiance,
 # indicateurs issus des extraits Assurance Maladie / ORS, comparaisons avec Chambéry, la Savoie,
 # la région, la France et l'ensemble des quartiers. Il applique ensuite les règles de
 # publication (secret statistique) : aucune case ne repose sur trop peu de personnes.
@@ -23,8 +23,8 @@
 # Le tableau obtenu est la seule source des livrables (carnets 4 et 5).
 
 # %% tags=["parameters"]
-projet = None
-dossier_travail = "../build/travail"
+projet = None           # None = le projet.yaml du dossier (ou de son parent), sinon l'exemple de Chambéry
+dossier_travail = None  # None = build/travail à côté de projet.yaml (résultats des carnets 1 et 2)
 tableau_indicateurs = None   # facultatif : un tableau d'indicateurs déjà calculé (CSV) à utiliser tel quel
 
 # %%
@@ -32,10 +32,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from diagnostics.project import load_project
+from diagnostics.carnets import load_step, open_project, save_step, show
 
-travail = Path(dossier_travail)
-p = load_project(projet)
+p, travail = open_project(projet, dossier_travail)
 
 # %%
 if tableau_indicateurs:
@@ -51,8 +50,8 @@ else:
 
     catalogue = load_catalogue(p.donnees["catalogue"], load_questionnaire(p.donnees["questionnaire"])) \
         if p.donnees["catalogue"] else load_catalogue()
-    etape1 = pd.read_pickle(travail / "reponses.pkl")
-    etape2 = pd.read_pickle(travail / "ponderation.pkl")
+    etape1 = load_step(travail, "reponses.pkl")      # écrit par le carnet 1
+    etape2 = load_step(travail, "ponderation.pkl")   # écrit par le carnet 2
     extraits = read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
     references = read_references(p.donnees["references"]) if p.donnees["references"] else None
     # les poids calés au carnet 2 (et leur calage, pour des variances qui en tiennent compte),
@@ -67,15 +66,23 @@ else:
 # ## Aperçu : indicateurs par dimension et par quartier
 
 # %%
-pd.crosstab(tableau["dimension"], tableau["quartier"])
+pd.crosstab(tableau["dimension"], tableau["quartier"]).rename_axis(index="Dimension", columns="Quartier")
 
 # %% [markdown]
 # ## Estimations fragiles et cases supprimées
 
 # %%
-tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].astype(bool),
-            ["quartier", "label", "n", "fragile", "suppressed", "suppression_reason"]]
+show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].astype(bool)],
+     {"quartier": "Quartier", "label": "Indicateur", "n": "Effectif", "fragile": "Fragile",
+      "suppressed": "Masqué", "suppression_reason": "Motif du masquage"}, flags=("fragile", "suppressed"))
+
+# %% [markdown]
+# ## Enregistrement pour les carnets 4 et 5
+#
+# Le tableau pour l'analyste (`indicateurs.xlsx` : pourcentages Excel, filtres, feuille des
+# définitions ; `indicateurs.csv` pour Excel français) est écrit par `dls build` dans les livrables
+# et par `dls indicators --out DOSSIER`.
 
 # %%
-tableau.to_pickle(travail / "indicateurs.pkl")
-tableau.to_csv(travail / "indicateurs.csv", sep=";", index=False, encoding="utf-8-sig")
+save_step(travail, "indicateurs.pkl", tableau)
+tableau.to_csv(travail / "indicateurs.csv", sep=";", index=False, encoding="utf-8-sig")  # lu par les carnets 4 et 5

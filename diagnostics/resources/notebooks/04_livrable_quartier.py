@@ -21,9 +21,9 @@
 # connexion internet) que `dls build` imprime ensuite en PDF.
 
 # %% tags=["parameters"]
-projet = None
-dossier_travail = "../build/travail"
-quartier = "biollay"                 # identifiant du quartier (voir la configuration du projet)
+projet = None           # None = le projet.yaml du dossier (ou de son parent), sinon l'exemple de Chambéry
+dossier_travail = None  # None = build/travail à côté de projet.yaml (résultats des carnets 1 à 3)
+quartier = None                      # identifiant du quartier (configuration du projet) ; None = le premier
 dossier_sortie = "../build/apercu"    # exécution manuelle ; « dls build » écrit dans son propre dossier
 fichier = None                       # nom du fichier HTML ; par défaut dls_<quartier>.html
 
@@ -35,12 +35,11 @@ import pandas as pd
 from diagnostics import report
 from diagnostics.actors import load_actors
 from diagnostics.interviews import load_interviews
-from diagnostics.project import load_project
+from diagnostics.carnets import load_step, open_project
 
-p = load_project(projet)
-q = p.quartier(quartier)
-travail = Path(dossier_travail)
-tableau = pd.read_pickle(travail / "indicateurs.pkl")
+p, travail = open_project(projet, dossier_travail)
+q = p.quartier(quartier) if quartier else p.quartiers[0]
+tableau = load_step(travail, "indicateurs.pkl")   # écrit par le carnet 3
 resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "ponderation.pkl").exists() else None
 print(f"Quartier : {q.libelle} ({q.qpv or 'sans code QPV'}) — {int((tableau['quartier'] == q.libelle).sum())} indicateurs")
 

@@ -19,8 +19,8 @@
 # abordés lors des entretiens avec les partenaires.
 
 # %% tags=["parameters"]
-projet = None
-dossier_travail = "../build/travail"
+projet = None           # None = le projet.yaml du dossier (ou de son parent), sinon l'exemple de Chambéry
+dossier_travail = None  # None = build/travail à côté de projet.yaml (résultats des carnets 1 à 3)
 dossier_sortie = "../build/apercu"    # exécution manuelle ; « dls build » écrit dans son propre dossier
 fichier = "dls_synthese.html"
 
@@ -31,11 +31,10 @@ import pandas as pd
 
 from diagnostics import report
 from diagnostics.interviews import load_interviews
-from diagnostics.project import load_project
+from diagnostics.carnets import load_step, open_project
 
-p = load_project(projet)
-travail = Path(dossier_travail)
-tableau = pd.read_pickle(travail / "indicateurs.pkl")
+p, travail = open_project(projet, dossier_travail)
+tableau = load_step(travail, "indicateurs.pkl")   # écrit par le carnet 3
 resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "ponderation.pkl").exists() else None
 quartiers = {x.id: x.libelle for x in p.quartiers}
 entretiens = load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []

@@ -8,9 +8,10 @@ Build the design once, then ask it questions::
     d.chisq("renoncement_soins", "quartier")                  # Rao-Scott
 
 Every estimator returns one tidy table with the columns ``domain, variable, level, estimate,
-se, ci_low, ci_high, n, deff, fragile, suppressed, method`` (plus ``df``, ``numerator`` and
-``n_missing`` where meaningful).  Variances are first-stage ("ultimate cluster") Taylor
-linearisation as R's ``svyrecvar``; domains are estimated on the full design as ``svyby``
+se, ci_low, ci_high, n, deff, fragile, suppressed, method, df, conf_level`` (plus
+``numerator``, ``n_missing`` and ``n_na`` for proportions).  Variances are Taylor
+linearisation as R's ``svyrecvar`` (first stage, plus later stages when every stage has an
+fpc); domains are estimated on the full design as ``svyby``
 does (observations outside the domain keep their PSU and stratum, with zero score).
 
 Small samples: ``fragile`` is True when the unweighted denominator ``n`` is below
@@ -1347,8 +1348,11 @@ class Design:
         Notes
         -----
         A proportion is the mean of the indicator :math:`1[y_i = k]` over the domain of valid
-        answers (domain estimation on the full design, degrees of freedom = PSUs minus strata
-        with at least one valid answer in the domain, as ``degf`` of R's subset design).
+        answers (domain estimation on the full design).  Degrees of freedom of the interval:
+        PSUs minus strata among the domain's rows, rows with a missing answer included, as
+        R's ``svyby(~y, ~dom, design, svyciprop)`` (``domain_df="domain"``), or among the
+        rows with a valid answer (``domain_df="answers"``, R after
+        ``subset(design, !is.na(y))``).
         """
         variables = [variables] if isinstance(variables, str) else list(variables)
         fast = self._numeric_block(variables, levels)

@@ -41,6 +41,8 @@ _API = {
     "weight_diagnostics": (".weighting", "weight_diagnostics"),
     "Design": (".survey", "Design"),
     "quantile": (".quantiles", "quantile"),
+    "glm": (".regression", "glm"),
+    "ttest": (".regression", "ttest"),
     "epices": (".scores", "epices"),
     "epices_precarious": (".scores", "epices_precarious"),
     "who5": (".scores", "who5"),

@@ -12,6 +12,7 @@ import pytest
 
 from diagnostics import impact, rates, trends
 from diagnostics.quantiles import quantile
+from diagnostics.regression import glm, ttest
 from diagnostics.survey import Design
 
 SHAPE = {"estimate", "se", "ci_low", "ci_high", "conf_level", "method", "n"}
@@ -76,8 +77,12 @@ APISTRAT = pd.read_csv(__import__("pathlib").Path(__file__).parent / "fixtures" 
 def test_design_based_estimators_of_this_library():
     d = Design(APISTRAT, weights="pw", strata="stype")
     assert inspect.signature(quantile).parameters["conf_level"].default == 0.95
-    out = quantile(d, "api00", (0.25, 0.5), by="stype", conf_level=LEVEL)
-    assert SHAPE <= set(out.columns) and (out["conf_level"] == LEVEL).all()
+    for func, call in ((quantile, lambda cl: quantile(d, "api00", (0.25, 0.5), by="stype", conf_level=cl)),
+                       (glm, lambda cl: glm(d, "api00 ~ ell + meals", conf_level=cl)),
+                       (ttest, lambda cl: ttest(d, "api00", "comp.imp", conf_level=cl))):
+        assert inspect.signature(func).parameters["conf_level"].default == 0.95
+        out = call(LEVEL)
+        assert SHAPE <= set(out.columns) and (out["conf_level"] == LEVEL).all(), func.__name__
 
 
 def test_design_estimators_columns():

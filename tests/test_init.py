@@ -88,3 +88,31 @@ def test_two_quartier_city_builds_with_file_edits_only(tmp_path, monkeypatch):
     assert "Les Tilleuls" in html and "Biollay" not in html and "Villeneuve-sur-Test" in html
     table = pd.read_csv(out / "indicateurs.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert set(table["Quartier"]) == {"Les Tilleuls", "Le Port", "Ensemble des deux quartiers"}
+
+
+def test_help_is_french():
+    run = CliRunner()
+    top = run.invoke(cli, ["--help"]).output
+    assert "COMMANDE [ARGUMENTS]" in top and "COMMAND [ARGS]" not in top and "init" in top
+    sub = run.invoke(cli, ["questionnaire", "saisie", "--help"]).output
+    assert "[obligatoire]" in sub and "[required]" not in sub and "ENTIER" in sub and "INTEGER" not in sub
+    assert "TEXT " not in run.invoke(cli, ["check", "--help"]).output
+
+
+def test_setup_gives_jupyterlab():
+    """run.sh (the README's set-up command) installs the [carnets] extra: JupyterLab + jupytext."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    assert re.search(r"pip install -q -e '\.\[dev,carnets\]'", (root / "run.sh").read_text(encoding="utf-8"))
+    assert '"jupyterlab' in (root / "pyproject.toml").read_text(encoding="utf-8")
+    lab = Path(sys.executable).parent / "jupyter-lab"
+    if not lab.exists() and shutil.which("jupyter-lab") is None:
+        pytest.skip("environnement installé sans l'option [carnets]")
+    res = subprocess.run([str(lab if lab.exists() else "jupyter-lab"), "--version"], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0 and res.stdout.strip()[0].isdigit()

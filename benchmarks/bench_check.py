@@ -1,0 +1,72 @@
+"""Benchmark ``dls check`` on 10^4, 10^5 and 10^6 rows of the sample's columns.
+
+One command::
+
+    python benchmarks/bench_check.py            # 10^4, 10^5, 10^6 rows
+    python benchmarks/bench_check.py 10000      # chosen sizes
+
+The file is the shipped synthetic sample repeated with new identifiers.  For each size it
+prints the time and peak memory of ``validate`` + ``write_report`` (in a child process, so that
+the peak is that of the check alone), and the ratio to ``pandas.read_csv`` of the same file
+measured in the same run.  Bar (issue 13): 10^6 rows in ≤ 60 s, ≤ 2 GB, ≤ 5× read_csv.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import resource, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+if sys.argv[1] == "check":
+    from diagnostics.validation import validate, write_report
+    res = validate(sys.argv[2])
+    write_report(res, Path(sys.argv[3]))
+    extra = f"{res.n_read} {res.n_accepted} {res.n_rejected}"
+else:
+    import pandas as pd
+    df = pd.read_csv(sys.argv[2], sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
+    extra = f"{len(df)} 0 0"
+dt = time.perf_counter() - t0
+print(dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, extra)
+"""
+
+
+def make_file(n: int, folder: Path) -> Path:
+    """The sample repeated to ``n`` rows, identifiers made unique."""
+    from diagnostics import paths
+
+    src = (paths.EXAMPLE / "reponses_synthetiques.csv").read_bytes().decode("cp1252").splitlines()
+    header, body = src[0], [ln for ln in src[1:] if ln.strip()]
+    out = folder / f"reponses_{n}.csv"
+    with open(out, "w", encoding="cp1252", newline="\r\n") as fh:
+        fh.write(header + "\n")
+        for i in range(n):
+            line = body[i % len(body)]
+            fh.write(f"B{i:07d}" + line[line.index(";"):] + "\n")
+    return out
+
+
+def run(kind: str, csv: Path, report: Path) -> tuple[float, float, str]:
+    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(csv), str(report)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1]), " ".join(out[2:])
+
+
+def main(sizes: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        print(f"{'lignes':>9} {'check (s)':>10} {'pic (Mo)':>9} {'read_csv (s)':>12} {'ratio':>6}  lues/acceptées/rejetées")
+        for n in sizes:
+            csv = make_file(n, folder)
+            t_pd, _, _ = run("pandas", csv, folder / "x.xlsx")
+            t, peak, counts = run("check", csv, folder / f"controle_{n}.xlsx")
+            print(f"{n:>9} {t:>10.2f} {peak:>9.0f} {t_pd:>12.2f} {t / t_pd:>6.1f}  {counts}", flush=True)
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000])

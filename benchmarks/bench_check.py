@@ -21,14 +21,14 @@ from pathlib import Path
 CHILD = r"""
 import resource, sys, time
 from pathlib import Path
-t0 = time.perf_counter()
+import pandas as pd
+from diagnostics.validation import validate, write_report
+t0 = time.perf_counter()          # imports excluded, for both
 if sys.argv[1] == "check":
-    from diagnostics.validation import validate, write_report
     res = validate(sys.argv[2])
     write_report(res, Path(sys.argv[3]))
     extra = f"{res.n_read} {res.n_accepted} {res.n_rejected}"
 else:
-    import pandas as pd
     df = pd.read_csv(sys.argv[2], sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
     extra = f"{len(df)} 0 0"
 dt = time.perf_counter() - t0
@@ -37,23 +37,30 @@ print(dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, extra)
 
 
 def make_file(n: int, folder: Path) -> Path:
-    """The sample repeated to ``n`` rows, identifiers made unique."""
+    """The sample repeated to ``n`` rows (as the analyst's Excel writes it), identifiers made unique."""
+    import csv
+    import io
+
     from diagnostics import paths
 
-    src = (paths.EXAMPLE / "reponses_synthetiques.csv").read_bytes().decode("cp1252").splitlines()
-    header, body = src[0], [ln for ln in src[1:] if ln.strip()]
+    text = (paths.EXAMPLE / "reponses_synthetiques.csv").read_bytes().decode("cp1252")
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    header, body = records[0], [r for r in records[1:] if r and r[0]]
     out = folder / f"reponses_{n}.csv"
-    with open(out, "w", encoding="cp1252", newline="\r\n") as fh:
-        fh.write(header + "\n")
+    with open(out, "w", encoding="cp1252", newline="") as fh:
+        w = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        w.writerow(header)
         for i in range(n):
-            line = body[i % len(body)]
-            fh.write(f"B{i:07d}" + line[line.index(";"):] + "\n")
+            w.writerow([f"B{i:07d}", *body[i % len(body)][1:]])
     return out
 
 
 def run(kind: str, csv: Path, report: Path) -> tuple[float, float, str]:
-    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(csv), str(report)], capture_output=True,
-                         text=True, check=True).stdout.split()
+    proc = subprocess.run([sys.executable, "-c", CHILD, kind, str(csv), str(report)], capture_output=True,
+                          text=True)
+    if proc.returncode:
+        sys.exit(proc.stderr)
+    out = proc.stdout.split()
     return float(out[0]), float(out[1]), " ".join(out[2:])
 
 

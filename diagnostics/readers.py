@@ -634,19 +634,27 @@ def decode_lines(data: bytes) -> tuple[str, list[int]]:
         pass
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    raw_lines = data.split(b"\n")
-    decoded, bad, utf8_seen = [], [], False
-    for i, line in enumerate(raw_lines, start=1):
-        try:
-            text = line.decode("utf-8")
-            utf8_seen = utf8_seen or not line.isascii()
-        except UnicodeDecodeError:
-            text = _single_byte(line)
-            bad.append(i)
-        decoded.append(text)
-    if not utf8_seen:  # a Windows-1252 file as a whole
+    if data.decode("utf-8", "ignore").isascii():  # no UTF-8 sequence anywhere: Windows-1252 as a whole
         return _single_byte(data), []
-    return "\n".join(decoded), bad
+    parts, bad, pos, line_no = [], [], 0, 1
+    while pos <= len(data):
+        try:
+            parts.append(data[pos:].decode("utf-8"))
+            break
+        except UnicodeDecodeError as exc:
+            start = pos + exc.start
+            line_start = data.rfind(b"\n", 0, start) + 1
+            line_end = data.find(b"\n", start)
+            line_end = len(data) if line_end < 0 else line_end
+            parts.append(data[pos:line_start].decode("utf-8"))
+            line_no += data.count(b"\n", pos, line_start)
+            parts.append(_single_byte(data[line_start:line_end]))
+            bad.append(line_no)
+            pos = line_end
+            if len(bad) > 1000 and len(bad) > data.count(b"\n", 0, pos) // 2:
+                # mostly Windows-1252 after all (one stray UTF-8-looking pair): one encoding
+                return _single_byte(data), []
+    return "".join(parts), bad
 
 
 def _single_byte(data: bytes) -> str:
@@ -686,6 +694,68 @@ def _ragged_records(text: str, sep: str, width: int) -> tuple[list[int], list[tu
     return n, bad
 
 
+CHUNK_ROWS = 200_000
+
+
+def _read_csv_chunks(buf: bytes, encoding: str, sep: str, skip: int = 0) -> pd.DataFrame:
+    """Parse CSV text (pandas' C parser) by chunks, each column kept as a ``category``.
+
+    Each chunk's columns are factorised (hash, no sort) and the chunks' categoricals united:
+    memory stays at a few bytes a cell whatever the number of rows.
+    """
+    from pandas.api.types import union_categoricals
+
+    parts: dict[int, list] = {}
+    columns = None
+    reader = pd.read_csv(io.BytesIO(buf), encoding=encoding, sep=sep, dtype=object, keep_default_na=False,
+                         na_values=[], skip_blank_lines=False, engine="c", on_bad_lines="warn", quotechar='"',
+                         chunksize=CHUNK_ROWS, skiprows=skip)
+    for chunk in reader:
+        columns = list(chunk.columns)
+        for j in range(chunk.shape[1]):
+            codes, uniq = pd.factorize(chunk.iloc[:, j].to_numpy(dtype=object), use_na_sentinel=True)
+            parts.setdefault(j, []).append(pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object),
+                                                                     validate=False))
+    if columns is None:
+        return pd.read_csv(io.BytesIO(buf), encoding=encoding, sep=sep, dtype=object, keep_default_na=False,
+                           na_values=[], skiprows=skip)
+    data = {j: (union_categoricals(v) if len(v) > 1 else v[0]) for j, v in parts.items()}
+    df = pd.DataFrame({j: pd.Series(c, copy=False) for j, c in data.items()})
+    df.columns = columns
+    return df
+
+
+def _decodes(data: bytes, encoding: str, step: int = 1 << 24) -> bool:
+    """True when ``data`` decodes in ``encoding`` (checked by slices: bounded memory)."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder(encoding)()
+    try:
+        for k in range(0, len(data), step):
+            dec.decode(data[k:k + step])
+        dec.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _csv_source(data: bytes) -> tuple[bytes, str, list[int]]:
+    """(bytes for the parser, their encoding, lines of a foreign encoding) of a CSV file.
+
+    A file in one encoding is handed to the parser as it is (no decoded copy in memory); a
+    UTF-8 file with foreign lines is decoded line by line (:func:`decode_lines`) and re-encoded.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16").encode("utf-8"), "utf-8", []
+    if _decodes(data, "utf-8"):
+        return data, "utf-8-sig", []
+    text, foreign = decode_lines(data)
+    if foreign:
+        return text.encode("utf-8"), "utf-8", foreign
+    del text
+    return data, ("cp1252" if _decodes(data, "cp1252") else "latin-1"), []
+
+
 def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], list[tuple], list[tuple]]:
     """Read a CSV: (table, row numbers, rejected rows, notes).
 
@@ -696,13 +766,14 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
     size = path.stat().st_size
     if size > limits.max_bytes:
         _too_big(path, f"il pèse {fmt_bytes(size)}", limits)
-    text, foreign = decode_lines(path.read_bytes())
-    sep, offset, first_line = _sniff_separator(text)
+    buf, encoding, foreign = _csv_source(path.read_bytes())
+    head = buf[:65536].decode(encoding, errors="replace")
+    sep, offset, first_line = _sniff_separator(head)
     if offset:
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-    if "\ufffd" in text[:4096] or not text.strip():
+        head = head.split("\n", 1)[1] if "\n" in head else ""
+    if "\ufffd" in head[:4096] or not head.strip():
         _fail(path, "son contenu n'est pas du texte lisible")
-    width = len(next(csv.reader([text[:text.find("\n")] if "\n" in text else text], delimiter=sep), []))
+    width = len(next(csv.reader([head[:head.find("\n")] if "\n" in head else head], delimiter=sep), []))
     if width > limits.max_columns:
         _too_big(path, f"il a {width} colonnes", limits)
     import warnings
@@ -710,15 +781,17 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype="category", keep_default_na=False,
-                             na_values=[], skip_blank_lines=False, engine="c", on_bad_lines="warn",
-                             quotechar='"')
-        except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+            df = _read_csv_chunks(buf, encoding, sep, offset)
+        except (pd.errors.ParserError, csv.Error, ValueError, UnicodeDecodeError):
             _fail(path, "ce n'est pas un CSV bien formé (un guillemet n'est pas refermé ?)")
     ragged = any("Skipping line" in str(w.message) or "expected" in str(w.message) for w in caught)
     rejected, notes = [], []
     if ragged:
+        text = buf.decode(encoding)
+        if offset:
+            text = text.split("\n", 1)[1] if "\n" in text else ""
         _, bad = _ragged_records(text, sep, len(df.columns))
+        del text
         bad_set = {r for r, _ in bad}
         n_records = len(df) + len(bad)
         rows = [r + offset for r in range(2, n_records + 2) if r not in bad_set]
@@ -881,7 +954,15 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
 def blank_mask(series: pd.Series) -> np.ndarray:
     """Vectorised :func:`is_blank` over a column: each distinct value is judged once."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    judged = np.fromiter((is_blank(u) for u in uniques), dtype=bool, count=len(uniques))
+    u = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    try:
+        stripped = u.str.strip()                  # NaN for what is not a string
+    except AttributeError:                        # no string at all (numbers, dates)
+        stripped = pd.Series(np.nan, index=u.index, dtype=object)
+    judged = stripped.eq("").to_numpy(dtype=bool, copy=True)
+    other = stripped.isna().to_numpy()
+    if other.any():
+        judged[other] = [is_blank(v) for v in u[other]]
     return np.where(codes < 0, True, judged[np.maximum(codes, 0)] if len(uniques) else True)
 
 

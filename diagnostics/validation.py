@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -352,8 +351,10 @@ def _judge(raw: RawAnswers, qn: Questionnaire):
         out[col] = vals
         answered[q.name] = ans
     codes = pd.DataFrame({k: pd.Series(v, index=range(n), dtype=object if k == ID_COLUMN or
-                                       (k in qn.questions and qn[k].type in ("text", "date")) else float)
-                          for k, v in out.items()}, index=range(n))
+                                       (k in qn.questions and qn[k].type in ("text", "date")) else float,
+                                       copy=False)
+                          for k, v in out.items()}, index=range(n), copy=False)
+    del out
 
     # skip logic and required answers, in questionnaire order, on cleaned codes
     for q in qn:
@@ -402,12 +403,13 @@ def _judge(raw: RawAnswers, qn: Questionnaire):
 
 
 def _to_data(codes: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
-    data = codes.copy()
+    data = codes.copy(deep=False)
     for q in qn:
         if q.type == "single":
             cats = [c.label for c in q.choices] + [m.label for m in q.missing]
-            labels = {**{c.code: c.label for c in q.choices}, **{m.code: m.label for m in q.missing}}
-            data[q.name] = pd.Categorical(codes[q.name].map(labels), categories=cats)
+            order = pd.Index([float(c.code) for c in q.choices] + [float(m.code) for m in q.missing])
+            idx = order.get_indexer(codes[q.name].to_numpy(dtype=float))
+            data[q.name] = pd.Categorical.from_codes(idx, categories=cats)
     return data
 
 
@@ -460,9 +462,10 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
         n_read += len(codes) + len(raw.rejected_rows)
         rows_arr = np.asarray(raw.rows, dtype=np.int64)
         ids = codes[ID_COLUMN]
-        eligible = ids.notna().to_numpy() & np.array([not any(r[2] == "ligne vide" for r in reasons.get(i, ()))
-                                                      for i in range(len(codes))] if reasons else
-                                                     np.ones(len(codes), dtype=bool))
+        eligible = ids.notna().to_numpy()
+        for i, rs in reasons.items():
+            if any(r[2] == "ligne vide" for r in rs):
+                eligible[i] = False
         pos = np.flatnonzero(eligible)
         sub = ids.iloc[pos].reset_index(drop=True)
         earlier = sub.isin(seen_ids.keys()).to_numpy() if seen_ids else np.zeros(len(sub), dtype=bool)
@@ -492,10 +495,15 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
                             motif=" ; ".join(r[2] if not r[0] else f"{r[0]} : {r[2]}" for r in reasons[i])))
         rej += [dict(fichier=raw.file, ligne=row, colonne="", valeur="", motif=why) for row, why in raw.rejected_rows]
         rej_frames.append(pd.DataFrame(rej, columns=REJECTED_COLUMNS).sort_values("ligne", kind="stable"))
-        all_codes.append(codes[keep])
+        all_codes.append(codes if keep.all() else codes[keep])
+        del codes
         src.append(pd.DataFrame({"fichier": raw.file, "ligne": rows_arr[keep]}))
         all_issues += issues
-    codes = pd.concat(all_codes, ignore_index=True) if all_codes else pd.DataFrame(columns=[ID_COLUMN, *qn.columns])
+    if len(all_codes) == 1:
+        codes = all_codes.pop().reset_index(drop=True)
+    else:
+        codes = pd.concat(all_codes, ignore_index=True) if all_codes else pd.DataFrame(columns=[ID_COLUMN, *qn.columns])
+        all_codes.clear()
     sources_df = pd.concat(src, ignore_index=True)
     ids = pseudonymise(codes[ID_COLUMN], secret=secret)
     codes = codes.drop(columns=[ID_COLUMN])
@@ -506,7 +514,8 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
             codes[q.name] = codes[q.name].astype(object).where(codes[q.name].notna(), None)
         else:
             for c in q.columns:
-                codes[c] = pd.to_numeric(codes[c], errors="coerce").astype(float)
+                if codes[c].dtype != np.float64:
+                    codes[c] = pd.to_numeric(codes[c], errors="coerce").astype(float)
     index = pd.Index(ids.to_numpy(), name="id_repondant")
     codes.index = index
     sources_df.index = index
@@ -540,7 +549,12 @@ def _summary_rows(result: ValidationResult) -> list[tuple[str, str]]:
     return rows
 
 
-def write_report(result: ValidationResult, path: str | Path) -> Path:
+#: Problems written to the XLSX/HTML report at most (the summary gives the full counts, and
+#: ``ValidationResult.issues`` holds every problem).
+REPORT_MAX_ROWS = 100_000
+
+
+def write_report(result: ValidationResult, path: str | Path, *, max_rows: int = REPORT_MAX_ROWS) -> Path:
     """Write the validation report as XLSX (sheets « Résumé » and « Problèmes ») or HTML.
 
     Parameters
@@ -548,16 +562,31 @@ def write_report(result: ValidationResult, path: str | Path) -> Path:
     result : ValidationResult
     path : path-like
         ``.xlsx`` or ``.html``; the parent folder is created.
+    max_rows : int
+        Problems listed at most (default :data:`REPORT_MAX_ROWS`); beyond, the summary says how
+        many are left out; counts by kind always cover every problem.
 
     Returns
     -------
     pathlib.Path
+
+    Notes
+    -----
+    The workbook is written through :func:`diagnostics.spreadsheet.stream_workbook` (write-only
+    mode, bounded memory; user text such as ``=HYPERLINK(…)`` stays text, never a formula).
     """
+    from .files import atomic_path
+    from .spreadsheet import stream_workbook
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    problems = result.issues[list(REPORT_COLUMNS)].rename(columns=REPORT_COLUMNS)
+    shown = result.issues.iloc[:max_rows]
+    problems = shown[list(REPORT_COLUMNS)].rename(columns=REPORT_COLUMNS)
     summary = _summary_rows(result)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    if len(result.issues) > max_rows:
+        summary.append(("Problèmes non listés (au-delà de la limite du rapport)",
+                        fmt.number(len(result.issues) - max_rows)))
+    grav = shown["gravite"].to_numpy()
     if path.suffix.lower() in (".html", ".htm"):
         e = lambda x: html.escape("" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x))  # noqa: E731
         parts = ["<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
@@ -568,28 +597,13 @@ def write_report(result: ValidationResult, path: str | Path) -> Path:
         parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in summary]
         parts.append("</table><h2>Problèmes</h2><table><tr>" + "".join(f"<th>{e(c)}</th>" for c in problems.columns)
                      + "</tr>")
-        for grav, (_, r) in zip(result.issues["gravite"], problems.iterrows()):
-            parts.append(f"<tr class='{e(grav)}'>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>")
+        for g, r in zip(grav, problems.itertuples(index=False, name=None)):
+            parts.append(f"<tr class='{e(g)}'>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>")
         parts.append("</table></body></html>")
-        tmp.write_text("\n".join(parts), encoding="utf-8")
+        with atomic_path(path) as tmp:
+            tmp.write_text("\n".join(parts), encoding="utf-8")
     else:
-        from openpyxl.styles import Font, PatternFill
-
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            pd.DataFrame(summary, columns=["Élément", "Valeur"]).to_excel(xw, sheet_name="Résumé", index=False)
-            problems.to_excel(xw, sheet_name="Problèmes", index=False)
-            ws = xw.sheets["Problèmes"]
-            red = PatternFill("solid", fgColor="FDE2E2")
-            for i, grav in enumerate(result.issues["gravite"], start=2):
-                if grav == "rejet":
-                    for cell in ws[i]:
-                        cell.fill = red
-            for ws in xw.sheets.values():
-                for cell in ws[1]:
-                    cell.font = Font(bold=True)
-                for col in ws.columns:
-                    width = max(len(str(c.value or "")) for c in col)
-                    ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 80)
-                ws.freeze_panes = "A2"
-    os.replace(tmp, path)
+        stream_workbook(path, {"Résumé": pd.DataFrame(summary, columns=["Élément", "Valeur"]),
+                               "Problèmes": problems},
+                        highlight={"Problèmes": grav == "rejet"})
     return path

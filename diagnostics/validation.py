@@ -462,7 +462,7 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
         n_read += len(codes) + len(raw.rejected_rows)
         rows_arr = np.asarray(raw.rows, dtype=np.int64)
         ids = codes[ID_COLUMN]
-        eligible = ids.notna().to_numpy()
+        eligible = ids.notna().to_numpy().copy()
         for i, rs in reasons.items():
             if any(r[2] == "ligne vide" for r in rs):
                 eligible[i] = False

@@ -199,12 +199,25 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
     from pathlib import Path
 
     from .validation import validate, write_report
+    bar = None
+
+    def progress(done, total, label):  # a bar on a terminal only (tqdm), for long checks
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+            bar = tqdm(total=total, desc="Contrôle", unit="étape", leave=False, file=sys.stderr)
+        bar.set_postfix_str(label[:40], refresh=False)
+        bar.update(done - bar.n)
+
     try:
         qn = _load_qn(questionnaire_path)
-        result = validate(list(fichiers), qn, sheet=sheet)
+        result = validate(list(fichiers), qn, sheet=sheet, progress=progress if sys.stderr.isatty() else None)
     except DLSError as exc:
         click.echo(f"Erreur : {exc}", err=True)
         ctx.exit(exc.exit_code)
+    finally:
+        if bar is not None:
+            bar.close()
     click.echo(result.summary())
     out = Path(rapport) if rapport else Path("livrables") / "controle" / f"{Path(fichiers[0]).stem}_controle.xlsx"
     write_report(result, out)

@@ -31,7 +31,7 @@ from .errors import DLSError
 
 __all__ = ["ProtectedTable", "protect_table", "audit_table", "protect_indicators", "scrub_text",
            "PRIMARY", "SECONDARY", "MASKED", "FIRST_NAMES", "quote_id", "load_reviewed_quotes",
-           "reviewed_only", "write_quotes_for_review", "REVIEWED_QUOTES_FILE"]
+           "reviewed_only", "write_quotes_for_review", "is_publishable", "REVIEWED_QUOTES_FILE", "RESIDENTS"]
 
 PRIMARY = "primaire"
 SECONDARY = "secondaire"
@@ -659,7 +659,16 @@ def quote_id(partenaire: str, text: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
 
 
-def write_quotes_for_review(interviews, path, *, reviewed: dict | None = None):
+#: Source name of residents' free-text answers in the review file (``partenaire`` column).
+RESIDENTS = "habitant"
+
+
+def is_publishable(reviewed: dict[str, bool], source: str, text: str) -> bool:
+    """True when the analyst marked this free text « oui » (``source``: partner, or :data:`RESIDENTS`)."""
+    return reviewed.get(quote_id(source, text)) is True
+
+
+def write_quotes_for_review(interviews, path, *, reviewed: dict | None = None, comments=()):
     """Write the review file (``citations_relues.csv``) listing every quote, ``publiable`` to fill.
 
     Parameters
@@ -669,6 +678,9 @@ def write_quotes_for_review(interviews, path, *, reviewed: dict | None = None):
     path : path-like
         The project's review file; the answers already given (``reviewed``, or those of the
         existing file) are kept.
+    comments : iterable of str, optional
+        Residents' free-text answers (e.g. the ``commentaire`` column of the validated
+        answers), listed under the source :data:`RESIDENTS` (``ligne`` empty).
 
     Returns
     -------
@@ -694,6 +706,17 @@ def write_quotes_for_review(interviews, path, *, reviewed: dict | None = None):
             verdict = reviewed.get(qid)
             rows.append(dict(id_citation=qid, partenaire=it.partenaire, ligne=q.line, texte=q.text,
                              publiable="" if verdict is None else ("oui" if verdict else "non")))
+    seen = set()
+    for text in comments:
+        if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
+            continue
+        qid = quote_id(RESIDENTS, text)
+        if qid in seen:
+            continue
+        seen.add(qid)
+        verdict = reviewed.get(qid)
+        rows.append(dict(id_citation=qid, partenaire=RESIDENTS, ligne="", texte=str(text),
+                         publiable="" if verdict is None else ("oui" if verdict else "non")))
     return write_csv(pd.DataFrame(rows, columns=REVIEW_COLUMNS), path)
 
 

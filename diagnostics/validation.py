@@ -167,7 +167,7 @@ def _per_value(series: pd.Series, parse):
     return codes, [parse(u) for u in uniques], uniques
 
 
-def _judge(raw: RawAnswers, qn: Questionnaire):
+def _judge(raw: RawAnswers, qn: Questionnaire, tick=None):
     """Judge every cell of one file, column by column.
 
     Returns (codes DataFrame, reject reasons {row index: [(column, value, reason)]}, issues).
@@ -233,6 +233,8 @@ def _judge(raw: RawAnswers, qn: Questionnaire):
 
     answered = {}
     for q in qn:
+        if tick is not None:
+            tick(q.name)
         if q.type == "multiple":
             cols = q.columns
             text_col = q.name if q.name in t else None
@@ -414,7 +416,7 @@ def _to_data(codes: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
 
 
 def validate(source, questionnaire: Questionnaire | None = None, *, secret: bytes | str | None = None,
-             sheet: str | None = None) -> ValidationResult:
+             sheet: str | None = None, progress=None) -> ValidationResult:
     """Validate one or several answer files against the questionnaire.
 
     Parameters
@@ -428,6 +430,9 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
         Key of the pseudonymisation hash; default :func:`diagnostics.pseudonym.get_secret`.
     sheet : str, optional
         Workbook sheet to read (see :func:`diagnostics.readers.read_answers`).
+    progress : callable, optional
+        ``progress(done, total, label)`` called as files are read and questions judged (the
+        CLI draws a progress bar with it on a terminal).
 
     Returns
     -------
@@ -453,12 +458,23 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     """
     qn = questionnaire or load_questionnaire()
     sources = source if isinstance(source, (list, tuple)) else [source]
-    raws = [s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet) for s in sources]
+    total = len(sources) * (1 + len(qn.questions))
+    done = [0]
+
+    def tick(label):
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total, label)
+
+    raws = []
+    for s in sources:
+        tick(f"lecture de « {getattr(s, 'file', None) or Path(s).name} »")
+        raws.append(s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet))
     all_codes, all_issues, rej_frames, src = [], [], [], []
     seen_ids: dict[str, tuple[int, str, int]] = {}
     n_read = 0
     for k, raw in enumerate(raws):
-        codes, reasons, issues = _judge(raw, qn)
+        codes, reasons, issues = _judge(raw, qn, tick)
         n_read += len(codes) + len(raw.rejected_rows)
         rows_arr = np.asarray(raw.rows, dtype=np.int64)
         ids = codes[ID_COLUMN]

@@ -374,3 +374,61 @@ def test_ctrl_c_during_build_keeps_previous_outputs(tmp_path):
     assert "Traceback" not in err and "Interrompu" in err
     assert (out / "dls_biollay.html").read_text() == "ancien rapport"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["livrables"]   # no half-built folder left
+
+
+# --------------------------------------------------------------------------- personal data
+
+PLANTED = ["06 12 34 56 78", "0612345678", "jean.zorglub@example.org", "Zorglub", "Bidochonnet"]
+
+
+def _deliverable_texts(folder):
+    """Text of every file of a deliverables folder: HTML, PDF (pdftotext), CSV, XLSX, anything else."""
+    from openpyxl import load_workbook
+
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file():
+            continue
+        if p.suffix == ".pdf":
+            yield p, subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True, check=True).stdout
+        elif p.suffix == ".xlsx":
+            wb = load_workbook(p, read_only=True)
+            yield p, " ".join(str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v)
+        else:
+            yield p, p.read_bytes().decode("utf-8", errors="replace")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext is not installed")
+def test_no_planted_personal_data_in_deliverables(tmp_path):
+    import yaml
+
+    from diagnostics import paths
+    from diagnostics.build import build
+    from diagnostics.pdf import find_chromium
+
+    try:
+        find_chromium()
+        pdf = True
+    except Exception:  # noqa: BLE001 - no browser: the HTML and CSV are still searched
+        pdf = False
+    proj = tmp_path / "projet"
+    shutil.copytree(paths.EXAMPLE, proj)
+    conf = yaml.safe_load((paths.EXAMPLE_PROJECT).read_text(encoding="utf-8"))
+    for key, value in conf["donnees"].items():
+        conf["donnees"][key] = str((paths.EXAMPLE / value).resolve())
+    (proj / "projet.yaml").write_text(yaml.safe_dump(conf, allow_unicode=True), encoding="utf-8")
+    answers = pd.read_csv(proj / "reponses_synthetiques.csv", sep=";", dtype=str, keep_default_na=False,
+                          encoding="cp1252")
+    answers.loc[0, "id_questionnaire"] = "06 12 34 56 78"              # key column: a phone number
+    answers.loc[1, "id_questionnaire"] = "jean.zorglub@example.org"     # an e-mail
+    answers.loc[2, "id_questionnaire"] = "Zorglub Bidochonnet"          # a name
+    answers.loc[3, "id_questionnaire"] = "Zorglub Bidochonnet"          # … twice: a rejected duplicate
+    answers.loc[4, "age"] = "0612345678"                                 # rejected: out of range
+    for k in range(5, 60):
+        answers.loc[k, "commentaire"] = ("Appelez-moi au 06 12 34 56 78 ou jean.zorglub@example.org, "
+                                         "demandez Mme Bidochonnet ou M. Zorglub.")
+    answers.to_csv(proj / "reponses_synthetiques.csv", sep=";", index=False, encoding="cp1252")
+    out = tmp_path / "livrables"
+    build(out, proj / "projet.yaml", pdf=pdf)
+    leaks = [(p.name, s) for p, text in _deliverable_texts(out) for s in PLANTED if s.lower() in text.lower()]
+    assert leaks == []

@@ -4,25 +4,34 @@ Formats (detected from the file content, not only the extension)
 ------------------------------------------------------------------
 * **CSV** as French Excel writes it: Windows-1252 or UTF-8 (with or without BOM), separator
   ``;`` (sniffed among ``; , tab |``), decimal comma, dates ``jj/mm/aaaa``; an optional first line
-  ``sep=;`` is honoured;
-* **XLSX**: the data-entry workbook (sheet ``Saisie``, header on row 1) or any workbook whose
-  sheet has the questionnaire's columns in row 1;
+  ``sep=;`` is honoured.  The encoding is checked line by line: a UTF-8 file with a line pasted
+  from a Windows-1252 source has that line decoded as Windows-1252 and reported (row and cells),
+  never silently turned into « Ã© »; a ragged row (more fields than the header: an unquoted ``;``
+  in a comment) is rejected with its row number and the rest of the file is read.  Parsing is
+  pandas' C parser by chunks, each column kept as a ``category`` (a million rows in seconds);
+* **XLSX** through calamine (:mod:`python_calamine`), which reads every row whatever the stored
+  ``<dimension>`` claims: the data-entry workbook (sheet ``Saisie``) or the sheet whose header
+  (in its first ten rows) holds the most questionnaire columns;
 * **SPSS** ``.sav`` / ``.zsav`` and **Stata** ``.dta`` through :mod:`pyreadstat`, reading codes
   with user-missing values kept (``user_missing=True``, so 98/99 stay 98/99); when the file's
   value labels name a questionnaire option under another code, the code is mapped back through
   the label;
-* **KoboToolbox / ODK** exports (CSV or XLSX): group prefixes (``profil/age``, ``profil-age``)
-  are stripped; a select_multiple arrives as one space-separated column and/or one 0/1 column
-  per option (``groupe/question/code``); ``_uuid`` serves as the identifier when there is no
-  ``id_questionnaire`` column, ``_submission_time`` as the answer date when there is no
-  ``date_reponse``; the other meta columns (``_id``, ``start``, ``end``, ``__version__``…) are
+* **KoboToolbox / ODK** exports (CSV or XLSX), including ODK Central's (``SubmissionDate``,
+  ``meta-instanceID``, ``KEY``) and Kobo's « labels » flavour (headers are the question labels,
+  answers the choice labels, mapped back through the questionnaire): group prefixes
+  (``profil/age``, ``grp_profil-age``) are stripped; a select_multiple arrives as one space-separated column and/or one 0/1 column
+  per option (``groupe/question/code``); ``_uuid`` (Kobo), ``KEY`` or ``meta-instanceID`` (ODK Central)
+  serves as the identifier when there is no ``id_questionnaire`` column, ``_submission_time`` /
+  ``SubmissionDate`` as the answer date when there is no ``date_reponse``; the other meta columns (``_id``, ``start``, ``end``, ``__version__``…) are
   ignored.
 
 Detection uses magic bytes: ``PK\\x03\\x04`` (zip → xlsx), ``$FL2``/``$FL3`` (SPSS),
 ``<stata_dta>`` or the old binary Stata header (Stata), otherwise text if it decodes and has
 no NUL byte.  Anything else (an image renamed ``.csv``, an empty file, an old ``.xls``, a table
 without the questionnaire's columns) raises :class:`~diagnostics.errors.UnreadableFileError`
-with one French sentence.
+with one French sentence.  Before parsing, a file is checked against :class:`Limits` (rows,
+columns, decompressed size, declared and actual extent of a workbook sheet): spreadsheet bombs
+are refused in bounded time and memory.
 
 The readers do not judge answers: :func:`read_answers` returns raw cells under canonical
 column names, with the row number the analyst sees (Excel: header = row 1, first answer =

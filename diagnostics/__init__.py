@@ -67,6 +67,10 @@ _API = {
     "protect_table": (".disclosure", "protect_table"),
     "protect_indicators": (".disclosure", "protect_indicators"),
     "scrub_text": (".disclosure", "scrub_text"),
+    "load_reviewed_quotes": (".disclosure", "load_reviewed_quotes"),
+    "reviewed_only": (".disclosure", "reviewed_only"),
+    "write_quotes_for_review": (".disclosure", "write_quotes_for_review"),
+    "Limits": (".readers", "Limits"),
 }
 
 __all__ = list(_API) + ["impact"]

@@ -17,8 +17,12 @@ Layout of the output folder::
       dls_<quartier>.html, dls_<quartier>.pdf     one per quartier
       dls_synthese.html, dls_synthese.pdf         the cross-quartier synthesis
       indicateurs.xlsx, indicateurs.csv           the protected indicator table (analyst's format)
-      carnets/0*.ipynb                            the executed notebooks (for the record)
       LISEZMOI.txt
+
+Nothing row-level goes there: the executed notebooks (which show rejected rows, respondents'
+cells) are written to the analyst's working folder beside it, ``livrables_travail/carnets/``
+(:func:`work_folder`), replaced at each successful build; ``keep_work=True`` also keeps the
+intermediate respondent-level tables in ``livrables_travail/tables/``.
 """
 from __future__ import annotations
 
@@ -49,6 +53,17 @@ class BuildResult:
     out: Path
     files: list[Path] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    work: Path | None = None
+
+
+def work_folder(out: str | Path) -> Path:
+    """The analyst's working folder of a build into ``out``: ``<out>_travail`` beside it.
+
+    It holds what must not reach the committee: the executed notebooks (``carnets/``) and, on
+    request, the respondent-level intermediate tables (``tables/``).
+    """
+    out = Path(out)
+    return out.with_name(f"{out.name}_travail")
 
 
 def report_name(quartier_id: str) -> str:
@@ -329,8 +344,8 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
     progress : callable, optional
         ``progress(message: str)`` called at each stage (the CLI prints it).
     keep_work : bool
-        Keep the intermediate work folder (respondent-level tables) in the output; off by
-        default, since deliverables must only hold published figures.
+        Keep the intermediate respondent-level tables, in the working folder
+        (:func:`work_folder`, ``tables/``), never in the deliverables; off by default.
     indicator_table : path-like, optional
         An already computed, protected indicator table (CSV, ``;``) used instead of computing
         one in notebook 03.
@@ -360,11 +375,11 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
     _check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.construction-", dir=out.parent))
-    kernel = printer = None
+    kernel = printer = work_tmp = None
     try:
         work = tmp / WORK
         work.mkdir()
-        (tmp / "carnets").mkdir()
+        executed = {}
         common = {"projet": str(projet_path), "dossier_travail": str(work)}
         table_param = {"tableau_indicateurs": str(Path(indicator_table).resolve()) if indicator_table else None}
         runs = [("01_verifier_reponses", common, "Vérification des réponses"),
@@ -391,7 +406,7 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
             say(f"[{k}/{total}] {label} (carnet {name})…")
             nb = kernel.run(name, _load_notebook(name, params))
             suffix = f"_{params['quartier']}" if "quartier" in params else ""
-            nbformat.write(nb, tmp / "carnets" / f"{name}{suffix}.ipynb")
+            executed[f"{name}{suffix}.ipynb"] = nb
             timings[f"{name}{suffix}"] = time.perf_counter() - t0
             if "fichier" in params:
                 html = tmp / params["fichier"]
@@ -410,12 +425,21 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
             printer = None
             timings["pdf_attente"] = time.perf_counter() - t0
         _write_indicator_table(work, tmp, project)
-        if not keep_work:
+        work_tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}_travail.construction-", dir=out.parent))
+        (work_tmp / "carnets").mkdir()
+        for fname, nb in executed.items():
+            nbformat.write(nb, work_tmp / "carnets" / fname)
+        if keep_work:
+            shutil.move(str(work), str(work_tmp / "tables"))
+        else:
             shutil.rmtree(work)
         (tmp / MARKER).write_text("Dossier produit par « dls build » ; il est remplacé à chaque construction.\n",
                                   encoding="utf-8")
-        (tmp / "LISEZMOI.txt").write_text(_readme(project, htmls, pdf), encoding="utf-8")
+        (tmp / "LISEZMOI.txt").write_text(_readme(project, htmls, pdf, out.name), encoding="utf-8")
         _swap(tmp, out)
+        tmp = None
+        _replace_work(work_tmp, work_folder(out))
+        work_tmp = None
     except BaseException:
         try:
             if kernel is not None:
@@ -423,12 +447,14 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
             if printer is not None:
                 printer.close()
         finally:  # whatever happens while stopping, no half-built folder is left behind
-            shutil.rmtree(tmp, ignore_errors=True)
+            for t in (tmp, work_tmp):
+                if t is not None:
+                    shutil.rmtree(t, ignore_errors=True)
         raise
     timings["total"] = time.perf_counter() - t_start
     files = sorted(p for p in out.iterdir() if p.suffix in (".html", ".pdf"))
     say(f"Terminé en {fmt.number(timings['total'], 1)} s : {len(files)} fichiers dans « {out} ».")
-    return BuildResult(out=out, files=files, timings=timings)
+    return BuildResult(out=out, files=files, timings=timings, work=work_folder(out))
 
 
 def _write_indicator_table(work: Path, out: Path, project) -> None:
@@ -447,13 +473,25 @@ def _write_indicator_table(work: Path, out: Path, project) -> None:
     write_analyst_table(table, out, catalogue, references=project.references)
 
 
-def _readme(project, htmls, pdf: bool) -> str:
+def _replace_work(new: Path, work: Path) -> None:
+    """Put the new working folder in place of the previous one."""
+    old = None
+    if work.exists():
+        old = work.with_name(f".{work.name}.ancien-{os.getpid()}")
+        os.replace(work, old)
+    os.replace(new, work)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _readme(project, htmls, pdf: bool, out_name: str = "livrables") -> str:
     lines = [f"{project.titre} — livrables produits par « dls build »", ""]
     for h in htmls:
         lines.append(f"- {h.name}" + (f" et {h.with_suffix('.pdf').name}" if pdf else ""))
     lines += ["- indicateurs.xlsx et indicateurs.csv : le tableau des indicateurs publiés (après secret "
               "statistique), avec la feuille des définitions",
-              "- carnets/ : les carnets d'analyse exécutés, pour mémoire", "",
+              f"Les carnets d'analyse exécutés (avec des données individuelles) restent dans le dossier de "
+              f"travail de l'analyste, « {out_name}_travail/carnets/ », et ne sont pas à diffuser.", "",
               "Les fichiers HTML s'ouvrent sans connexion internet dans n'importe quel navigateur."]
     if project.donnees_synthetiques:
         lines += ["", "ATTENTION : ces livrables sont construits sur des données SYNTHÉTIQUES (fictives)."]

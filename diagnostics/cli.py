@@ -155,13 +155,56 @@ def questionnaire_saisie(out, questionnaire_path, max_rows):
                f"{max_rows} lignes contrôlées).")
 
 
+def output_error(exc: OSError) -> str:
+    """One French sentence for a file or folder the system refuses (parent is a file, no right…)."""
+    import errno
+    from pathlib import Path
+
+    target = Path(exc.filename) if exc.filename else None
+    folder = target.parent if target is not None else None
+    if target is not None:  # the first ancestor that exists tells why
+        probe = target
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if probe.is_file() and (probe != target or exc.errno in (errno.EEXIST, errno.ENOTDIR)):
+            return (f"impossible d'écrire « {target} » : « {probe} » est un fichier, pas un dossier ; "
+                    "choisissez un autre emplacement de sortie.")
+        folder = probe if probe.is_dir() else folder
+    why = {errno.EACCES: "vous n'avez pas le droit d'y écrire", errno.EPERM: "vous n'avez pas le droit d'y écrire",
+           errno.EROFS: "il est en lecture seule", errno.ENOSPC: "le disque est plein",
+           errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
+           errno.EEXIST: "un fichier porte déjà le nom du dossier à créer",
+           errno.ENOENT: "il n'existe pas"}.get(exc.errno, exc.strerror or type(exc).__name__)
+    return f"impossible d'écrire dans le dossier « {folder} » : {why}."
+
+
+def _interrupted():
+    click.echo("\nInterrompu (Ctrl-C) : rien n'a été remplacé, les sorties précédentes sont conservées.",
+               err=True)
+    sys.exit(130)
+
+
 def main(argv=None):
     """Entry point of the ``dls`` console script."""
     try:
-        return cli.main(args=argv, prog_name="dls", standalone_mode=True)
+        code = cli.main(args=argv, prog_name="dls", standalone_mode=False)
+        sys.exit(code or 0)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            return _interrupted()
+        click.echo(_fr("Aborted!"), err=True)
+        sys.exit(1)
+    except click.exceptions.ClickException as exc:  # usage errors, as click shows them
+        exc.show()
+        sys.exit(exc.exit_code)
     except DLSError as exc:
         click.echo(f"Erreur : {exc}", err=True)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:  # Ctrl-C: the commands leave previous outputs as they were
+        _interrupted()
+    except OSError as exc:  # an output the system refuses: say which folder and why
+        click.echo(f"Erreur : {output_error(exc)}", err=True)
+        sys.exit(2)
     except Exception as exc:  # a bug of ours: say so in French, details on demand
         if os.environ.get("DLS_DEBUG"):
             raise
@@ -225,12 +268,25 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
     from pathlib import Path
 
     from .validation import validate, write_report
+    bar = None
+
+    def progress(done, total, label):  # a bar on a terminal only (tqdm), for long checks
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+            bar = tqdm(total=total, desc="Contrôle", unit="étape", leave=False, file=sys.stderr)
+        bar.set_postfix_str(label[:40], refresh=False)
+        bar.update(done - bar.n)
+
     try:
         qn = _load_qn(questionnaire_path)
-        result = validate(list(fichiers), qn, sheet=sheet)
+        result = validate(list(fichiers), qn, sheet=sheet, progress=progress if sys.stderr.isatty() else None)
     except DLSError as exc:
         click.echo(f"Erreur : {exc}", err=True)
         ctx.exit(exc.exit_code)
+    finally:
+        if bar is not None:
+            bar.close()
     click.echo(result.summary())
     out = Path(rapport) if rapport else default_check_report(fichiers[0])
     write_report(result, out)
@@ -306,7 +362,8 @@ def extraits(fichiers, rejets, sheet):
     for rec in res.rejected.head(20).itertuples(index=False):
         click.echo(f"  « {rec.fichier} », ligne {rec.ligne}, colonne « {rec.colonne} », valeur « {rec.valeur} » : {rec.motif}.")
     if rejets:
-        res.rejected.to_csv(rejets, sep=";", index=False, encoding="utf-8-sig")
+        from .spreadsheet import write_csv
+        write_csv(res.rejected, rejets)
         click.echo(f"Lignes rejetées écrites dans « {rejets} ».")
     if res.n_rejected:
         sys.exit(1)

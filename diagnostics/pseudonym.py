@@ -124,4 +124,19 @@ def pseudonymise(ids, secret: bytes | str | None = None) -> pd.Series:
     """Pseudonyms of a sequence of identifiers (same order), as a Series named ``id_repondant``."""
     key = _key(secret)
     ids = list(ids)
-    return pd.Series([pseudonym(i, key) for i in ids], name="id_repondant", dtype=object)
+    # HMAC (RFC 2104) with the keyed inner and outer states computed once: same digests as
+    # pseudonym(), a few times faster on a million identifiers.
+    block = 64
+    k = hashlib.sha256(key).digest() if len(key) > block else key
+    k = k.ljust(block, b"\0")
+    inner0 = hashlib.sha256(bytes(b ^ 0x36 for b in k))
+    outer0 = hashlib.sha256(bytes(b ^ 0x5C for b in k))
+
+    def one(raw_id):
+        inner = inner0.copy()
+        inner.update(_text(raw_id).encode("utf-8"))
+        outer = outer0.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()[:LENGTH]
+
+    return pd.Series([one(i) for i in ids], name="id_repondant", dtype=object)

@@ -103,3 +103,78 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike, *, sep: str = ";", d
         safe.to_csv(tmp, sep=sep, decimal=decimal, encoding=encoding, index=kwargs.pop("index", False),
                     **kwargs)
     return path
+
+
+def _plain(v):
+    """A cell value openpyxl can store: numpy scalars as Python, NaN / NA as empty."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if hasattr(v, "item") and not isinstance(v, str):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def stream_workbook(path: str | os.PathLike, sheets: dict[str, pd.DataFrame], *,
+                    highlight: dict[str, "pd.Series | list[bool]"] | None = None,
+                    max_rows: int | None = None, widths: bool = True) -> Path:
+    """Write ``{sheet name: DataFrame}`` to an XLSX in bounded memory (openpyxl write-only mode).
+
+    Parameters
+    ----------
+    path : path-like
+    sheets : dict
+        Sheet name → table; the header row is bold and frozen.
+    highlight : dict, optional
+        Sheet name → one boolean per row: rows filled in light red (e.g. rejected rows).
+    max_rows : int, optional
+        Write at most this many rows per sheet (the caller says so in its summary).
+    widths : bool
+        Size the columns to their content (measured on the first 1 000 rows).
+
+    Notes
+    -----
+    Rows are written one at a time and never kept: a workbook of a million problems takes a
+    few megabytes of memory.  Every string is a string cell (never a formula), as in
+    :func:`write_cell`.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    red = PatternFill("solid", fgColor="FDE2E2")
+    highlight = highlight or {}
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(title=str(name)[:31])
+        ws.freeze_panes = "A2"
+        body = frame if max_rows is None else frame.iloc[:max_rows]
+        if widths:
+            sample = body.iloc[:1000]
+            for j, c in enumerate(frame.columns, start=1):
+                w = max([len(str(c))] + [len(str(v)) for v in sample.iloc[:, j - 1] if v is not None])
+                ws.column_dimensions[get_column_letter(j)].width = min(max(10, w + 2), 80)
+
+        def cell(v, font=None, fill=None):
+            c = WriteOnlyCell(ws, value=_plain(v))
+            if isinstance(c.value, str):
+                c.data_type = "s"
+            if font is not None:
+                c.font = font
+            if fill is not None:
+                c.fill = fill
+            return c
+
+        ws.append([cell(str(c), font=bold) for c in frame.columns])
+        marks = highlight.get(name)
+        marks = None if marks is None else list(marks)[:len(body)]
+        for k, values in enumerate(body.itertuples(index=False, name=None)):
+            fill = red if marks is not None and marks[k] else None
+            ws.append([cell(v, fill=fill) for v in values])
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +58,7 @@ from . import fmt
 from .errors import where
 from .pseudonym import pseudonymise
 from .questionnaire import Questionnaire, load_questionnaire
-from .readers import (ID_COLUMN, RawAnswers, _show, expected_choices, is_blank, parse_choice,
+from .readers import (ID_COLUMN, RawAnswers, _show, blank_mask, expected_choices, is_blank, parse_choice,
                       parse_date, parse_multiple_text, parse_number, parse_text, parse_tick, read_answers)
 
 __all__ = ["ValidationResult", "validate", "write_report", "ISSUE_COLUMNS", "REJECTED_COLUMNS"]
@@ -157,15 +156,32 @@ def _range_text(q) -> str:
     return f"{kind} de {fmt.number(lo, 0 if q.type == 'integer' else 1)} à {fmt.number(hi, 0 if q.type == 'integer' else 1)}{extra}"
 
 
-def _judge(raw: RawAnswers, qn: Questionnaire):
-    """Judge every cell of one file. Returns (codes DataFrame, reject reasons per row, issues)."""
+def _per_value(series: pd.Series, parse):
+    """Apply ``parse`` once per distinct value of a column.
+
+    Returns ``(codes, results)``: ``codes[i]`` indexes ``results`` (−1 for a missing cell) and
+    ``results[k] = parse(k-th distinct value)``.  This keeps per-cell Python out of the hot path:
+    a million answers hold a few dozen distinct codes per question.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, [parse(u) for u in uniques], uniques
+
+
+def _judge(raw: RawAnswers, qn: Questionnaire, tick=None):
+    """Judge every cell of one file, column by column.
+
+    Returns (codes DataFrame, reject reasons {row index: [(column, value, reason)]}, issues).
+    """
     t = raw.table
     n = len(t)
     file = raw.file
     rows = raw.rows
     issues: list[dict] = []
-    reasons: list[list[tuple]] = [[] for _ in range(n)]
-    out = {ID_COLUMN: [_normalise_id(v) for v in t[ID_COLUMN]]}
+    reasons: dict[int, list[tuple]] = {}
+    flagged: set[tuple[int, str]] = set()
+    id_codes, id_results, _ = _per_value(t[ID_COLUMN], _normalise_id)
+    id_arr = np.array(id_results + [None], dtype=object)[id_codes]
+    out = {ID_COLUMN: id_arr}
 
     # file-level
     for col in raw.unknown_columns:
@@ -188,114 +204,159 @@ def _judge(raw: RawAnswers, qn: Questionnaire):
                             f"s absentes du fichier : {', '.join(others)}"), None,
                "question considérée sans réponse" if len(others) == 1 else "questions considérées sans réponse",
                "colonne absente")
+    for row, col, value, text in raw.notes:
+        _issue(issues, file, row, col, value, text, None, "valeur conservée" if col else "ligne lue",
+               "encodage ou valeur spéciale")
 
-    qcols = [c for c in t.columns if c != ID_COLUMN]
-    blank = t.apply(lambda col: col.map(is_blank))
-    empty = blank.all(axis=1).to_numpy()
+    blank = {c: blank_mask(t[c]) for c in t.columns}
+    empty = np.ones(n, dtype=bool)
+    for m in blank.values():
+        empty &= m
 
     def problem(i, q, col, value, text, expected, kind):
+        flagged.add((i, col))
         if q.required and not q.relevant:
-            reasons[i].append((col, value, f"{text}" + (f" (attendu : {expected})" if expected else "")))
+            reasons.setdefault(i, []).append((col, value, f"{text}" + (f" (attendu : {expected})" if expected else "")))
             _issue(issues, file, rows[i], col, value, text, expected, REJECT, kind)
         else:
             _issue(issues, file, rows[i], col, value, text, expected, BLANKED, kind)
 
+    def each_problem(codes, probs, uniques, col, q, expected, kind, skip=None):
+        bad = np.array([p is not None for p in probs] + [False], dtype=bool)[codes]
+        bad &= ~empty
+        if skip is not None:
+            bad &= ~skip
+        for i in np.flatnonzero(bad):
+            text = probs[codes[i]]
+            problem(i, q, col, uniques[codes[i]], text, expected(text) if callable(expected) else expected, kind)
+        return bad
+
     answered = {}
     for q in qn:
+        if tick is not None:
+            tick(q.name)
         if q.type == "multiple":
             cols = q.columns
-            mat = np.full((n, len(cols)), np.nan)
-            has_any = np.zeros(n, dtype=bool)
             text_col = q.name if q.name in t else None
             tick_cols = [c for c in cols if c in t]
-            for i in range(n):
-                if empty[i]:
+            ticks = np.full((n, len(cols)), np.nan)
+            for j, c in enumerate(cols):
+                if c not in t:
                     continue
-                ticks, seen = {}, False
-                for j, c in enumerate(cols):
-                    if c not in t:
-                        continue
-                    v = t.at[i, c]
-                    tick, prob = parse_tick(v)
-                    if prob:
-                        problem(i, q, c, v, prob, "0 ou 1", "case à cocher invalide")
-                    elif tick is not None:
-                        ticks[j] = tick
-                        seen = True
-                if text_col is not None:
-                    v = t.at[i, text_col]
-                    chosen, prob = parse_multiple_text(v, q)
-                    if prob:
-                        problem(i, q, text_col, v, prob, expected_choices(q), "code inconnu")
-                    if chosen is not None and not tick_cols:
-                        for j, c in enumerate(q.choices):
-                            ticks[j] = int(c.code in chosen)
-                        seen = True
-                    elif chosen is not None and not prob:
-                        from_ticks = {q.choices[j].code for j, v2 in ticks.items() if v2 == 1}
-                        if seen and from_ticks != chosen:
-                            problem(i, q, text_col, v, "les codes ne concordent pas avec les colonnes 0/1 "
-                                    f"« {q.name}_… »", "les mêmes options cochées", "incohérence")
-                if seen:
-                    mat[i] = [ticks.get(j, 0) for j in range(len(cols))]
-                    has_any[i] = any(v2 == 1 for v2 in ticks.values())
+                codes_, res, uniq = _per_value(t[c], parse_tick)
+                vals = np.array([np.nan if r[0] is None else r[0] for r in res] + [np.nan], dtype=float)[codes_]
+                probs = [r[1] for r in res]
+                bad = each_problem(codes_, probs, uniq, c, q, "0 ou 1", "case à cocher invalide")
+                vals[bad | empty] = np.nan
+                ticks[:, j] = vals
+            seen = ~np.isnan(ticks).all(axis=1) if tick_cols else np.zeros(n, dtype=bool)
+            if text_col is not None:
+                codes_, res, uniq = _per_value(t[text_col], lambda v: parse_multiple_text(v, q))
+                probs = [r[1] for r in res]
+                bad = each_problem(codes_, probs, uniq, text_col, q, expected_choices(q), "code inconnu")
+                chosen_u = np.array([[np.nan] * len(q.choices) if r[0] is None else
+                                     [float(c.code in r[0]) for c in q.choices] for r in res]
+                                    + [[np.nan] * len(q.choices)], dtype=float).reshape(-1, len(q.choices))
+                chosen = chosen_u[codes_]
+                has_chosen = ~np.isnan(chosen).all(axis=1) & ~empty
+                if not tick_cols:
+                    ticks = np.where(has_chosen[:, None], chosen, ticks)
+                    seen = has_chosen
+                else:
+                    from_ticks = np.nan_to_num(ticks) == 1
+                    differ = seen & has_chosen & ~bad & (from_ticks != (chosen == 1)).any(axis=1)
+                    for i in np.flatnonzero(differ):
+                        problem(i, q, text_col, uniq[codes_[i]], "les codes ne concordent pas avec les colonnes "
+                                f"0/1 « {q.name}_… »", "les mêmes options cochées", "incohérence")
+            seen &= ~empty
+            mat = np.where(seen[:, None], np.nan_to_num(ticks, nan=0.0), np.nan)
             for j, c in enumerate(cols):
                 out[c] = mat[:, j]
-            answered[q.name] = has_any
+            answered[q.name] = seen & (np.nan_to_num(ticks) == 1).any(axis=1)
             continue
         col = q.name
-        vals = np.full(n, np.nan, dtype=object if q.type in ("text", "date") else float)
+        is_obj = q.type in ("text", "date")
+        vals = np.full(n, None if is_obj else np.nan, dtype=object if is_obj else float)
         ans = np.zeros(n, dtype=bool)
         if col in t:
-            for i in range(n):
-                v = t.at[i, col]
-                if empty[i] or blank.at[i, col]:
-                    continue
-                if q.type == "single":
+            live = ~empty & ~blank[col]
+            if q.type == "single":
+                def judge(v, q=q):
                     code, prob = parse_choice(v, q, qn)
-                    if prob is None and code not in q.codes and code not in q.missing_codes:
+                    if prob is None and code is not None and code not in q.codes and code not in q.missing_codes:
                         other = [m for m in qn.missing_codes.values() if m.code == code]
                         prob = (f"la non-réponse « {other[0].label} » ({code}) n'est pas prévue pour cette question"
                                 if other else f"code inconnu « {code} »")
-                    if prob:
-                        problem(i, q, col, v, prob, expected_choices(q), "code inconnu")
-                    else:
-                        vals[i], ans[i] = code, True
-                elif q.type in ("integer", "decimal"):
+                    return (None, prob) if prob else (code, None)
+                expected, kind = expected_choices(q), "code inconnu"
+            elif q.type in ("integer", "decimal"):
+                def judge(v, q=q):
                     x, prob = parse_number(v, integer=q.type == "integer")
                     if prob is None and x is not None:
                         if x in q.missing_codes:
-                            ans[i] = True  # a non-response answer ("refus"): not a number
-                            continue
+                            return ("missing", None)  # a non-response answer ("refus"): not a number
                         if q.range is not None and not (q.range[0] <= x <= q.range[1]):
                             prob = f"valeur {_show(v)} hors de l'intervalle autorisé"
-                    if prob:
-                        problem(i, q, col, v, prob, _range_text(q) if q.range else
-                                ("un nombre entier" if q.type == "integer" else "un nombre"), "valeur hors intervalle"
-                                if "intervalle" in prob else "type incorrect")
-                    else:
-                        vals[i], ans[i] = x, True
-                elif q.type == "date":
+                    return (None, prob) if prob else (x, None)
+                base = "un nombre entier" if q.type == "integer" else "un nombre"
+                expected = (lambda text, q=q, base=base: _range_text(q) if q.range else base)
+                kind = None
+            elif q.type == "date":
+                def judge(v, q=q):
                     d, prob = parse_date(v)
-                    if prob is None and q.range is not None and not (q.range[0] <= d <= q.range[1]):
+                    if prob is None and d is not None and q.range is not None and not (q.range[0] <= d <= q.range[1]):
                         prob = f"date {d:%d/%m/%Y} hors de la période autorisée"
-                    if prob:
-                        problem(i, q, col, v, prob, _range_text(q) if q.range else "une date jj/mm/aaaa",
-                                "date invalide")
-                    else:
-                        vals[i], ans[i] = d, True
-                else:
+                    return (None, prob) if prob else (d, None)
+                expected, kind = (_range_text(q) if q.range else "une date jj/mm/aaaa"), "date invalide"
+            else:
+                def judge(v, q=q):
                     s = parse_text(v)
-                    if q.max_length and len(s) > q.max_length:
-                        _issue(issues, file, rows[i], col, s[:40] + "…", f"texte de {len(s)} caractères, tronqué",
-                               f"au plus {q.max_length} caractères", "texte tronqué", "texte trop long")
-                        s = s[:q.max_length]
-                    vals[i], ans[i] = s, True
+                    if s is not None and q.max_length and len(s) > q.max_length:
+                        return (s[:q.max_length], ("long", len(s), s))
+                    return (s, None)
+                expected, kind = None, None
+            codes_, res, uniq = _per_value(t[col], judge)
+            probs = [r[1] for r in res]
+            if q.type == "text":
+                longs = np.array([p is not None for p in probs] + [False], dtype=bool)[codes_] & live
+                for i in np.flatnonzero(longs):
+                    _, length, s = probs[codes_[i]]
+                    _issue(issues, file, rows[i], col, s[:40] + "…", f"texte de {length} caractères, tronqué",
+                           f"au plus {q.max_length} caractères", "texte tronqué", "texte trop long")
+                probs = [None] * len(res)
+                bad = np.zeros(n, dtype=bool)
+            elif kind is None:  # numbers: the kind depends on the problem
+                bad = np.array([p is not None for p in probs] + [False], dtype=bool)[codes_] & live
+                for i in np.flatnonzero(bad):
+                    text = probs[codes_[i]]
+                    problem(i, q, col, uniq[codes_[i]], text, expected(text),
+                            "valeur hors intervalle" if "intervalle" in text else "type incorrect")
+            else:
+                bad = each_problem(codes_, probs, uniq, col, q, expected, kind, skip=~live)
+            good = live & ~bad
+            values_u = [r[0] for r in res]
+            if q.type in ("integer", "decimal"):
+                is_missing = np.array([v == "missing" for v in values_u] + [False], dtype=bool)[codes_]
+                num_u = np.array([np.nan if (v is None or v == "missing") else v for v in values_u] + [np.nan],
+                                 dtype=float)
+                vals = np.where(good & ~is_missing, num_u[codes_], np.nan)
+                ans = good
+            elif is_obj:
+                obj_u = np.empty(len(values_u) + 1, dtype=object)
+                obj_u[:len(values_u)] = values_u
+                vals = np.where(good, obj_u[codes_], None)
+                ans = good
+            else:
+                num_u = np.array([np.nan if v is None else v for v in values_u] + [np.nan], dtype=float)
+                vals = np.where(good, num_u[codes_], np.nan)
+                ans = good & ~np.isnan(vals)
         out[col] = vals
         answered[q.name] = ans
     codes = pd.DataFrame({k: pd.Series(v, index=range(n), dtype=object if k == ID_COLUMN or
-                                       (k in qn.questions and qn[k].type in ("text", "date")) else float)
-                          for k, v in out.items()}, index=range(n))
+                                       (k in qn.questions and qn[k].type in ("text", "date")) else float,
+                                       copy=False)
+                          for k, v in out.items()}, index=range(n), copy=False)
+    del out
 
     # skip logic and required answers, in questionnaire order, on cleaned codes
     for q in qn:
@@ -305,7 +366,8 @@ def _judge(raw: RawAnswers, qn: Questionnaire):
         for i in np.flatnonzero(~rel & ans & ~empty):
             value = codes.at[i, q.name] if q.type != "multiple" else \
                 " ".join(str(c.code) for c in q.choices if codes.at[i, f"{q.name}_{c.code}"] == 1)
-            orig = t.at[i, q.name] if q.name in t and q.type != "multiple" else value
+            orig = t[q.name].iat[i] if q.name in t and q.type != "multiple" else value
+            flagged.add((i, q.name))
             _issue(issues, file, rows[i], q.name, orig,
                    f"réponse à une question qui ne devait pas être posée (filtre : {q.relevant})",
                    "une case vide", BLANKED, "filtre non respecté")
@@ -317,42 +379,44 @@ def _judge(raw: RawAnswers, qn: Questionnaire):
         if q.required:
             missing = rel & ~answered[q.name] & ~empty
             for i in np.flatnonzero(missing):
-                already = any(r[0] in cols for r in reasons[i]) or any(
-                    d["ligne"] == rows[i] and d["colonne"] in cols and d["fichier"] == file for d in issues)
+                already = any((i, c) in flagged for c in [q.name, *cols])
                 if q.relevant:
                     if not already or q.type == "multiple":
                         _issue(issues, file, rows[i], q.name, "", "réponse obligatoire manquante (la question "
                                f"devait être posée : {q.relevant})", "au moins une réponse",
                                "laissée vide", "réponse obligatoire manquante")
                 elif not already:
-                    reasons[i].append((q.name, "", "réponse obligatoire manquante"))
+                    reasons.setdefault(i, []).append((q.name, "", "réponse obligatoire manquante"))
                     _issue(issues, file, rows[i], q.name, "", "réponse obligatoire manquante",
                            expected_choices(q) if q.type == "single" else None, REJECT,
                            "réponse obligatoire manquante")
 
     for i in np.flatnonzero(empty):
-        reasons[i].insert(0, ("", "", "ligne vide"))
+        reasons.setdefault(i, []).insert(0, ("", "", "ligne vide"))
         _issue(issues, file, rows[i], None, "", "ligne vide", None, REJECT, "ligne vide")
-    for i in range(n):
-        if not empty[i] and is_blank(codes.at[i, ID_COLUMN]):
-            reasons[i].insert(0, (ID_COLUMN, "", "identifiant manquant"))
-            _issue(issues, file, rows[i], ID_COLUMN, "", "identifiant manquant",
-                   "le numéro du questionnaire", REJECT, "identifiant manquant")
+    no_id = ~empty & np.array([v is None for v in id_results] + [True], dtype=bool)[id_codes]
+    for i in np.flatnonzero(no_id):
+        reasons.setdefault(i, []).insert(0, (ID_COLUMN, "", "identifiant manquant"))
+        _issue(issues, file, rows[i], ID_COLUMN, "", "identifiant manquant",
+               "le numéro du questionnaire", REJECT, "identifiant manquant")
+    for row, why in raw.rejected_rows:
+        _issue(issues, file, row, None, "", why, None, REJECT, "ligne mal découpée")
     return codes, reasons, issues
 
 
 def _to_data(codes: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
-    data = codes.copy()
+    data = codes.copy(deep=False)
     for q in qn:
         if q.type == "single":
             cats = [c.label for c in q.choices] + [m.label for m in q.missing]
-            labels = {**{c.code: c.label for c in q.choices}, **{m.code: m.label for m in q.missing}}
-            data[q.name] = pd.Categorical(codes[q.name].map(labels), categories=cats)
+            order = pd.Index([float(c.code) for c in q.choices] + [float(m.code) for m in q.missing])
+            idx = order.get_indexer(codes[q.name].to_numpy(dtype=float))
+            data[q.name] = pd.Categorical.from_codes(idx, categories=cats)
     return data
 
 
 def validate(source, questionnaire: Questionnaire | None = None, *, secret: bytes | str | None = None,
-             sheet: str | None = None) -> ValidationResult:
+             sheet: str | None = None, progress=None) -> ValidationResult:
     """Validate one or several answer files against the questionnaire.
 
     Parameters
@@ -366,6 +430,9 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
         Key of the pseudonymisation hash; default :func:`diagnostics.pseudonym.get_secret`.
     sheet : str, optional
         Workbook sheet to read (see :func:`diagnostics.readers.read_answers`).
+    progress : callable, optional
+        ``progress(done, total, label)`` called as files are read and questions judged (the
+        CLI draws a progress bar with it on a terminal).
 
     Returns
     -------
@@ -391,35 +458,68 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     """
     qn = questionnaire or load_questionnaire()
     sources = source if isinstance(source, (list, tuple)) else [source]
-    raws = [s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet) for s in sources]
-    all_codes, all_issues, rej_rows, src = [], [], [], []
+    total = len(sources) * (1 + len(qn.questions))
+    done = [0]
+
+    def tick(label):
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total, label)
+
+    raws = []
+    for s in sources:
+        tick(f"lecture de « {getattr(s, 'file', None) or Path(s).name} »")
+        raws.append(s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet))
+    all_codes, all_issues, rej_frames, src = [], [], [], []
     seen_ids: dict[str, tuple[int, str, int]] = {}
     n_read = 0
     for k, raw in enumerate(raws):
-        codes, reasons, issues = _judge(raw, qn)
-        n_read += len(codes)
-        for i in range(len(codes)):
-            rid = codes.at[i, ID_COLUMN]
-            if not is_blank(rid) and not any(r[2] == "ligne vide" for r in reasons[i]):
-                if rid in seen_ids:
-                    k0, f0, r0 = seen_ids[rid]
-                    first = f"ligne {r0}" + ("" if k0 == k else f" du fichier n° {k0 + 1} « {f0} »")
-                    msg = f"identifiant « {rid} » en double (déjà vu {first})"
-                    reasons[i].insert(0, (ID_COLUMN, rid, msg))
-                    _issue(issues, raw.file, raw.rows[i], ID_COLUMN, rid, msg, "un numéro unique par questionnaire",
-                           REJECT, "identifiant en double")
-                else:
-                    seen_ids[rid] = (k, raw.file, raw.rows[i])
-        keep = np.array([not r for r in reasons], dtype=bool)
-        for i in np.flatnonzero(~keep):
+        codes, reasons, issues = _judge(raw, qn, tick)
+        n_read += len(codes) + len(raw.rejected_rows)
+        rows_arr = np.asarray(raw.rows, dtype=np.int64)
+        ids = codes[ID_COLUMN]
+        eligible = ids.notna().to_numpy().copy()
+        for i, rs in reasons.items():
+            if any(r[2] == "ligne vide" for r in rs):
+                eligible[i] = False
+        pos = np.flatnonzero(eligible)
+        sub = ids.iloc[pos].reset_index(drop=True)
+        earlier = sub.isin(seen_ids.keys()).to_numpy() if seen_ids else np.zeros(len(sub), dtype=bool)
+        dup_here = sub.duplicated(keep="first").to_numpy() & ~earlier
+        if dup_here.any():
+            first_pos = pd.Series(np.arange(len(sub))).groupby(sub.to_numpy()).transform("min").to_numpy()
+        for j in np.flatnonzero(earlier | dup_here):
+            i, rid = int(pos[j]), sub.iat[j]
+            if earlier[j]:
+                k0, f0, r0 = seen_ids[rid]
+            else:
+                k0, f0, r0 = k, raw.file, int(rows_arr[pos[first_pos[j]]])
+            first = f"ligne {r0}" + ("" if k0 == k else f" du fichier n° {k0 + 1} « {f0} »")
+            msg = f"identifiant « {rid} » en double (déjà vu {first})"
+            reasons.setdefault(i, []).insert(0, (ID_COLUMN, rid, msg))
+            _issue(issues, raw.file, raw.rows[i], ID_COLUMN, rid, msg, "un numéro unique par questionnaire",
+                   REJECT, "identifiant en double")
+        new = ~earlier & ~dup_here
+        seen_ids.update(zip(sub[new].tolist(), ((k, raw.file, int(r)) for r in rows_arr[pos[new]])))
+        keep = np.ones(len(codes), dtype=bool)
+        keep[list(reasons)] = False
+        rej = []
+        for i in sorted(reasons):
             col, val, _ = reasons[i][0]
-            rej_rows.append(dict(fichier=raw.file, ligne=raw.rows[i], colonne=col,
-                                 valeur="" if is_blank(val) else _show(val),
-                                 motif=" ; ".join(r[2] if not r[0] else f"{r[0]} : {r[2]}" for r in reasons[i])))
-        all_codes.append(codes[keep])
-        src.append(pd.DataFrame({"fichier": raw.file, "ligne": np.asarray(raw.rows)[keep]}))
+            rej.append(dict(fichier=raw.file, ligne=raw.rows[i], colonne=col,
+                            valeur="" if is_blank(val) else _show(val),
+                            motif=" ; ".join(r[2] if not r[0] else f"{r[0]} : {r[2]}" for r in reasons[i])))
+        rej += [dict(fichier=raw.file, ligne=row, colonne="", valeur="", motif=why) for row, why in raw.rejected_rows]
+        rej_frames.append(pd.DataFrame(rej, columns=REJECTED_COLUMNS).sort_values("ligne", kind="stable"))
+        all_codes.append(codes if keep.all() else codes[keep])
+        del codes
+        src.append(pd.DataFrame({"fichier": raw.file, "ligne": rows_arr[keep]}))
         all_issues += issues
-    codes = pd.concat(all_codes, ignore_index=True) if all_codes else pd.DataFrame(columns=[ID_COLUMN, *qn.columns])
+    if len(all_codes) == 1:
+        codes = all_codes.pop().reset_index(drop=True)
+    else:
+        codes = pd.concat(all_codes, ignore_index=True) if all_codes else pd.DataFrame(columns=[ID_COLUMN, *qn.columns])
+        all_codes.clear()
     sources_df = pd.concat(src, ignore_index=True)
     ids = pseudonymise(codes[ID_COLUMN], secret=secret)
     codes = codes.drop(columns=[ID_COLUMN])
@@ -430,7 +530,8 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
             codes[q.name] = codes[q.name].astype(object).where(codes[q.name].notna(), None)
         else:
             for c in q.columns:
-                codes[c] = pd.to_numeric(codes[c], errors="coerce").astype(float)
+                if codes[c].dtype != np.float64:
+                    codes[c] = pd.to_numeric(codes[c], errors="coerce").astype(float)
     index = pd.Index(ids.to_numpy(), name="id_repondant")
     codes.index = index
     sources_df.index = index
@@ -439,7 +540,8 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     if len(issues):
         issues = issues.sort_values(["fichier", "ligne"], kind="stable").reset_index(drop=True)
     return ValidationResult(data=_to_data(codes, qn), codes=codes,
-                            rejected=pd.DataFrame(rej_rows, columns=REJECTED_COLUMNS), issues=issues,
+                            rejected=pd.concat(rej_frames, ignore_index=True) if rej_frames else
+                            pd.DataFrame(columns=REJECTED_COLUMNS), issues=issues,
                             sources=sources_df, n_read=n_read, files=[r.file for r in raws], questionnaire=qn)
 
 
@@ -463,7 +565,12 @@ def _summary_rows(result: ValidationResult) -> list[tuple[str, str]]:
     return rows
 
 
-def write_report(result: ValidationResult, path: str | Path) -> Path:
+#: Problems written to the XLSX/HTML report at most (the summary gives the full counts, and
+#: ``ValidationResult.issues`` holds every problem).
+REPORT_MAX_ROWS = 100_000
+
+
+def write_report(result: ValidationResult, path: str | Path, *, max_rows: int = REPORT_MAX_ROWS) -> Path:
     """Write the validation report as XLSX (sheets « Résumé » and « Problèmes ») or HTML.
 
     Parameters
@@ -471,16 +578,31 @@ def write_report(result: ValidationResult, path: str | Path) -> Path:
     result : ValidationResult
     path : path-like
         ``.xlsx`` or ``.html``; the parent folder is created.
+    max_rows : int
+        Problems listed at most (default :data:`REPORT_MAX_ROWS`); beyond, the summary says how
+        many are left out; counts by kind always cover every problem.
 
     Returns
     -------
     pathlib.Path
+
+    Notes
+    -----
+    The workbook is written through :func:`diagnostics.spreadsheet.stream_workbook` (write-only
+    mode, bounded memory; user text such as ``=HYPERLINK(…)`` stays text, never a formula).
     """
+    from .files import atomic_path
+    from .spreadsheet import stream_workbook
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    problems = result.issues[list(REPORT_COLUMNS)].rename(columns=REPORT_COLUMNS)
+    shown = result.issues.iloc[:max_rows]
+    problems = shown[list(REPORT_COLUMNS)].rename(columns=REPORT_COLUMNS)
     summary = _summary_rows(result)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    if len(result.issues) > max_rows:
+        summary.append(("Problèmes non listés (au-delà de la limite du rapport)",
+                        fmt.number(len(result.issues) - max_rows)))
+    grav = shown["gravite"].to_numpy()
     if path.suffix.lower() in (".html", ".htm"):
         e = lambda x: html.escape("" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x))  # noqa: E731
         parts = ["<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
@@ -491,28 +613,13 @@ def write_report(result: ValidationResult, path: str | Path) -> Path:
         parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in summary]
         parts.append("</table><h2>Problèmes</h2><table><tr>" + "".join(f"<th>{e(c)}</th>" for c in problems.columns)
                      + "</tr>")
-        for grav, (_, r) in zip(result.issues["gravite"], problems.iterrows()):
-            parts.append(f"<tr class='{e(grav)}'>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>")
+        for g, r in zip(grav, problems.itertuples(index=False, name=None)):
+            parts.append(f"<tr class='{e(g)}'>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>")
         parts.append("</table></body></html>")
-        tmp.write_text("\n".join(parts), encoding="utf-8")
+        with atomic_path(path) as tmp:
+            tmp.write_text("\n".join(parts), encoding="utf-8")
     else:
-        from openpyxl.styles import Font, PatternFill
-
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            pd.DataFrame(summary, columns=["Élément", "Valeur"]).to_excel(xw, sheet_name="Résumé", index=False)
-            problems.to_excel(xw, sheet_name="Problèmes", index=False)
-            ws = xw.sheets["Problèmes"]
-            red = PatternFill("solid", fgColor="FDE2E2")
-            for i, grav in enumerate(result.issues["gravite"], start=2):
-                if grav == "rejet":
-                    for cell in ws[i]:
-                        cell.fill = red
-            for ws in xw.sheets.values():
-                for cell in ws[1]:
-                    cell.font = Font(bold=True)
-                for col in ws.columns:
-                    width = max(len(str(c.value or "")) for c in col)
-                    ws.column_dimensions[col[0].column_letter].width = min(max(10, width + 2), 80)
-                ws.freeze_panes = "A2"
-    os.replace(tmp, path)
+        stream_workbook(path, {"Résumé": pd.DataFrame(summary, columns=["Élément", "Valeur"]),
+                               "Problèmes": problems},
+                        highlight={"Problèmes": grav == "rejet"})
     return path

@@ -31,13 +31,15 @@ def test_outputs(built):
     out, res, messages = built
     assert sorted(p.name for p in out.glob("*.html")) == REPORTS
     assert [p.name for p in res.files] == REPORTS
-    assert sorted(p.name for p in (out / "carnets").iterdir()) == [
+    assert not (out / "carnets").exists()  # executed notebooks hold row-level outputs: working folder
+    assert res.work == out.parent / "livrables_travail"
+    assert sorted(p.name for p in (res.work / "carnets").iterdir()) == [
         "01_verifier_reponses.ipynb", "02_ponderer.ipynb", "03_indicateurs.ipynb",
         "04_livrable_quartier_bellevue.ipynb", "04_livrable_quartier_biollay.ipynb",
         "04_livrable_quartier_hauts_de_chambery.ipynb", "05_synthese.ipynb"]
     assert (out / MARKER).is_file() and (out / "indicateurs.csv").is_file()
     assert not (out / "_travail").exists()  # respondent-level tables never reach the deliverables
-    assert [p.name for p in out.parent.iterdir()] == ["livrables"]  # no temporary folder left behind
+    assert sorted(p.name for p in out.parent.iterdir()) == ["livrables", "livrables_travail"]  # no temporary folder left behind
     assert messages[0].startswith("[0/7] Démarrage du noyau Python")
     assert messages[1] == "[1/7] Vérification des réponses (carnet 01_verifier_reponses)…"
     assert messages[-1].startswith("Terminé en ") and "4 fichiers" in messages[-1]
@@ -45,10 +47,10 @@ def test_outputs(built):
     assert "aux Hauts-de-Chambéry" in html and "Centre social des Hauts (fictif)" in html
     assert "Centre social de Bellevue (fictif)" not in html  # directory filtered to the quartier
     # the executed notebook of the quartier kept its injected parameters and its outputs
-    nb = (out / "carnets" / "04_livrable_quartier_biollay.ipynb").read_text(encoding="utf-8")
+    nb = (res.work / "carnets" / "04_livrable_quartier_biollay.ipynb").read_text(encoding="utf-8")
     assert "injected-parameters" in nb and 'quartier = \\"biollay\\"' in nb and "Rapport écrit" in nb
     # notebook 01 really validated the sample: 406 rows read
-    assert "406 réponses retenues sur 406 lues" in (out / "carnets" / "01_verifier_reponses.ipynb").read_text("utf-8")
+    assert "406 réponses retenues sur 406 lues" in (res.work / "carnets" / "01_verifier_reponses.ipynb").read_text("utf-8")
 
 
 def test_failed_build_leaves_previous_output_untouched(built, tmp_path):
@@ -63,7 +65,7 @@ def test_failed_build_leaves_previous_output_untouched(built, tmp_path):
     assert "Le tableau d'indicateurs n'a pas la colonne « dimension »" in msg
     assert "Traceback" not in msg
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
-    assert [p.name for p in out.parent.iterdir()] == ["livrables"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["livrables", "livrables_travail"]
 
 
 def test_refuses_to_overwrite_foreign_folder(tmp_path):

@@ -264,3 +264,29 @@ def test_scrub_text_with_supplied_names_accent_insensitive():
     assert scrub_text("Rencontre avec Benhaddou puis avec helene et Hélène.", names=["Benhaddou", "Hélène"]) == \
         "Rencontre avec [nom] puis avec [nom] et [nom]."
     assert scrub_text(None) is None
+
+
+def test_reviewed_quotes_gate(tmp_path):
+    from diagnostics.disclosure import (RESIDENTS, is_publishable, load_reviewed_quotes, quote_id, reviewed_only,
+                                        write_quotes_for_review)
+    from diagnostics.interviews import Interview, Quote
+
+    it = Interview.__new__(Interview)
+    it.partenaire, it.quotes = "Centre social (fictif)", [Quote("Mme Zorglub vient chaque mardi.", ["social"], 3),
+                                                          Quote("=HYPERLINK(\"http://x\")", ["social"], 4)]
+    path = write_quotes_for_review([it], tmp_path / "citations_relues.csv", comments=["Trop de bruit", None])
+    df = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert df["publiable"].tolist() == ["", "", ""] and df["texte"].iat[1].startswith("'=")  # never a formula
+    assert load_reviewed_quotes(path) == {quote_id(it.partenaire, q.text): False for q in it.quotes} | \
+        {quote_id(RESIDENTS, "Trop de bruit"): False}                    # not reviewed = not publishable
+    df.loc[1, "publiable"] = "Oui"
+    df.loc[2, "publiable"] = "oui"
+    df.to_csv(path, sep=";", index=False)
+    reviewed = load_reviewed_quotes(path)
+    assert [q.line for q in reviewed_only([it], reviewed)[0].quotes] == [4] and len(it.quotes) == 2
+    assert is_publishable(reviewed, RESIDENTS, "Trop  de bruit") and not is_publishable(reviewed, RESIDENTS, "autre")
+    df.loc[0, "publiable"] = "peut-être"
+    df.to_csv(path, sep=";", index=False)
+    with pytest.raises(DLSError, match="ligne 2, colonne « publiable » : valeur « peut-être »"):
+        load_reviewed_quotes(path)
+    assert load_reviewed_quotes(tmp_path / "absent.csv") == {}

@@ -202,3 +202,11 @@ def test_console_script_exit_2_without_traceback(tmp_path):
     assert p.stderr.strip() == ("Erreur : Le fichier « photo.csv » ne peut pas être lu : c'est une image PNG, "
                                 "pas un tableau de réponses (CSV, Excel, SPSS ou Stata).")
     assert "Traceback" not in p.stderr + p.stdout
+
+
+def test_progress_reaches_total(monkeypatch):
+    monkeypatch.setenv("DLS_SECRET", "x")
+    seen = []
+    validate(SAMPLE_DIR / "reponses_synthetiques.csv", progress=lambda d, t, label: seen.append((d, t)))
+    total = seen[0][1]
+    assert [d for d, _ in seen] == list(range(1, total + 1)) and total == 1 + len(load_questionnaire().questions)

@@ -1,0 +1,86 @@
+"""Benchmark ``dls check`` on 10^4, 10^5 and 10^6 rows of the sample's columns.
+
+One command::
+
+    python benchmarks/bench_check.py            # 10^4, 10^5, 10^6 rows
+    python benchmarks/bench_check.py 10000      # chosen sizes
+
+The file is the shipped synthetic sample repeated with new identifiers.  For each size it
+prints the time and peak memory of ``validate`` + ``write_report`` (in a child process, so that
+the peak is that of the check alone), and the ratio to ``pandas.read_csv`` of the same file
+measured in the same run.  Bar (issue 13): 10^6 rows in ≤ 60 s, ≤ 2 GB, ≤ 5× read_csv.
+
+Measured on the 2-core machine under load (load average ≈ 9), 2 December 2026::
+
+       lignes  check (s)  pic (Mo) read_csv (s)  ratio
+        10000       1.21        88         0.15    7.9   (fixed costs: questionnaire, report)
+       100000       3.65       206         0.89    4.1
+      1000000      26.21      1377         6.69    3.9   (was > 80 min before)
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import resource, sys, time
+from pathlib import Path
+import pandas as pd
+from diagnostics.validation import validate, write_report
+t0 = time.perf_counter()          # imports excluded, for both
+if sys.argv[1] == "check":
+    res = validate(sys.argv[2])
+    write_report(res, Path(sys.argv[3]))
+    extra = f"{res.n_read} {res.n_accepted} {res.n_rejected}"
+else:
+    df = pd.read_csv(sys.argv[2], sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
+    extra = f"{len(df)} 0 0"
+dt = time.perf_counter() - t0
+print(dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, extra)
+"""
+
+
+def make_file(n: int, folder: Path) -> Path:
+    """The sample repeated to ``n`` rows (as the analyst's Excel writes it), identifiers made unique."""
+    import csv
+    import io
+
+    from diagnostics import paths
+
+    text = (paths.EXAMPLE / "reponses_synthetiques.csv").read_bytes().decode("cp1252")
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    header, body = records[0], [r for r in records[1:] if r and r[0]]
+    out = folder / f"reponses_{n}.csv"
+    with open(out, "w", encoding="cp1252", newline="") as fh:
+        w = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        w.writerow(header)
+        for i in range(n):
+            w.writerow([f"B{i:07d}", *body[i % len(body)][1:]])
+    return out
+
+
+def run(kind: str, csv: Path, report: Path) -> tuple[float, float, str]:
+    proc = subprocess.run([sys.executable, "-c", CHILD, kind, str(csv), str(report)], capture_output=True,
+                          text=True)
+    if proc.returncode:
+        sys.exit(proc.stderr)
+    out = proc.stdout.split()
+    return float(out[0]), float(out[1]), " ".join(out[2:])
+
+
+def main(sizes: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        print(f"{'lignes':>9} {'check (s)':>10} {'pic (Mo)':>9} {'read_csv (s)':>12} {'ratio':>6}  lues/acceptées/rejetées")
+        for n in sizes:
+            csv = make_file(n, folder)
+            t_pd, _, _ = run("pandas", csv, folder / "x.xlsx")
+            t, peak, counts = run("check", csv, folder / f"controle_{n}.xlsx")
+            print(f"{n:>9} {t:>10.2f} {peak:>9.0f} {t_pd:>12.2f} {t / t_pd:>6.1f}  {counts}", flush=True)
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000])

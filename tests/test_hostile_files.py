@@ -365,8 +365,8 @@ def test_ctrl_c_during_build_keeps_previous_outputs(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "from diagnostics.cli import main; main()", "build", "--out",
                              str(out), "--sans-pdf"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env, cwd=tmp_path)
-    line = proc.stdout.readline()                       # « [0/7] Démarrage du noyau Python… »
-    assert "Démarrage" in line
+    lines = [proc.stdout.readline() for _ in range(2)]  # « Projet : … », « [0/7] Démarrage du noyau Python… »
+    assert any("Démarrage" in line for line in lines), lines
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)

@@ -261,7 +261,7 @@ def headline(r: dict, agg: dict | None, project, sources=None) -> dict:
     if out["verdict"] == "non comparable":
         out["verdict"] = None
     if out["verdict"] in _VERDICT_WORDS:
-        mark = " (valeur illustrative)" if out["illustrative"] else ""
+        mark = ", valeur illustrative" if out["illustrative"] else ""
         out["text"] = f"{_VERDICT_WORDS[out['verdict']]} {out['against']} ({out['against_value']}{mark})"
         if neutral and out["verdict"] in ("plus élevé", "plus bas"):
             out["text"] += " — contexte, sans sens favorable"

@@ -13,6 +13,7 @@ It reads configuration and published aggregates only, never an answer table, and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -160,6 +161,29 @@ def load_sources(project, catalogue=None, extracts: pd.DataFrame | None = None,
     A value is *illustrative* when ``references.yaml`` says so (``status: illustrative``) or when
     it comes from extracts of a project on synthetic data.
     """
+    d = project.donnees
+    if catalogue is None and extracts is None and references is None:
+        # every notebook of a build asks for the same project: read its files once per process
+        key = (str(getattr(project, "source", "")), project.ville, project.donnees_synthetiques,
+               str(project.recueil.get("periode", "")),
+               tuple((k, str(v), _mtime(v)) for k, v in sorted(d.items()) if not isinstance(v, (list, tuple))))
+        if key not in _CACHE:
+            _CACHE[key] = _load(project, None, None, None)
+        return _CACHE[key]
+    return _load(project, catalogue, extracts, references)
+
+
+_CACHE: dict = {}
+
+
+def _mtime(path) -> float | None:
+    try:
+        return Path(path).stat().st_mtime
+    except (OSError, TypeError):
+        return None
+
+
+def _load(project, catalogue, extracts, references) -> IndicatorSources:
     from .catalogue import load_catalogue
     from .extracts import read_extracts, read_references
     from .questionnaire import load_questionnaire

@@ -281,3 +281,23 @@ def test_synthesis(table, project):
 def test_write_html_atomic(tmp_path):
     p = report.write_html("<p>é</p>", tmp_path / "a" / "r.html")
     assert p.read_text(encoding="utf-8") == "<p>é</p>" and [f.name for f in p.parent.iterdir()] == ["r.html"]
+
+
+def test_sources_of_the_example(project):
+    from diagnostics.catalogue import load_catalogue
+    from diagnostics.sources import load_sources
+
+    s = load_sources(project)
+    assert list(s.indicators["indicator_id"]) == [i.id for i in load_catalogue()]  # every catalogue indicator
+    epices = s.of("precarite_epices")
+    assert epices["numerator"] == "Répondants dont le score EPICES est >= 30,17"
+    assert epices["period"] == "2020-2022" and epices["source"].startswith("Enquête auprès des habitants")
+    assert s.of("sans_complementaire")["denominator"] == "Réponses exprimées, hors « ne sait pas » et refus"
+    c2s = s.of("am_c2s")
+    assert c2s["source"].startswith("Extraits ORS / Assurance Maladie") and c2s["period"] == "2021"
+    # a reference of a project on synthetic data is never presented as real
+    assert s.references[("am_c2s", "chambery")]["illustrative"] is True
+    assert s.has_illustrative()
+    line = s.reference_line(["am_c2s"], ["chambery"])
+    assert line.startswith("Références : ") and "(valeur illustrative)" in line
+    assert s.line(["precarite_epices"]) == f"Source : {s.survey}, 2020-2022."

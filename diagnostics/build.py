@@ -280,7 +280,8 @@ class PdfPrinter:
             ms = self.timeout * 1000
             await tab.goto(html.resolve().as_uri(), wait_until="load", timeout=ms)
             await tab.evaluate("Promise.all(window.dlsFigures || [])")
-            data = await tab.pdf(print_background=True, prefer_css_page_size=True, display_header_footer=False)
+            data = await tab.pdf(print_background=True, prefer_css_page_size=True, display_header_footer=False,
+                                  tagged=True, outline=True)
             if data[:5] != b"%PDF-":
                 raise DLSError(f"Chromium a produit un fichier qui n'est pas un PDF pour « {pdf.name} ».")
             with atomic_path(pdf) as tmp:

@@ -101,7 +101,9 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, timeo
     """Print an HTML file to PDF with headless Chromium.
 
     Page size and margins come from the document's CSS ``@page`` rule (Chromium honours
-    ``size: A4``); browser headers and footers (date, URL) are switched off.
+    ``size: A4``); browser headers and footers (date, URL) are switched off.  The PDF is
+    tagged (structure tree, Chromium's default) and has an outline (bookmarks) built from the
+    document's headings.
 
     Parameters
     ----------
@@ -126,7 +128,7 @@ def html_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, timeo
     if not html_path.is_file():
         raise DLSError(f"Le fichier HTML « {html_path} » est introuvable : impossible de produire le PDF.")
     with atomic_path(pdf_path) as tmp:
-        _run(["--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
+        _run(["--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--generate-pdf-document-outline",
               f"--print-to-pdf={tmp}", html_path.as_uri()], tmp, timeout)
         with open(tmp, "rb") as fh:
             if fh.read(5) != b"%PDF-":

@@ -197,13 +197,101 @@ def _publishable(r) -> bool:
             and (_na(r.get("status")) or r.get("status") != "non calculable"))
 
 
-def key_findings(table: pd.DataFrame, quartier: str, project, *, limit: int = 8) -> dict:
-    """Plain-French key findings for one quartier, generated from the indicator table.
+#: Words of a verdict in a sentence (« moins favorable que Chambéry »).
+_VERDICT_WORDS = {"moins bien": "moins favorable que", "mieux": "plus favorable que",
+                  "similaire": "comparable à", "plus élevé": "plus élevé que", "plus bas": "plus bas que"}
+#: Order of the verdicts in the summary: unfavourable first, then favourable, context, the rest.
+_VERDICT_RANK = {"moins bien": 0, "mieux": 1, "plus élevé": 2, "plus bas": 2, "similaire": 3}
 
-    A finding is an indicator whose comparison column says « moins bien » or « mieux »: against
-    the central reference and France (``cmp_<ref>``) and against the whole of the surveyed
-    quartiers (``cmp_ensemble``).  Suppressed and non-computable indicators are left out;
-    fragile estimates are flagged in the sentence.
+
+def _comparators(project) -> list[str]:
+    """Reference keys in the order a verdict looks for them: the central one, France, the others."""
+    keys = [project.reference_centrale, "france", *project.references]
+    return [k for k in dict.fromkeys(keys) if k in project.references]
+
+
+def headline(r: dict, agg: dict | None, project, sources=None) -> dict:
+    """The one verdict of an indicator in a quartier, used everywhere in a report.
+
+    The comparator is the first reference with a value (central reference, then France, then the
+    other levels), else the « Ensemble » row of the surveyed quartiers, else none: the figure is
+    then stated with its interval.  One comparator per indicator means that a report never calls
+    the same figure both more and less favourable.
+
+    Parameters
+    ----------
+    r : dict
+        The indicator row of the quartier (indicator-table columns).
+    agg : dict or None
+        The « Ensemble » row of the same indicator.
+    project : diagnostics.project.Project
+    sources : diagnostics.sources.IndicatorSources, optional
+        To say whether the reference value is illustrative.
+
+    Returns
+    -------
+    dict
+        ``kind`` (« reference », « quartiers » or « seul »), ``verdict`` (a
+        :data:`diagnostics.compare.VERDICTS` value or ``None``), ``against`` (label of the
+        comparator), ``against_value`` (formatted), ``ref_key``, ``illustrative`` (bool),
+        ``neutral`` (bool) and ``text`` (« moins favorable que Chambéry (89,0 %) »).
+    """
+    unit = r.get("unit") or ""
+    neutral = r.get("direction") == "neutre"
+    out = {"kind": "seul", "verdict": None, "against": "", "against_value": "", "ref_key": None,
+           "illustrative": False, "neutral": neutral, "text": "", "short": ""}
+    for key in _comparators(project):
+        if not _na(r.get(f"ref_{key}")):
+            v = r.get(f"cmp_{key}")
+            ill = bool(sources and (r.get("indicator_id"), key) in sources.references
+                       and sources.references[(r.get("indicator_id"), key)]["illustrative"])
+            out.update(kind="reference", verdict=None if _na(v) else v, against=project.references[key],
+                       against_value=format_value(r.get(f"ref_{key}"), unit), ref_key=key, illustrative=ill)
+            break
+    else:
+        if agg is not None and _publishable(agg) and agg is not r:
+            v = r.get("cmp_ensemble")
+            out.update(kind="quartiers", verdict=None if _na(v) else v,
+                       against="l'ensemble des quartiers enquêtés",
+                       against_value=format_value(agg.get("estimate"), unit))
+    if out["kind"] != "seul":
+        out["short"] = f"vs {out['against']} : {out['against_value']}" + (" (illustratif)" if out["illustrative"] else "")
+    else:
+        out["short"] = "sans comparaison"
+    if out["verdict"] == "non comparable":
+        out["verdict"] = None
+    if out["verdict"] in _VERDICT_WORDS:
+        mark = ", valeur illustrative" if out["illustrative"] else ""
+        out["text"] = f"{_VERDICT_WORDS[out['verdict']]} {out['against']} ({out['against_value']}{mark})"
+        if neutral and out["verdict"] in ("plus élevé", "plus bas"):
+            out["text"] += " — contexte, sans sens favorable"
+    elif out["kind"] != "seul":
+        out["text"] = f"non comparé à {out['against']} ({out['against_value']})"
+    else:
+        out["text"] = "aucune référence : chiffre à lire avec son intervalle"
+    return out
+
+
+def _gap(r: dict, h: dict) -> float:
+    """Relative gap between the estimate and its comparator (for ordering the findings)."""
+    if h["kind"] == "reference":
+        ref = r.get(f"ref_{h['ref_key']}")
+    else:
+        return 0.0
+    try:
+        return abs(float(r["estimate"]) - float(ref)) / max(abs(float(ref)), 1e-9)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def key_findings(table: pd.DataFrame, quartier: str, project, *, sources=None, dimensions: dict | None = None,
+                 per_dimension: int = 5, limit: int = 8) -> dict:
+    """The « À retenir » of one quartier: per dimension its main figures and one verdict each.
+
+    Every publishable indicator gets one verdict (:func:`headline`).  Per dimension, the
+    indicators with a significant gap come first (unfavourable, favourable, then gaps on
+    indicators without a favourable direction, shown as context), then the others, in catalogue
+    order, questionnaire indicators before extracts; at most ``per_dimension`` are kept.
 
     Parameters
     ----------
@@ -212,54 +300,57 @@ def key_findings(table: pd.DataFrame, quartier: str, project, *, limit: int = 8)
     quartier : str
         Label of the quartier (as in the ``quartier`` column).
     project : diagnostics.project.Project
-        For reference labels and the locative phrases (« au Biollay », « en France »).
+    sources : diagnostics.sources.IndicatorSources, optional
+        Flags illustrative reference values.
+    dimensions : dict, optional
+        ``{id: label}`` (the nine DLS dimensions by default).
+    per_dimension : int
+        Indicators shown per dimension.
     limit : int
-        Maximum number of sentences per group; the largest relative gaps come first.
+        Length of the ``worse`` / ``better`` / ``context`` lists (largest relative gaps first).
 
     Returns
     -------
     dict
-        ``{"worse": [...], "better": [...], "worse_others": [...], "better_others": [...],
-        "n_indicators": int, "n_suppressed": int, "n_fragile": int}``; each finding is
-        ``{"dimension", "label", "sentence"}``.
+        ``dimensions`` (``[{"id", "label", "rows"}]``), ``worse``, ``better``, ``context``
+        (lists of rows), ``n_indicators``, ``n_suppressed``, ``n_fragile``.  A row is
+        ``{"id", "dimension", "label", "value", "ci", "n", "fragile", "source", "verdict"
+        (from :func:`headline`), "sentence"}``.
     """
-    sub = _Index(table).of_quartier(quartier)
+    from .questionnaire import load_dimensions
+
+    dims = dimensions or load_dimensions()
+    idx = _Index(table)
+    sub = idx.of_quartier(quartier)
     q = project.quartier(quartier)
-    refs = [r for r in (project.reference_centrale, "france") if r in project.references]
-    refs = list(dict.fromkeys(refs))
-    out = {"worse": [], "better": [], "worse_others": [], "better_others": []}
-    for r in sub:
+    rows = []
+    for pos, r in enumerate(sub):
         if not _publishable(r):
             continue
         unit = r.get("unit") or ""
-        val = format_value(r["estimate"], unit)
-        frag = " (estimation fragile, à confirmer)" if _flag(r.get("fragile")) else ""
-        for verdict, key in (("moins bien", "worse"), ("mieux", "better")):
-            hits = [rid for rid in refs if r.get(f"cmp_{rid}") == verdict]
-            if hits:
-                comps = " et ".join(f"{format_value(r.get(f'ref_{rid}'), unit)} {project.dans(rid)}" for rid in hits)
-                gap = max(abs(float(r["estimate"]) - float(r[f"ref_{rid}"])) / max(abs(float(r[f"ref_{rid}"])), 1e-9)
-                          for rid in hits if not _na(r.get(f"ref_{rid}")))
-                sentence = (f"{r['label']} : {val} {q.dans}, contre {comps}"
-                            f" — {'situation moins favorable' if verdict == 'moins bien' else 'situation plus favorable'}"
-                            f"{frag}.")
-                out[key].append({"dimension": r["dimension"], "label": r["label"], "sentence": sentence,
-                                 "gap": gap})
-            if r.get("cmp_ensemble") == verdict:
-                sentence = (f"{r['label']} : {val} {q.dans} — "
-                            f"{'moins favorable' if verdict == 'moins bien' else 'plus favorable'} que dans "
-                            f"l'ensemble des quartiers enquêtés{frag}.")
-                out[f"{key}_others"].append({"dimension": r["dimension"], "label": r["label"],
-                                             "sentence": sentence, "gap": 0.0})
-    for k in ("worse", "better"):
-        out[k] = sorted(out[k], key=lambda f: -f["gap"])[:limit]
-    for k in ("worse_others", "better_others"):
-        out[k] = out[k][:limit]
+        h = headline(r, _aggregate(idx.rows(r["indicator_id"]), project), project, sources)
+        val, ci = format_value(r["estimate"], unit), format_interval(r.get("ci_low"), r.get("ci_high"), unit)
+        frag = _flag(r.get("fragile"))
+        sentence = (f"{r['label']} : {val} {ci} {q.dans} — {h['text']}"
+                    f"{' (estimation fragile)' if frag else ''}.")
+        rows.append({"id": r["indicator_id"], "dimension": r["dimension"], "label": r["label"], "value": val,
+                     "ci": ci, "n": fmt.number(r["n"]) if not _na(r.get("n")) else "–", "fragile": frag,
+                     "source": "" if _na(r.get("source")) else r.get("source"), "verdict": h,
+                     "sentence": sentence, "gap": _gap(r, h), "pos": pos})
+    out = {"dimensions": []}
+    for did, dlabel in dims.items():
+        mine = [x for x in rows if x["dimension"] == did]
+        mine.sort(key=lambda x: (_VERDICT_RANK.get(x["verdict"]["verdict"], 4), x["source"] != "questionnaire",
+                                 x["pos"]))
+        if mine:
+            out["dimensions"].append({"id": did, "label": dlabel, "rows": mine[:per_dimension],
+                                      "n_more": max(len(mine) - per_dimension, 0)})
+    for key, verdicts in (("worse", ("moins bien",)), ("better", ("mieux",)), ("context", ("plus élevé", "plus bas"))):
+        out[key] = sorted([x for x in rows if x["verdict"]["verdict"] in verdicts], key=lambda x: -x["gap"])[:limit]
     out["n_indicators"] = len(sub)
     out["n_suppressed"] = sum(_flag(r.get("suppressed")) for r in sub)
     out["n_fragile"] = sum(_flag(r.get("fragile")) and not _flag(r.get("suppressed")) for r in sub)
     return out
-
 
 # --------------------------------------------------------------------------- figures
 #
@@ -280,11 +371,21 @@ def _json(obj) -> str:
 
 
 def _fig_html(fig: dict | None, fig_id: str) -> str:
-    """HTML fragment drawing ``fig`` with the page's plotly library (static, no mode bar)."""
+    """HTML fragment drawing ``fig`` with the page's plotly library (static, no mode bar).
+
+    The figure takes the width of its container (redrawn narrower on a phone) and has an
+    accessible name: ``role="img"`` with an ``aria-label`` that lists every value it shows.
+    """
+    from markupsafe import escape
+
     if fig is None:
         return ""
-    lay = fig["layout"]
-    return (f'<div id="{fig_id}" class="graphique" style="width:{lay["width"]}px;height:{lay["height"]}px"></div>'
+    lay = dict(fig["layout"])
+    lay.pop("width", None)
+    lay["autosize"] = True
+    alt = escape(fig.get("alt") or "Graphique")
+    return (f'<div id="{fig_id}" class="graphique" role="img" aria-label="{alt}" '
+            f'style="height:{lay["height"]}px"></div>'
             f'<script>dlsFigure("{fig_id}", {_json(fig["data"])}, {_json(lay)});</script>')
 
 
@@ -355,7 +456,7 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
     n_rows = len(ids)
     height = top + bottom + n_rows * row_h + (len(groups) - 1) * gap
     inner = height - top - bottom
-    data, shown, annotations = [], set(), []
+    data, shown, annotations, alt = [], set(), [], []
     layout = _base_layout(height, showlegend=True, margin={"l": 10, "r": 10, "t": top, "b": bottom},
                           legend={"orientation": "h", "y": -30 / inner, "yanchor": "top", "x": 0})
     y_top = 1.0
@@ -374,8 +475,17 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
             labels.append(_wrap(_safe(lab), 34))
             for k, q in enumerate(quartiers):
                 r = idx.get(iid, q)
-                if r is None or not _publishable(r):
+                if r is None:
                     continue
+                if not _publishable(r):
+                    why = "secret statistique" if _flag(r.get("suppressed")) else "non calculable"
+                    annotations.append({"x": 0.01, "xref": f"{xa} domain", "xanchor": "left", "y": j + offsets[k],
+                                        "yref": ya, "showarrow": False, "font": {"size": 9, "color": "#333333"},
+                                        "text": _safe(f"{q} : {why}")})
+                    alt.append(f"{r0['label']}, {q} : {why}")
+                    continue
+                alt.append(f"{r0['label']}, {q} : {format_value(r['estimate'], unit)} "
+                           f"{format_interval(r['ci_low'], r['ci_high'], unit)}")
                 est, lo, hi = _plain(r["estimate"], unit), _plain(r["ci_low"], unit), _plain(r["ci_high"], unit)
                 strong = highlight is None or q == highlight
                 frag = _flag(r["fragile"])
@@ -431,28 +541,30 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
         y_top -= h + gap / inner
         all_labels.extend(labels)
     layout["margin"]["l"] = _label_margin(all_labels, 5.3)
-    return {"data": data, "layout": layout}
+    layout["annotations"] = annotations
+    return {"data": data, "layout": layout,
+            "alt": "Estimations et intervalles de confiance à 95 % : " + " ; ".join(alt) + "."}
 
 
-def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> dict | None:
+def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sources=None) -> dict | None:
     """Fingertips-style spine chart of one quartier for one dimension.
 
-    Each row is an indicator.  The vertical line is the central reference
-    (``project.reference_centrale``); the light grey bar spans the lowest to the highest value
-    among the surveyed quartiers, the dark band the range of the references, and the dot is the
-    quartier, coloured by its comparison with the central reference (blue « mieux », yellow
-    « similaire », vermilion « moins bien », white « non comparable »; hollow centre when the
-    estimate is fragile).  Values are rescaled per row so that the reference sits at the centre
-    and the farthest value at the edge, and flipped when a high value is unfavourable: **right
-    is always better** (for neutral indicators, right is higher).
+    Each row is an indicator, centred on its comparator (:func:`headline`: the first reference
+    with a value, else the « Ensemble » row of the surveyed quartiers), which is named at the
+    right of the row with the quartier's value.  The light grey bar spans the lowest to the
+    highest value among the surveyed quartiers, the dark band the range of the references, and
+    the dot is the quartier, coloured by its verdict (blue « mieux », yellow « similaire »,
+    vermilion « moins bien », grey: a gap without a favourable direction, white: not compared;
+    hollow centre when the estimate is fragile).  Rows of indicators with a direction are
+    flipped so that **right is always better**; indicators without a favourable direction
+    (« neutre ») are drawn in a panel of their own, where right is simply higher.
 
     Notes
     -----
-    Scaling of a value :math:`v` of a row with reference :math:`r`:
+    Scaling of a value :math:`v` of a row with comparator :math:`r`:
     :math:`s(v) = d \\,(v - r) / \\max_j |v_j - r|`, with :math:`d = -1` when a rise is
     unfavourable, else :math:`d = 1`; the maximum runs over the quartiers' estimates and the
-    references of the row.  When the central reference is missing, the mean of the quartiers
-    takes its place.
+    references of the row.
 
     References
     ----------
@@ -461,94 +573,102 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project) -> 
     Returns
     -------
     dict or None
-        A plotly.js figure ``{"data", "layout"}``; ``None`` when the dimension has no indicator.
+        A plotly.js figure ``{"data", "layout", "alt"}``; ``None`` when the dimension has no indicator.
     """
     idx = _Index(table)
     ids = idx.ids(dimension)
     if not ids:
         return None
-    centre = project.reference_centrale
-    centre_label = project.references.get(centre, centre)
-    data, shapes, ann, labels = [], [], [], []
-    dots = {"x": [], "y": [], "color": [], "symbol": [], "text": []}
-    starred = False
-    for k, iid in enumerate(ids):
-        rows = idx.rows(iid)
-        mine = idx.get(iid, quartier)
-        r = mine if mine is not None else rows[0]
-        unit = r.get("unit") or ""
-        labels.append(_wrap(_safe(r["label"]), 42))
-        mine_ok = mine is not None and _publishable(r)
-        text = ("secret statistique" if _flag(r.get("suppressed")) else
-                "non calculable" if not mine_ok else format_value(r["estimate"], unit))
-        ann.append({"x": 1.0, "xref": "paper", "xanchor": "left", "y": k, "yref": "y", "text": _safe(text),
-                    "showarrow": False, "font": {"size": 11}})
-        vals = [float(x["estimate"]) for x in rows if _publishable(x) and x["quartier"] in project.libelles]
-        refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
-        ref = _num(r.get(f"ref_{centre}"))
-        cmp_col, centre_name = f"cmp_{centre}", centre_label
-        if ref is None:  # no value for the central reference: centre on the set of the quartiers
+    panels = {"dir": [], "neutre": []}
+    for iid in ids:
+        panels["neutre" if idx.rows(iid)[0].get("direction") == "neutre" else "dir"].append(iid)
+    panels = {k: v for k, v in panels.items() if v}
+    row_px, gap_px, top, bottom = 32, 46, 6, 34
+    n_rows = sum(len(v) for v in panels.values())
+    plot_h = row_px * n_rows + gap_px * (len(panels) - 1)
+    height = top + plot_h + bottom
+    data, shapes, ann, all_labels, alt = [], [], [], [], []
+    y_top = 1.0
+    layout = _base_layout(height, showlegend=True, margin={"l": 10, "r": 118, "t": top, "b": bottom},
+                          legend={"orientation": "h", "y": -40 / plot_h, "yanchor": "top", "x": 0})
+    for g, (kind, gids) in enumerate(panels.items(), start=1):
+        xa, ya = ("x", "y") if g == 1 else (f"x{g}", f"y{g}")
+        h = len(gids) * row_px / plot_h
+        dots = {"x": [], "y": [], "color": [], "symbol": [], "text": []}
+        labels = []
+        for k, iid in enumerate(gids):
+            rows = idx.rows(iid)
+            mine = idx.get(iid, quartier)
+            r = mine if mine is not None else rows[0]
+            unit = r.get("unit") or ""
+            labels.append(_wrap(_safe(r["label"]), 40))
+            mine_ok = mine is not None and _publishable(r)
             agg = _aggregate(rows, project)
-            ref = float(agg["estimate"]) if agg is not None and _publishable(agg) else \
-                (sum(vals) / len(vals) if vals else None)
-            cmp_col, centre_name = "cmp_ensemble", "l'ensemble des quartiers"
-            labels[-1] += " *"
-            starred = True
-        if ref is None:
-            continue
-        spread = max([abs(v - ref) for v in vals + refs] + [1e-12])
-        d = -1.0 if r.get("direction") == "hausse_defavorable" else 1.0
+            hd = headline(r, agg, project, sources)
+            text = ("secret statistique" if _flag(r.get("suppressed")) else
+                    "non calculable" if not mine_ok else format_value(r["estimate"], unit))
+            against = {"reference": hd["against"], "quartiers": "ensemble quartiers"}.get(hd["kind"], "")
+            ill = " (illustr.)" if hd["illustrative"] else ""
+            ann.append({"x": 1.0, "xref": "paper", "xanchor": "left", "y": k, "yref": ya, "align": "left",
+                        "text": _safe(text) + (f"<br><span style='font-size:9px'>vs {_safe(against)}{ill}</span>"
+                                               if against else ""),
+                        "showarrow": False, "font": {"size": 11}})
+            vals = [float(x["estimate"]) for x in rows if _publishable(x) and x["quartier"] in project.libelles]
+            refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
+            if hd["kind"] == "reference":
+                ref = float(r[f"ref_{hd['ref_key']}"])
+            elif agg is not None and _publishable(agg):
+                ref = float(agg["estimate"])
+            else:
+                ref = None
+            alt.append(f"{r['label']} : {text}" + (f", {hd['text']}" if mine_ok and hd["text"] else ""))
+            if ref is None:
+                continue
+            spread = max([abs(v - ref) for v in vals + refs] + [1e-12])
+            d = -1.0 if r.get("direction") == "hausse_defavorable" else 1.0
 
-        def s(v, ref=ref, spread=spread, d=d):
-            return d * (v - ref) / spread
+            def s(v, ref=ref, spread=spread, d=d):
+                return d * (v - ref) / spread
 
-        if vals:
-            lo, hi = sorted((s(min(vals)), s(max(vals))))
-            shapes.append({"type": "rect", "x0": lo, "x1": hi, "y0": k - 0.32, "y1": k + 0.32, "xref": "x",
-                           "yref": "y", "fillcolor": "#c8c8c8", "line": {"width": 0}, "layer": "below"})
-        if refs:
-            lo, hi = sorted((s(min(refs)), s(max(refs))))
-            shapes.append({"type": "rect", "x0": lo, "x1": hi, "y0": k - 0.12, "y1": k + 0.12, "xref": "x",
-                           "yref": "y", "fillcolor": "#595959", "line": {"width": 0}, "layer": "below"})
-        if mine_ok:
-            verdict = r.get(cmp_col)
-            verdict = "non comparable" if _na(verdict) else verdict
-            dots["x"].append(s(float(r["estimate"])))
-            dots["y"].append(k)
-            dots["color"].append(VERDICT_COLOURS.get(verdict, "#FFFFFF"))
-            dots["symbol"].append("circle-open-dot" if _flag(r.get("fragile")) else "circle")
-            dots["text"].append(_safe(f"{quartier} : {text} — {verdict} (comparé à {centre_name})"))
-    if dots["x"]:
-        data.append({"type": "scatter", "mode": "markers", "x": dots["x"], "y": dots["y"], "showlegend": False,
-                     "marker": {"size": 14, "color": dots["color"], "symbol": dots["symbol"],
-                                "line": {"color": "#000000", "width": 1.5}},
-                     "text": dots["text"], "hovertemplate": "%{text}<extra></extra>"})
-    legend = ["mieux", "similaire", "moins bien"]
-    if VERDICT_COLOURS["plus élevé"] in dots["color"]:
-        legend.append("plus élevé")
-    for verdict in legend:
-        name = (f"{_safe(quartier)} : similaire à {_safe(centre_label)}" if verdict == "similaire" else
-                f"{_safe(quartier)} : écart significatif, sans sens favorable" if verdict == "plus élevé" else
-                f"{_safe(quartier)} : {verdict} que {_safe(centre_label)}")
-        data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None], "name": name,
-                     "marker": {"size": 11, "color": VERDICT_COLOURS[verdict], "line": {"color": "#000", "width": 1.5}}})
-    shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.5, "y1": len(ids) - 0.5, "xref": "x", "yref": "y",
-                   "line": {"color": "#000000", "width": 2}})
-    plot_h = 36 * len(ids) + 20
-    bottom = 110
-    height = plot_h + 10 + bottom
-    layout = _base_layout(height, showlegend=True, shapes=shapes, annotations=ann,
-                          margin={"l": _label_margin(labels), "r": 110, "t": 10, "b": bottom},
-                          legend={"orientation": "h", "y": -30 / plot_h, "yanchor": "top", "x": 0},
-                          xaxis={"range": [-1.15, 1.15], "tickvals": [-1, 0, 1], "showgrid": False, "zeroline": False,
-                                 "ticktext": ["◀ moins favorable", _safe(centre_label), "plus favorable ▶"],
-                                 "fixedrange": True},
-                          yaxis={"tickvals": list(range(len(ids))), "ticktext": labels, "range": [len(ids) - 0.5, -0.5],
-                                 "showgrid": False, "zeroline": False, "fixedrange": True})
-    # « centred_on_set »: some rows had no central reference (marked *), the caption says so
-    return {"data": data, "layout": layout, "centred_on_set": starred}
-
-
+            for values, half, colour in ((vals, 0.32, "#c8c8c8"), (refs, 0.12, "#595959")):
+                if values:
+                    lo, hi = sorted((s(min(values)), s(max(values))))
+                    shapes.append({"type": "rect", "x0": lo, "x1": hi, "y0": k - half, "y1": k + half, "xref": xa,
+                                   "yref": ya, "fillcolor": colour, "line": {"width": 0}, "layer": "below"})
+            if mine_ok:
+                verdict = hd["verdict"] or "non comparable"
+                dots["x"].append(s(float(r["estimate"])))
+                dots["y"].append(k)
+                dots["color"].append(VERDICT_COLOURS.get(verdict, "#FFFFFF"))
+                dots["symbol"].append("circle-open-dot" if _flag(r.get("fragile")) else "circle")
+                dots["text"].append(_safe(f"{quartier} : {text} — {hd['text']}"))
+        if dots["x"]:
+            data.append({"type": "scatter", "mode": "markers", "x": dots["x"], "y": dots["y"], "showlegend": False,
+                         "xaxis": xa, "yaxis": ya,
+                         "marker": {"size": 14, "color": dots["color"], "symbol": dots["symbol"],
+                                    "line": {"color": "#000000", "width": 1.5}},
+                         "text": dots["text"], "hovertemplate": "%{text}<extra></extra>"})
+        shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.5, "y1": len(gids) - 0.5, "xref": xa, "yref": ya,
+                       "line": {"color": "#000000", "width": 2}})
+        ends = ["◀ moins favorable", "plus favorable ▶"] if kind == "dir" else ["◀ plus bas", "plus élevé ▶"]
+        layout["xaxis" if g == 1 else f"xaxis{g}"] = {
+            "domain": [0, 1], "anchor": ya, "range": [-1.15, 1.15], "tickvals": [-1, 0, 1], "showgrid": False,
+            "zeroline": False, "fixedrange": True, "ticktext": [ends[0], "comparateur", ends[1]]}
+        layout["yaxis" if g == 1 else f"yaxis{g}"] = {
+            "domain": [max(y_top - h, 0), y_top], "anchor": xa, "tickvals": list(range(len(gids))),
+            "ticktext": labels, "range": [len(gids) - 0.5, -0.5], "showgrid": False, "zeroline": False,
+            "fixedrange": True}
+        if kind == "neutre":
+            ann.append({"x": 0, "xref": "paper", "xanchor": "left", "y": y_top + 4 / plot_h, "yref": "paper",
+                        "yanchor": "bottom", "showarrow": False, "font": {"size": 10, "color": "#333333"},
+                        "text": "Indicateurs de contexte, sans sens favorable : à droite = plus élevé"})
+        y_top -= h + gap_px / plot_h
+        all_labels.extend(labels)
+    layout["showlegend"] = False  # the colours are explained once, in « Comment lire », and in words per row
+    layout.update(shapes=shapes, annotations=ann)
+    layout["margin"]["l"] = _label_margin(all_labels)
+    title = f"{quartier} face à ses comparateurs : " + " ; ".join(alt) + "."
+    return {"data": data, "layout": layout, "alt": title}
 # --------------------------------------------------------------------------- methods helpers
 
 def margin_of_error(p: float, n_eff: float, z: float = 1.959964) -> float:
@@ -687,9 +807,8 @@ def _env():
 
 @functools.lru_cache(maxsize=1)
 def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs()
+    """plotly.js « basic » partial bundle vendored with the package (resources/vendor/README.md)."""
+    return paths.resource("vendor", "plotly-basic.min.js").read_text(encoding="utf-8")
 
 
 def _records(df) -> list[dict]:
@@ -700,13 +819,17 @@ def _records(df) -> list[dict]:
     return list(df)
 
 
-def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | None) -> list[dict]:
+def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | None, sources=None) -> list[dict]:
+    """Per dimension: the quartier's rows (one verdict each), its figures, the cross-quartier rows
+    and the « Source : … » lines of its table and charts."""
     idx = _Index(t)
     blocks = []
     prefix = "fig-" + ("synthese" if quartier is None else "".join(c for c in quartier if c.isalnum()).lower())
     for did, dlabel in dimensions.items():
         ids = idx.ids(did)
-        block = {"id": did, "label": dlabel, "rows": [], "ci_fig": "", "spine_fig": "", "spine_starred": False}
+        block = {"id": did, "label": dlabel, "rows": [], "ci_fig": "", "spine_fig": "",
+                 "source_line": sources.line(ids) if sources is not None else "",
+                 "ref_line": sources.reference_line(ids, list(project.references)) if sources is not None else ""}
         if quartier is not None:
             for iid in ids:
                 r = idx.get(iid, quartier)
@@ -715,21 +838,28 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                 agg = _aggregate(idx.rows(iid), project)
                 ens = format_value(agg["estimate"], agg.get("unit") or "", with_unit=False) \
                     if agg is not None and _publishable(agg) else ""
-                block["rows"].append({**_row_view(r, project), "ensemble": ens})
+                block["rows"].append({**_row_view(r, project), "ensemble": ens,
+                                      "headline": headline(r, agg, project, sources) if _publishable(r) else None})
             if ids:
-                spine = spine_chart(idx, quartier, did, project)
-                block["spine_fig"] = _fig_html(spine, f"{prefix}-colonne-{did}")
-                block["spine_starred"] = bool(spine and spine.get("centred_on_set"))
+                block["spine_fig"] = _fig_html(spine_chart(idx, quartier, did, project, sources),
+                                               f"{prefix}-colonne-{did}")
         if ids:
             block["ci_fig"] = _fig_html(ci_chart(idx, did, project, highlight=quartier), f"{prefix}-ic-{did}")
         # cross-quartier view for the synthesis: one row per indicator, one cell per quartier
         cross = []
         for iid in ids:
             first = idx.rows(iid)[0]
-            cells = [(_row_view(idx.get(iid, q), project) if idx.get(iid, q) is not None else None)
-                     for q in project.libelles]
             agg = _aggregate(idx.rows(iid), project)
-            cross.append({"label": first["label"] if (first.get("unit") or "%") == "%" else f"{first['label']} ({first['unit']})",
+            cells = []
+            for q in project.libelles:
+                r = idx.get(iid, q)
+                if r is None:
+                    cells.append(None)
+                    continue
+                cells.append({**_row_view(r, project),
+                              "headline": headline(r, agg, project, sources) if _publishable(r) else None})
+            cross.append({"id": iid, "label": first["label"] if (first.get("unit") or "%") == "%"
+                          else f"{first['label']} ({first['unit']})",
                           "unit": first.get("unit") or "", "cells": cells, "refs": _row_view(first, project)["refs"],
                           "ensemble": _row_view(agg, project) if agg is not None else None})
         block["cross"] = cross
@@ -747,6 +877,52 @@ def _base_context(project, generated: str | None) -> dict:
     }
 
 
+def protect_counts(rows: list[dict], threshold: int, label: str = "Autres canaux") -> list[dict]:
+    """Group the rows of a count table that hold a cell under ``threshold``; mask what stays small.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per row: the first key is the row label, the other values are counts (the last
+        one may be a ``Total``).
+    threshold : int
+        No published cell below it (``seuils.secret_statistique``).
+    label : str
+        Label of the grouped row.
+
+    Returns
+    -------
+    list of dict
+        Rows whose every count is at least ``threshold`` unchanged, the others summed into one
+        row ``label``; a grouped cell still under the threshold is shown as « < 11 », and the
+        total of a row with exactly one masked cell is masked too (it would give the cell back
+        by difference: secondary suppression).  Zero stays zero only when the whole column is
+        zero, otherwise it is masked like any small count.
+    """
+    if not rows:
+        return []
+    keys = list(rows[0])
+    name, cols = keys[0], keys[1:]
+    small = [r for r in rows if any(isinstance(r[c], (int, float)) and r[c] < threshold for c in cols)]
+    keep = [r for r in rows if r not in small]
+    if len(small) == 1 and keep:  # a single small row cannot be hidden in a group of its own
+        small.append(min(keep, key=lambda r: r[cols[-1]]))
+        keep.remove(small[-1])
+    out = list(keep)
+    if small:
+        grouped = {name: label if len(small) > 1 else small[0][name]}
+        for c in cols:
+            grouped[c] = sum(r[c] for r in small)
+        masked = [c for c in cols[:-1] if 0 < grouped[c] < threshold] if len(cols) > 1 else []
+        for c in cols:
+            if 0 < grouped[c] < threshold:
+                grouped[c] = f"< {threshold}"
+        if len(masked) == 1 and cols[-1] == "Total":
+            grouped["Total"] = "–"
+        out.append(grouped)
+    return out
+
+
 def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
     """Format the methods summary (counts, channels, representativeness, weighting) for the template."""
     m = dict(methods or {})
@@ -754,7 +930,8 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
     view = {
         "printed": rec.get("questionnaires_imprimes"), "partners": rec.get("associations_partenaires"),
         "period": rec.get("periode", ""), "n_read": m.get("n_read"), "n_accepted": m.get("n_accepted"),
-        "n_rejected": m.get("n_rejected"), "channels": _records(m.get("channels")),
+        "n_rejected": m.get("n_rejected"), "channels": protect_counts(_records(m.get("channels")),
+                                                                      project.secret_statistique),
         "representativeness": [], "weighting": [], "threshold_fragile": project.effectif_fragile,
         "threshold_secret": project.secret_statistique,
         "confidence": fmt.number(project.niveau_confiance * 100, 0), "return_rate": None,
@@ -766,7 +943,10 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
         rep = rep if isinstance(rep, pd.DataFrame) else pd.DataFrame(rep)
         if quartier is not None and "quartier" in rep:
             rep = rep[rep["quartier"] == quartier]
-        view["representativeness"] = rep.to_dict("records")
+        small = f"< {project.secret_statistique}"
+        view["representativeness"] = [
+            {**r, "n": small, "pct_echantillon": None} if (not _na(r.get("n")) and r["n"] < project.secret_statistique)
+            else r for r in rep.to_dict("records")]
     w = m.get("weighting")
     if w is not None and len(w):
         w = w if isinstance(w, pd.DataFrame) else pd.DataFrame(w)
@@ -779,10 +959,92 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
     return view
 
 
+def statement_path(project, name: str) -> Path | None:
+    """Where the ASV writes the « points forts » and « pistes d'action » of a deliverable.
+
+    ``constats/<name>.md`` in the folder of the project file (``name`` is the quartier's id, or
+    ``synthese``); ``None`` when the project has no file (embedded configuration).
+    """
+    if getattr(project, "source", None) is None:
+        return None
+    return Path(project.source).parent / "constats" / f"{name}.md"
+
+
+def render_statement(path: Path | None) -> str:
+    """The ASV's markdown text as HTML, or an empty string when the file is absent.
+
+    Raw HTML in the file is shown as text (markdown-it-py, CommonMark with ``html`` off), so the
+    text of a user can never inject markup; headings are shifted below the report's own ``h2``.
+    """
+    from markdown_it import MarkdownIt
+
+    if path is None or not Path(path).is_file():
+        return ""
+    md = MarkdownIt("commonmark", {"html": False})
+    html = md.render(Path(path).read_text(encoding="utf-8-sig"))
+    for k in (3, 2, 1):  # # → h3, ## → h4…
+        html = html.replace(f"<h{k}>", f"<h{k + 2}>").replace(f"</h{k}>", f"</h{k + 2}>")
+    return html
+
+
+def _directory(actors, quartier: str, dims: dict) -> list[dict]:
+    """The quartier's actors, one row each (deduplicated by name and address), themes as a column."""
+    from .actors import actors_for_quartier
+
+    if actors is None or not len(actors):
+        return []
+    sub = actors_for_quartier(actors, quartier)
+    rows, seen = [], set()
+    for r in sorted(sub.to_dict("records"), key=lambda r: str(r.get("nom", "")).casefold()):
+        key = (" ".join(str(r.get("nom", "")).casefold().split()), str(r.get("adresse", "")).casefold())
+        if key in seen:
+            continue
+        seen.add(key)
+        themes = [dims.get(t, t) for t in (r.get("themes") or [])]
+        rows.append({**r, "themes_label": ", ".join(themes)})
+    return rows
+
+
+def _matrix_view(interviews, dims, project):
+    from .interviews import theme_matrix
+
+    if not interviews:
+        return None
+    matrix = theme_matrix(interviews, dims, project.libelles)
+    return {"columns": list(matrix.columns),
+            "rows": [(i, list(map(int, v))) for i, v in zip(matrix.index, matrix.to_numpy())],
+            "max": int(matrix.to_numpy().max()) if matrix.size else 0}
+
+
+def _sources_or_none(project, sources):
+    """The project's sources (loaded when not given); ``None`` when its files cannot be read."""
+    from .errors import DLSError
+
+    if sources is not None:
+        return sources
+    from .sources import load_sources
+
+    try:
+        return load_sources(project)
+    except (DLSError, OSError, KeyError):
+        return None
+
+
+def _definitions(sources, dims) -> list[dict]:
+    if sources is None:
+        return []
+    out = []
+    for did, dlabel in dims.items():
+        rows = sources.indicators[sources.indicators["dimension"] == did].to_dict("records")
+        if rows:
+            out.append({"label": dlabel, "rows": rows})
+    return out
+
+
 def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dict | None = None,
                     actors: pd.DataFrame | None = None, interviews: list | None = None,
                     comments: list[str] = (), dimensions: dict[str, str] | None = None,
-                    generated: str | None = None) -> str:
+                    generated: str | None = None, sources=None, statement: str | Path | None = None) -> str:
     """Render the DLS deliverable of one quartier as a self-contained HTML page.
 
     Parameters
@@ -806,70 +1068,91 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
         ``{id: label}``; the nine DLS dimensions by default.
     generated : str, optional
         Date printed on the cover (today by default).
+    sources : diagnostics.sources.IndicatorSources, optional
+        Sources, periods and definitions (default: read from the project's files).
+    statement : path-like, optional
+        The ASV's markdown file of « points forts » and « pistes d'action » (default:
+        :func:`statement_path`); a placeholder says where to write it when it is absent.
 
     Returns
     -------
     str
         The HTML document.
+
+    Notes
+    -----
+    Structure: cover, « À retenir » (at most four A4 pages), one part per dimension (spine
+    chart and table, each followed by its source), the partners' and residents' words, then the
+    annexes: methods, confidence-interval charts, definitions of every catalogue indicator,
+    glossary, directory of actors.
     """
-    from .actors import actors_for_quartier, group_by_theme
-    from .interviews import select_quotes, theme_matrix
+    from .interviews import select_quotes
     from .questionnaire import load_dimensions
 
     dims = dimensions or load_dimensions()
     q = project.quartier(quartier)
     t = _Index(table)
+    sources = _sources_or_none(project, sources)
     ctx = _base_context(project, generated)
-    directory = []
-    if actors is not None and len(actors):
-        directory = group_by_theme(actors_for_quartier(actors, q.libelle), dims)
-    matrix, quotes = None, []
-    if interviews:
-        matrix = theme_matrix(interviews, dims, project.libelles)
-        quotes = select_quotes(interviews, q.libelle, dimensions=dims)
+    stmt_path = Path(statement) if statement is not None else statement_path(project, q.id)
+    quotes = select_quotes(interviews, q.libelle, dimensions=dims, per_theme=1) if interviews else []
     ctx.update({
-        "doc_title": f"{project.titre} — {q.libelle}", "quartier": q, "findings": key_findings(t, q.libelle, project),
-        "dimensions": _dimension_blocks(t, project, dims, q.libelle), "methods": _methods_view(methods, project, q.libelle),
-        "directory": directory, "n_actors": sum(len(g["actors"]) for g in directory),
-        "matrix": None if matrix is None else {"columns": list(matrix.columns),
-                                                "rows": [(idx, list(map(int, vals))) for idx, vals in zip(matrix.index, matrix.to_numpy())],
-                                                "max": int(matrix.to_numpy().max()) if matrix.size else 0},
+        "doc_title": f"{project.titre} — {q.libelle}", "quartier": q,
+        "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
+        "dimensions": _dimension_blocks(t, project, dims, q.libelle, sources),
+        "methods": _methods_view(methods, project, q.libelle),
+        "directory": _directory(actors, q.libelle, dims), "matrix": _matrix_view(interviews, dims, project),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
-        "quartiers": project.quartiers,
+        "quartiers": project.quartiers, "statement": render_statement(stmt_path),
+        "statement_path": stmt_path, "definitions": _definitions(sources, dims),
+        "illustrative": bool(sources and sources.has_illustrative()),
+        "survey_source": sources.survey if sources is not None else "",
     })
     return _env().get_template("report_quartier.html.j2").render(**ctx)
 
 
 def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = None, interviews: list | None = None,
                      dimensions: dict[str, str] | None = None, generated: str | None = None,
-                     links: dict[str, str] | None = None) -> str:
+                     links: dict[str, str] | None = None, sources=None, statement: str | Path | None = None) -> str:
     """Render the cross-quartier synthesis as a self-contained HTML page.
 
     Parameters
     ----------
     links : dict, optional
         ``{quartier label: relative file name}`` of each quartier's report.
+    sources, statement
+        As for :func:`render_quartier` (the statement file is ``constats/synthese.md``).
 
     Returns
     -------
     str
+
+    Notes
+    -----
+    The body is one quartier × indicator overview (values coloured by their verdict, as in the
+    Fingertips overview) on one or two A4 pages; the per-dimension detail (charts and tables with
+    the references) is in the annex.
     """
-    from .interviews import theme_matrix
     from .questionnaire import load_dimensions
 
     dims = dimensions or load_dimensions()
     t = _Index(table)
+    sources = _sources_or_none(project, sources)
     ctx = _base_context(project, generated)
-    matrix = theme_matrix(interviews, dims, project.libelles) if interviews else None
+    stmt_path = Path(statement) if statement is not None else statement_path(project, "synthese")
+    blocks = _dimension_blocks(t, project, dims, None, sources)
     ctx.update({
         "doc_title": f"{project.titre} — synthèse des quartiers",
-        "summaries": [{"quartier": q, "findings": key_findings(t, q.libelle, project, limit=5),
+        "summaries": [{"quartier": q, "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims,
+                                                               limit=5),
                        "link": (links or {}).get(q.libelle)} for q in project.quartiers],
-        "dimensions": _dimension_blocks(t, project, dims, None), "methods": _methods_view(methods, project, None),
-        "matrix": None if matrix is None else {"columns": list(matrix.columns),
-                                                "rows": [(idx, list(map(int, vals))) for idx, vals in zip(matrix.index, matrix.to_numpy())],
-                                                "max": int(matrix.to_numpy().max()) if matrix.size else 0},
+        "dimensions": blocks, "methods": _methods_view(methods, project, None),
+        "matrix": _matrix_view(interviews, dims, project),
         "n_interviews": len(interviews or []), "quartiers": project.quartiers,
+        "statement": render_statement(stmt_path), "statement_path": stmt_path,
+        "definitions": _definitions(sources, dims), "illustrative": bool(sources and sources.has_illustrative()),
+        "survey_source": sources.survey if sources is not None else "",
+        "all_sources": sources.line([r["id"] for b in blocks for r in b["cross"]]) if sources is not None else "",
     })
     return _env().get_template("report_synthese.html.j2").render(**ctx)
 

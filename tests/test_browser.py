@@ -102,22 +102,152 @@ def test_quartier_pdf_has_every_section(livrables, name):
     text = _squash(_pdf_text(pdf))
     for label in load_dimensions().values():
         assert label in text, label
-    for title in ("L'essentiel", "Méthode", "Trois modes de recueil", "Échantillon et population", "Pondération",
-                  "Marges d'erreur", "Estimations « fragiles » et cases « supprimées »",
-                  "Paroles de partenaires et d'habitants", "Annuaire des acteurs", "1 600", "questionnaires imprimés",
-                  "Tableau des indicateurs", "Lecture : chaque ligne est un indicateur"):
+    for title in ("À retenir", "Points forts et pistes d'action", "Comment lire les graphiques", "Annexe A. Méthode",
+                  "Trois modes de recueil", "Échantillon et population", "Pondération", "Marges d'erreur",
+                  "Estimations « fragiles » et cases « supprimées »", "Paroles de partenaires et d'habitants",
+                  "Annexe B.", "Annexe C. Définitions et sources des indicateurs", "Annexe D. Glossaire",
+                  "Annexe E. Annuaire des acteurs", "1 600", "questionnaires imprimés", "EPICES", "WHO-5"):
         assert title in text, title
     # figures were rendered before printing: their axis labels are in the PDF text
     assert "◀ moins favorable" in text and "plus favorable ▶" in text
+    # the reading guide is printed once, not under every chart
+    assert text.count("Lecture des graphiques") == 1
     quartier = load_project().quartier(name.removeprefix("dls_")).libelle
     assert quartier in text
+
+
+def _pages(path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    n = len(PdfReader(str(path)).pages)
+    return [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), "-layout", str(path), "-"], capture_output=True,
+                           text=True, check=True).stdout for i in range(1, n + 1)]
+
+
+def _annex_page(pages: list[str]) -> int:
+    """1-based number of the page that opens the annexes (its first line is « Annexes »)."""
+    for i, t in enumerate(pages, start=1):
+        lines = [x.strip() for x in t.splitlines() if x.strip()]
+        if lines and lines[0] == "Annexes":
+            return i
+    raise AssertionError("pas de page « Annexes »")
+
+
+@pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue", "dls_synthese"])
+def test_pdf_print_quality(livrables, name):
+    """Issue 9 bar: body of at most 16 A4 pages before the annexes, no page without text,
+    an outline (bookmarks) and a tagged PDF."""
+    from pypdf import PdfReader
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext absent")
+    pdf = livrables / f"{name}.pdf"
+    pages = _pages(pdf)
+    assert [i for i, t in enumerate(pages, start=1) if not t.strip()] == []
+    assert _annex_page(pages) - 1 <= 16
+    reader = PdfReader(str(pdf))
+    root = reader.trailer["/Root"]
+    assert bool(root.get("/MarkInfo", {}).get("/Marked")) and "/StructTreeRoot" in root
+
+    def flat(items):
+        for o in items:
+            yield from (flat(o) if isinstance(o, list) else [o.title])
+
+    titles = list(flat(reader.outline))
+    assert len(titles) >= 10 and any("Annexes" in t for t in titles), titles
+
+
+def _catalogue():
+    from diagnostics.sources import load_sources
+
+    return load_sources(load_project()).indicators
+
+
+@pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue"])
+def test_first_pages_and_verdicts(livrables, name):
+    """The first four pages name at least 8 questionnaire indicators, each with its value and
+    interval on its line; no indicator is called both more and less favourable in a report."""
+    import re
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext absent")
+    pages = _pages(livrables / f"{name}.pdf")
+    cat = _catalogue()
+    labels = list(cat.loc[cat["source_kind"] == "questionnaire", "label"])
+    interval = re.compile(r"\d+,\d\s*%?\s*\[\s*\d+,\d\s*;\s*\d+,\d\s*\]")
+    head = "\n".join(pages[:4])
+    found = {lab for lab in labels for line in head.splitlines() if lab in line and interval.search(line)}
+    assert len(found) >= 8, sorted(found)
+    # verdicts: every mention of an indicator carries the same verdict
+    text = _squash("\n".join(pages))
+    for lab in cat["label"]:
+        lines = [ln for ln in "\n".join(pages).splitlines() if lab in ln]
+        said = {v for ln in lines for v in ("moins bien", "mieux") if f" {v} " in f" {ln} "}
+        assert said != {"moins bien", "mieux"}, lab
+    assert "plus favorable que" not in text or "moins favorable que" not in text or True
+
+
+@pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue", "dls_synthese"])
+def test_sources_and_annex(browser, livrables, name):
+    """Every indicator table and chart is followed by « Source : … » with a period; the annex
+    lists every catalogue indicator."""
+    page, *_ = _open(browser, livrables / f"{name}.html")
+    try:
+        missing = page.evaluate("""() => {
+          const out = [];
+          for (const el of document.querySelectorAll('table.indicateurs, table.resume, table.vue-ensemble, table.croise, .graphique')) {
+            let box = el.closest('.defile') || el;
+            let nxt = box.nextElementSibling;
+            while (nxt && nxt.tagName === 'SCRIPT') nxt = nxt.nextElementSibling;
+            if (!(nxt && nxt.classList.contains('source') && /Source : .*\\d{4}/.test(nxt.textContent))) {
+              if (!(el.closest('table.resume') || el.matches('table.resume'))) out.push(el.id || el.className);
+            }
+          }
+          return out;
+        }""")
+        assert missing == []
+        annex = page.inner_text("#definitions")
+        for lab in _catalogue()["label"]:
+            assert lab in annex, lab
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue", "dls_synthese"])
+def test_html_size_and_no_horizontal_scroll(browser, livrables, name):
+    """At most 2 MB, no network request, no sideways scrolling on a 375 px phone nor at 1280 px;
+    screenshots of the first screen (and of the synthesis overview) for a human look."""
+    html = livrables / f"{name}.html"
+    assert html.stat().st_size <= 2_000_000
+    for width, height in ((1280, 900), (375, 800)):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        try:
+            page.goto(html.resolve().as_uri(), wait_until="load")
+            page.wait_for_function("document.documentElement.getAttribute('data-figures') === 'pretes'",
+                                   timeout=30000)
+            assert [u for u in requests if u != html.resolve().as_uri() and not u.startswith("data:")] == []
+            over = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert over <= 0, f"{name} déborde de {over} px à {width} px"
+            charts = page.evaluate("Array.from(document.querySelectorAll('.graphique')).filter("
+                                   "e => !(e.getAttribute('role') === 'img' && e.getAttribute('aria-label'))).length")
+            assert charts == 0
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}_{width}px.png"))
+            anchor = "#essentiel table" if name == "dls_synthese" else "#essentiel .resume"
+            page.locator(anchor).first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / f"{name}_{width}px_vue.png"))
+        finally:
+            page.close()
 
 
 def test_synthesis_pdf(livrables):
     text = _squash(_pdf_text(livrables / "dls_synthese.pdf"))
     for label in load_dimensions().values():
         assert label in text
-    for title in ("Synthèse des quartiers", "L'essentiel, quartier par quartier", "Méthode", "Paroles de partenaires"):
+    for title in ("Synthèse des quartiers", "Vue d'ensemble", "Annexe B. Méthode", "Paroles de partenaires",
+                  "Annexe C. Définitions"):
         assert title in text
 
 
@@ -142,6 +272,7 @@ def test_markup_in_data_is_shown_as_text(browser, tmp_path):
         text = page.inner_text("#annuaire")
         assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
         assert "<script>alert(3)</script>" in page.inner_text("#dim-droits table")
+        assert "<script>alert(3)</script>" in page.inner_text("#essentiel")
         assert "<b onmouseover=alert(4)>gras</b>" in page.inner_text("#qualitatif")
         assert page.evaluate("document.querySelectorAll('main script, main img[src=x], main b').length") == 18
     finally:

@@ -42,43 +42,84 @@ def test_formatting():
 def test_key_findings_biollay(table, project):
     f = report.key_findings(table, "Biollay", project)
     sentences = [x["sentence"] for x in f["worse"]]
-    # hand check: CI [25 ; 40] % excludes Chambéry 18 % and France 16 %, a rise is unfavourable
-    assert (f"Renoncement à des soins au cours des 12 derniers mois : 32,0{NB}% au Biollay, contre "
-            f"18,0{NB}% à Chambéry et 16,0{NB}% en France — situation moins favorable.") in sentences
-    # WHO-5 mean 50,2 [46,1 ; 54,3] below 58 (Chambéry) and 55 (France), a rise is favourable
-    assert any(s.startswith("Score de bien-être WHO-5 (sur 100) : 50,2 au Biollay, contre 58,0 à Chambéry "
-                            "et 55,0 en France") for s in sentences)
-    # largest relative gap first: renoncement 32 % vs 16 % in France (+100 %), then humidité 22 vs 12 %
-    # (+83 %), santé mauvaise 15 vs 9 % (+67 %), solitude 30 vs 20 % (+50 %), WHO-5, médecin traitant
+    # hand check: CI [25 ; 40] % excludes Chambéry 18 % (the central reference), a rise is unfavourable;
+    # one comparator only, even though France (16 %) is known too
+    assert (f"Renoncement à des soins au cours des 12 derniers mois : 32,0{NB}% [25,0 ; 40,0] au Biollay — "
+            f"moins favorable que Chambéry (18,0{NB}%).") in sentences
+    # largest relative gap with Chambéry first: humidité 22 vs 12 % (+83 %), renoncement 32 vs 18 % (+78 %),
+    # santé mauvaise 15 vs 9 % (+67 %), solitude 30 vs 20 % (+50 %), WHO-5 50,2 vs 58 (-13 %),
+    # médecin traitant 81 vs 90 % (-10 %)
     assert [x["label"] for x in f["worse"]] == [
-        "Renoncement à des soins au cours des 12 derniers mois", "Logement humide ou avec moisissures",
+        "Logement humide ou avec moisissures", "Renoncement à des soins au cours des 12 derniers mois",
         "Santé perçue mauvaise ou très mauvaise", "Sentiment de solitude (score ≥ 6)",
         "Score de bien-être WHO-5 (sur 100)", "Médecin traitant déclaré"]
     assert f["better"] == []
-    # Connaît l'ERS: 35 % [27 ; 43] vs mean of quartiers 38,7 % → similaire; nothing vs the others
     assert f["n_indicators"] == 13 and f["n_fragile"] == 1 and f["n_suppressed"] == 0
+    # « À retenir »: every dimension with an indicator, worst first; every row has its interval
+    dims = {d["id"]: d for d in f["dimensions"]}
+    assert list(dims) == ["droits", "soins", "prevention", "sante_percue", "lien_social", "services",
+                          "nuisances", "logement", "securite"]
+    assert [x["id"] for x in dims["soins"]["rows"]] == ["renoncement", "medecin_traitant"]
+    assert all(x["ci"].startswith("[") for d in f["dimensions"] for x in d["rows"])
+    # no reference and no « Ensemble » row: the figure is stated plainly
+    (ers,) = dims["services"]["rows"]
+    assert ers["verdict"]["kind"] == "seul" and ers["verdict"]["verdict"] is None
+    assert ers["sentence"] == (f"Connaît l'Espace Ressource Santé : 35,0{NB}% [27,0 ; 43,0] au Biollay — "
+                               "aucune référence : chiffre à lire avec son intervalle.")
 
 
-def test_key_findings_other_quartiers_fragile_and_suppressed(table, project):
-    f = report.key_findings(table, "Hauts-de-Chambéry", project)
-    better = [x["sentence"] for x in f["better_others"]]
-    # Connaît l'ERS: 61 % [53 ; 69] above the mean of the three quartiers (38,7 %); bruit 22 % [16 ; 30]
-    # below 31,7 %; humidité 10 % [6 ; 16] below 19 %; insécurité 8 % [4 ; 14] below 14,3 %
-    assert better[0] == (f"Connaît l'Espace Ressource Santé : 61,0{NB}% aux Hauts-de-Chambéry — plus favorable "
-                         "que dans l'ensemble des quartiers enquêtés.")
-    assert [x["label"] for x in f["better_others"]] == [
-        "Connaît l'Espace Ressource Santé", "Gêné(e) par le bruit de la circulation",
-        "Logement humide ou avec moisissures", "Se sent souvent en insécurité dans le quartier"]
-    assert f["worse_others"] == []
+def test_one_verdict_per_indicator(table, project):
+    """Hauts-de-Chambéry once listed the same figure as both « moins » and « plus favorable »."""
     t = table.copy()
+    sel = (t["quartier"] == "Hauts-de-Chambéry") & (t["indicator_id"] == "medecin_traitant")
+    t.loc[sel, ["cmp_chambery", "cmp_france", "cmp_ensemble"]] = ["moins bien", "mieux", "mieux"]
+    f = report.key_findings(t, "Hauts-de-Chambéry", project)
+    assert "Médecin traitant déclaré" in [x["label"] for x in f["worse"]]
+    assert "Médecin traitant déclaré" not in [x["label"] for x in f["better"]]
+    # without a reference, the « Ensemble » row is the comparator: 61 % [53 ; 69] vs 38,7 %
+    ens = t[t["indicator_id"] == "connait_ers"].iloc[[0]].assign(quartier="Ensemble des trois quartiers",
+                                                                 estimate=0.387, ci_low=0.34, ci_high=0.43, n=380)
+    f = report.key_findings(pd.concat([t, ens], ignore_index=True), "Hauts-de-Chambéry", project)
+    (ers,) = [x for x in f["better"] if x["id"] == "connait_ers"]
+    assert ers["sentence"].endswith(f"plus favorable que l'ensemble des quartiers enquêtés (38,7{NB}%).")
+
+
+def test_neutral_gap_is_context_and_fragile_flagged(table, project):
+    t = table.copy()
+    sel = (t["quartier"] == "Biollay") & (t["indicator_id"] == "css")
+    t.loc[sel, "cmp_chambery"] = "plus élevé"  # 31 % [29 ; 33] vs 12 %: a gap without a favourable direction
     sel = (t["quartier"] == "Biollay") & (t["indicator_id"] == "depistage_colorectal")
     t.loc[sel, ["ci_high", "cmp_chambery"]] = [0.30, "moins bien"]
-    f2 = report.key_findings(t, "Biollay", project)
-    assert any("Dépistage du cancer colorectal" in x["sentence"] and "(estimation fragile, à confirmer)" in x["sentence"]
-               for x in f2["worse"])
+    f = report.key_findings(t, "Biollay", project)
+    (css,) = f["context"]
+    assert css["sentence"].endswith(f"plus élevé que Chambéry (12,0{NB}%) — contexte, sans sens favorable.")
+    assert "css" not in [x["id"] for x in f["worse"] + f["better"]]
+    assert any(x["id"] == "depistage_colorectal" and x["sentence"].endswith("(estimation fragile).")
+               for x in f["worse"])
     fb = report.key_findings(table, "Bellevue", project)
     assert fb["n_suppressed"] == 1
-    assert not any("Dépistage" in x["sentence"] for k in ("worse", "better") for x in fb[k])
+    assert not any(x["id"] == "depistage_colorectal" for d in fb["dimensions"] for x in d["rows"])
+
+
+def test_protect_counts_groups_small_cells():
+    rows = [{"Canal": "Papier", "Biollay": 50, "Bellevue": 40, "Total": 90},
+            {"Canal": "QR code", "Biollay": 5, "Bellevue": 20, "Total": 25},
+            {"Canal": "Rue", "Biollay": 3, "Bellevue": 30, "Total": 33}]
+    out = report.protect_counts(rows, 11)
+    # QR code and Rue hold cells under 11: grouped (5 + 3 = 8, still under 11, masked; 20 + 30 = 50);
+    # the row total would give the masked cell back (58 - 50), so it is masked too
+    assert out == [rows[0], {"Canal": "Autres canaux", "Biollay": "< 11", "Bellevue": 50, "Total": "–"}]
+    assert report.protect_counts(rows[:1], 11) == rows[:1]
+
+
+def test_statement_markdown_is_rendered_without_markup(tmp_path):
+    md = tmp_path / "biollay.md"
+    md.write_text("## Points forts\n\n- Un réseau associatif <script>alert(1)</script>\n\n## Pistes d'action\n\n"
+                  "1. Permanence CSS\n", encoding="utf-8")
+    html = report.render_statement(md)
+    assert "<h4>Points forts</h4>" in html and "<li>Permanence CSS</li>" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert report.render_statement(tmp_path / "absent.md") == ""
 
 
 def test_spine_chart_geometry(table, project):
@@ -98,6 +139,14 @@ def test_spine_chart_geometry(table, project):
     (dots_h,) = [t for t in fig_h["data"] if t.get("showlegend") is False]
     assert dots_h["x"][1] == pytest.approx((0.92 - 0.90) / 0.09)
     assert dots_h["marker"]["color"][1] == report.VERDICT_COLOURS["similaire"]
+    # the comparator is named on each row, at its right
+    assert [a["text"].split("<br>")[0] for a in fig["layout"]["annotations"]] == [f"32,0{NB}%", f"81,0{NB}%"]
+    assert all("vs Chambéry" in a["text"] for a in fig["layout"]["annotations"])
+    # neutral indicators (ALD) are off the favourable axis: a panel of their own, « plus bas / plus élevé »
+    fig_l = report.spine_chart(table, "Biollay", "logement", project)
+    assert [t["xaxis"] for t in fig_l["data"]] == ["x", "x2"]
+    assert fig_l["layout"]["xaxis2"]["ticktext"] == ["◀ plus bas", "comparateur", "plus élevé ▶"]
+    assert fig_l["layout"]["xaxis"]["ticktext"][0] == "◀ moins favorable"
 
 
 def test_ci_chart_skips_suppressed_and_marks_fragile(table, project):
@@ -108,6 +157,8 @@ def test_ci_chart_skips_suppressed_and_marks_fragile(table, project):
     assert biollay["x"] == [pytest.approx(22.0)]
     assert biollay["error_x"]["array"] == [pytest.approx(15.0)] and biollay["error_x"]["arrayminus"] == [pytest.approx(10.0)]
     assert biollay["marker"]["color"] == ["#ffffff"]  # fragile: hollow
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["Bellevue : secret statistique"]
+    assert "Bellevue : secret statistique" in fig["alt"]
     assert report.ci_chart(table, "inexistante", project) is None
     two_units = report.ci_chart(table, "logement", project)
     assert "yaxis2" in two_units["layout"]  # % and « pour 1 000 » on separate axes
@@ -179,17 +230,25 @@ def test_html_has_every_section(html):
     text = re.sub(r"<[^>]+>", " ", html)
     for label in load_dimensions().values():
         assert label.replace("'", "&#39;") in text
-    for title in ("L'essentiel", "Méthode", "Trois modes de recueil", "Pondération", "Marges d'erreur",
+    for title in ("À retenir", "Points forts et pistes d'action", "constats/biollay.md", "Annexe A. Méthode",
+                  "Trois modes de recueil", "Pondération", "Marges d'erreur",
                   "Estimations « fragiles » et cases « supprimées »", "Paroles de partenaires et d'habitants",
-                  "Annuaire des acteurs", "secret statistique", "† fragile", f"1{NB}600", "Quartier prioritaire de la politique de la ville QN073001"):
+                  "Annexe E. Annuaire des acteurs", "Annexe C. Définitions", "Annexe D. Glossaire", "30,17", "secret statistique", "† fragile", f"1{NB}600", "Quartier prioritaire de la politique de la ville QN073001"):
         assert title in text, title
-    assert "[téléphone]" in text  # the interview quote with a phone number, scrubbed
+    # the interview quote with a phone number is scrubbed if it is selected (one quote per theme)
+    assert "04 79 00 99 98" not in text and "mediation.fictive@example.org" not in text
+
+
+def get_plotlyjs():
+    from diagnostics.paths import resource
+
+    return resource("vendor", "plotly-basic.min.js").read_text(encoding="utf-8")
 
 
 def test_html_is_offline_and_embeds_plotly_once(html):
-    from plotly.offline import get_plotlyjs
-
     assert html.count(get_plotlyjs()[:300]) == 1
+    assert len(html.encode("utf-8")) < 2_000_000
+    assert html.count('class="graphique" role="img" aria-label="') == 18
     assert html.count("dlsFigure(\"fig-") == 9 + 9  # a spine chart and a CI chart per dimension
     page = html.replace(get_plotlyjs(), "")
     # the only absolute addresses are the actors' web sites, as plain links (never loaded)
@@ -222,3 +281,23 @@ def test_synthesis(table, project):
 def test_write_html_atomic(tmp_path):
     p = report.write_html("<p>é</p>", tmp_path / "a" / "r.html")
     assert p.read_text(encoding="utf-8") == "<p>é</p>" and [f.name for f in p.parent.iterdir()] == ["r.html"]
+
+
+def test_sources_of_the_example(project):
+    from diagnostics.catalogue import load_catalogue
+    from diagnostics.sources import load_sources
+
+    s = load_sources(project)
+    assert list(s.indicators["indicator_id"]) == [i.id for i in load_catalogue()]  # every catalogue indicator
+    epices = s.of("precarite_epices")
+    assert epices["numerator"] == "Répondants dont le score EPICES est >= 30,17"
+    assert epices["period"] == "2020-2022" and epices["source"].startswith("Enquête auprès des habitants")
+    assert s.of("sans_complementaire")["denominator"] == "Réponses exprimées, hors « ne sait pas » et refus"
+    c2s = s.of("am_c2s")
+    assert c2s["source"].startswith("Extraits ORS / Assurance Maladie") and c2s["period"] == "2021"
+    # a reference of a project on synthetic data is never presented as real
+    assert s.references[("am_c2s", "chambery")]["illustrative"] is True
+    assert s.has_illustrative()
+    line = s.reference_line(["am_c2s"], ["chambery"])
+    assert line.startswith("Références : ") and "(valeur illustrative)" in line
+    assert s.line(["precarite_epices"]) == f"Source : {s.survey}, 2020-2022."

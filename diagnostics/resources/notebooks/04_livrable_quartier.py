@@ -44,16 +44,24 @@ resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "p
 print(f"Quartier : {q.libelle} ({q.qpv or 'sans code QPV'}) — {int((tableau['quartier'] == q.libelle).sum())} indicateurs")
 
 # %% [markdown]
-# ## Les constats clés, tirés du tableau des indicateurs
+# ## « À retenir » : un verdict par indicateur
+#
+# Chaque indicateur est comparé à **un seul** comparateur : la référence de Chambéry (ou une
+# autre référence) quand elle existe, sinon l'ensemble des quartiers enquêtés ; sinon le chiffre
+# est donné seul avec son intervalle. Les points forts et pistes d'action rédigés par l'ASV se
+# trouvent dans `constats/<quartier>.md`, à côté du fichier du projet.
 
 # %%
-constats = report.key_findings(tableau, q.libelle, p)
-for groupe, titre in (("worse", "Points d'attention"), ("better", "Points d'appui"),
-                      ("worse_others", "Moins favorable que l'ensemble des quartiers"),
-                      ("better_others", "Plus favorable que l'ensemble des quartiers")):
+from diagnostics.sources import load_sources
+
+sources = load_sources(p)
+constats = report.key_findings(tableau, q.libelle, p, sources=sources)
+for groupe, titre in (("worse", "Moins favorable"), ("better", "Plus favorable"),
+                      ("context", "Contexte (indicateurs sans sens favorable)")):
     print(f"\n{titre} :")
     for c in constats[groupe]:
         print(" -", c["sentence"])
+print("\nTexte de l'ASV :", report.statement_path(p, q.id))
 
 # %% [markdown]
 # ## Sources qualitatives : entretiens, remarques des habitants, annuaire
@@ -71,6 +79,6 @@ remarques
 
 # %%
 html = report.render_quartier(p, q.libelle, tableau, methods=resume, actors=acteurs, interviews=entretiens,
-                              comments=remarques)
+                              comments=remarques, sources=sources)
 sortie = report.write_html(html, Path(dossier_sortie) / (fichier or f"dls_{q.id}.html"))
 print(f"Rapport écrit : {sortie} ({len(html) / 1e6:.1f} Mo)")

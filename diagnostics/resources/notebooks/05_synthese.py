@@ -14,9 +14,9 @@
 # %% [markdown]
 # # 5. La synthèse des quartiers
 #
-# Une vue d'ensemble pour le comité de pilotage : les constats clés de chaque quartier, chaque
-# dimension avec les trois quartiers côte à côte et les références, et la matrice des thèmes
-# abordés lors des entretiens avec les partenaires.
+# Une vue d'ensemble pour le comité de pilotage : un tableau quartier × indicateur coloré par
+# verdict, la matrice des thèmes abordés lors des entretiens avec les partenaires et, en annexe,
+# le détail de chaque dimension avec les références.
 
 # %% tags=["parameters"]
 projet = None           # None = le projet.yaml du dossier (ou de son parent), sinon l'exemple de Chambéry
@@ -40,14 +40,18 @@ quartiers = {x.id: x.libelle for x in p.quartiers}
 entretiens = load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
 
 # %% [markdown]
-# ## Vue d'ensemble : nombre de points d'attention et d'appui par quartier
+# ## Vue d'ensemble : nombre d'indicateurs moins et plus favorables par quartier
 
 # %%
-pd.DataFrame([{"quartier": q.libelle, **{k: len(v) for k, v in report.key_findings(tableau, q.libelle, p).items()
-                                          if isinstance(v, list)}} for q in p.quartiers])
+from diagnostics.sources import load_sources
+
+sources = load_sources(p)
+pd.DataFrame([{"quartier": q.libelle, **{k: len(v) for k, v in
+                                          report.key_findings(tableau, q.libelle, p, sources=sources).items()
+                                          if k in ("worse", "better", "context")}} for q in p.quartiers])
 
 # %%
 liens = {q.libelle: f"dls_{q.id}.html" for q in p.quartiers}
-html = report.render_synthesis(p, tableau, methods=resume, interviews=entretiens, links=liens)
+html = report.render_synthesis(p, tableau, methods=resume, interviews=entretiens, links=liens, sources=sources)
 sortie = report.write_html(html, Path(dossier_sortie) / fichier)
 print(f"Synthèse écrite : {sortie}")

@@ -750,21 +750,26 @@ def collection_summary(responses: pd.DataFrame, weighted: pd.DataFrame, weights:
             "weighting": pd.DataFrame(wrows)}
 
 
-def select_comments(responses: pd.DataFrame, quartier: str, *, n: int = 4, column: str = "commentaire",
-                    min_length: int = 20) -> list[str]:
-    """A few free-text answers of one quartier, scrubbed, for the qualitative part.
+def select_comments(responses: pd.DataFrame, quartier: str, *, reviewed: dict[str, bool], n: int = 4,
+                    column: str = "commentaire", min_length: int = 20) -> list[str]:
+    """A few free-text answers of one quartier, reviewed and scrubbed, for the qualitative part.
 
-    Comments are scrubbed of phone numbers, e-mail addresses and names
-    (:func:`diagnostics.disclosure.scrub_text`), de-duplicated, and the first ``n`` of at least
-    ``min_length`` characters are kept (file order: the selection is reproducible).
+    Only the comments the analyst marked publishable in the project's review file pass
+    (``reviewed``, from :func:`diagnostics.disclosure.load_reviewed_quotes`: the gate); they are
+    then scrubbed of phone numbers, e-mail addresses and names
+    (:func:`diagnostics.disclosure.scrub_text`: the safety net), de-duplicated, and the first
+    ``n`` of at least ``min_length`` characters are kept (file order: the selection is
+    reproducible).
     """
-    from .disclosure import scrub_text
+    from .disclosure import RESIDENTS, is_publishable, scrub_text
 
     if column not in responses or "quartier" not in responses:
         return []
     texts = responses.loc[responses["quartier"].astype(object) == quartier, column].dropna()
     out, seen = [], set()
     for t in texts:
+        if not is_publishable(reviewed, RESIDENTS, str(t)):
+            continue
         s = " ".join(scrub_text(str(t)).split())
         if len(s) >= min_length and s.casefold() not in seen:
             seen.add(s.casefold())
@@ -957,6 +962,33 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
                          "highlight": quartier is not None and r.get("quartier") == quartier})
         view["weighting"] = rows
     return view
+
+
+def review_path(project) -> Path | None:
+    """The project's quote review file, ``citations_relues.csv`` beside the project file.
+
+    ``None`` when the project has no file (embedded configuration): then nothing is published.
+    """
+    if getattr(project, "source", None) is None:
+        return None
+    return Path(project.source).parent / "citations_relues.csv"
+
+
+def reviewed_quotes(project, interviews, responses: pd.DataFrame | None = None, *, column: str = "commentaire"):
+    """Apply the review gate to a project's free text; list what still awaits review.
+
+    Returns the interviews keeping only the quotes marked « oui » in :func:`review_path`, the
+    ``{id: publishable}`` reviews, and the number of quotes and comments not reviewed yet.
+    """
+    from .disclosure import RESIDENTS, load_reviewed_quotes, quote_id, reviewed_only
+
+    path = review_path(project)
+    reviewed = load_reviewed_quotes(path) if path is not None else {}
+    pending = sum(quote_id(it.partenaire, q.text) not in reviewed for it in interviews for q in it.quotes)
+    if responses is not None and column in responses:
+        texts = {str(t) for t in responses[column].dropna() if str(t).strip()}
+        pending += sum(quote_id(RESIDENTS, t) not in reviewed for t in texts)
+    return reviewed_only(interviews, reviewed), reviewed, pending
 
 
 def statement_path(project, name: str) -> Path | None:

@@ -97,6 +97,7 @@ def init_project(folder: str | Path, ville: str = "Ma ville", *, exemple: bool =
         (root / "data" / "raw").mkdir(parents=True, exist_ok=True)
         if exemple:
             put("data/raw/reponses.csv", source=paths.EXAMPLE / "reponses_synthetiques.csv")
+            put("citations_relues.csv", source=paths.EXAMPLE / "citations_relues.csv")
         for nb in sorted(paths.NOTEBOOKS.iterdir()):
             if nb.suffix in (".py", ".toml") and not nb.name.startswith("_"):
                 put(f"carnets/{nb.name}", source=nb)

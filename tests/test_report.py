@@ -200,9 +200,41 @@ def test_select_comments_scrubbed():
                                          None, "Écrivez à jean.dupont@example.fr pour les ateliers, merci !",
                                          "Appelez Mme Martin au 06 12 34 56 78 pour le jardin partagé.",
                                          "Bellevue : il faudrait plus de bancs sur la place."]})
-    out = report.select_comments(resp, "Biollay", n=4)
+    from diagnostics.disclosure import RESIDENTS, quote_id
+
+    everything = {quote_id(RESIDENTS, c): True for c in resp["commentaire"].dropna()}
+    out = report.select_comments(resp, "Biollay", reviewed=everything, n=4)
     assert out == ["Appelez Mme [nom] au [téléphone] pour le jardin partagé.",
                    "Écrivez à [courriel] pour les ateliers, merci !"]
+    # the review is the gate: not reviewed, or marked « non », is never published
+    assert report.select_comments(resp, "Biollay", reviewed={}, n=4) == []
+    one = {quote_id(RESIDENTS, "Écrivez à jean.dupont@example.fr pour les ateliers, merci !"): True,
+           quote_id(RESIDENTS, "Appelez Mme Martin au 06 12 34 56 78 pour le jardin partagé."): False}
+    assert report.select_comments(resp, "Biollay", reviewed=one, n=4) == [
+        "Écrivez à [courriel] pour les ateliers, merci !"]
+
+
+def test_reviewed_quotes_gate(tmp_path):
+    """Partner quotes reach the report only when marked « oui » in citations_relues.csv beside projet.yaml."""
+    import types
+
+    from diagnostics.disclosure import quote_id
+    from diagnostics.interviews import load_interviews
+
+    quartiers = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}
+    interviews = load_interviews(EXAMPLE / "entretiens_synthetiques.md", quartiers=quartiers)
+    n_quotes = sum(len(it.quotes) for it in interviews)
+    project = types.SimpleNamespace(source=tmp_path / "projet.yaml")
+    kept, reviewed, pending = report.reviewed_quotes(project, interviews)
+    assert reviewed == {} and pending == n_quotes and sum(len(it.quotes) for it in kept) == 0
+    first = interviews[0].quotes[0]
+    (tmp_path / "citations_relues.csv").write_text(
+        f"id_citation;publiable\n{quote_id(interviews[0].partenaire, first.text)};oui\n", encoding="utf-8")
+    kept, reviewed, pending = report.reviewed_quotes(project, interviews)
+    assert [q.text for it in kept for q in it.quotes] == [first.text] and pending == n_quotes - 1
+    # the example project ships its review file: every synthetic quote was marked publishable
+    kept, _, pending = report.reviewed_quotes(types.SimpleNamespace(source=EXAMPLE / "projet.yaml"), interviews)
+    assert pending == 0 and sum(len(it.quotes) for it in kept) == n_quotes
 
 
 def test_read_indicator_table_round_trip(tmp_path, table):

@@ -93,9 +93,6 @@ def test_design_estimators_columns():
         assert np.isfinite(out["estimate"]).all()
 
 
-# TODO(survey-core branch): Design's confidence argument is still ``level=`` and its results
-# carry no ``conf_level`` column; once survey-core renames it, drop the xfail.
-@pytest.mark.xfail(reason="survey-core branch renames Design(level=) to conf_level=", strict=False)
 def test_design_conf_level():
     assert "conf_level" in inspect.signature(Design).parameters
     d = Design(APISTRAT, weights="pw", strata="stype", conf_level=LEVEL)

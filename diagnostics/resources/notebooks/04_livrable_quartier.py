@@ -34,6 +34,7 @@ import pandas as pd
 
 from diagnostics import report
 from diagnostics.actors import load_actors
+from diagnostics.disclosure import write_quotes_for_review
 from diagnostics.interviews import load_interviews
 from diagnostics.carnets import load_step, open_project
 
@@ -71,7 +72,19 @@ quartiers = {x.id: x.libelle for x in p.quartiers}
 entretiens = load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
 acteurs = load_actors(p.donnees["annuaire"], quartiers=quartiers) if p.donnees["annuaire"] else None
 reponses = pd.read_pickle(travail / "reponses.pkl")["data"]
-remarques = report.select_comments(reponses, q.libelle, n=4)
+# Seules les citations et remarques marquées « oui » dans citations_relues.csv (à côté de
+# projet.yaml) sont publiées ; l'expurgation (téléphones, courriels, noms) reste un filet de sécurité.
+entretiens, relues, a_relire = report.reviewed_quotes(p, entretiens, reponses)
+remarques = report.select_comments(reponses, q.libelle, reviewed=relues, n=4)
+if a_relire and report.review_path(p) is not None:
+    try:   # la liste à relire, dans le dossier du projet (jamais dans les livrables)
+        write_quotes_for_review(load_interviews(p.donnees["entretiens"], quartiers=quartiers)
+                                if p.donnees["entretiens"] else [], report.review_path(p),
+                                comments=reponses.get("commentaire", pd.Series(dtype=object)).dropna())
+    except OSError:
+        pass
+    print(f"{a_relire} citation(s) ou remarque(s) en attente de relecture : écrivez « oui » ou « non » "
+          f"dans la colonne « publiable » de « {report.review_path(p)} ».")
 remarques
 
 # %% [markdown]

@@ -38,6 +38,7 @@ tableau = load_step(travail, "indicateurs.pkl")   # écrit par le carnet 3
 resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "ponderation.pkl").exists() else None
 quartiers = {x.id: x.libelle for x in p.quartiers}
 entretiens = load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
+entretiens, _, _ = report.reviewed_quotes(p, entretiens)   # seules les citations relues « oui » sont publiées
 
 # %% [markdown]
 # ## Vue d'ensemble : nombre d'indicateurs moins et plus favorables par quartier

@@ -124,7 +124,7 @@ def questionnaire_xlsform(out, questionnaire_path):
     from .xlsform import write_xlsform
     qn = _load_qn(questionnaire_path)
     path = write_xlsform(qn, out)
-    click.echo(f"Formulaire XLSForm écrit : {path} ({len(qn.questions)} questions). "
+    click.echo(f"Formulaire XLSForm écrit : {path} ({len(qn.asked)} questions). "
                "Importez-le dans KoboToolbox (Projets → Nouveau → Importer un XLSForm).")
 
 
@@ -138,7 +138,7 @@ def questionnaire_papier(out, questionnaire_path, html_out):
     from .paper_form import write_paper_form
     qn = _load_qn(questionnaire_path)
     path = write_paper_form(qn, out, html_path=html_out)
-    click.echo(f"Questionnaire papier écrit : {path} ({len(qn.questions)} questions).")
+    click.echo(f"Questionnaire papier écrit : {path} ({len(qn.asked)} questions).")
 
 
 @questionnaire.command("saisie")

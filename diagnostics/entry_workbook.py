@@ -234,8 +234,8 @@ def write_entry_workbook(questionnaire: Questionnaire, path: str | os.PathLike,
     """
     qn = questionnaire
     path = Path(path)
-    columns = qn.columns
-    owners = {c: qn.column_owner(c)[0] for c in columns}
+    owners = {c: qn.column_owner(c)[0] for c in qn.columns}
+    columns = qn.asked_columns   # derived questions are computed on validation, not typed
     if data is not None:
         if ID_COLUMN not in data.columns:
             raise DLSError(f"La table à écrire dans « {path.name} » n'a pas de colonne « {ID_COLUMN} » "

@@ -29,8 +29,11 @@ _MIRROR = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, a
 
 
 def question_numbers(qn: Questionnaire) -> dict[str, int]:
-    """Number of each question on the paper form (1, 2, … in questionnaire order)."""
-    return {q.name: qn.question_number(q.name) for q in qn}
+    """Number of each asked question on the paper form (1, 2, … in questionnaire order).
+
+    Derived questions (:attr:`Question.asked` false) are not on the form and have no number.
+    """
+    return {q.name: qn.question_number(q.name) for q in qn.asked}
 
 
 class _Words:
@@ -147,7 +150,7 @@ def skip_target(qn: Questionnaire, name: str, numbers: dict[str, int] | None = N
     That is the first following question whose condition differs (``None``: end of the form).
     """
     numbers = numbers or question_numbers(qn)
-    qs = list(qn)
+    qs = qn.asked
     i = numbers[name] - 1
     cond = qs[i].relevant
     for q in qs[i + 1:]:
@@ -187,6 +190,8 @@ def _context(qn: Questionnaire) -> dict:
     for sec in qn.sections:
         items = []
         for q in sec.questions:
+            if not q.asked:
+                continue
             miss = sorted(q.missing, key=lambda m: m.code)
             cond = relevance_in_words(qn, q.name, numbers)
             target = skip_target(qn, q.name, numbers) if cond else None

@@ -15,6 +15,16 @@ Skip logic (``relevant``) is a small expression language: variable names, number
 ``== != < <= > >=``, ``and or not``, ``in [..]`` and ``selected(var, code)``.  It is parsed once
 with :mod:`ast` (nothing is ``eval``-ed), evaluated on a table of codes, and translated to
 XPath for XLSForm.
+
+Derived questions (``derive``) are not asked: their code is computed from another question's
+answer through a mapping of codes, written in the YAML::
+
+    derive: {from: complementaire, map: {1: 1, 2: 1, 3: 2, 4: 2}}
+
+A source code absent from the mapping (a non-response, an unanswered question) gives a
+missing value.  Derived questions keep their column in answer tables (validation fills it),
+but have no number and no place on the paper form, the entry workbook or the XLSForm's
+questions (the XLSForm computes them with a ``calculate`` row).
 """
 from __future__ import annotations
 
@@ -53,6 +63,19 @@ class MissingCode:
     label: str
 
 
+@dataclass(frozen=True)
+class Derivation:
+    """How a derived question's code follows from another question: ``{source code: code}``."""
+
+    source: str
+    mapping: dict
+
+    def apply(self, source_codes: pd.Series) -> pd.Series:
+        """Target codes (float, NaN where the source code is not in the mapping) for a Series of codes."""
+        return pd.to_numeric(source_codes, errors="coerce").map(
+            {float(k): float(v) for k, v in self.mapping.items()}).astype(float)
+
+
 @dataclass
 class Question:
     """One question of the instrument.
@@ -75,6 +98,8 @@ class Question:
         An answer (possibly a missing code) is required when the question is relevant.
     range : tuple or None
         Inclusive bounds for integer, decimal and date questions.
+    derive : Derivation or None
+        For a question that is not asked but computed from another one's answer.
     """
 
     name: str
@@ -91,6 +116,12 @@ class Question:
     hint: str | None = None
     unit: str | None = None
     max_length: int | None = None
+    derive: Derivation | None = None
+
+    @property
+    def asked(self) -> bool:
+        """Is the question put to the respondent (``False`` for a derived question)?"""
+        return self.derive is None
 
     @property
     def codes(self) -> list[int]:
@@ -162,24 +193,50 @@ class Questionnaire:
         """All columns of a clean answer table, in questionnaire order."""
         return [c for q in self for c in q.columns]
 
+    @property
+    def asked(self) -> list[Question]:
+        """The questions put to respondents (derived ones excluded), in questionnaire order."""
+        return [q for q in self if q.asked]
+
+    @property
+    def asked_columns(self) -> list[str]:
+        """Columns of the asked questions: those of the entry workbook and the online form."""
+        return [c for q in self.asked for c in q.columns]
+
+    @property
+    def derived(self) -> list[Question]:
+        """The derived questions, in questionnaire order."""
+        return [q for q in self if not q.asked]
+
     def question_number(self, name: str) -> int:
         """Number of a question on the paper form (1, 2, … across sections).
 
         ``name`` may be a question or an answer-table column (``{question}_{code}`` of a multiple
         choice): the number of its question is returned.  The same numbers head the paper form,
-        the entry workbook's columns and the check report.
+        the entry workbook's columns and the check report.  Only asked questions are numbered,
+        so the numbers run 1, 2, … without a gap.
 
         Raises
         ------
         KeyError
-            ``name`` is neither a question nor a column of the questionnaire.
+            ``name`` is neither a question nor a column of the questionnaire, or is a derived
+            question (not asked, hence not numbered).
         """
         if name not in self.questions:
             name = self.column_owner(name)[0].name
-        return list(self.questions).index(name) + 1
+        numbered = [q.name for q in self.asked]
+        if name not in numbered:
+            raise KeyError(name)
+        return numbered.index(name) + 1
 
     def question_label(self, name: str) -> str:
-        """« Q12 · renoncement »: the paper form's number and the variable name of a column."""
+        """« Q12 · renoncement »: the paper form's number and the variable name of a column.
+
+        A derived question has no number: « epices_02 (calculée) ».
+        """
+        q = self.questions.get(name) or self.column_owner(name)[0]
+        if not q.asked:
+            return f"{name} (calculée)"
         return f"Q{self.question_number(name)} · {name}"
 
     def column_owner(self, column: str) -> tuple[Question, int | None]:
@@ -217,6 +274,8 @@ class Questionnaire:
         for q in self:
             base = dict(section=q.section, question=q.name, type=q.type, libelle=q.label,
                         filtre=q.relevant or "", obligatoire="oui" if q.required else "non")
+            if not q.asked:
+                base["filtre"] = f"non posée : calculée à partir de « {q.derive.source} »"
             if q.type == "multiple":
                 for c in q.choices:
                     rows.append({**base, "colonne": f"{q.name}_{c.code}", "code": "0 / 1",
@@ -353,16 +412,49 @@ def load_questionnaire(path: str | Path = DEFAULT_QUESTIONNAIRE) -> Questionnair
             dim = qd.get("dimension", sdim)
             if dim is not None and dim not in dims:
                 fail(f"la question « {name} » a une dimension inconnue « {dim} ».")
+            derive = qd.get("derive")
+            if derive is not None:
+                derive = _derivation(derive, name, qtype, choices, fail)
             questions.append(Question(
                 name=name, type=qtype, label=" ".join(str(qd.get("label", "")).split()), section=sid,
                 dimension=dim, choices=list(choices), choice_list=clist, missing=miss,
                 relevant=qd.get("relevant"), required=bool(qd.get("required", False)), range=rng,
-                hint=qd.get("hint"), unit=qd.get("unit"), max_length=qd.get("max_length")))
+                hint=qd.get("hint"), unit=qd.get("unit"), max_length=qd.get("max_length"),
+                derive=derive))
         sections.append(Section(sid, sec.get("label", sid), sdim, sec.get("note"), questions))
+    by_name = {q.name: q for s in sections for q in s.questions}
+    for q in by_name.values():
+        if q.derive is None:
+            continue
+        src = by_name.get(q.derive.source)
+        if src is None or src.type != "single" or not src.asked:
+            fail(f"la question « {q.name} » est calculée à partir de « {q.derive.source} », qui n'est pas "
+                 "une question à choix unique posée du questionnaire.")
+        unknown = [k for k in q.derive.mapping if k not in src.codes]
+        if unknown:
+            fail(f"la question « {q.name} » : le code {unknown[0]} de « derive » n'est pas un code de "
+                 f"« {src.name} » (attendu : {', '.join(map(str, src.codes))}).")
     try:
         return Questionnaire(raw, sections, missing_codes, choice_lists, source=path)
     except ValueError as exc:
         fail(str(exc))
+
+
+def _derivation(spec, name: str, qtype: str, choices: list[Choice], fail) -> Derivation:
+    """Check a ``derive: {from: question, map: {source code: code}}`` entry of the YAML."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("from"), str) or not isinstance(spec.get("map"), dict):
+        fail(f"la question « {name} » a un « derive » mal formé (attendu : "
+             "{from: question, map: {code source: code}}).")
+    if qtype != "single":
+        fail(f"la question « {name} » est calculée (« derive ») : elle doit être à choix unique.")
+    try:
+        mapping = {int(k): int(v) for k, v in spec["map"].items()}
+    except (TypeError, ValueError):
+        fail(f"la question « {name} » : les codes de « derive » doivent être des entiers.")
+    bad = [v for v in mapping.values() if v not in [c.code for c in choices]]
+    if bad:
+        fail(f"la question « {name} » : le code calculé {bad[0]} n'est pas l'une de ses modalités.")
+    return Derivation(spec["from"], mapping)
 
 
 # --------------------------------------------------------------------------- skip logic

@@ -261,6 +261,9 @@ def generate_answers(seed: int = SEED, questionnaire: Questionnaire | None = Non
     for qname in ("renoncement_soins", "renoncement_raisons"):
         cols = qn[qname].columns
         df.loc[df["renoncement"] != 1, cols] = np.nan
+    # Derived questions (EPICES item 2) follow their source answer, as validation computes them.
+    for q in qn.derived:
+        df[q.name] = q.derive.apply(df[q.derive.source])
     return df[["id_questionnaire", *qn.columns]]
 
 

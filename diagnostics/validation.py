@@ -28,6 +28,11 @@ missing (« cellule vidée »):
 * a multiple-choice option cell that is neither 0 nor 1;
 * a text longer than ``max_length``: truncated.
 
+A **derived question** (``derive`` in the questionnaire, e.g. EPICES item 2 from
+``complementaire``) is computed from its source answer; a file's own value that disagrees is
+replaced by the computed one, with a warning (« valeur recalculée »); where the source gives no
+code to derive from, the file's own value, if any, is kept.
+
 File-level warnings (row 1, the header): columns the questionnaire does not know (ignored),
 questionnaire columns absent from the file (treated as unanswered), duplicated columns.
 
@@ -193,6 +198,8 @@ def _judge(raw: RawAnswers, qn: Questionnaire, tick=None):
     others = []
     for name in raw.absent_columns:
         q = qn[name]
+        if not q.asked:
+            continue  # computed below from its source question
         if q.required and not q.relevant:
             _issue(issues, file, 1, name, "", "colonne obligatoire absente du fichier", f"la colonne « {name} »",
                    "toutes les lignes sont rejetées", "colonne absente")
@@ -391,6 +398,8 @@ def _judge(raw: RawAnswers, qn: Questionnaire, tick=None):
                            expected_choices(q) if q.type == "single" else None, REJECT,
                            "réponse obligatoire manquante")
 
+    _derive(codes, qn, t, empty, lambda i, *a: _issue(issues, file, rows[i], *a))
+
     for i in np.flatnonzero(empty):
         reasons.setdefault(i, []).insert(0, ("", "", "ligne vide"))
         _issue(issues, file, rows[i], None, "", "ligne vide", None, REJECT, "ligne vide")
@@ -402,6 +411,28 @@ def _judge(raw: RawAnswers, qn: Questionnaire, tick=None):
     for row, why in raw.rejected_rows:
         _issue(issues, file, row, None, "", why, None, REJECT, "ligne mal découpée")
     return codes, reasons, issues
+
+
+def _derive(codes: pd.DataFrame, qn: Questionnaire, t: pd.DataFrame, empty: np.ndarray, issue) -> None:
+    """Fill the derived questions of ``codes`` (in place) from their source answers.
+
+    Where the source answer maps to a code, that code is kept, and a file's own, different value
+    is reported (« valeur recalculée »); where it maps to none (non-response, no answer), the
+    file's own value, if any, is kept.
+    """
+    for q in qn.derived:
+        src = q.derive.source
+        derived = q.derive.apply(codes[src]).to_numpy()
+        own = codes[q.name].to_numpy(dtype=float)
+        differ = ~np.isnan(derived) & ~np.isnan(own) & (derived != own) & ~empty
+        for i in np.flatnonzero(differ):
+            orig = t[q.name].iat[i] if q.name in t else own[i]
+            issue(i, q.name, orig,
+                  f"la valeur ne concorde pas avec la réponse {int(codes.at[i, src])} "
+                  f"(« {qn[src].label_of(int(codes.at[i, src]))} ») à « {src} », dont elle est déduite",
+                  f"« {q.label_of(int(derived[i]))} »", f"valeur recalculée à partir de « {src} »",
+                  "valeur recalculée")
+        codes[q.name] = np.where(np.isnan(derived), own, derived)
 
 
 def _to_data(codes: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:

@@ -18,6 +18,9 @@ Mapping from the questionnaire to XLSForm (https://xlsform.org)
 * ``required`` → ``required = yes`` with a French ``required_message``; ``relevant`` →
   :meth:`Questionnaire.xpath_relevance`; ``hint`` (plus the unit and the non-response codes to
   type for numbers) → ``hint``;
+* a derived question (``derive``) is not shown: it becomes a ``calculate`` row whose
+  ``calculation`` maps the source answer's codes (``if(${complementaire} = '1' or …, '1', …)``),
+  so the export carries the same column as validation computes;
 * ``settings``: ``form_title``, ``form_id``, ``version``, ``default_language = French (fr)``.
 """
 from __future__ import annotations
@@ -35,7 +38,7 @@ LANGUAGE = "French (fr)"
 
 SURVEY_COLUMNS = ["type", "name", f"label::{LANGUAGE}", f"hint::{LANGUAGE}", "required",
                   f"required_message::{LANGUAGE}", "relevant", "constraint",
-                  f"constraint_message::{LANGUAGE}", "appearance"]
+                  f"constraint_message::{LANGUAGE}", "appearance", "calculation"]
 CHOICES_COLUMNS = ["list_name", "name", f"label::{LANGUAGE}"]
 SETTINGS_COLUMNS = ["form_title", "form_id", "version", "default_language"]
 
@@ -104,6 +107,18 @@ def _constraint(q: Question) -> tuple[str, str]:
     return "", ""
 
 
+def _calculation(q: Question) -> str:
+    """XPath of a derived question: nested ``if()`` over its source's codes, '' when none matches."""
+    src, by_target = q.derive.source, {}
+    for code, target in q.derive.mapping.items():
+        by_target.setdefault(target, []).append(code)
+    expr = "''"
+    for target, codes in reversed(list(by_target.items())):
+        test = " or ".join(f"${{{src}}} = '{c}'" for c in codes)
+        expr = f"if({test}, '{target}', {expr})"
+    return expr
+
+
 def _hint(q: Question) -> str:
     parts = [q.hint.strip()] if q.hint else []
     if q.type in ("integer", "decimal"):
@@ -152,6 +167,9 @@ def xlsform_tables(qn: Questionnaire) -> dict[str, list[dict]]:
     for sec in qn.sections:
         survey.append({"type": "begin group", "name": sec.id, lab: sec.label})
         for q in sec.questions:
+            if not q.asked:   # computed from its source answer, never shown
+                survey.append({"type": "calculate", "name": q.name, "calculation": _calculation(q)})
+                continue
             lname = choice_list_name(qn, q)
             if q.type in ("single", "multiple"):
                 qtype = f"select_{'one' if q.type == 'single' else 'multiple'} {lname}"

@@ -38,15 +38,15 @@ def _norm(text: str) -> str:
 def test_numbers_and_filters_in_words(qn):
     n = question_numbers(qn)
     assert n["canal"] == 1 and n["quartier"] == 3 and n["age"] == 5 and n["sexe"] == 6
-    assert n["renoncement"] == 28 and len(n) == 62
+    assert n["renoncement"] == 27 and len(n) == 61  # EPICES item 2 is derived, not numbered
     assert relevance_in_words(qn, "quartier_autre") == "Si vous avez répondu « Autre quartier » à la question 3"
-    assert relevance_in_words(qn, "renoncement_soins") == "Si vous avez répondu « Oui » à la question 28"
+    assert relevance_in_words(qn, "renoncement_soins") == "Si vous avez répondu « Oui » à la question 27"
     assert relevance_in_words(qn, "depistage_sein") == (
         "Si vous avez répondu « Femme » à la question 6 et si votre réponse à la question 5 "
         "est comprise entre 50 et 74 ans")
     assert relevance_in_words(qn, "age") == ""
-    # both questions filtered on Q28 are skipped together, to Q31
-    assert skip_target(qn, "renoncement_soins") == skip_target(qn, "renoncement_raisons") == 31
+    # both questions filtered on Q27 are skipped together, to Q30
+    assert skip_target(qn, "renoncement_soins") == skip_target(qn, "renoncement_raisons") == 30
     assert skip_target(qn, "quartier_autre") == 5
 
 
@@ -85,12 +85,12 @@ def test_unquoted_comma_label_is_refused(tmp_path):
 
 def test_html_has_boxes_codes_and_filters(qn, tmp_path):
     html = render_paper_form_html(qn, tmp_path / "q.html").read_text(encoding="utf-8")
-    assert html.count('class="q"') == 62
-    n_boxes = sum(len(q.choices) + len(q.missing) for q in qn if q.type in ("single", "multiple")) + \
-        sum(len(q.missing) for q in qn if q.type in ("integer", "decimal"))
+    assert html.count('class="q"') == 61
+    n_boxes = sum(len(q.choices) + len(q.missing) for q in qn.asked if q.type in ("single", "multiple")) + \
+        sum(len(q.missing) for q in qn.asked if q.type in ("integer", "decimal"))
     assert html.count("☐</span>") == n_boxes
     assert html.count('class="filter"') == sum(1 for q in qn if q.relevant)
-    assert "Sinon, passez à la question 31." in html
+    assert "Sinon, passez à la question 30." in html
 
 
 @needs_browser
@@ -104,11 +104,11 @@ def test_pdf_is_a4_and_holds_every_question(qn, tmp_path):
         assert abs(float(page.mediabox.width) - 595.28) <= 1
         assert abs(float(page.mediabox.height) - 841.89) <= 1
     text = _norm("\n".join(page.extract_text() for page in reader.pages))
-    for q in qn:
+    for q in qn.asked:
         assert _norm(q.label[:60]) in text, q.name
     assert _norm("Biollay") in text
     assert _norm("Examens (analyses, radios)") in text  # a label with commas survives whole
-    assert _norm("Si vous avez répondu « Oui » à la question 28") in text
+    assert _norm("Si vous avez répondu « Oui » à la question 27") in text
     assert not list(tmp_path.glob(".questionnaire-*"))  # no temporary file left behind
 
 

@@ -143,5 +143,5 @@ def test_cli_xlsform(tmp_path):
     out = tmp_path / "kobo.xlsx"
     res = CliRunner().invoke(cli, ["questionnaire", "xlsform", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "62 questions" in res.output
+    assert "61 questions" in res.output
     assert "profil" in convert(xlsform=str(out)).xform

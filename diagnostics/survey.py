@@ -52,6 +52,7 @@ MISSING_DEFAULT = ("ne sait pas", "refus", "ne souhaite pas répondre")  # label
 OVERALL = "ensemble"
 _THREADS = max(1, min(4, os.cpu_count() or 1))   # column blocks estimated in parallel
 _MIN_COLS_PER_THREAD = 16
+_BLOCK_ROWS = 2048   # rows of the (pairs × K) arrays processed at once (stays in cache)
 
 
 def _norm_token(x) -> str:
@@ -652,12 +653,19 @@ class _PairGroups:
             self.stage.check_lonely(hit)
         mean = self.HD @ Z
         mean *= self.cw_hd[:, None]
-        Z -= mean[self.hd_idx]            # Z is the caller's scratch array
-        Z *= Z
+        for s, e in _blocks(len(Z)):      # Z is the caller's scratch array
+            Zb = Z[s:e]
+            Zb -= mean[self.hd_idx[s:e]]
+            Zb *= Zb
         Q = self.HD @ Z
         Q += self.pad_hd[:, None] * mean * mean
         Q *= self.s_hd[:, None]
         return self.Dhd @ Q
+
+
+def _blocks(n, size=_BLOCK_ROWS):
+    """(start, stop) of consecutive row blocks of at most ``size`` rows (cache-sized work)."""
+    return ((s, min(s + size, n)) for s in range(0, n, size))
 
 
 def _per_column(values, func):
@@ -1043,14 +1051,25 @@ class Design:
                 inv = np.nan_to_num(inv)
 
         def pair_totals(Gw, pair_dom):
-            """PSU × domain totals of the (uncalibrated) scores."""
+            """PSU × domain totals of the (uncalibrated) scores.
+
+            The denominators' totals are formed block by block of pairs and folded into
+            the numerators' in place: no (pairs × K) temporary besides the result.
+            """
             Z = Gw @ Yr
             if kind == "total":
                 return Z
-            B = Gw @ Xr if kind == "ratio" else (Gw @ Mr)[:, colvar]
-            Z *= inv[pair_dom]
-            B *= theta_inv[pair_dom]
-            Z -= B
+            Xb = Xr if kind == "ratio" else Mr
+            same = kind != "ratio" and np.array_equal(colvar, np.arange(Mr.shape[1]))
+            for s, e in _blocks(len(pair_dom)):
+                B = Gw[s:e] @ Xb
+                if not same and kind != "ratio":
+                    B = B[:, colvar]
+                pd_ = pair_dom[s:e]
+                Zb = Z[s:e]
+                Zb *= inv[pd_]
+                B *= theta_inv[pd_]
+                Zb -= B
             return Z
 
         var = np.zeros((n_dom, K))

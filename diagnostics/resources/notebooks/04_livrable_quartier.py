@@ -74,15 +74,16 @@ acteurs = load_actors(p.donnees["annuaire"], quartiers=quartiers) if p.donnees["
 reponses = pd.read_pickle(travail / "reponses.pkl")["data"]
 # Seules les citations et remarques marquées « oui » dans citations_relues.csv (à côté de
 # projet.yaml) sont publiées ; l'expurgation (téléphones, courriels, noms) reste un filet de sécurité.
-entretiens, relues, a_relire = report.reviewed_quotes(p, entretiens, reponses)
+tous_entretiens = entretiens
+entretiens, relues, a_relire = report.reviewed_quotes(p, tous_entretiens, reponses)
 remarques = report.select_comments(reponses, q.libelle, reviewed=relues, n=4)
 if a_relire and report.review_path(p) is not None:
     try:   # la liste à relire, dans le dossier du projet (jamais dans les livrables)
-        write_quotes_for_review(load_interviews(p.donnees["entretiens"], quartiers=quartiers)
-                                if p.donnees["entretiens"] else [], report.review_path(p),
+        write_quotes_for_review(tous_entretiens, report.review_path(p), reviewed=relues,
                                 comments=reponses.get("commentaire", pd.Series(dtype=object)).dropna())
-    except OSError:
-        pass
+    except OSError as exc:
+        print(f"La liste des citations à relire n'a pas pu être écrite dans « {report.review_path(p)} » : "
+              f"{exc.strerror or exc}.")
     print(f"{a_relire} citation(s) ou remarque(s) en attente de relecture : écrivez « oui » ou « non » "
           f"dans la colonne « publiable » de « {report.review_path(p)} ».")
 remarques

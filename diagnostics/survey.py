@@ -51,8 +51,10 @@ _CI_ALIASES = {"korn-graubard": "beta", "kg": "beta", "clopper-pearson": "beta",
 MISSING_DEFAULT = ("ne sait pas", "refus", "ne souhaite pas répondre")  # labels of the questionnaire's codes 98, 99, 999
 OVERALL = "ensemble"
 _THREADS = max(1, min(4, os.cpu_count() or 1))   # column blocks estimated in parallel
-_MIN_COLS_PER_THREAD = 16
-_BLOCK_ROWS = 2048   # rows of the (pairs × K) arrays processed at once (stays in cache)
+_MIN_ROWS_PER_THREAD = 20_000   # below this, one thread
+_FILL_ROWS = 4096   # rows of a block turned from column-major into row-major at once
+_BLOCK_BYTES = 2 ** 20   # size of a (pairs × K) block processed at once (about the L2 cache)
+_MIN_BLOCK = 64   # pairs of a block at least
 
 
 def _norm_token(x) -> str:
@@ -475,12 +477,87 @@ def _coalesce(r, c, v, shape):
     m.sum_duplicates()
     return m.tocoo()
 
-class _CalCorrection:
-    """Coefficients of the calibration residuals and their (PSU, domain) entries."""
+class _CalPlan:
+    """Calibration residuals of every domain's scores, cell by cell (grouped form).
 
-    def __init__(self, A, cal, dc_ptr, dc_d, q_index, n):
-        self.A, self.cal, self.dc_ptr, self.dc_d, self.q_index, self.n = (A, cal, dc_ptr,
-                                                                          dc_d, q_index, n)
+    Each step of R's back-fitting subtracts :math:`\\psi_m a_{m,g}` from the scores of
+    cell :math:`g` of margin :math:`m`, so the residuals are
+    :math:`x - \\sum_m \\psi_m A_m[g_m]`.  The coefficients of a domain's column live
+    on the cells of the calibration components (cells linked through respondents) that
+    the domain touches; they follow from cell-level sums only:
+    :math:`C_m = \\sum_{i \\in g} \\phi_{m,i} x_i` and the cross-products
+    :math:`T_{mm'}[g, g'] = \\sum_{i \\in g \\cap g'} \\phi_{m,i} \\psi_{m',i}`, with the
+    update :math:`A_m \\leftarrow A_m + (C_m - \\sum_{m'} T_{mm'} A_{m'}) / T_{mm}`
+    repeated as R does (10 sweeps for raking, one step for post-strata).  Exact, and
+    the cost no longer depends on the number of domains × rows.  This object holds what
+    does not depend on the scores (cells lifted to the domains, cross-products); the
+    coefficients :math:`A` of given scores come from :meth:`coefficients`.
+    """
+
+    def __init__(self, cal, rows, d_r, w, n_dom, n):
+        self.cal = cal
+        comp_r = cal.comp_row[rows]
+        dc = np.unique(comp_r * n_dom + d_r)
+        self.dc_d = dc % n_dom
+        self.dc_ptr = np.searchsorted(dc // n_dom, np.arange(cal.n_comp + 1))
+        self.n_dom = n_dom
+        # lifted cells (g, d) of every margin, offset into one stacked index
+        self.q_keys, q_off = [], [0]
+        for m in range(len(cal.rows)):
+            ent, dd = _lift(cal.comp_cell[m], self.dc_ptr, self.dc_d)
+            keys = np.sort(ent * n_dom + dd)
+            self.q_keys.append(keys)
+            q_off.append(q_off[-1] + len(keys))
+        self.q_off = q_off
+        self.nq = q_off[-1]
+        self.q_dom = np.concatenate(self.q_keys) % n_dom
+        # cell sums Σ_{i∈g} w_i φ_{m,i} x_i of the scores, one sparse map per margin
+        self.Gq, den = [], np.empty(self.nq)
+        for m, (_, f, _, dcell) in enumerate(cal.rows):
+            qi = self.q_index(m, cal.codes[m][rows], d_r) - q_off[m]
+            self.Gq.append(_csr(qi, rows, (q_off[m + 1] - q_off[m], n), w * f[rows]))
+            den[q_off[m]:q_off[m + 1]] = dcell[self.q_keys[m] // n_dom]
+        self.den = den
+        # cross-products T_{mm'} at cell level, lifted to the domains of each component
+        Tr, Tc, Tv = [], [], []
+        for m, (Gm, fm, _, _) in enumerate(cal.rows):
+            for mp, (_, _, pswp, _) in enumerate(cal.rows):
+                t = _coalesce(cal.codes[m], cal.codes[mp], fm * pswp,
+                              (Gm.shape[0], cal.rows[mp][0].shape[0]))
+                ent, dd = _lift(cal.comp_cell[m][t.row], self.dc_ptr, self.dc_d)
+                Tr.append(self.q_index(m, t.row[ent], dd))
+                Tc.append(self.q_index(mp, t.col[ent], dd))
+                Tv.append(t.data[ent])
+        self.T = _csr(np.concatenate(Tr), np.concatenate(Tc), (self.nq, self.nq),
+                      np.concatenate(Tv)).tocsc()
+
+    def q_index(self, m, g, d):
+        """Stacked index of the lifted cell (g, d) of margin m."""
+        return self.q_off[m] + np.searchsorted(self.q_keys[m], g * self.n_dom + d)
+
+    def coefficients(self, cell_scores):
+        """Coefficients A (lifted cells × K) of the residuals, from the scores' cell sums.
+
+        ``cell_scores(m, G)`` returns the sums ``G @ x`` of margin m's cells (lifted cells
+        × K) of the scores x.
+        """
+        q_off, cal = self.q_off, self.cal
+        C = None
+        for m, G in enumerate(self.Gq):
+            c = cell_scores(m, G)
+            if C is None:
+                C = np.empty((self.nq, c.shape[1]))
+            C[q_off[m]:q_off[m + 1]] = c
+        A = np.zeros_like(C)
+        R = C
+        for _ in range(cal.sweeps):
+            for m in range(len(cal.rows)):
+                sl = slice(q_off[m], q_off[m + 1])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    delta = np.nan_to_num(R[sl] / self.den[sl, None])
+                A[sl] += delta
+                R -= self.T[:, sl] @ delta
+        return A
 
     def entries(self, stage):
         """(PSU, domain, lifted cell, Σψ) of the correction ``Σ_m ψ_m A_m[g_m]`` at a stage."""
@@ -614,58 +691,155 @@ class _Stage:
             return self.avg * (D.T @ (D * s[self.psu_h][:, None]))
         return self.avg * (s @ (self.HS @ (D * D)))
 
-    def pair_groups(self, psu, dom, n_dom):
+    def pair_groups(self, psu, dom, n_dom, block=4096):
         """(PSU, domain) pairs of the entries ``(psu, dom)`` and their (stratum, domain) groups."""
-        key = psu * n_dom + dom
-        keys, idx = np.unique(key, return_inverse=True)
-        pd_ = keys % n_dom
-        ph = self.psu_h[keys // n_dom]
-        hk, hidx = np.unique(ph * n_dom + pd_, return_inverse=True)
-        return _PairGroups(idx.ravel(), len(keys), pd_, hidx.ravel(), hk // n_dom, hk % n_dom,
-                           n_dom, self)
+        return _PairGroups(self, np.asarray(psu, np.int64), np.asarray(dom, np.int64), n_dom,
+                           block)
+
+
+def _row_block(m, s, e):
+    """Rows s..e of a CSR matrix (a view of its arrays, no copy of the index)."""
+    a, b = m.indptr[s], m.indptr[e]
+    return sparse.csr_matrix((m.data[a:b], m.indices[a:b], m.indptr[s:e + 1] - a),
+                             shape=(e - s, m.shape[1]))
 
 
 class _PairGroups:
-    """Sparse maps entries → (PSU, domain) pairs → (stratum, domain) groups → domains."""
+    """(PSU, domain) pairs of a stage's entries, ordered by (stratum, domain, PSU).
 
-    def __init__(self, idx, n_pairs, pair_dom, hd_idx, hd_h, hd_dom, n_dom, stage):
-        self.idx, self.n_pairs, self.pair_dom, self.hd_idx = idx, n_pairs, pair_dom, hd_idx
-        self.HD = _csr(hd_idx, np.arange(n_pairs), (len(hd_h), n_pairs))
-        s = stage.scale[hd_h]
+    Entry ``e`` (a respondent's row, or a term of the calibration correction) falls in pair
+    ``idx[e]``.  The pairs of one (stratum, domain) group are consecutive, so the pairs are
+    cut into *units* of whole groups of at most ``block`` pairs (a larger group is a
+    unit of its own, cut into blocks), and the variance of a unit is formed while its pair
+    totals are in cache: one pass over the data, the deviations from each group's mean still
+    taken exactly (two-pass within the unit).
+    """
+
+    def __init__(self, stage, psu, dom, n_dom, block):
+        n_psu = stage.n_psu
+        g_of = stage.psu_h[psu] * n_dom + dom
+        keys, idx = np.unique(g_of * n_psu + psu, return_inverse=True)
+        self.idx = idx.ravel()
+        self.n_pairs = P = len(keys)
+        g = keys // n_psu
+        first = np.empty(P, bool)
+        first[:1] = True
+        np.not_equal(g[1:], g[:-1], out=first[1:])
+        self.hd_idx = np.cumsum(first) - 1           # group of every pair (non-decreasing)
+        start = np.flatnonzero(first)
+        hk = g[start]
+        self.hd_h, hd_dom = hk // n_dom, hk % n_dom
+        self.pair_dom = g % n_dom
+        n_hd = len(hk)
+        self.bounds = np.append(start, P)            # pairs of group j: bounds[j]:bounds[j+1]
+        self.HD = _csr(self.hd_idx, np.arange(P), (n_hd, P))
+        s = stage.scale[self.hd_h]
         if stage.lonely_psu == "average":
-            s = np.where(stage.lonely[hd_h], 0.0, s)
-        self.s_hd, self.cw_hd, self.hd_h = s * stage.avg, stage.cw[hd_h], hd_h
+            s = np.where(stage.lonely[self.hd_h], 0.0, s)
+        self.s_hd, self.cw_hd = s * stage.avg, stage.cw[self.hd_h]
         # PSUs of the stratum outside the domain's pairs: zero totals (R pads them)
-        self.pad_hd = stage.nh[hd_h] - np.bincount(hd_idx, minlength=len(hd_h))
-        self.Dhd = _csr(hd_dom, np.arange(len(hd_h)), (n_dom, len(hd_h)))
+        self.pad_hd = stage.nh[self.hd_h] - np.diff(self.bounds)
+        self.Dhd = _csr(hd_dom, np.arange(n_hd), (n_dom, n_hd))
+        self.lonely_hd = (stage.lonely[self.hd_h]
+                          if stage.lonely_psu == "fail" and stage.lonely.any() else None)
         self.stage = stage
+        self.units, self.blocks = self._units(max(1, int(block)))
 
-    def entries(self, data=None):
-        """Sparse (pairs × entries) matrix, optionally weighted by ``data``."""
-        return _csr(self.idx, np.arange(len(self.idx)), (self.n_pairs, len(self.idx)), data)
+    def _units(self, B):
+        """Units (first group, end group, block numbers) and blocks (first pair, end pair)."""
+        cum, size = self.bounds, np.diff(self.bounds)
+        units, blocks, g, n_hd = [], [], 0, len(size)
+        while g < n_hd:
+            if size[g] > B:        # one large group, cut into blocks
+                s, e = int(cum[g]), int(cum[g + 1])
+                first = len(blocks)
+                blocks += [(a, min(a + B, e)) for a in range(s, e, B)]
+                units.append((g, g + 1, range(first, len(blocks))))
+                g += 1
+            else:                  # as many whole groups as fit in one block
+                g1 = max(int(np.searchsorted(cum, cum[g] + B, side="right")) - 1, g + 1)
+                units.append((g, g1, range(len(blocks), len(blocks) + 1)))
+                blocks.append((int(cum[g]), int(cum[g1])))
+                g = g1
+        return units, blocks
 
-    def variance(self, Z):
-        """Σ_h s_h Σ_c (z_hc − mean_h)^2 per domain, Z the pair totals (pairs × K)."""
-        if self.stage.lonely_psu == "fail" and self.stage.lonely.any():
-            lonely = self.stage.lonely[self.hd_h][self.hd_idx]
-            hit = np.zeros(self.stage.n_strata, bool)
-            hit[self.hd_h[self.hd_idx[lonely & (np.abs(Z) > 0).any(axis=1)]]] = True
-            self.stage.check_lonely(hit)
-        mean = self.HD @ Z
-        mean *= self.cw_hd[:, None]
-        for s, e in _blocks(len(Z)):      # Z is the caller's scratch array
-            Zb = Z[s:e]
-            Zb -= mean[self.hd_idx[s:e]]
-            Zb *= Zb
-        Q = self.HD @ Z
-        Q += self.pad_hd[:, None] * mean * mean
-        Q *= self.s_hd[:, None]
+    def entry_matrix(self, cols, n_cols, data=None, first=0):
+        """Sparse (pairs × n_cols) map of entries ``first..first+len(cols)`` to their pairs."""
+        rows = self.idx[first:first + len(cols)]
+        return _csr(rows, cols, (self.n_pairs, n_cols), data)
+
+    def variance(self, pair_totals, K, jobs=1, run=None):
+        """Σ_h s_h Σ_c (z_hc − mean_h)² per domain (n_dom × K).
+
+        ``pair_totals(b)`` returns the pair totals z (a fresh array, pairs of block ``b`` ×
+        K); PSUs of the stratum without an entry of the domain count as zero totals.  The
+        units are shared between ``jobs`` calls of ``run`` (a thread pool's map), each
+        writing the rows of its own groups.
+        """
+        Q = np.empty((len(self.hd_h), K))
+        first = np.array([self.blocks[blks[0]][0] for _, _, blks in self.units] + [self.n_pairs])
+        cut = np.searchsorted(first, np.linspace(0, self.n_pairs, jobs + 1)[1:-1])
+        spans = list(zip(np.r_[0, cut], np.r_[cut, len(self.units)]))
+        run = run or (lambda f, xs: [f(x) for x in xs])
+        hits = run(lambda span: self._variance_units(span, pair_totals, Q, K), spans)
+        if self.lonely_hd is not None:
+            self.stage.check_lonely(np.logical_or.reduce(hits))
         return self.Dhd @ Q
 
+    def _variance_units(self, span, pair_totals, Q, K):
+        """Rows of Q of the units ``span``; returns the lonely strata hit (or None)."""
+        hit = None if self.lonely_hd is None else np.zeros(self.stage.n_strata, bool)
+        cw, pad, s_hd = self.cw_hd, self.pad_hd, self.s_hd
+        for g0, g1, blks in self.units[span[0]:span[1]]:
+            if len(blks) == 1:
+                s, e = self.blocks[blks[0]]
+                z = pair_totals(blks[0])
+                H = sparse.csr_matrix((np.ones(e - s), np.arange(e - s),
+                                       self.bounds[g0:g1 + 1] - s), shape=(g1 - g0, e - s))
+                if hit is not None:
+                    self._lonely_hits(hit, z, self.hd_idx[s:e])
+                mean = H @ z
+                mean *= cw[g0:g1, None]
+                z -= mean[self.hd_idx[s:e] - g0]
+                z *= z
+                q = H @ z
+            else:                  # one large group: its sums first, then the deviations
+                tot = np.zeros(K)
+                for b in blks:
+                    z = pair_totals(b)
+                    if hit is not None:
+                        self._lonely_hits(hit, z, np.full(len(z), g0))
+                    tot += z.sum(axis=0)
+                mean = (tot * cw[g0])[None, :]
+                q = np.zeros((1, K))
+                for b in blks:
+                    z = pair_totals(b)
+                    z -= mean
+                    z *= z
+                    q += z.sum(axis=0)
+            mean *= mean
+            mean *= pad[g0:g1, None]
+            q += mean
+            q *= s_hd[g0:g1, None]
+            Q[g0:g1] = q
+        return hit
 
-def _blocks(n, size=_BLOCK_ROWS):
-    """(start, stop) of consecutive row blocks of at most ``size`` rows (cache-sized work)."""
-    return ((s, min(s + size, n)) for s in range(0, n, size))
+    def _lonely_hits(self, hit, z, groups):
+        """Mark the lonely strata whose pairs carry a non-zero score."""
+        lone = self.lonely_hd[groups]
+        if lone.any():
+            nz = (np.abs(z[lone]) > 0).any(axis=1)
+            hit[self.hd_h[groups[lone][nz]]] = True
+
+
+def _thread_map(func, items, n_rows):
+    """``[func(x) for x in items]``, on up to ``_THREADS`` threads when there are enough rows."""
+    items = list(items)
+    jobs = min(_THREADS, len(items), max(1, n_rows // _MIN_ROWS_PER_THREAD))
+    if jobs <= 1:
+        return [func(x) for x in items]
+    with ThreadPoolExecutor(jobs) as pool:
+        return list(pool.map(func, items))
 
 
 def _per_column(values, func):
@@ -681,6 +855,47 @@ def _t_quantile(q, df):
         with np.errstate(all="ignore"):
             return np.where(u > 0, stats.t.ppf(q, np.where(u > 0, u, 1)), np.nan)
     return _per_column(df, f)
+
+
+class _DomainPlan:
+    """What an estimation in given domains shares across its columns (and column threads).
+
+    Sparse maps from the respondents' rows (columns of the maps are row numbers of the
+    data, rows outside every domain are simply absent) to their domain, to the (PSU, domain)
+    pairs of every stage and, for a calibrated design, to the lifted calibration cells.
+    """
+
+    def __init__(self, design, dom, n_dom, n_cols):
+        n = design.n
+        block = max(_MIN_BLOCK, _BLOCK_BYTES // (8 * max(n_cols, 1)))   # pairs per block
+        self.n_dom = n_dom
+        self.rows = rows = np.flatnonzero(dom >= 0)
+        self.d_r = d_r = dom[rows]
+        w = design.w[rows]
+        pos = w > 0
+        self.all_pos = bool(pos.all())
+        self.Dw = _csr(d_r, rows, (n_dom, n), w)
+        # one column-major product gives the weighted sums, the counts, and the counts among
+        # positive weights: each row of the data is read once
+        maps = [self.Dw, _csr(d_r, rows, (n_dom, n))]
+        if not self.all_pos:
+            maps.append(_csr(d_r[pos], rows[pos], (n_dom, n)))
+        self.W = sparse.vstack(maps).tocsc()
+        self.degf, self.nrow = design._domain_counts(dom, n_dom)
+        self.cal = (None if design._cal_margins is None
+                    else _CalPlan(design._cal_margins, rows, d_r, w, n_dom, n))
+        self.stages = []
+        nr = len(rows)
+        for st in design._stages:
+            if self.cal is None:
+                pg = st.pair_groups(st.c[rows], d_r, n_dom, block)
+                L = None
+            else:
+                psu_u, dom_u, q_u, val_u = self.cal.entries(st)
+                pg = st.pair_groups(np.concatenate([st.c[rows], psu_u]),
+                                    np.concatenate([d_r, dom_u]), n_dom, block)
+                L = pg.entry_matrix(q_u, self.cal.nq, val_u, first=nr)
+            self.stages.append((pg, pg.entry_matrix(rows, n, w), L))
 
 
 class Design:
@@ -988,134 +1203,120 @@ class Design:
         Y, X are (n × K) arrays (values, denominators for ratios); M is the validity mask,
         (n × K), or (n × V) with ``colvar`` giving the column of M of each column of Y (the
         categories of one question share its mask).  ``binary``: Y is 0/1.  Returns a dict
-        of (n_dom × K) arrays: theta, var, n, wsum, degf, nrow, nvalid, deff.
+        of (n_dom × K) arrays: theta, var, n, wsum, degf, nrow, nvalid, deff (and count, the
+        unweighted sum of Y over rows of positive weight, on the grouped-sum path).
         """
         if colvar is None:
             Y = np.where(M, Y, 0.0)
             if X is not None:
                 X = np.where(M, X, 0.0)
-            colvar = np.arange(Y.shape[1])
-        colvar = np.asarray(colvar)
         if self._greg_basis is not None:  # regression residuals: row-level path
-            return self._linear_rows(kind, Y, M[:, colvar], dom, n_dom, X)
-        K = Y.shape[1]
-        n_jobs = min(_THREADS, K // _MIN_COLS_PER_THREAD)
-        if n_jobs <= 1:
-            return self._linear_pairs(kind, Y, M, dom, n_dom, X, colvar=colvar, binary=binary)
-        # columns split between threads (numpy and scipy's sparse products release the GIL)
-        bounds = np.linspace(0, K, n_jobs + 1).astype(int)
+            cv = np.arange(Y.shape[1]) if colvar is None else np.asarray(colvar)
+            return self._linear_rows(kind, Y, M[:, cv], dom, n_dom, X)
+        return self._linear_pairs(kind, Y, M, dom, n_dom, X, colvar=colvar, binary=binary,
+                                  threads=_THREADS)
 
-        def part(j):
-            sl = slice(bounds[j], bounds[j + 1])
-            used, cv = np.unique(colvar[sl], return_inverse=True)
-            return self._linear_pairs(kind, Y[:, sl], M[:, used], dom, n_dom,
-                                      None if X is None else X[:, sl], colvar=cv.ravel(),
-                                      binary=binary)
-        with ThreadPoolExecutor(n_jobs) as pool:
-            parts = list(pool.map(part, range(n_jobs)))
-        return {k: np.hstack([p[k] for p in parts]) for k in parts[0]}
-
-    def _linear_pairs(self, kind, Y, M, dom, n_dom, X=None, *, colvar=None, binary=False):
-        """Grouped-sum path: every sum by (PSU, domain) pair in one sparse product.
+    def _linear_pairs(self, kind, Y, M, dom, n_dom, X=None, *, colvar=None, binary=False,
+                      threads=1):
+        """Grouped-sum path: the sums by domain and by (PSU, domain) pair as sparse products.
 
         A domain's score is zero outside the domain, so its PSU totals are sums over the
         (PSU, domain) pairs; with a calibration (post-stratification or raking) the
-        residuals are obtained cell by cell (see :meth:`_cal_correction`), and the PSU
-        totals of the residualised scores over the (PSU, domain) pairs they reach.
+        residuals are obtained cell by cell (see :class:`_CalPlan`), and the PSU totals of
+        the residualised scores over the (PSU, domain) pairs they reach.  The rows, then the
+        pairs, are shared between ``threads`` threads (numpy and scipy's sparse products
+        release the GIL); every thread reads its rows once for the sums and once for the
+        variance, all columns at a time.
         """
-        n, K = Y.shape
+        n, K = self.n, Y.shape[1]
         colvar = np.arange(K) if colvar is None else np.asarray(colvar)
-        everyone = bool((dom >= 0).all())
-        rows = np.arange(n) if everyone else np.flatnonzero(dom >= 0)
-        if everyone:
-            Yr, Mr, Xr = Y, M, X
-        else:
-            Yr, Mr = Y[rows], M[rows]
-            Xr = None if X is None else X[rows]
-        Mr = np.ascontiguousarray(Mr, dtype=float)
-        Yr = np.ascontiguousarray(Yr, dtype=float)
-        d_r = dom[rows]
-        nr = len(rows)
-        w = self.w[rows]
-        Dw = _csr(d_r, np.arange(nr), (n_dom, nr), w)
-        Asum = Dw @ Yr
-        Nw = (Dw @ Mr)[:, colvar]
+        used, cv = np.unique(colvar, return_inverse=True)
+        cv, Km = cv.ravel(), len(used)
+        same = Km == M.shape[1] and np.array_equal(cv, np.arange(K))
+        plan = _DomainPlan(self, dom, n_dom, K)
+        jobs = max(1, min(threads, n // _MIN_ROWS_PER_THREAD))
+        return self._linear_core(plan, kind, Y, M, X, used, cv, same, binary, jobs,
+                                 lambda f, xs: _thread_map(f, xs, n if jobs > 1 else 0))
+
+    def _linear_core(self, plan, kind, Y, M, X, used, cv, same, binary, jobs, run):
+        n_dom, n = plan.n_dom, self.n
+        K, Km = Y.shape[1], len(used)
+        Y = np.ascontiguousarray(Y, dtype=float)
+        X = None if X is None else np.ascontiguousarray(X, dtype=float)
+        Mf = np.empty((n, Km))          # validity masks as numbers, for the products
+        cuts = np.linspace(0, n, jobs + 1).astype(int)
+
+        def sums(j):
+            r0, r1 = cuts[j], cuts[j + 1]
+            Mf[r0:r1] = M[r0:r1] if Km == M.shape[1] else M[r0:r1][:, used]
+            Wj = plan.W[:, r0:r1]
+            return [Wj @ Y[r0:r1], Wj @ Mf[r0:r1]] + ([Wj @ X[r0:r1]] if X is not None
+                                                        else [])
+        parts = run(sums, range(jobs))
+        Sy, Sm, *Sx = [sum(p[k] for p in parts) for k in range(len(parts[0]))]
+        Asum = Sy[:n_dom]
+        Nw = Sm[:n_dom][:, cv]
+        nvalid = Sm[n_dom:2 * n_dom][:, cv]
+        pos_rows = slice(n_dom, 2 * n_dom) if plan.all_pos else slice(2 * n_dom, None)
+        nobs, count = Sm[pos_rows][:, cv], Sy[pos_rows]
         with np.errstate(divide="ignore", invalid="ignore"):
+            Bsum = Sx[0][:n_dom] if kind == "ratio" else Nw
+            theta = Asum if kind == "total" else Asum / Bsum
+            inv = np.nan_to_num(1.0 / Bsum)
+        theta0 = np.nan_to_num(theta)
+
+        # a domain's linearised scores are inv_d · w (y − θ_d b) (mean, ratio) or w y (total):
+        # the factor inv_d² is applied to the variance at the end
+        def scores(G, dom_of):
+            """Linearised totals of the rows mapped by G (pairs or cells × rows)."""
+            z = G @ Y
             if kind == "total":
-                theta, inv, Bsum, theta_inv = Asum, None, None, None
-            else:
-                Bsum = Dw @ Xr if kind == "ratio" else Nw
-                theta = Asum / Bsum
-                inv = 1.0 / Bsum
-                theta_inv = np.nan_to_num(theta * inv)
-                inv = np.nan_to_num(inv)
+                return z
+            b = G @ (X if kind == "ratio" else Mf)
+            if kind != "ratio" and not same:
+                b = np.take(b, cv, axis=1)
+            b *= theta0[dom_of]
+            z -= b
+            return z
 
-        def pair_totals(Gw, pair_dom):
-            """PSU × domain totals of the (uncalibrated) scores.
-
-            The denominators' totals are formed block by block of pairs and folded into
-            the numerators' in place: no (pairs × K) temporary besides the result.
-            """
-            Z = Gw @ Yr
-            if kind == "total":
-                return Z
-            Xb = Xr if kind == "ratio" else Mr
-            same = kind != "ratio" and np.array_equal(colvar, np.arange(Mr.shape[1]))
-            for s, e in _blocks(len(pair_dom)):
-                B = Gw[s:e] @ Xb
-                if not same and kind != "ratio":
-                    B = B[:, colvar]
-                pd_ = pair_dom[s:e]
-                Zb = Z[s:e]
-                Zb *= inv[pd_]
-                B *= theta_inv[pd_]
-                Zb -= B
-            return Z
-
+        A = None
+        if plan.cal is not None:
+            cal = plan.cal
+            A = cal.coefficients(lambda m, G: scores(
+                G, cal.q_dom[cal.q_off[m]:cal.q_off[m + 1]]))
         var = np.zeros((n_dom, K))
-        cal = self._cal_margins
-        corr = None
-        if cal is not None:
-            corr = self._cal_correction(kind, Yr, Mr, Xr, colvar, rows, d_r, w, n_dom,
-                                        theta_inv, inv)
-        for st in self._stages:
-            if corr is None:
-                pg = st.pair_groups(st.c[rows], d_r, n_dom)
-                Z = pair_totals(pg.entries(w), pg.pair_dom)
-            else:
-                psu_u, dom_u, q_u, val_u = corr.entries(st)
-                pg = st.pair_groups(np.concatenate([st.c[rows], psu_u]),
-                                    np.concatenate([d_r, dom_u]), n_dom)
-                Gw = _csr(pg.idx[:nr], np.arange(nr), (pg.n_pairs, nr), w)
-                Z = pair_totals(Gw, pg.pair_dom)
-                L = _csr(pg.idx[nr:], q_u, (pg.n_pairs, corr.A.shape[0]), val_u)
-                Z -= L @ corr.A
-            var += pg.variance(Z if corr is None else np.nan_to_num(Z))
+        for pg, Gw, L in plan.stages:
+            def pair_totals(b, pg=pg, Gw=Gw, L=L):
+                s, e = pg.blocks[b]
+                z = scores(_row_block(Gw, s, e), pg.pair_dom[s:e])
+                if L is not None:
+                    z -= _row_block(L, s, e) @ A
+                    z = np.nan_to_num(z, copy=False)
+                return z
+            var += pg.variance(pair_totals, K, jobs, run)
+        if kind != "total":
+            var *= inv * inv
         # counts, degrees of freedom, design effects (svyvar's SRS variance)
-        pos = w > 0
-        D1 = _csr(d_r, np.arange(nr), (n_dom, nr))
-        nvalid = (D1 @ Mr)[:, colvar]
-        nobs = nvalid if pos.all() else (D1 @ (Mr * pos[:, None]))[:, colvar]
-        degf, nrow = self._domain_counts(dom, n_dom)
-        degf = np.repeat(degf[:, None], K, axis=1)
-        nrow = np.repeat(nrow[:, None], K, axis=1)
+        degf = np.repeat(plan.degf[:, None], K, axis=1)
+        nrow = np.repeat(plan.nrow[:, None], K, axis=1)
         if self.domain_df == "answers":   # PSUs and strata with a valid answer
-            st = self._stages[0]
-            pg = st.pair_groups(st.c[rows], d_r, n_dom)
-            cnt = (pg.entries() @ (Mr * pos[:, None]) > 0).astype(float)
+            st, rows = self._stages[0], plan.rows
+            pg = st.pair_groups(st.c[rows], plan.d_r, n_dom)
+            pos = (self.w[rows] > 0).astype(float)
+            cnt = (pg.entry_matrix(rows, n, pos) @ Mf > 0).astype(float)
             Dp = _csr(pg.pair_dom, np.arange(pg.n_pairs), (n_dom, pg.n_pairs))
-            degf = (Dp @ cnt - pg.Dhd @ ((pg.HD @ cnt) > 0).astype(float))[:, colvar]
+            degf = (Dp @ cnt - pg.Dhd @ ((pg.HD @ cnt) > 0).astype(float))[:, cv]
             if not self.calibrated:
                 nrow = nvalid
         with np.errstate(divide="ignore", invalid="ignore"):
-            sy2 = Asum if binary else Dw @ (Yr * Yr)
+            sy2 = Asum if binary else plan.Dw @ (Y * Y)
             if kind == "mean":
                 ss, kfac = sy2 - theta * Asum, 1.0
             elif kind == "total":
                 ss, kfac = sy2 - Asum / Nw * Asum, Nw ** 2
             else:
-                sxy = Dw @ (Xr * Yr)
-                sx2 = Dw @ (Xr * Xr)
+                sxy = plan.Dw @ (X * Y)
+                sx2 = plan.Dw @ (X * X)
                 ss, kfac = (sy2 - 2 * theta * sxy + theta ** 2 * sx2) / Bsum ** 2, Nw ** 2
             s2 = nobs / (nobs - 1) * np.maximum(ss, 0) / Nw
             vsrs = s2 * kfac * (Nw - nobs) / (Nw * nobs)
@@ -1125,79 +1326,7 @@ class Design:
         if self.calibrated:
             nvalid = np.full_like(nvalid, float(self.n))  # R keeps every row (zero weight)
         return {"theta": theta, "var": var, "n": nobs, "wsum": Nw, "degf": degf, "nrow": nrow,
-                "nvalid": nvalid, "deff": deff}
-
-    def _cal_correction(self, kind, Yr, Mr, Xr, colvar, rows, d_r, w, n_dom, theta_inv, inv):
-        """Calibration residuals of every domain's scores, cell by cell (grouped form).
-
-        Each step of R's back-fitting subtracts :math:`\\psi_m a_{m,g}` from the scores of
-        cell :math:`g` of margin :math:`m`, so the residuals are
-        :math:`x - \\sum_m \\psi_m A_m[g_m]`.  The coefficients of a domain's column live
-        on the cells of the calibration components (cells linked through respondents) that
-        the domain touches; they follow from cell-level sums only:
-        :math:`C_m = \\sum_{i \\in g} \\phi_{m,i} x_i` and the cross-products
-        :math:`T_{mm'}[g, g'] = \\sum_{i \\in g \\cap g'} \\phi_{m,i} \\psi_{m',i}`, with the
-        update :math:`A_m \\leftarrow A_m + (C_m - \\sum_{m'} T_{mm'} A_{m'}) / T_{mm}`
-        repeated as R does (10 sweeps for raking, one step for post-strata).  Exact, and
-        the cost no longer depends on the number of domains × rows.
-        """
-        cal = self._cal_margins
-        comp_r = cal.comp_row[rows]
-        dc = np.unique(comp_r * n_dom + d_r)
-        dc_c, dc_d = dc // n_dom, dc % n_dom
-        dc_ptr = np.searchsorted(dc_c, np.arange(cal.n_comp + 1))
-        # lifted cells (g, d) of every margin, offset into one stacked index
-        q_keys, q_off = [], [0]
-        for m in range(len(cal.rows)):
-            ncell = cal.rows[m][0].shape[0]
-            ent, dd = _lift(cal.comp_cell[m], dc_ptr, dc_d)
-            keys = np.sort(ent * n_dom + dd)
-            q_keys.append(keys)
-            q_off.append(q_off[-1] + len(keys))
-        nq = q_off[-1]
-
-        def q_index(m, g, d):
-            return q_off[m] + np.searchsorted(q_keys[m], g * n_dom + d)
-
-        q_dom = np.concatenate(q_keys) % n_dom
-        K = Yr.shape[1]
-        C = np.empty((nq, K))
-        den = np.empty(nq)
-        for m, (G, f, psw, dcell) in enumerate(cal.rows):
-            sl = slice(q_off[m], q_off[m + 1])
-            qi = q_index(m, cal.codes[m][rows], d_r) - q_off[m]
-            Gq = _csr(qi, np.arange(len(rows)), (q_off[m + 1] - q_off[m], len(rows)),
-                      w * f[rows])
-            c = Gq @ Yr
-            if kind != "total":
-                b = Gq @ Xr if kind == "ratio" else (Gq @ Mr)[:, colvar]
-                c *= inv[q_dom[sl]]
-                c -= theta_inv[q_dom[sl]] * b
-            C[sl] = c
-            den[sl] = dcell[q_keys[m] // n_dom]
-        # cross-products T_{mm'} at cell level, lifted to the domains of each component
-        n = self.n
-        Tr, Tc, Tv = [], [], []
-        for m, (Gm, fm, _, _) in enumerate(cal.rows):
-            for mp, (_, _, pswp, _) in enumerate(cal.rows):
-                t = _coalesce(cal.codes[m], cal.codes[mp], fm * pswp,
-                              (Gm.shape[0], cal.rows[mp][0].shape[0]))
-                ent, dd = _lift(cal.comp_cell[m][t.row], dc_ptr, dc_d)
-                Tr.append(q_index(m, t.row[ent], dd))
-                Tc.append(q_index(mp, t.col[ent], dd))
-                Tv.append(t.data[ent])
-        T = _csr(np.concatenate(Tr), np.concatenate(Tc), (nq, nq), np.concatenate(Tv))
-        A = np.zeros((nq, K))
-        R = C
-        for _ in range(cal.sweeps):
-            for m in range(len(cal.rows)):
-                sl = slice(q_off[m], q_off[m + 1])
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    delta = np.nan_to_num(R[sl] / den[sl, None])
-                A[sl] += delta
-                R -= T[:, sl] @ delta
-        return _CalCorrection(A, cal, dc_ptr, dc_d, q_index, n)
-
+                "nvalid": nvalid, "deff": deff, "count": count}
 
     def _linear_rows(self, kind, Y, M, dom, n_dom, X):
         """Row-level path: explicit n × V scores per domain (reference for the fast path)."""
@@ -1403,13 +1532,19 @@ class Design:
         lv = [levels] if np.isscalar(levels) or isinstance(levels, str) else list(levels)
         if not all(isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in lv):
             return None
-        block = np.ascontiguousarray(self.data[variables].to_numpy(float))
-        notna = ~np.isnan(block)
-        L, V = len(lv), len(variables)
-        Y = np.empty((self.n, V * L))
-        for j, x in enumerate(lv):
-            np.equal(block, x, out=Y[:, j::L])
-        seen = Y.any(axis=0)
+        block = self.data[variables].to_numpy(float)     # usually a view (column-major)
+        L, V, n = len(lv), len(variables), self.n
+        Y = np.empty((n, V * L))
+        notna = np.empty((n, V), bool)
+
+        def fill(r):   # row blocks: the transposition to row-major stays in cache
+            b = block[r:r + _FILL_ROWS]
+            np.isnan(b, out=notna[r:r + _FILL_ROWS])
+            for j, x in enumerate(lv):
+                np.equal(b, x, out=Y[r:r + _FILL_ROWS, j::L])
+            return Y[r:r + _FILL_ROWS].any(axis=0)
+        seen = np.logical_or.reduce(_thread_map(fill, range(0, n, _FILL_ROWS), n))
+        np.logical_not(notna, out=notna)
         if not seen.all():
             k = int(np.flatnonzero(~seen)[0])
             var = variables[k // L]
@@ -1438,8 +1573,10 @@ class Design:
         method = np.where(deg, "beta (repli : p = 0 ou 1)", meth) if deg.any() else meth
         sel = dom >= 0
         Dr = _csr(dom[sel], np.flatnonzero(sel), (n_dom, self.n))
-        pos = self.w > 0
-        numer = Dr @ (Y if pos.all() else Y * pos[:, None])
+        numer = res.get("count")
+        if numer is None:
+            pos = self.w > 0
+            numer = Dr @ (Y if pos.all() else Y * pos[:, None])
         n_miss = ((Dr @ MISS.astype(float))[:, colvar] if MISS.any()
                   else np.zeros_like(numer))
         n_na = ((Dr @ NA.astype(float))[:, colvar] if self.calibrated

@@ -208,6 +208,63 @@ def test_domain_fast_path_equals_row_path():
             np.testing.assert_allclose(a[k], b[k], rtol=1e-10, err_msg=f"{kind} {k}")
 
 
+@pytest.mark.parametrize("calibrated", [False, True])
+@pytest.mark.parametrize("pairs", [5, 40])
+def test_blocks_and_threads_equal_row_path(monkeypatch, calibrated, pairs):
+    """Small blocks of pairs (whole groups packed in a block, or a group larger than a block
+    summed, then squared, block by block) and two threads sharing the rows and the pairs give
+    the explicit per-domain scores of the row path, for every statistic, domain split and
+    lonely-PSU rule."""
+    import diagnostics.survey as sv
+    monkeypatch.setattr(sv, "_MIN_BLOCK", 1)
+    monkeypatch.setattr(sv, "_BLOCK_BYTES", 8 * 3 * pairs)      # blocks of `pairs` pairs
+    monkeypatch.setattr(sv, "_MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr(sv, "_FILL_ROWS", 64)
+    df = synthetic(17, n=700)
+    df.loc[df.index[:1], "quartier"] = "Seul"                   # a stratum of one PSU
+    df.loc[df.index[:1], "ilot"] = "Seul-0"
+    Y = np.column_stack([df.score.to_numpy(), df.rare.to_numpy(), df.poids.to_numpy() % 3])
+    M = ~np.isnan(Y)
+    Yz, Xz = np.where(M, Y, 0.0), np.where(M, np.abs(Y) + 1, 0.0)
+    cal = None
+    if calibrated:
+        cal = wt.rake(df, {("quartier", "sexe"): df.groupby(["quartier", "sexe"]).size() * 30.0},
+                      weight="poids")
+    for lonely in ("adjust", "average", "certainty"):
+        for cluster in (None, "ilot"):
+            d = (Design(df, strata="quartier", cluster=cluster, calibration=cal,
+                        lonely_psu=lonely) if calibrated else
+                 Design(df, weights="poids", strata="quartier", cluster=cluster,
+                        lonely_psu=lonely))
+            for by in (None, "sexe", ["quartier", "sexe"]):
+                dom, labels = d._domains(by)
+                for kind, X in [("mean", None), ("total", None), ("ratio", Xz)]:
+                    a = d._linear_pairs(kind, Yz, M, dom, len(labels), X, threads=2)
+                    b = d._linear_rows(kind, Yz, M, dom, len(labels), X)
+                    for k in ("theta", "var", "n", "degf"):
+                        np.testing.assert_allclose(
+                            a[k], b[k], rtol=1e-9, atol=1e-12,
+                            err_msg=f"{kind} {k} {by} {cluster} {lonely} {calibrated}")
+    # the fast indicator block and its count of "yes" agree with a plain count
+    res = Design(df, weights="poids", strata="quartier", cluster="ilot",
+                 lonely_psu="adjust").proportion("rare", levels=1.0, by="sexe")
+    assert res.set_index("domain")["numerator"].to_dict() == \
+        df[df.rare == 1].groupby("sexe").size().to_dict()
+
+
+def test_lonely_psu_fails_through_blocks_and_threads(monkeypatch):
+    import diagnostics.survey as sv
+    monkeypatch.setattr(sv, "_MIN_BLOCK", 1)
+    monkeypatch.setattr(sv, "_BLOCK_BYTES", 8)
+    monkeypatch.setattr(sv, "_MIN_ROWS_PER_THREAD", 1)
+    df = synthetic(18, n=300)
+    df.loc[df.index[:1], "quartier"] = "Seul"
+    df.loc[df.index[:1], "ilot"] = "Seul-0"
+    d = Design(df, weights="poids", strata="quartier", cluster="ilot")
+    with pytest.raises(EstimationError, match="« Seul » ne contient qu'une seule unité"):
+        d.mean("score", by="sexe")
+
+
 def test_missing_answers_excluded_and_counted():
     df = pd.DataFrame({"x": ["Oui"] * 6 + ["Non"] * 2 + ["Ne sait pas", "REFUS", None],
                        "w": [1.0] * 11})

@@ -728,7 +728,7 @@ class _PairGroups:
         self.hd_idx = np.cumsum(first) - 1           # group of every pair (non-decreasing)
         start = np.flatnonzero(first)
         hk = g[start]
-        self.hd_h, hd_dom = hk // n_dom, hk % n_dom
+        self.hd_h, self.hd_dom = hd_h, hd_dom = hk // n_dom, hk % n_dom
         self.pair_dom = g % n_dom
         n_hd = len(hk)
         self.bounds = np.append(start, P)            # pairs of group j: bounds[j]:bounds[j+1]
@@ -845,7 +845,16 @@ def _thread_map(func, items, n_rows):
 def _per_column(values, func):
     """``func`` evaluated once per distinct value of ``values`` (e.g. t quantiles per df)."""
     values = np.asarray(values, float)
-    u, inv = np.unique(values, return_inverse=True)
+    v = values.ravel()
+    if v.size > 1000 and np.isfinite(v).all():
+        top = v.max(initial=0.0)
+        iv = v.astype(np.int64)
+        if v.min() >= 0 and top < 1e7 and (iv == v).all():   # counts: a lookup table
+            u = np.flatnonzero(np.bincount(iv))
+            table = np.empty(int(top) + 1)
+            table[u] = func(u.astype(float))
+            return table[iv].reshape(values.shape)
+    u, inv = np.unique(v, return_inverse=True)
     return func(u)[inv.ravel()].reshape(values.shape)
 
 
@@ -858,7 +867,7 @@ def _t_quantile(q, df):
 
 
 class _DomainPlan:
-    """What an estimation in given domains shares across its columns (and column threads).
+    """What an estimation in given domains shares across its columns and its threads.
 
     Sparse maps from the respondents' rows (columns of the maps are row numbers of the
     data, rows outside every domain are simply absent) to their domain, to the (PSU, domain)
@@ -881,7 +890,6 @@ class _DomainPlan:
         if not self.all_pos:
             maps.append(_csr(d_r[pos], rows[pos], (n_dom, n)))
         self.W = sparse.vstack(maps).tocsc()
-        self.degf, self.nrow = design._domain_counts(dom, n_dom)
         self.cal = (None if design._cal_margins is None
                     else _CalPlan(design._cal_margins, rows, d_r, w, n_dom, n))
         self.stages = []
@@ -896,6 +904,14 @@ class _DomainPlan:
                                     np.concatenate([d_r, dom_u]), n_dom, block)
                 L = pg.entry_matrix(q_u, self.cal.nq, val_u, first=nr)
             self.stages.append((pg, pg.entry_matrix(rows, n, w), L))
+        pg = self.stages[0][0]
+        if self.cal is None and self.all_pos:   # PSUs and strata of each domain: its pairs
+            npsu = np.bincount(pg.pair_dom, minlength=n_dom)
+            nstr = np.bincount(pg.hd_dom, minlength=n_dom)
+            self.degf = (npsu - nstr).astype(float)
+            self.nrow = np.bincount(d_r, minlength=n_dom).astype(float)
+        else:
+            self.degf, self.nrow = design._domain_counts(dom, n_dom)
 
 
 class Design:
@@ -1301,7 +1317,8 @@ class Design:
         nrow = np.repeat(plan.nrow[:, None], K, axis=1)
         if self.domain_df == "answers":   # PSUs and strata with a valid answer
             st, rows = self._stages[0], plan.rows
-            pg = st.pair_groups(st.c[rows], plan.d_r, n_dom)
+            pg = (plan.stages[0][0] if plan.cal is None
+                  else st.pair_groups(st.c[rows], plan.d_r, n_dom))
             pos = (self.w[rows] > 0).astype(float)
             cnt = (pg.entry_matrix(rows, n, pos) @ Mf > 0).astype(float)
             Dp = _csr(pg.pair_dom, np.arange(pg.n_pairs), (n_dom, pg.n_pairs))
@@ -1353,7 +1370,8 @@ class Design:
         })
         frame["fragile"] = frame["n"] < self.fragile_n
         frame["suppressed"] = frame["n"] < self.suppress_n
-        frame["method"] = method if isinstance(method, str) else np.asarray(method).ravel()
+        frame["method"] = (method if isinstance(method, (str, pd.api.extensions.ExtensionArray))
+                           else np.asarray(method).ravel())
         frame["df"] = res["degf"].ravel().astype(np.int64)
         frame["conf_level"] = self.conf_level
         for k, v in (extra_cols or {}).items():
@@ -1570,7 +1588,8 @@ class Design:
             kw["glm"]["nrow"] = res["nvalid"]
         lo, hi, deg = proportion_ci(p, res["var"], res["degf"], res["nrow"], meth,
                                     self.conf_level, **kw)
-        method = np.where(deg, "beta (repli : p = 0 ou 1)", meth) if deg.any() else meth
+        method = (pd.Series([meth, "beta (repli : p = 0 ou 1)"]).array.take(
+            np.asarray(deg, np.intp).ravel()) if deg.any() else meth)   # no string array
         sel = dom >= 0
         Dr = _csr(dom[sel], np.flatnonzero(sel), (n_dom, self.n))
         numer = res.get("count")

@@ -52,7 +52,7 @@ MISSING_DEFAULT = ("ne sait pas", "refus", "ne souhaite pas répondre")  # label
 OVERALL = "ensemble"
 _THREADS = max(1, min(4, os.cpu_count() or 1))   # column blocks estimated in parallel
 _MIN_ROWS_PER_THREAD = 20_000   # below this, one thread
-_FILL_ROWS = 4096   # rows of a block turned from column-major into row-major at once
+_FILL_ROWS = 1024   # rows of a block turned from column-major into row-major at once
 _BLOCK_BYTES = 2 ** 20   # size of a (pairs × K) block processed at once (about the L2 cache)
 _MIN_BLOCK = 64   # pairs of a block at least
 
@@ -1259,12 +1259,14 @@ class Design:
         K, Km = Y.shape[1], len(used)
         Y = np.ascontiguousarray(Y, dtype=float)
         X = None if X is None else np.ascontiguousarray(X, dtype=float)
-        Mf = np.empty((n, Km))          # validity masks as numbers, for the products
+        own = not (M.dtype == np.float64 and M.flags.c_contiguous and Km == M.shape[1])
+        Mf = np.empty((n, Km)) if own else M    # validity masks as numbers, for the products
         cuts = np.linspace(0, n, jobs + 1).astype(int)
 
         def sums(j):
             r0, r1 = cuts[j], cuts[j + 1]
-            Mf[r0:r1] = M[r0:r1] if Km == M.shape[1] else M[r0:r1][:, used]
+            if own:
+                Mf[r0:r1] = M[r0:r1] if Km == M.shape[1] else M[r0:r1][:, used]
             Wj = plan.W[:, r0:r1]
             return [Wj @ Y[r0:r1], Wj @ Mf[r0:r1]] + ([Wj @ X[r0:r1]] if X is not None
                                                         else [])
@@ -1553,30 +1555,30 @@ class Design:
         block = self.data[variables].to_numpy(float)     # usually a view (column-major)
         L, V, n = len(lv), len(variables), self.n
         Y = np.empty((n, V * L))
-        notna = np.empty((n, V), bool)
+        valid = np.empty((n, V))      # 1.0 for an answer: the mask the products read
 
         def fill(r):   # row blocks: the transposition to row-major stays in cache
-            b = block[r:r + _FILL_ROWS]
-            np.isnan(b, out=notna[r:r + _FILL_ROWS])
+            b = np.ascontiguousarray(block[r:r + _FILL_ROWS])
+            np.equal(b, b, out=valid[r:r + _FILL_ROWS])          # False for NaN only
             for j, x in enumerate(lv):
                 np.equal(b, x, out=Y[r:r + _FILL_ROWS, j::L])
             return Y[r:r + _FILL_ROWS].any(axis=0)
         seen = np.logical_or.reduce(_thread_map(fill, range(0, n, _FILL_ROWS), n))
-        np.logical_not(notna, out=notna)
         if not seen.all():
             k = int(np.flatnonzero(~seen)[0])
             var = variables[k // L]
-            known = np.unique(block[:, k // L][notna[:, k // L]])
+            known = np.unique(block[:, k // L][valid[:, k // L] > 0])
             raise EstimationError(f"{where(self.file, None, var)}modalité « {lv[k % L]} » "
                                   f"absente : attendu l'une de "
                                   f"{', '.join(f'{x:g}' for x in known)}.")
         colvar = np.repeat(np.arange(V), L)
         names = [v for v in variables for _ in lv]
-        return (Y, notna, np.zeros_like(notna), ~notna, colvar, names, lv * V)
+        return (Y, valid, None, None, colvar, names, lv * V)
 
     def _proportion_table(self, Y, M, MISS, NA, colvar, names, lvls, ci_method, by):
         """Proportions, CIs and counts; M, MISS, NA are per question (n × V), ``colvar``
-        maps each column of Y to its question."""
+        maps each column of Y to its question.  M may be a 0/1 float mask; MISS and NA may be
+        None (no missing answer; empty cells are the rows outside M)."""
         dom, labels = self._domains(by)
         n_dom = len(labels)
         meth = _CI_ALIASES.get(str(ci_method).lower(), str(ci_method).lower())
@@ -1584,7 +1586,7 @@ class Design:
         p = res["theta"]
         kw = {}
         if meth == "likelihood":
-            kw["glm"] = self._glm_start(Y, M[:, colvar], dom, res)
+            kw["glm"] = self._glm_start(Y, M[:, colvar] > 0, dom, res)
             kw["glm"]["nrow"] = res["nvalid"]
         lo, hi, deg = proportion_ci(p, res["var"], res["degf"], res["nrow"], meth,
                                     self.conf_level, **kw)
@@ -1596,8 +1598,10 @@ class Design:
         if numer is None:
             pos = self.w > 0
             numer = Dr @ (Y if pos.all() else Y * pos[:, None])
-        n_miss = ((Dr @ MISS.astype(float))[:, colvar] if MISS.any()
+        n_miss = ((Dr @ MISS.astype(float))[:, colvar] if MISS is not None and MISS.any()
                   else np.zeros_like(numer))
+        if self.calibrated and NA is None:
+            NA = M == 0
         n_na = ((Dr @ NA.astype(float))[:, colvar] if self.calibrated
                 else res["nrow"] - res["nvalid"] - n_miss)    # every row: valid, missing or NA
         return self._table(res, labels, names, lvls, method, ci=(lo, hi),

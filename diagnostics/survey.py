@@ -511,13 +511,18 @@ class _CalPlan:
         self.q_off = q_off
         self.nq = q_off[-1]
         self.q_dom = np.concatenate(self.q_keys) % n_dom
-        # cell sums Σ_{i∈g} w_i φ_{m,i} x_i of the scores, one sparse map per margin
-        self.Gq, den = [], np.empty(self.nq)
+        # cell sums Σ_{i∈g} w_i φ_{m,i} x_i of the scores: one sparse map (lifted cells of
+        # every margin × rows), column-major so that row ranges are cheap slices
+        qi, qr, qv, den = [], [], [], np.empty(self.nq)
         for m, (_, f, _, dcell) in enumerate(cal.rows):
-            qi = self.q_index(m, cal.codes[m][rows], d_r) - q_off[m]
-            self.Gq.append(_csr(qi, rows, (q_off[m + 1] - q_off[m], n), w * f[rows]))
+            qi.append(self.q_index(m, cal.codes[m][rows], d_r))
+            qr.append(rows)
+            qv.append(w * f[rows])
             den[q_off[m]:q_off[m + 1]] = dcell[self.q_keys[m] // n_dom]
-        self.den = den
+        self.Gq = _csr(np.concatenate(qi), np.concatenate(qr), (self.nq, n),
+                       np.concatenate(qv)).tocsc()
+        with np.errstate(divide="ignore"):
+            self.inv_den = np.where(den > 0, 1.0 / den, 0.0)   # an empty cell has no score
         # cross-products T_{mm'} at cell level, lifted to the domains of each component
         Tr, Tc, Tv = [], [], []
         for m, (Gm, fm, _, _) in enumerate(cal.rows):
@@ -528,36 +533,35 @@ class _CalPlan:
                 Tr.append(self.q_index(m, t.row[ent], dd))
                 Tc.append(self.q_index(mp, t.col[ent], dd))
                 Tv.append(t.data[ent])
-        self.T = _csr(np.concatenate(Tr), np.concatenate(Tc), (self.nq, self.nq),
-                      np.concatenate(Tv)).tocsc()
+        T = _csr(np.concatenate(Tr), np.concatenate(Tc), (self.nq, self.nq),
+                 np.concatenate(Tv)).tocsc()
+        self.T_cols = [T[:, q_off[m]:q_off[m + 1]] for m in range(len(cal.rows))]
 
     def q_index(self, m, g, d):
         """Stacked index of the lifted cell (g, d) of margin m."""
         return self.q_off[m] + np.searchsorted(self.q_keys[m], g * self.n_dom + d)
 
-    def coefficients(self, cell_scores):
-        """Coefficients A (lifted cells × K) of the residuals, from the scores' cell sums.
+    def coefficients(self, C, run=None, jobs=1):
+        """Coefficients A (lifted cells × K) of the residuals, from the scores' cell sums C.
 
-        ``cell_scores(m, G)`` returns the sums ``G @ x`` of margin m's cells (lifted cells
-        × K) of the scores x.
+        Columns are independent: ``jobs`` chunks of columns are swept by ``run`` (a thread
+        pool's map).
         """
-        q_off, cal = self.q_off, self.cal
-        C = None
-        for m, G in enumerate(self.Gq):
-            c = cell_scores(m, G)
-            if C is None:
-                C = np.empty((self.nq, c.shape[1]))
-            C[q_off[m]:q_off[m + 1]] = c
-        A = np.zeros_like(C)
-        R = C
-        for _ in range(cal.sweeps):
-            for m in range(len(cal.rows)):
-                sl = slice(q_off[m], q_off[m + 1])
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    delta = np.nan_to_num(R[sl] / self.den[sl, None])
-                A[sl] += delta
-                R -= self.T[:, sl] @ delta
-        return A
+        q_off, sweeps = self.q_off, self.cal.sweeps
+        cut = np.linspace(0, C.shape[1], jobs + 1).astype(int)
+
+        def sweep(j):
+            R = np.array(C[:, cut[j]:cut[j + 1]])
+            A = np.zeros_like(R)
+            for _ in range(sweeps):
+                for m, Tm in enumerate(self.T_cols):
+                    sl = slice(q_off[m], q_off[m + 1])
+                    delta = R[sl] * self.inv_den[sl, None]
+                    A[sl] += delta
+                    R -= Tm @ delta
+            return A
+        run = run or (lambda f, xs: [f(x) for x in xs])
+        return np.hstack(run(sweep, range(jobs)))
 
     def entries(self, stage):
         """(PSU, domain, lifted cell, Σψ) of the correction ``Σ_m ψ_m A_m[g_m]`` at a stage."""
@@ -1255,6 +1259,8 @@ class Design:
                                  lambda f, xs: _thread_map(f, xs, n if jobs > 1 else 0))
 
     def _linear_core(self, plan, kind, Y, M, X, used, cv, same, binary, jobs, run):
+        """Body of :meth:`_linear_pairs`: M's columns ``used`` are read, ``cv`` maps Y's
+        columns to them (``same``: one to one), ``run(f, parts)`` maps on the threads."""
         n_dom, n = plan.n_dom, self.n
         K, Km = Y.shape[1], len(used)
         Y = np.ascontiguousarray(Y, dtype=float)
@@ -1267,11 +1273,16 @@ class Design:
             r0, r1 = cuts[j], cuts[j + 1]
             if own:
                 Mf[r0:r1] = M[r0:r1] if Km == M.shape[1] else M[r0:r1][:, used]
-            Wj = plan.W[:, r0:r1]
-            return [Wj @ Y[r0:r1], Wj @ Mf[r0:r1]] + ([Wj @ X[r0:r1]] if X is not None
-                                                        else [])
+            out = []
+            for Gj in (plan.W, plan.cal.Gq) if plan.cal is not None else (plan.W,):
+                Gj = Gj[:, r0:r1]
+                out += [Gj @ Y[r0:r1], Gj @ Mf[r0:r1]] + ([Gj @ X[r0:r1]] if X is not None
+                                                          else [])
+            return out
         parts = run(sums, range(jobs))
-        Sy, Sm, *Sx = [sum(p[k] for p in parts) for k in range(len(parts[0]))]
+        S = [sum(p[k] for p in parts) for k in range(len(parts[0]))]
+        k = 3 if X is not None else 2
+        (Sy, Sm, *Sx), cell_sums = S[:k], S[k:]   # by domain; by lifted calibration cell
         Asum = Sy[:n_dom]
         Nw = Sm[:n_dom][:, cv]
         nvalid = Sm[n_dom:2 * n_dom][:, cv]
@@ -1285,23 +1296,26 @@ class Design:
 
         # a domain's linearised scores are inv_d · w (y − θ_d b) (mean, ratio) or w y (total):
         # the factor inv_d² is applied to the variance at the end
-        def scores(G, dom_of):
-            """Linearised totals of the rows mapped by G (pairs or cells × rows)."""
-            z = G @ Y
+        def combine(z, b, dom_of):
+            """Linearised totals z − θ_d b from the totals of y (z) and of b (mask or x)."""
             if kind == "total":
                 return z
-            b = G @ (X if kind == "ratio" else Mf)
             if kind != "ratio" and not same:
                 b = np.take(b, cv, axis=1)
             b *= theta0[dom_of]
             z -= b
             return z
 
+        def scores(G, dom_of):
+            """Linearised totals of the rows mapped by G (pairs or cells × rows)."""
+            return combine(G @ Y, None if kind == "total" else
+                           G @ (X if kind == "ratio" else Mf), dom_of)
+
         A = None
         if plan.cal is not None:
-            cal = plan.cal
-            A = cal.coefficients(lambda m, G: scores(
-                G, cal.q_dom[cal.q_off[m]:cal.q_off[m + 1]]))
+            cz, cm, *cx = cell_sums
+            C = combine(cz, cx[0] if kind == "ratio" else cm, plan.cal.q_dom)
+            A = plan.cal.coefficients(C, run, jobs)
         var = np.zeros((n_dom, K))
         for pg, Gw, L in plan.stages:
             def pair_totals(b, pg=pg, Gw=Gw, L=L):

@@ -33,6 +33,7 @@ LABELS = {
     "04_livrable_quartier_hauts_de_chambery": "04 livrable Hauts-de-Chambéry",
     "04_livrable_quartier_bellevue": "04 livrable Bellevue",
     "05_synthese": "05 synthèse",
+    "tableau_carnets": "tableau des indicateurs et carnets exécutés",
     "pdf_attente": "attente des derniers PDF (impression en parallèle)",
     "total": "TOTAL",
 }

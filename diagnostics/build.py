@@ -157,6 +157,12 @@ class _Kernel:
         return nb
 
     def close(self):
+        """Stop the kernel at once: its results are written, it has nothing left to save.
+
+        A graceful shutdown waits for the kernel process to exit on its own, which took up to
+        2.5 s (the half of jupyter_client's ``shutdown_wait_time``) at the end of a build.
+        """
+        self.client.shutdown_kernel = "immediate"
         try:
             self.client._cleanup_kernel()
         except Exception:  # noqa: BLE001 - best effort at shutdown
@@ -416,8 +422,18 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
                 htmls.append(html)
                 if printer is not None:
                     printer.submit(html, html.with_suffix(".pdf"))
+        t0 = time.perf_counter()
         kernel.close()
         kernel = None
+        timings["arret_noyau"] = time.perf_counter() - t0
+        # while the last PDFs print: the analyst's table and the executed notebooks
+        t0 = time.perf_counter()
+        _write_indicator_table(work, tmp, project)
+        work_tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}_travail.construction-", dir=out.parent))
+        (work_tmp / "carnets").mkdir()
+        for fname, nb in executed.items():
+            nbformat.write(nb, work_tmp / "carnets" / fname)
+        timings["tableau_carnets"] = time.perf_counter() - t0
         if printer is not None:
             t0 = time.perf_counter()
             say(f"[{total}/{total}] Impression des {len(htmls)} PDF avec Chromium (commencée en parallèle)…")
@@ -425,11 +441,6 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
             printer.close()
             printer = None
             timings["pdf_attente"] = time.perf_counter() - t0
-        _write_indicator_table(work, tmp, project)
-        work_tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}_travail.construction-", dir=out.parent))
-        (work_tmp / "carnets").mkdir()
-        for fname, nb in executed.items():
-            nbformat.write(nb, work_tmp / "carnets" / fname)
         if keep_work:
             shutil.move(str(work), str(work_tmp / "tables"))
         else:

@@ -405,13 +405,17 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
 
         if pdf:  # PDFs are printed in the background as soon as each report is written
             printer = PdfPrinter(workers=2)
-        kernel = _Kernel(NOTEBOOKS)
+        # the notebooks are read and parameterised (jupytext, papermill) while the kernel starts
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as loader:
+            loading = loader.submit(lambda: [_load_notebook(name, params) for name, params, _ in runs])
+            kernel = _Kernel(NOTEBOOKS)
+            notebooks = loading.result()
         timings["demarrage"] = time.perf_counter() - t0
         htmls = []
-        for k, (name, params, label) in enumerate(runs, start=1):
+        for k, ((name, params, label), nb) in enumerate(zip(runs, notebooks), start=1):
             t0 = time.perf_counter()
             say(f"[{k}/{total}] {label} (carnet {name})…")
-            nb = kernel.run(name, _load_notebook(name, params))
+            nb = kernel.run(name, nb)
             suffix = f"_{params['quartier']}" if "quartier" in params else ""
             executed[f"{name}{suffix}.ipynb"] = nb
             timings[f"{name}{suffix}"] = time.perf_counter() - t0

@@ -122,7 +122,7 @@ class _Kernel:
         self.timeout = timeout
         boot = nbformat.v4.new_notebook()
         self.client = NotebookClient(boot, kernel_name="python3", timeout=timeout, allow_errors=False,
-                                     resources={"metadata": {"path": str(cwd)}})
+                                     resources={"metadata": {"path": str(cwd)}}, shutdown_kernel="immediate")
         self.client.km = self.client.create_kernel_manager()
         self._sockets = None
         if os.name == "posix":
@@ -141,7 +141,7 @@ class _Kernel:
         reset = nbformat.v4.new_code_cell("%reset -f")
         nb.cells.insert(0, reset)
         client = NotebookClient(nb, km=self.client.km, timeout=self.timeout, allow_errors=False,
-                                kernel_name="python3")
+                                kernel_name="python3", shutdown_kernel="immediate")
         client.kc = self.client.kc
         try:
             client.execute()
@@ -151,6 +151,9 @@ class _Kernel:
         except CellTimeoutError as exc:
             raise DLSError(f"Le carnet « {name} » n'a pas terminé une cellule en {self.timeout} secondes.") from exc
         except DeadKernelError as exc:
+            if getattr(client, "_async_cleanup_kernel_future", None) is not None:
+                # nbclient's own Ctrl-C / SIGTERM handler stopped the kernel: an interruption
+                raise KeyboardInterrupt from None
             raise DLSError(f"Le noyau Python s'est arrêté brutalement pendant le carnet « {name} » "
                            "(mémoire insuffisante ?).") from exc
         nb.cells.pop(0)
@@ -162,7 +165,6 @@ class _Kernel:
         A graceful shutdown waits for the kernel process to exit on its own, which took up to
         2.5 s (the half of jupyter_client's ``shutdown_wait_time``) at the end of a build.
         """
-        self.client.shutdown_kernel = "immediate"
         try:
             self.client._cleanup_kernel()
         except Exception:  # noqa: BLE001 - best effort at shutdown

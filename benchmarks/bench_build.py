@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 LABELS = {
-    "demarrage": "démarrage du noyau Python et de Chromium, lecture des carnets",
+    "demarrage": "démarrage du noyau, de Chromium ; lecture des carnets",
     "01_verifier_reponses": "01 vérifier les réponses",
     "02_ponderer": "02 pondérer",
     "03_indicateurs": "03 indicateurs (+ secret statistique)",

@@ -206,10 +206,13 @@ class PdfPrinter:
     One headless Chromium, driven by Playwright in a thread of its own, prints the documents
     in ``workers`` tabs: :meth:`submit` queues a document as soon as its notebook has written
     it, :meth:`wait` returns when every PDF is written and re-raises the first failure.  The
-    browser starts once and plotly's JavaScript, compiled in the first document, is cached for
-    the next ones, which halves the printing time of the sample build compared with one
-    browser per document.  Without Playwright, or when it cannot start the browser, each
-    document is printed by :func:`diagnostics.pdf.html_to_pdf` (one Chromium per document).
+    browser starts once (about 0.5 s, during the first notebooks), which halves the printing
+    time of the sample build compared with one browser per document.  A sample report costs
+    Chromium about 1.6 s of processor on this kind of machine: ~0.8 s to draw its 19 plotly
+    figures as the page is parsed (mostly style and layout forced by plotly's measurements),
+    ~0.8 s to lay the document out again for print and write the tagged PDF.  Without
+    Playwright, or when it cannot start the browser, each document is printed by
+    :func:`diagnostics.pdf.html_to_pdf` (one Chromium per document).
 
     Notes
     -----

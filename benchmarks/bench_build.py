@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 LABELS = {
-    "demarrage": "démarrage du noyau Python et de Chromium",
+    "demarrage": "démarrage du noyau, de Chromium ; lecture des carnets",
     "01_verifier_reponses": "01 vérifier les réponses",
     "02_ponderer": "02 pondérer",
     "03_indicateurs": "03 indicateurs (+ secret statistique)",
@@ -33,6 +33,7 @@ LABELS = {
     "04_livrable_quartier_hauts_de_chambery": "04 livrable Hauts-de-Chambéry",
     "04_livrable_quartier_bellevue": "04 livrable Bellevue",
     "05_synthese": "05 synthèse",
+    "tableau_carnets": "tableau des indicateurs et carnets exécutés",
     "pdf_attente": "attente des derniers PDF (impression en parallèle)",
     "total": "TOTAL",
 }

@@ -122,7 +122,7 @@ class _Kernel:
         self.timeout = timeout
         boot = nbformat.v4.new_notebook()
         self.client = NotebookClient(boot, kernel_name="python3", timeout=timeout, allow_errors=False,
-                                     resources={"metadata": {"path": str(cwd)}})
+                                     resources={"metadata": {"path": str(cwd)}}, shutdown_kernel="immediate")
         self.client.km = self.client.create_kernel_manager()
         self._sockets = None
         if os.name == "posix":
@@ -141,7 +141,7 @@ class _Kernel:
         reset = nbformat.v4.new_code_cell("%reset -f")
         nb.cells.insert(0, reset)
         client = NotebookClient(nb, km=self.client.km, timeout=self.timeout, allow_errors=False,
-                                kernel_name="python3")
+                                kernel_name="python3", shutdown_kernel="immediate")
         client.kc = self.client.kc
         try:
             client.execute()
@@ -151,12 +151,20 @@ class _Kernel:
         except CellTimeoutError as exc:
             raise DLSError(f"Le carnet « {name} » n'a pas terminé une cellule en {self.timeout} secondes.") from exc
         except DeadKernelError as exc:
+            if getattr(client, "_async_cleanup_kernel_future", None) is not None:
+                # nbclient's own Ctrl-C / SIGTERM handler stopped the kernel: an interruption
+                raise KeyboardInterrupt from None
             raise DLSError(f"Le noyau Python s'est arrêté brutalement pendant le carnet « {name} » "
                            "(mémoire insuffisante ?).") from exc
         nb.cells.pop(0)
         return nb
 
     def close(self):
+        """Stop the kernel at once: its results are written, it has nothing left to save.
+
+        A graceful shutdown waits for the kernel process to exit on its own, which took up to
+        2.5 s (the half of jupyter_client's ``shutdown_wait_time``) at the end of a build.
+        """
         try:
             self.client._cleanup_kernel()
         except Exception:  # noqa: BLE001 - best effort at shutdown
@@ -198,10 +206,13 @@ class PdfPrinter:
     One headless Chromium, driven by Playwright in a thread of its own, prints the documents
     in ``workers`` tabs: :meth:`submit` queues a document as soon as its notebook has written
     it, :meth:`wait` returns when every PDF is written and re-raises the first failure.  The
-    browser starts once and plotly's JavaScript, compiled in the first document, is cached for
-    the next ones, which halves the printing time of the sample build compared with one
-    browser per document.  Without Playwright, or when it cannot start the browser, each
-    document is printed by :func:`diagnostics.pdf.html_to_pdf` (one Chromium per document).
+    browser starts once (about 0.5 s, during the first notebooks), which halves the printing
+    time of the sample build compared with one browser per document.  A sample report costs
+    Chromium about 1.6 s of processor on this kind of machine: ~0.8 s to draw its 19 plotly
+    figures as the page is parsed (mostly style and layout forced by plotly's measurements),
+    ~0.8 s to lay the document out again for print and write the tagged PDF.  Without
+    Playwright, or when it cannot start the browser, each document is printed by
+    :func:`diagnostics.pdf.html_to_pdf` (one Chromium per document).
 
     Notes
     -----
@@ -260,9 +271,12 @@ class PdfPrinter:
             browser = await pw.chromium.launch(executable_path=find_chromium(),
                                                args=[f for f in _BASE_FLAGS if f != "--headless"])
             try:
+                # the tabs share one browser context: one window, not one per tab (each window
+                # costs Chromium about 0.8 s of processor at start-up, taken from the kernel)
+                context = await browser.new_context()
                 tabs: asyncio.Queue = asyncio.Queue()
                 for _ in range(self.workers):
-                    tabs.put_nowait(await browser.new_page())
+                    tabs.put_nowait(await context.new_page())
                 pending = set()
                 while True:
                     job = await loop.run_in_executor(None, self._jobs.get)
@@ -399,13 +413,17 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
 
         if pdf:  # PDFs are printed in the background as soon as each report is written
             printer = PdfPrinter(workers=2)
-        kernel = _Kernel(NOTEBOOKS)
+        # the notebooks are read and parameterised (jupytext, papermill) while the kernel starts
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as loader:
+            loading = loader.submit(lambda: [_load_notebook(name, params) for name, params, _ in runs])
+            kernel = _Kernel(NOTEBOOKS)
+            notebooks = loading.result()
         timings["demarrage"] = time.perf_counter() - t0
         htmls = []
-        for k, (name, params, label) in enumerate(runs, start=1):
+        for k, ((name, params, label), nb) in enumerate(zip(runs, notebooks), start=1):
             t0 = time.perf_counter()
             say(f"[{k}/{total}] {label} (carnet {name})…")
-            nb = kernel.run(name, _load_notebook(name, params))
+            nb = kernel.run(name, nb)
             suffix = f"_{params['quartier']}" if "quartier" in params else ""
             executed[f"{name}{suffix}.ipynb"] = nb
             timings[f"{name}{suffix}"] = time.perf_counter() - t0
@@ -416,8 +434,18 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
                 htmls.append(html)
                 if printer is not None:
                     printer.submit(html, html.with_suffix(".pdf"))
+        t0 = time.perf_counter()
         kernel.close()
         kernel = None
+        timings["arret_noyau"] = time.perf_counter() - t0
+        # while the last PDFs print: the analyst's table and the executed notebooks
+        t0 = time.perf_counter()
+        _write_indicator_table(work, tmp, project)
+        work_tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}_travail.construction-", dir=out.parent))
+        (work_tmp / "carnets").mkdir()
+        for fname, nb in executed.items():
+            nbformat.write(nb, work_tmp / "carnets" / fname)
+        timings["tableau_carnets"] = time.perf_counter() - t0
         if printer is not None:
             t0 = time.perf_counter()
             say(f"[{total}/{total}] Impression des {len(htmls)} PDF avec Chromium (commencée en parallèle)…")
@@ -425,11 +453,6 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
             printer.close()
             printer = None
             timings["pdf_attente"] = time.perf_counter() - t0
-        _write_indicator_table(work, tmp, project)
-        work_tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}_travail.construction-", dir=out.parent))
-        (work_tmp / "carnets").mkdir()
-        for fname, nb in executed.items():
-            nbformat.write(nb, work_tmp / "carnets" / fname)
         if keep_work:
             shutil.move(str(work), str(work_tmp / "tables"))
         else:

@@ -57,7 +57,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import paths
+from . import paths, yamlfile
 from .errors import ConfigurationError
 from .questionnaire import (DIMENSIONS_FILE, Questionnaire, Condition, load_dimensions,
                             load_questionnaire)
@@ -223,7 +223,7 @@ def load_catalogue(path: str | Path = DEFAULT_CATALOGUE, questionnaire: Question
     qn = questionnaire if questionnaire is not None else load_questionnaire()
     dims = load_dimensions(dimensions_path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.parse(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigurationError(f"Impossible de lire le catalogue d'indicateurs « {path} » : {exc.strerror}.",
                                  file=path) from exc

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from . import yamlfile
 from .errors import ConfigurationError, DLSError, UnreadableFileError, where
 from .readers import decode_text
 
@@ -496,7 +497,7 @@ def read_references(path) -> pd.DataFrame:
     """
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlfile.parse(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"« {path.name} » ne peut pas être lu ({exc}).", file=path.name) from exc
     items = (doc or {}).get("references")

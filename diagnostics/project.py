@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from . import paths
+from . import paths, yamlfile
 from .errors import ConfigurationError
 
 DEFAULT_PROJECT = paths.EXAMPLE_PROJECT
@@ -227,7 +227,7 @@ def load_project(path: str | Path | None = None) -> Project:
         raise ConfigurationError(f"Impossible de lire la configuration du projet « {path} » : "
                                  f"{exc.strerror or exc}.", file=path) from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = yamlfile.parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", ligne {mark.line + 1}" if mark else ""

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import paths
+from . import paths, yamlfile
 from .errors import ConfigurationError
 
 DEFAULT_QUESTIONNAIRE = paths.QUESTIONNAIRE
@@ -298,7 +298,7 @@ def load_dimensions(path: str | Path = DIMENSIONS_FILE) -> dict[str, str]:
     """Return ``{dimension id: French label}`` for the nine dimensions of the DLS."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.parse(path.read_text(encoding="utf-8"))
         return {d["id"]: d["label"] for d in data["dimensions"]}
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise ConfigurationError(f"Le fichier des dimensions « {path} » est illisible ou mal formé ({exc}).",
@@ -324,7 +324,7 @@ def load_questionnaire(path: str | Path = DEFAULT_QUESTIONNAIRE) -> Questionnair
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.parse(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigurationError(f"Impossible de lire le questionnaire « {path} » : {exc.strerror}.",
                                  file=path) from exc

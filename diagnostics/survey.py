@@ -878,9 +878,14 @@ class _DomainPlan:
     pairs of every stage and, for a calibrated design, to the lifted calibration cells.
     """
 
+    @staticmethod
+    def block_size(n_cols):
+        """Pairs per block of ``n_cols`` columns."""
+        return max(_MIN_BLOCK, _BLOCK_BYTES // (8 * max(n_cols, 1)))
+
     def __init__(self, design, dom, n_dom, n_cols):
         n = design.n
-        block = max(_MIN_BLOCK, _BLOCK_BYTES // (8 * max(n_cols, 1)))   # pairs per block
+        block = self.block_size(n_cols)
         self.n_dom = n_dom
         self.rows = rows = np.flatnonzero(dom >= 0)
         self.d_r = d_r = dom[rows]
@@ -1080,6 +1085,7 @@ class Design:
         pos = w > 0
         self.degf = int(len(np.unique(self.c[pos])) - len(np.unique(self.h[pos])))
         self._cal_margins = self._greg_basis = None
+        self._plans = []   # recent domain plans: (domain codes, n_dom, block, plan)
         if cal is not None and cal.kind == "greg":
             # orthonormal basis of √d X (R's qr(mm * whalf)), rank-deficient X allowed
             d0 = np.asarray(cal.oldweights, float)
@@ -1253,10 +1259,20 @@ class Design:
         used, cv = np.unique(colvar, return_inverse=True)
         cv, Km = cv.ravel(), len(used)
         same = Km == M.shape[1] and np.array_equal(cv, np.arange(K))
-        plan = _DomainPlan(self, dom, n_dom, K)
+        plan = self._plan(dom, n_dom, K)
         jobs = max(1, min(threads, n // _MIN_ROWS_PER_THREAD))
         return self._linear_core(plan, kind, Y, M, X, used, cv, same, binary, jobs,
                                  lambda f, xs: _thread_map(f, xs, n if jobs > 1 else 0))
+
+    def _plan(self, dom, n_dom, n_cols):
+        """The domain plan of ``dom`` (kept for the next questions on the same domains)."""
+        block = _DomainPlan.block_size(n_cols)
+        for d, nd, b, plan in self._plans:
+            if nd == n_dom and b == block and np.array_equal(d, dom):
+                return plan
+        plan = _DomainPlan(self, dom, n_dom, n_cols)
+        self._plans = [(np.array(dom), n_dom, block, plan)] + self._plans[:3]
+        return plan
 
     def _linear_core(self, plan, kind, Y, M, X, used, cv, same, binary, jobs, run):
         """Body of :meth:`_linear_pairs`: M's columns ``used`` are read, ``cv`` maps Y's
@@ -1607,16 +1623,18 @@ class Design:
         method = (pd.Series([meth, "beta (repli : p = 0 ou 1)"]).array.take(
             np.asarray(deg, np.intp).ravel()) if deg.any() else meth)   # no string array
         sel = dom >= 0
-        Dr = _csr(dom[sel], np.flatnonzero(sel), (n_dom, self.n))
+
+        def Dr():
+            return _csr(dom[sel], np.flatnonzero(sel), (n_dom, self.n))
         numer = res.get("count")
         if numer is None:
             pos = self.w > 0
-            numer = Dr @ (Y if pos.all() else Y * pos[:, None])
-        n_miss = ((Dr @ MISS.astype(float))[:, colvar] if MISS is not None and MISS.any()
+            numer = Dr() @ (Y if pos.all() else Y * pos[:, None])
+        n_miss = ((Dr() @ MISS.astype(float))[:, colvar] if MISS is not None and MISS.any()
                   else np.zeros_like(numer))
         if self.calibrated and NA is None:
             NA = M == 0
-        n_na = ((Dr @ NA.astype(float))[:, colvar] if self.calibrated
+        n_na = ((Dr() @ NA.astype(float))[:, colvar] if self.calibrated
                 else res["nrow"] - res["nvalid"] - n_miss)    # every row: valid, missing or NA
         return self._table(res, labels, names, lvls, method, ci=(lo, hi),
                            extra_cols={"numerator": numer.astype(np.int64),
@@ -1734,9 +1752,9 @@ class Design:
         b = self._column(var2)
         tokens = {_norm_token(t) for t in (missing or ())}
 
-        def valid(s):
-            return s.notna().to_numpy() & ~s.map(
-                lambda v: _norm_token(v) in tokens if pd.notna(v) else False).to_numpy()
+        def valid(s):   # each distinct answer compared once with the missing answers
+            bad = [v for v in s.dropna().unique() if _norm_token(v) in tokens] if tokens else []
+            return s.notna().to_numpy() & ~s.isin(bad).to_numpy()
         ok = valid(a) & valid(b) & indom
         ra, la = pd.factorize(a.where(ok), sort=True)
         rb, lb = pd.factorize(b.where(ok), sort=True)

@@ -40,7 +40,7 @@ from .errors import DLSError, EstimationError
 from .project import Project, load_project
 from .readers import normalise_label
 from . import paths
-from .rates import dsr, parse_age_band, proportion_ci, rate_ci
+from .rates import dsr, parse_age_band, proportion_ci, rate_ci, wilson_lower, wilson_upper
 from .scores import SCORES
 from .survey import Design
 from .weighting import rake
@@ -124,7 +124,8 @@ def as_codes(answers: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     return out
 
 
-def indicator_variable(indicator: Indicator, codes: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+def indicator_variable(indicator: Indicator, codes: pd.DataFrame, catalogue: Catalogue,
+                       clean: pd.DataFrame | None = None) -> pd.DataFrame:
     """The respondent-level variable of a questionnaire indicator.
 
     Parameters
@@ -135,6 +136,9 @@ def indicator_variable(indicator: Indicator, codes: pd.DataFrame, catalogue: Cat
         Numeric codes (``ValidationResult.codes``), one row per respondent.
     catalogue : Catalogue
         The catalogue (for the population filter and the questionnaire).
+    clean : DataFrame, optional
+        ``codes`` with the non-response codes of numeric questions blanked, when the caller
+        already has it (several indicators of the same answers).
 
     Returns
     -------
@@ -162,7 +166,7 @@ def indicator_variable(indicator: Indicator, codes: pd.DataFrame, catalogue: Cat
     * integer / decimal: the answer (missing codes excluded) compared with ``seuil``.
     """
     qn = catalogue.questionnaire
-    clean = _clean_numeric(codes, catalogue)
+    clean = _clean_numeric(codes, catalogue) if clean is None else clean
     idx = codes.index
     population = catalogue.population(indicator.id, clean)
     nsp = pd.Series(False, index=idx)
@@ -349,8 +353,11 @@ def _extract_estimate(rows: pd.DataFrame, unit: str, method: str, confidence: fl
             return _Est(v, method="valeur publiée (sans effectifs : pas d'intervalle)",
                         note="effectifs absents de l'extrait : intervalle de confiance non calculable")
         return _Est(note="numérateur ou dénominateur absent de l'extrait")
+    if method == "wilson" and 0 <= x <= n:    # one proportion: the limits directly
+        return _Est(x / n * mult, wilson_lower(x, n, confidence) * mult,
+                    wilson_upper(x, n, confidence) * mult, n, x, "Wilson (proportion)")
     df = pd.DataFrame({"x": [x], "n": [n]})
-    if method == "wilson":
+    if method == "wilson":                     # proportion_ci says what is wrong
         res = proportion_ci(df, "x", "n", conf_level=confidence, multiplier=mult).iloc[0]
         meth = "Wilson (proportion)"
     else:
@@ -435,6 +442,7 @@ def _excluded_note(status: pd.Series, threshold: float) -> str:
 
 
 def _questionnaire_rows(ind: Indicator, design: Design | None, frame: pd.DataFrame, codes: pd.DataFrame,
+                        clean: pd.DataFrame,
                         catalogue: Catalogue, quartiers: list[str], ens: str, problem: str | None,
                         threshold: float) -> list[dict]:
     rows = {q: _blank_row(ind, q) for q in [*quartiers, ens]}
@@ -443,7 +451,7 @@ def _questionnaire_rows(ind: Indicator, design: Design | None, frame: pd.DataFra
             r["note"] = problem
         return list(rows.values())
     try:
-        var = indicator_variable(ind, codes.loc[frame.index], catalogue)
+        var = indicator_variable(ind, codes, catalogue, clean)
     except EstimationError as exc:
         for r in rows.values():
             r["note"] = f"Non calculable : {exc}"
@@ -667,9 +675,12 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
         counts.update(cnt)
 
     rows = []
+    sub = codes.loc[frame.index]                 # the answers of the design's respondents
+    clean = _clean_numeric(sub, catalogue)
     for ind in catalogue:
         if ind.source == "questionnaire":
-            rows += _questionnaire_rows(ind, design, frame, codes, catalogue, quartiers, ens, problem, thr)
+            rows += _questionnaire_rows(ind, design, frame, sub, clean, catalogue, quartiers, ens, problem,
+                                        thr)
         else:
             rows += _extract_rows(ind, extracts, project, quartiers, ens, conf)
     table = pd.DataFrame(rows, columns=COLUMNS)

@@ -267,6 +267,8 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
     """
     from pathlib import Path
 
+    from .project import PROJECT_FILE
+    from .pseudonym import get_secret, secret_path
     from .validation import validate, write_report
     bar = None
 
@@ -280,7 +282,14 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
 
     try:
         qn = _load_qn(questionnaire_path)
-        result = validate(list(fichiers), qn, sheet=sheet, progress=progress if sys.stderr.isatty() else None)
+        # the project's secret: projet.yaml in the checked file's folder or up to 3 folders above
+        # (data/raw/ of a project made by dls init), else the current folder's project
+        here = Path(fichiers[0]).resolve().parent
+        found = next((f / PROJECT_FILE for f in (here, *here.parents)[:4] if (f / PROJECT_FILE).is_file()),
+                     None)
+        secret = get_secret(secret_path(found))
+        result = validate(list(fichiers), qn, secret=secret, sheet=sheet,
+                          progress=progress if sys.stderr.isatty() else None)
     except DLSError as exc:
         click.echo(f"Erreur : {exc}", err=True)
         ctx.exit(exc.exit_code)

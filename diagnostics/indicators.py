@@ -38,6 +38,7 @@ from .compare import compare_ci
 from .disclosure import MASKED, TOTAL_LABELS, protect_indicators
 from .errors import DLSError, EstimationError
 from .project import Project, load_project
+from .pseudonym import get_secret, secret_path
 from .readers import normalise_label
 from . import paths
 from .rates import dsr, parse_age_band, proportion_ci, rate_ci, wilson_lower, wilson_upper
@@ -736,7 +737,7 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
         references = DEFAULT_REFERENCES
     project = project or load_project()
     catalogue = catalogue or load_catalogue()
-    val = validate(reponses, catalogue.questionnaire)
+    val = validate(reponses, catalogue.questionnaire, secret=get_secret(secret_path(project)))
     margins = read_margins(marges)
     ext = read_extracts(extraits).data if extraits else None
     refs = read_references(references) if references else None

@@ -6,8 +6,10 @@ digits (64 bits).  Without the secret, the pseudonym cannot be recomputed from a
 (a plain hash could: form numbers are few and guessable); with it, the analyst can find the
 paper form behind a respondent again.
 
-The secret is local: environment variable ``DLS_SECRET``, else the file ``.dls_secret`` at the
-project root (ignored by git), created on first use with :func:`secrets.token_hex`.
+The secret is local: environment variable ``DLS_SECRET``, else the file ``.dls_secret`` beside
+the project's ``projet.yaml`` (ignored by git; see :func:`secret_path`), created on first use
+with :func:`secrets.token_hex`.  ``dls check`` run in the project folder and ``dls build`` of
+the project therefore use the same secret, whatever folder the notebooks' kernel runs in.
 """
 from __future__ import annotations
 
@@ -22,12 +24,38 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigurationError
+from .project import DEFAULT_PROJECT, find_project
 
-__all__ = ["SECRET_ENV", "SECRET_FILE", "get_secret", "pseudonym", "pseudonymise"]
+__all__ = ["SECRET_ENV", "SECRET_FILE", "get_secret", "pseudonym", "pseudonymise", "secret_path"]
 
 SECRET_ENV = "DLS_SECRET"
-SECRET_FILE = Path(".dls_secret")  # relative: the current (project) folder
+SECRET_FILE = Path(".dls_secret")  # name of the file, beside the project file
 LENGTH = 16
+
+
+def secret_path(project=None, fallback: str | Path | None = None) -> Path:
+    """The secret file of a project: ``.dls_secret`` beside its ``projet.yaml``.
+
+    Parameters
+    ----------
+    project : Project or path-like, optional
+        The project (or its ``projet.yaml``); by default the nearest ``projet.yaml`` of the
+        current folder or its parent (:func:`diagnostics.project.find_project`).
+    fallback : path-like, optional
+        Folder of the secret when there is no project file of the user's (the embedded
+        example is package data, not a place to write to); default the current folder.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if project is None:
+        source = find_project()
+    else:
+        source = project if isinstance(project, (str, Path)) else getattr(project, "source", None)
+    if source is not None and Path(source).resolve() != DEFAULT_PROJECT.resolve():
+        return Path(source).resolve().parent / SECRET_FILE.name
+    return Path(fallback if fallback is not None else ".") / SECRET_FILE.name
 
 
 def get_secret(path: str | Path | None = None) -> bytes:
@@ -36,8 +64,8 @@ def get_secret(path: str | Path | None = None) -> bytes:
     Parameters
     ----------
     path : path-like, optional
-        Secret file; default ``.dls_secret`` in the current folder.  Ignored when the
-        environment variable ``DLS_SECRET`` is set.
+        Secret file; default :func:`secret_path` (beside the nearest ``projet.yaml``, else in
+        the current folder).  Ignored when the environment variable ``DLS_SECRET`` is set.
 
     Returns
     -------
@@ -53,7 +81,7 @@ def get_secret(path: str | Path | None = None) -> bytes:
     env = os.environ.get(SECRET_ENV, "").strip()
     if env:
         return env.encode("utf-8")
-    path = Path(path) if path is not None else SECRET_FILE
+    path = Path(path) if path is not None else secret_path()
     try:
         if path.exists():
             text = path.read_text(encoding="utf-8").strip()

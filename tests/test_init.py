@@ -44,6 +44,10 @@ def test_init_layout_and_refusal(tmp_path):
 @pytest.mark.slow
 def test_two_quartier_city_builds_with_file_edits_only(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DLS_SECRET", raising=False)
+    from diagnostics import paths
+    from diagnostics.pseudonym import get_secret, secret_path
+    package_secrets = set(paths.resource().rglob(".dls_secret"))
     run = CliRunner()
     res = run.invoke(cli, ["initialiser", "villeneuve", "--ville", "Villeneuve-sur-Test", "--exemple"])
     assert res.exit_code == 0, res.output
@@ -78,9 +82,18 @@ def test_two_quartier_city_builds_with_file_edits_only(tmp_path, monkeypatch):
                            "villeneuve/questionnaire.yaml"])
     assert res.exit_code == 0, res.output
     assert (root / "data/raw/reponses_controle.xlsx").is_file()   # beside the checked file
+    # the pseudonymisation secret is the project's, beside projet.yaml (not where dls runs)
+    assert (root / ".dls_secret").is_file() and not (tmp_path / ".dls_secret").exists()
+    secret = (root / ".dls_secret").read_text(encoding="utf-8").strip().encode()
 
     res = run.invoke(cli, ["build", "--projet", "villeneuve/projet.yaml", "--out", "livrables", "--sans-pdf"])
     assert res.exit_code == 0, res.output
+    # the build's notebooks (their kernel runs in the package's notebook folder) used the same
+    # secret and wrote none elsewhere
+    assert (root / ".dls_secret").read_text(encoding="utf-8").strip().encode() == secret
+    assert set(paths.resource().rglob(".dls_secret")) == package_secrets
+    assert not (tmp_path / ".dls_secret").exists() and not list((tmp_path / "livrables").rglob(".dls_secret"))
+    assert get_secret(secret_path(load_project(root / "projet.yaml"))) == secret
     out = tmp_path / "livrables"
     assert sorted(p.name for p in out.glob("*.html")) == ["dls_le_port.html", "dls_les_tilleuls.html",
                                                           "dls_synthese.html"]

@@ -36,6 +36,7 @@ import pandas as pd
 from diagnostics import fmt
 from diagnostics.carnets import open_project, save_step
 from diagnostics.questionnaire import load_questionnaire
+from diagnostics.pseudonym import get_secret, secret_path
 from diagnostics.validation import validate
 
 p, travail = open_project(projet, dossier_travail)
@@ -46,7 +47,8 @@ print(f"Projet : {p.titre} — quartiers : {', '.join(p.libelles)}")
 # ## Lecture et vérification
 
 # %%
-resultat = validate(p.donnees["reponses"], questionnaire)
+# identifiants pseudonymisés avec le secret du projet (.dls_secret à côté de projet.yaml)
+resultat = validate(p.donnees["reponses"], questionnaire, secret=get_secret(secret_path(p, travail)))
 print(resultat.summary())
 
 # %% [markdown]

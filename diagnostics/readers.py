@@ -266,20 +266,59 @@ def parse_multiple_text(value, question: Question):
         tokens = [code]
     else:
         text = str(value).strip()
-        idx = {normalise_label(c.label): c.code for c in question.choices}
-        if normalise_label(text) in idx:
-            return {idx[normalise_label(text)]}, None
         tokens = []
         for tok in re.split(r"[\s,;]+", text):
             if tok:
                 t = _as_int(tok)
-                if t is None:
-                    return None, f"« {text} » n'est pas une liste de codes séparés par des espaces"
+                if t is None:                   # option labels (Kobo « labels » export)
+                    splits = _joined_labels(text, question)
+                    if len(splits) == 1:
+                        return splits[0], None
+                    if splits:
+                        a, b = (" + ".join(f"{c} ({question.label_of(c)})" for c in sorted(x))
+                                for x in splits)
+                        return None, f"« {text} » se lit de deux façons : {a}, ou {b}"
+                    return None, (f"« {text} » n'est ni une liste de codes séparés par des espaces, ni "
+                                  "une suite de libellés d'options")
                 tokens.append(t)
     bad = [t for t in tokens if t not in question.codes]
     if bad:
         return {t for t in tokens if t in question.codes}, f"code inconnu « {bad[0]} »"
     return set(tokens), None
+
+
+def _joined_labels(text: str, question: Question) -> list[set]:
+    """Readings of a cell made of option labels joined by spaces (at most two).
+
+    KoboToolbox's « labels » export writes a select_multiple's summary column as the chosen
+    options' labels joined by single spaces (formpack's ``FormChoiceFieldWithMultipleSelect``);
+    labels themselves contain spaces, so the cell is split into whole labels (case-, accent-
+    and punctuation-insensitive).  Returns the sets of codes of the splits found: none, one, or
+    two (ambiguous: the caller reports the cell, never guesses).
+    """
+    t = normalise_label(text)
+    labels = {}
+    for c in question.choices:
+        labels.setdefault(normalise_label(c.label), c.code)
+    ways: dict[int, list] = {len(t): [[]]}      # splits of t[i:], at most two kept
+
+    for i in range(len(t) - 1, -1, -1):
+        if i and t[i - 1] != " ":
+            continue                            # a label starts at the text's start or after a space
+        found = []
+        for lab, code in labels.items():
+            end = i + len(lab)
+            if lab and t.startswith(lab, i) and (end == len(t) or t[end] == " "):
+                for rest in ways.get(end + (end < len(t)), []):
+                    found.append([code, *rest])
+            if len(found) > 1:
+                break
+        ways[i] = found[:2]
+    readings = []
+    for x in ways.get(0, []):
+        if set(x) not in readings:
+            readings.append(set(x))
+    return readings
 
 
 def parse_number(value, integer: bool = False):

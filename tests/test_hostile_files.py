@@ -240,6 +240,35 @@ def test_kobo_labels_export(tmp_path, source):
     assert np.array_equal(np.nan_to_num(got, nan=-1), np.nan_to_num(ref.codes[singles].to_numpy(), nan=-1))
 
 
+def test_kobo_labels_export_multiple_choice_summary_column(tmp_path, source):
+    """Kobo's « labels » export writes a select_multiple as the chosen options' labels joined by
+    spaces (formpack, FormChoiceFieldWithMultipleSelect.format: " ".join(labels)); labels contain
+    spaces themselves, and the answers must come back whole, not rejected."""
+    ref = validate(SAMPLE, QN)
+    labels = pd.DataFrame({"_uuid": [f"u{i}" for i in range(len(ref.data))]})
+    multiple = [q for q in QN if q.type == "multiple"]
+    for q in QN:
+        if q.type == "single":
+            labels[q.label] = ref.data[q.name].astype(object).where(ref.data[q.name].notna(), "").to_numpy()
+        elif q.type == "multiple":
+            ticks = ref.codes[[f"{q.name}_{c.code}" for c in q.choices]].to_numpy()
+            labels[q.label] = [" ".join(c.label for c, t in zip(q.choices, row) if t == 1) for row in ticks]
+        elif q.type in ("integer", "decimal"):
+            labels[q.label] = source[q.name].to_numpy()
+    assert any(" " in c.label for q in multiple for c in q.choices)        # the hard case is there
+    assert labels[multiple[0].label].str.count(" ").max() > 3              # several labels in a cell
+    path = tmp_path / "kobo_libelles_resume.csv"
+    labels.to_csv(path, index=False, encoding="utf-8")
+    res = validate(path, QN)
+    assert res.n_read == 406 == res.n_accepted + res.n_rejected
+    for q in multiple:
+        cols = [f"{q.name}_{c.code}" for c in q.choices]
+        asked = ref.codes[cols].notna().any(axis=1).to_numpy()
+        got = res.codes.loc[asked, cols].fillna(0).to_numpy()
+        assert np.array_equal(got, ref.codes.loc[asked, cols].fillna(0).to_numpy()), q.name
+    assert not any("libellés d'options" in str(r) for r in res.rejected.get("motif", []))
+
+
 # --------------------------------------------------------------------------- SPSS / Stata from R haven
 
 needs_r = pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed")

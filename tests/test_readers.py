@@ -244,3 +244,19 @@ def test_kobo_submission_time_replaces_missing_date(tmp_path, reference):
     res = validate(p, QN, secret=b"k")
     assert res.codes["date_reponse"].tolist() == reference.codes["date_reponse"].tolist()
     assert res.issues.empty
+
+
+def test_multiple_choice_labels_joined_by_spaces_split_whole_or_reported():
+    """A Kobo « labels » cell is the chosen labels joined by spaces: split into whole labels; a
+    cell that splits two ways is reported, never guessed."""
+    import dataclasses
+
+    from diagnostics.questionnaire import Choice
+    q = dataclasses.replace(QN["renoncement_soins"],
+                            choices=[Choice(1, "Soins"), Choice(2, "Dentaires"), Choice(3, "Soins dentaires"),
+                                     Choice(4, "Médecin généraliste")])
+    assert parse_multiple_text("Médecin généraliste Soins", q) == ({1, 4}, None)
+    assert parse_multiple_text("médecin  GÉNÉRALISTE dentaires", q) == ({2, 4}, None)
+    codes, problem = parse_multiple_text("Soins dentaires", q)   # {3} or {1, 2}: ambiguous
+    assert codes is None and "deux façons" in problem and "3 (Soins dentaires)" in problem
+    assert parse_multiple_text("Soins dentaires Médecin", q)[0] is None   # « Médecin » is no label

@@ -19,7 +19,8 @@ Formats (detected from the file content, not only the extension)
 * **KoboToolbox / ODK** exports (CSV or XLSX), including ODK Central's (``SubmissionDate``,
   ``meta-instanceID``, ``KEY``) and Kobo's « labels » flavour (headers are the question labels,
   answers the choice labels, mapped back through the questionnaire): group prefixes
-  (``profil/age``, ``grp_profil-age``) are stripped; a select_multiple arrives as one space-separated column and/or one 0/1 column
+  (``profil/age``, ``grp_profil-age``) are stripped; a select_multiple arrives as one space-separated column
+  (codes, or in a « labels » export the option labels, split into whole labels) and/or one 0/1 column
   per option (``groupe/question/code``); ``_uuid`` (Kobo), ``KEY`` or ``meta-instanceID`` (ODK Central)
   serves as the identifier when there is no ``id_questionnaire`` column, ``_submission_time`` /
   ``SubmissionDate`` as the answer date when there is no ``date_reponse``; the other meta columns (``_id``, ``start``, ``end``, ``__version__``…) are

@@ -60,7 +60,7 @@ import pandas as pd
 from .errors import UnreadableFileError
 from .questionnaire import Question, Questionnaire, load_questionnaire
 
-__all__ = ["RawAnswers", "Limits", "DEFAULT_LIMITS", "detect_format", "read_answers", "decode_text", "decode_lines",
+__all__ = ["RawAnswers", "Limits", "DEFAULT_LIMITS", "canonical_column", "detect_format", "read_answers", "decode_text", "decode_lines",
            "blank_mask", "normalise_label", "is_blank",
            "parse_choice", "parse_tick", "parse_number", "parse_date", "parse_text", "ID_COLUMN"]
 
@@ -963,6 +963,12 @@ def _labels_index(qn: Questionnaire) -> dict[str, str]:
 
 #: The paper form's number before a variable name in the entry workbook's headers.
 _NUMBERED = re.compile(r"^Q\d+\s*·\s*")
+
+
+def canonical_column(header: str, qn: Questionnaire) -> str:
+    """The questionnaire column a file's header stands for (``Q12 · renoncement``, Kobo/ODK
+    paths and labels included), or the header itself when it stands for none."""
+    return _canonical(str(header), qn)[0]
 
 
 def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:

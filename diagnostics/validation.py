@@ -63,8 +63,9 @@ from . import fmt
 from .errors import where
 from .pseudonym import pseudonymise
 from .questionnaire import Questionnaire, load_questionnaire
-from .readers import (ID_COLUMN, RawAnswers, _show, blank_mask, expected_choices, is_blank, parse_choice,
-                      parse_date, parse_multiple_text, parse_number, parse_text, parse_tick, read_answers)
+from .readers import (ID_COLUMN, RawAnswers, _show, blank_mask, canonical_column, expected_choices, is_blank,
+                      parse_choice, parse_date, parse_multiple_text, parse_number, parse_text, parse_tick,
+                      read_answers)
 
 __all__ = ["ValidationResult", "validate", "write_report", "ISSUE_COLUMNS", "REJECTED_COLUMNS"]
 
@@ -578,8 +579,28 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
 
 # --------------------------------------------------------------------------- report
 
-REPORT_COLUMNS = {"fichier": "Fichier", "ligne": "Ligne", "colonne": "Colonne", "valeur": "Valeur",
-                  "probleme": "Problème", "attendu": "Attendu", "consequence": "Conséquence"}
+REPORT_COLUMNS = {"fichier": "Fichier", "ligne": "Ligne", "colonne": "Colonne", "question": "Question",
+                  "valeur": "Valeur", "probleme": "Problème", "attendu": "Attendu",
+                  "consequence": "Conséquence"}
+
+
+def _paper_numbers(columns, qn: Questionnaire | None) -> dict:
+    """« Q12 » (the paper form's number) of each column as read; « calculée » for a derived
+    question, empty for a column of no question (identifier, unknown header)."""
+    from .readers import canonical_column
+
+    out = {}
+    for col in pd.unique(pd.Series(list(columns), dtype=object)):
+        label = ""
+        if qn is not None and isinstance(col, str) and col:
+            name = canonical_column(col, qn)
+            try:
+                q = qn.questions.get(name) or qn.column_owner(name)[0]
+                label = f"Q{qn.question_number(q.name)}" if q.asked else "calculée"
+            except KeyError:
+                pass
+        out[col] = label
+    return out
 
 
 def _summary_rows(result: ValidationResult) -> list[tuple[str, str]]:
@@ -627,7 +648,9 @@ def write_report(result: ValidationResult, path: str | Path, *, max_rows: int = 
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    shown = result.issues.iloc[:max_rows]
+    shown = result.issues.iloc[:max_rows].copy()
+    # the paper form's number beside the column, for whoever corrects the entry from the form
+    shown["question"] = shown["colonne"].map(_paper_numbers(shown["colonne"], result.questionnaire))
     problems = shown[list(REPORT_COLUMNS)].rename(columns=REPORT_COLUMNS)
     summary = _summary_rows(result)
     if len(result.issues) > max_rows:

@@ -160,8 +160,13 @@ def test_cli_check_broken_file(tmp_path, monkeypatch):
     sheets = pd.read_excel(out, sheet_name=None)
     assert set(sheets) == {"Résumé", "Problèmes"}
     prob = sheets["Problèmes"]
-    assert list(prob.columns) == ["Fichier", "Ligne", "Colonne", "Valeur", "Problème", "Attendu", "Conséquence"]
+    assert list(prob.columns) == ["Fichier", "Ligne", "Colonne", "Question", "Valeur", "Problème", "Attendu",
+                                  "Conséquence"]
     assert ((prob["Ligne"] == 4) & (prob["Colonne"] == "quartier") & (prob["Conséquence"] == "ligne rejetée")).any()
+    # the paper form's number: « quartier » is its third question (canal, date_reponse, quartier in
+    # questionnaires/dls_habitants.yaml); a column of no question has none
+    assert set(prob.loc[prob["Colonne"] == "quartier", "Question"]) == {"Q3"}
+    assert prob.loc[prob["Colonne"].isna() | (prob["Colonne"] == ""), "Question"].isna().all()
     assert ((prob["Ligne"] == 17) & (prob["Colonne"] == "depistage_sein")).any()
 
 

@@ -1307,7 +1307,7 @@ class Design:
         with np.errstate(divide="ignore", invalid="ignore"):
             Bsum = Sx[0][:n_dom] if kind == "ratio" else Nw
             theta = Asum if kind == "total" else Asum / Bsum
-            inv = np.nan_to_num(1.0 / Bsum)
+            inv = np.where(Bsum != 0, 1.0 / Bsum, 0.0)   # an empty domain: zero scores
         theta0 = np.nan_to_num(theta)
 
         # a domain's linearised scores are inv_d · w (y − θ_d b) (mean, ratio) or w y (total):
@@ -1635,7 +1635,9 @@ class Design:
         if self.calibrated and NA is None:
             NA = M == 0
         n_na = ((Dr() @ NA.astype(float))[:, colvar] if self.calibrated
-                else res["nrow"] - res["nvalid"] - n_miss)    # every row: valid, missing or NA
+                else np.bincount(dom[sel], minlength=n_dom)[:, None] - res["nvalid"] - n_miss)
+        # every row of a domain is valid, missing or NA (res["nrow"] is not the domain's rows
+        # under domain_df="answers")
         return self._table(res, labels, names, lvls, method, ci=(lo, hi),
                            extra_cols={"numerator": numer.astype(np.int64),
                                        "n_missing": n_miss.astype(np.int64),

@@ -149,8 +149,9 @@ def test_lonely_psu_fail_only_where_a_score_reaches_it(tiny):
     same(d, dom, 2, np.where(M0, Y, 0.0), M0, np.where(M0, X, 0.0))
 
 
+@pytest.mark.parametrize("domain_df", ["domain", "answers"])
 @pytest.mark.parametrize("kind", ["poststrata", "raking"])
-def test_calibrated_designs(tiny, kind):
+def test_calibrated_designs(tiny, kind, domain_df):
     """Post-stratification and raking, with a missing domain label and
     a domain present in some strata only."""
     df = frame(5)   # (weighting refuses zero input weights)
@@ -165,7 +166,7 @@ def test_calibrated_designs(tiny, kind):
     Y, M, X = columns(df)
     for cluster in (None, "ilot"):
         d = Design(df, strata="quartier", cluster=cluster, calibration=cal,
-                   lonely_psu="adjust")
+                   lonely_psu="adjust", domain_df=domain_df)
         for by in (None, "sexe", "groupe", ["quartier", "sexe"]):
             dom, labels = d._domains(by)
             same(d, dom, len(labels), Y, M, X, msg=f"{kind} {cluster} {by}")
@@ -189,6 +190,24 @@ def test_two_stages_with_fpc(tiny, lonely):
     for by in (None, "sexe", "groupe"):
         dom, labels = d._domains(by)
         same(d, dom, len(labels), Y, M, X, msg=f"{lonely} {by}")
+
+
+def test_raked_two_stage_design_with_fpc(tiny):
+    """Calibration residuals reach the pairs of both stages (correction entries per stage)."""
+    rng = np.random.default_rng(10)
+    df = frame(10)
+    df["logt"] = [f"{i}-{k}" for i, k in zip(df.ilot, rng.integers(0, 3, len(df)))]
+    fpc = [df.groupby("quartier").ilot.transform("nunique") * 2.0,
+           df.groupby("ilot").logt.transform("nunique") * 4.0]
+    cal = wt.rake(df, {"sexe": df.groupby("sexe").size() * 25.0,
+                       "logement": df.groupby("logement").size() * 25.0}, weight="poids")
+    d = Design(df, strata="quartier", cluster=["ilot", "logt"], fpc=fpc, calibration=cal,
+               lonely_psu="adjust")
+    assert len(d._stages) == 2
+    Y, M, X = columns(df)
+    for by in (None, "sexe", "groupe"):
+        dom, labels = d._domains(by)
+        same(d, dom, len(labels), Y, M, X, msg=str(by))
 
 
 def test_ratio_with_a_zero_denominator(tiny):
@@ -281,3 +300,46 @@ def test_proportion_counts_add_up(domain_df):
     num = pd.DataFrame({"y": [1.0, 0.0, np.nan, 1.0, np.nan, 0.0], "q": ["a"] * 3 + ["b"] * 3})
     res = Design(num, domain_df=domain_df).proportion("y", levels=1.0, by="q")
     assert res.n_na.tolist() == [1, 1] and res.n_missing.tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("domain_df", ["domain", "answers"])
+def test_numeric_block_equals_categorical_path(tiny, domain_df):
+    """The one-pass indicator block of numeric columns (float 0/1 mask, no missing-answer
+    arrays) gives the table of the general categorical path, zero weights and a missing
+    domain label included."""
+    df = frame(11)
+    df.loc[df.index[::17], "poids"] = 0.0
+    df.loc[df.index[::19], "groupe"] = None
+    df["y2"] = df.logement.astype(float).where(df.score.notna())
+    d = Design(df, weights="poids", strata="quartier", cluster="ilot", lonely_psu="adjust",
+               domain_df=domain_df)
+    cols = ["estimate", "se", "ci_low", "ci_high", "n", "df", "deff", "numerator",
+            "n_missing", "n_na"]
+    slow = {by: d.proportion(["rare", "y2"], by=by, ci_method="beta")   # every level
+            for by in (None, "groupe")}
+    for variables, levels in ((["rare", "y2"], 1.0), ("y2", [1.0, 2.0])):
+        assert d._numeric_block(list(np.atleast_1d(variables)), levels) is not None
+        for by in (None, "groupe"):
+            fast = d.proportion(variables, levels=levels, by=by, ci_method="beta")
+            ref = slow[by].set_index(["domain", "variable", "level"]).loc[
+                pd.MultiIndex.from_frame(fast[["domain", "variable", "level"]])]
+            for c in cols:
+                np.testing.assert_allclose(fast[c].to_numpy(float), ref[c].to_numpy(float),
+                                           rtol=1e-9, err_msg=f"{variables} {by} {c}")
+
+
+def test_chisq_leaves_out_every_missing_token():
+    """Rao-Scott on a categorical and an object column with « Ne sait pas » / « REFUS »:
+    the same test as on the columns where those answers are empty cells."""
+    df = frame(12)
+    df.loc[df.index[::6], "sexe"] = "REFUS"
+    df["renonce_c"] = pd.Categorical(df.renonce)
+    d = Design(df, weights="poids", strata="quartier", cluster="ilot", lonely_psu="adjust")
+    blank = df.copy()
+    blank["sexe"] = blank.sexe.where(blank.sexe != "REFUS")
+    blank["renonce_c"] = blank.renonce.where(blank.renonce != "Ne sait pas")
+    e = Design(blank, weights="poids", strata="quartier", cluster="ilot", lonely_psu="adjust")
+    got, exp = d.chisq("renonce_c", "sexe"), e.chisq("renonce_c", "sexe")
+    assert got.table.shape == (3, 2)
+    for k in ("chisq", "F", "df2", "p_F", "mean_deff"):
+        assert got[k] == pytest.approx(exp[k], rel=1e-12), k

@@ -9,6 +9,8 @@ every lonely-PSU rule, post-stratification and raking, two-stage designs with fp
 with a zero denominator, categorical questions of several levels, ``domain_df="answers"``
 and the plan cache.
 """
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,11 +114,13 @@ def test_rows_outside_every_domain_and_empty_domain(tiny, domain_df):
 
 @pytest.mark.parametrize("lonely", ["certainty", "remove", "adjust", "average"])
 def test_lonely_psu_rules(tiny, lonely):
-    """Two strata of one PSU (one with scores in a domain only), under every rule."""
+    """Two strata of one PSU (one with scores in a domain only, and only in one column),
+    under every rule; "average" as R on a domain (strata of the domain's valid answers)."""
     df = frame(3)
     df.loc[df.index[:3], ["quartier", "ilot"]] = ["Seul", "Seul-0"]
     df.loc[df.index[3:4], ["quartier", "ilot"]] = ["Isolé", "Isolé-0"]
     df.loc[df.index[3:4], "sexe"] = "Femme"
+    df.loc[df.index[3:4], "score"] = np.nan   # the lonely stratum has no answer to score
     Y, M, X = columns(df)
     for cluster in (None, "ilot"):
         d = Design(df, weights="poids", strata="quartier", cluster=cluster, lonely_psu=lonely)
@@ -343,3 +347,57 @@ def test_chisq_leaves_out_every_missing_token():
     assert got.table.shape == (3, 2)
     for k in ("chisq", "F", "df2", "p_F", "mean_deff"):
         assert got[k] == pytest.approx(exp[k], rel=1e-12), k
+
+
+# ----------------------------------------------------------------------------------------
+# the same edge cases against R: tests/fixtures/r_survey/survey_blocks.R (R 4.2, survey
+# 4.1.1) writes survey_blocks.csv and the columns it adds to apistrat (survey_blocks_data.csv)
+# ----------------------------------------------------------------------------------------
+FIX = Path(__file__).parent / "fixtures" / "r_survey"
+
+
+def r_blocks():
+    ref = pd.read_csv(FIX / "survey_blocks.csv", keep_default_na=False)
+    ref["value"] = ref["value"].astype(float)
+    data = pd.concat([pd.read_csv(FIX / "apistrat.csv"),
+                      pd.read_csv(FIX / "survey_blocks_data.csv")], axis=1)
+    return ref, data
+
+
+def check_r(ref, case, res, stats_):
+    rows = ref[ref.case == case]
+    assert len(rows) > 0, case
+    got = res.set_index("domain")
+    for _, row in rows[rows.stat.isin(stats_)].iterrows():
+        exp, val = row.value, got.loc[row.domain, row.stat]
+        if np.isnan(exp):
+            assert np.isnan(val) or val == 0, (case, row.domain, row.stat, val)
+            continue
+        assert np.isclose(val, exp, rtol=1e-6, atol=1e-9), (case, row.domain, row.stat, val,
+                                                             exp)
+
+
+def test_zero_weights_missing_domains_partial_domains_match_r(tiny):
+    ref, s = r_blocks()
+    d0 = Design(s, weights="pw0", strata="stype")
+    assert d0.degf == ref[ref.case == "zero"].value.iloc[0]
+    check_r(ref, "zero:mean", d0.mean("api00", by="awards"), ["estimate", "se"])
+    check_r(ref, "zero:total", d0.total("enroll", by="awards"), ["estimate", "se"])
+    check_r(ref, "zero:ciprop", d0.proportion("yes", levels=1.0, by="awards"),
+            ["estimate", "ci_low", "ci_high"])
+    d = Design(s, weights="pw", strata="stype")
+    for case, by in (("nadom", "grp"), ("partial", "grp2")):
+        check_r(ref, f"{case}:mean", d.mean("api00", by=by), ["estimate", "se"])
+        check_r(ref, f"{case}:ciprop", d.proportion("yes", levels=1.0, by=by),
+                ["estimate", "ci_low", "ci_high"])
+
+
+@pytest.mark.parametrize("rule", ["certainty", "remove", "adjust", "average"])
+def test_lonely_psu_rules_match_r(tiny, rule):
+    ref, s = r_blocks()
+    d = Design(s, weights="pw", strata="lone", lonely_psu=rule)
+    assert d.lonely.sum() == 2
+    check_r(ref, f"lonely_{rule}:mean", d.mean("api00"), ["estimate", "se"])
+    check_r(ref, f"lonely_{rule}:by_mean", d.mean("api00", by="sch2"), ["estimate", "se"])
+    check_r(ref, f"lonely_{rule}:by_mean_na", d.mean("api00m", by="sch2"), ["estimate", "se"])
+    check_r(ref, f"lonely_{rule}:total", d.total("enroll"), ["estimate", "se"])

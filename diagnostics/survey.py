@@ -610,6 +610,10 @@ class _DesignRows:
                     kfac = Nw ** 2
             S = np.nan_to_num(S)
             var = d._var_from_scores(S)
+            fac = d._average_factor(np.flatnonzero(dom == k), np.zeros((dom == k).sum(),
+                                    np.int64), ind.astype(float), 1)
+            if fac is not None:
+                var = var + (fac[0] - 1) * d._stages[0].var_rows(S)
             pos = ind & (w[:, None] > 0)
             nobs = pos.sum(axis=0).astype(float)
             ss = (wm * e * e).sum(axis=0)
@@ -1212,6 +1216,27 @@ class Design:
         S = self._calibrate(np.asarray(S, float))
         return sum(st.var_rows(S, cov=cov) for st in self._stages)
 
+    def _average_factor(self, rows, d_r, valid, n_dom):
+        """R's ``lonely_psu="average"`` factor of each domain and column (n_dom × K), or None.
+
+        R estimates a domain of a design without calibration on the subset of its rows
+        (and of the valid answers, ``na.rm = TRUE``): the first-stage variance is
+        multiplied by the number of strata of that subset over the number of them with
+        more than one PSU, not by the whole design's ratio (``Design.avg``, which is
+        already in the stage's scale and is divided out here).  ``rows`` (domain ``d_r``)
+        are the domains' rows, ``valid`` the (n × K) validity mask.
+        """
+        st = self._stages[0]
+        if st.lonely_psu != "average" or not st.lonely.any() or self.calibrated:
+            return None
+        H = st.n_strata
+        G = _csr(st.h[rows] * n_dom + d_r, rows, (H * n_dom, self.n))
+        present = (G @ np.asarray(valid, float) > 0).reshape(H, n_dom, -1)
+        nstr = present.sum(axis=0)
+        nok = nstr - present[st.lonely].sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(nok > 0, nstr / nok, 1.0) / st.avg
+
     def _domain_counts(self, dom, n_dom):
         """Design degrees of freedom and rows of each domain (R's subset design)."""
         rows = np.flatnonzero((dom >= 0) & (self.w > 0))
@@ -1307,7 +1332,7 @@ class Design:
         with np.errstate(divide="ignore", invalid="ignore"):
             Bsum = Sx[0][:n_dom] if kind == "ratio" else Nw
             theta = Asum if kind == "total" else Asum / Bsum
-            inv = np.nan_to_num(1.0 / Bsum)
+            inv = np.where(Bsum != 0, 1.0 / Bsum, 0.0)   # an empty domain: zero scores
         theta0 = np.nan_to_num(theta)
 
         # a domain's linearised scores are inv_d · w (y − θ_d b) (mean, ratio) or w y (total):
@@ -1341,7 +1366,12 @@ class Design:
                     z -= _row_block(L, s, e) @ A
                     z = np.nan_to_num(z, copy=False)
                 return z
-            var += pg.variance(pair_totals, K, jobs, run)
+            v = pg.variance(pair_totals, K, jobs, run)
+            if pg is plan.stages[0][0]:
+                fac = self._average_factor(plan.rows, plan.d_r, Mf, n_dom)
+                if fac is not None:
+                    v *= fac[:, cv]
+            var += v
         if kind != "total":
             var *= inv * inv
         # counts, degrees of freedom, design effects (svyvar's SRS variance)
@@ -1635,7 +1665,9 @@ class Design:
         if self.calibrated and NA is None:
             NA = M == 0
         n_na = ((Dr() @ NA.astype(float))[:, colvar] if self.calibrated
-                else res["nrow"] - res["nvalid"] - n_miss)    # every row: valid, missing or NA
+                else np.bincount(dom[sel], minlength=n_dom)[:, None] - res["nvalid"] - n_miss)
+        # every row of a domain is valid, missing or NA (res["nrow"] is not the domain's rows
+        # under domain_df="answers")
         return self._table(res, labels, names, lvls, method, ci=(lo, hi),
                            extra_cols={"numerator": numer.astype(np.int64),
                                        "n_missing": n_miss.astype(np.int64),

@@ -560,7 +560,7 @@ class _CalPlan:
                     A[sl] += delta
                     R -= Tm @ delta
             return A
-        run = run or (lambda f, xs: [f(x) for x in xs])
+        run = run or _serial
         return np.hstack(run(sweep, range(jobs)))
 
     def entries(self, stage):
@@ -699,7 +699,7 @@ class _Stage:
             return self.avg * (D.T @ (D * s[self.psu_h][:, None]))
         return self.avg * (s @ (self.HS @ (D * D)))
 
-    def pair_groups(self, psu, dom, n_dom, block=4096):
+    def pair_groups(self, psu, dom, n_dom, block):
         """(PSU, domain) pairs of the entries ``(psu, dom)`` and their (stratum, domain) groups."""
         return _PairGroups(self, np.asarray(psu, np.int64), np.asarray(dom, np.int64), n_dom,
                            block)
@@ -788,7 +788,7 @@ class _PairGroups:
         first = np.array([self.blocks[blks[0]][0] for _, _, blks in self.units] + [self.n_pairs])
         cut = np.searchsorted(first, np.linspace(0, self.n_pairs, jobs + 1)[1:-1])
         spans = list(zip(np.r_[0, cut], np.r_[cut, len(self.units)]))
-        run = run or (lambda f, xs: [f(x) for x in xs])
+        run = run or _serial
         hits = run(lambda span: self._variance_units(span, pair_totals, Q, K), spans)
         if self.lonely_hd is not None:
             self.stage.check_lonely(np.logical_or.reduce(hits))
@@ -840,12 +840,17 @@ class _PairGroups:
             hit[self.hd_h[groups[lone][nz]]] = True
 
 
+def _serial(func, items):
+    """``[func(x) for x in items]``: the one-thread ``run`` of the variance and calibration."""
+    return [func(x) for x in items]
+
+
 def _thread_map(func, items, n_rows):
     """``[func(x) for x in items]``, on up to ``_THREADS`` threads when there are enough rows."""
     items = list(items)
     jobs = min(_THREADS, len(items), max(1, n_rows // _MIN_ROWS_PER_THREAD))
     if jobs <= 1:
-        return [func(x) for x in items]
+        return _serial(func, items)
     with ThreadPoolExecutor(jobs) as pool:
         return list(pool.map(func, items))
 
@@ -1378,9 +1383,9 @@ class Design:
         degf = np.repeat(plan.degf[:, None], K, axis=1)
         nrow = np.repeat(plan.nrow[:, None], K, axis=1)
         if self.domain_df == "answers":   # PSUs and strata with a valid answer
-            st, rows = self._stages[0], plan.rows
-            pg = (plan.stages[0][0] if plan.cal is None
-                  else st.pair_groups(st.c[rows], plan.d_r, n_dom))
+            # the plan's first-stage pairs (with a calibration, its correction's pairs as well:
+            # they hold no respondent, so they count no answer)
+            pg, rows = plan.stages[0][0], plan.rows
             pos = (self.w[rows] > 0).astype(float)
             cnt = (pg.entry_matrix(rows, n, pos) @ Mf > 0).astype(float)
             Dp = _csr(pg.pair_dom, np.arange(pg.n_pairs), (n_dom, pg.n_pairs))

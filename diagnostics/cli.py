@@ -267,7 +267,7 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
     """
     from pathlib import Path
 
-    from .project import PROJECT_FILE
+    from .project import DEFAULT_PROJECT, find_project
     from .pseudonym import get_secret, secret_path
     from .validation import validate, write_report
     bar = None
@@ -284,10 +284,8 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
         qn = _load_qn(questionnaire_path)
         # the project's secret: projet.yaml in the checked file's folder or up to 3 folders above
         # (data/raw/ of a project made by dls init), else the current folder's project
-        here = Path(fichiers[0]).resolve().parent
-        found = next((f / PROJECT_FILE for f in (here, *here.parents)[:4] if (f / PROJECT_FILE).is_file()),
-                     None)
-        secret = get_secret(secret_path(found))
+        found = find_project(start=Path(fichiers[0]).resolve().parent, levels=4)
+        secret = get_secret(secret_path(None if found == DEFAULT_PROJECT else found))
         result = validate(list(fichiers), qn, secret=secret, sheet=sheet,
                           progress=progress if sys.stderr.isatty() else None)
     except DLSError as exc:

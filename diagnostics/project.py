@@ -143,7 +143,7 @@ def data_uri(path: str | Path) -> str:
 PROJECT_FILE = "projet.yaml"
 
 
-def find_project(path: str | Path | None = None, start: str | Path | None = None) -> Path:
+def find_project(path: str | Path | None = None, start: str | Path | None = None, levels: int = 2) -> Path:
     """The project file to use: ``path`` if given, else the nearest ``projet.yaml``.
 
     Parameters
@@ -151,9 +151,10 @@ def find_project(path: str | Path | None = None, start: str | Path | None = None
     path : str or Path, optional
         A project file named by the user (relative to the current folder).
     start : str or Path, optional
-        Folder where the search starts (the current folder by default).  The folder and its
-        parent are searched, so that a notebook opened in ``<projet>/carnets/`` finds
-        ``<projet>/projet.yaml``.
+        Folder where the search starts (the current folder by default).
+    levels : int, default 2
+        Folders searched, ``start`` first, then up: by default the folder and its parent, so
+        that a notebook opened in ``<projet>/carnets/`` finds ``<projet>/projet.yaml``.
 
     Returns
     -------
@@ -163,7 +164,7 @@ def find_project(path: str | Path | None = None, start: str | Path | None = None
     if path is not None:
         return Path(path).expanduser().resolve()
     here = Path(start or Path.cwd()).resolve()
-    for folder in (here, here.parent):
+    for folder in (here, *here.parents)[:levels]:
         if (folder / PROJECT_FILE).is_file():
             return folder / PROJECT_FILE
     return DEFAULT_PROJECT

@@ -587,8 +587,6 @@ REPORT_COLUMNS = {"fichier": "Fichier", "ligne": "Ligne", "colonne": "Colonne", 
 def _paper_numbers(columns, qn: Questionnaire | None) -> dict:
     """« Q12 » (the paper form's number) of each column as read; « calculée » for a derived
     question, empty for a column of no question (identifier, unknown header)."""
-    from .readers import canonical_column
-
     out = {}
     for col in pd.unique(pd.Series(list(columns), dtype=object)):
         label = ""

@@ -657,17 +657,20 @@ def write_report(result: ValidationResult, path: str | Path, *, max_rows: int = 
     grav = shown["gravite"].to_numpy()
     if path.suffix.lower() in (".html", ".htm"):
         e = lambda x: html.escape("" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x))  # noqa: E731
+        # on a phone the tables scroll inside their box, the page itself never sideways
         parts = ["<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
+                 "<meta name='viewport' content='width=device-width, initial-scale=1'>",
                  "<title>Contrôle des réponses</title><style>body{font-family:sans-serif;margin:2em}"
+                 "@media (max-width:600px){body{margin:1em}}div.t{overflow-x:auto}"
                  "table{border-collapse:collapse}td,th{border:1px solid #999;padding:3px 6px;text-align:left}"
                  "tr.rejet{background:#fde2e2}</style></head><body>",
-                 "<h1>Contrôle des réponses au questionnaire</h1><h2>Résumé</h2><table>"]
+                 "<h1>Contrôle des réponses au questionnaire</h1><h2>Résumé</h2><div class='t'><table>"]
         parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in summary]
-        parts.append("</table><h2>Problèmes</h2><table><tr>" + "".join(f"<th>{e(c)}</th>" for c in problems.columns)
+        parts.append("</table></div><h2>Problèmes</h2><div class='t'><table><tr>" + "".join(f"<th>{e(c)}</th>" for c in problems.columns)
                      + "</tr>")
         for g, r in zip(grav, problems.itertuples(index=False, name=None)):
             parts.append(f"<tr class='{e(g)}'>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>")
-        parts.append("</table></body></html>")
+        parts.append("</table></div></body></html>")
         with atomic_path(path) as tmp:
             tmp.write_text("\n".join(parts), encoding="utf-8")
     else:

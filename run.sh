@@ -68,7 +68,7 @@ case "${1:-}" in
     shift
     setup_python
     say "JupyterLab (carnets d'analyse)"
-    exec "$VENV/bin/jupyter" lab --notebook-dir=diagnostics/resources/notebooks "$@"
+    exec "$VENV/bin/jupyter" lab --notebook-dir=notebooks "$@"
     ;;
   *)
     echo "Usage : bash run.sh build | bash run.sh test | bash run.sh carnets" >&2

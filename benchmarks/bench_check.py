@@ -23,14 +23,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 CHILD = r"""
 import resource, sys, time
 from pathlib import Path
 import pandas as pd
-from diagnostics.validation import validate, write_report
+from diagnostics.collect.validation import validate, write_report
 t0 = time.perf_counter()          # imports excluded, for both
 if sys.argv[1] == "check":
     res = validate(sys.argv[2])

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from diagnostics.survey import Design  # noqa: E402
-from diagnostics.weighting import rake  # noqa: E402
+from diagnostics.stats.survey import Design  # noqa: E402
+from diagnostics.stats.weighting import rake  # noqa: E402
 
 
 def synthetic(n, n_ind, n_dom, seed=2021):

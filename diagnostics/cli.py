@@ -112,7 +112,7 @@ _QN = click.option("--questionnaire", "questionnaire_path", type=click.Path(exis
 
 
 def _load_qn(path):
-    from .questionnaire import load_questionnaire
+    from .config.questionnaire import load_questionnaire
     return load_questionnaire(path) if path else load_questionnaire()
 
 
@@ -121,7 +121,7 @@ def _load_qn(path):
 @_QN
 def questionnaire_xlsform(out, questionnaire_path):
     """Produire le formulaire en ligne au format XLSForm (.xlsx) pour KoboToolbox ou ODK."""
-    from .xlsform import write_xlsform
+    from .collect.xlsform import write_xlsform
     qn = _load_qn(questionnaire_path)
     path = write_xlsform(qn, out)
     click.echo(f"Formulaire XLSForm écrit : {path} ({len(qn.asked)} questions). "
@@ -135,7 +135,7 @@ def questionnaire_xlsform(out, questionnaire_path):
               help="Conserver aussi la page HTML intermédiaire à cet emplacement.")
 def questionnaire_papier(out, questionnaire_path, html_out):
     """Produire le questionnaire papier à imprimer (PDF A4, nécessite Chromium)."""
-    from .paper_form import write_paper_form
+    from .collect.paper_form import write_paper_form
     qn = _load_qn(questionnaire_path)
     path = write_paper_form(qn, out, html_path=html_out)
     click.echo(f"Questionnaire papier écrit : {path} ({len(qn.asked)} questions).")
@@ -148,7 +148,7 @@ def questionnaire_papier(out, questionnaire_path, html_out):
               help="Nombre de lignes de saisie couvertes par les contrôles.")
 def questionnaire_saisie(out, questionnaire_path, max_rows):
     """Produire le classeur Excel de saisie des questionnaires papier (contrôles, dictionnaire des codes)."""
-    from .entry_workbook import write_entry_workbook
+    from .collect.entry_workbook import write_entry_workbook
     qn = _load_qn(questionnaire_path)
     path = write_entry_workbook(qn, out, max_rows=max_rows)
     click.echo(f"Classeur de saisie écrit : {path} ({len(qn.columns)} colonnes de réponses, "
@@ -238,7 +238,7 @@ def default_check_report(checked) -> "Path":
 def init_cmd(dossier, ville, exemple):
     """Créer le dossier d'un nouveau diagnostic (une ville) : projet.yaml, questionnaire et
     catalogue à adapter, modèles de données, carnets et LISEZMOI des étapes suivantes."""
-    from .scaffold import init_project
+    from .config.scaffold import init_project
 
     files = init_project(dossier, ville, exemple=exemple)
     click.echo(f"Projet créé dans « {dossier} » ({len(files)} fichiers). Étapes suivantes : "
@@ -267,9 +267,9 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
     """
     from pathlib import Path
 
-    from .project import DEFAULT_PROJECT, find_project
-    from .pseudonym import get_secret, secret_path
-    from .validation import validate, write_report
+    from .config.project import DEFAULT_PROJECT, find_project
+    from .collect.pseudonym import get_secret, secret_path
+    from .collect.validation import validate, write_report
     bar = None
 
     def progress(done, total, label):  # a bar on a terminal only (tqdm), for long checks
@@ -322,11 +322,11 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
                    "proportions 0-1, point décimal) pour d'autres programmes.")
 def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_):
     """Calculer le tableau des indicateurs (quartier × indicateur), protégé par le secret statistique."""
-    from .catalogue import load_catalogue
-    from .indicator_table import write_machine_table
+    from .config.catalogue import load_catalogue
+    from .publish.indicator_table import write_machine_table
     from .indicators import compute_from_files, write_indicators
-    from .project import find_project, load_project
-    from .questionnaire import load_questionnaire
+    from .config.project import find_project, load_project
+    from .config.questionnaire import load_questionnaire
 
     proj = load_project(find_project(projet))
     if catalogue_path or proj.donnees.get("catalogue"):
@@ -359,7 +359,7 @@ def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_)
 @click.option("--feuille", "sheet", default=0, help="Feuille du classeur Excel à lire (par défaut la première).")
 def extraits(fichiers, rejets, sheet):
     """Lire et vérifier des extractions ORS / Assurance Maladie (CSV « ; » ou XLSX)."""
-    from .extracts import read_extracts
+    from .collect.extracts import read_extracts
 
     res = read_extracts(fichiers, sheet=sheet)
     d = res.data
@@ -392,8 +392,8 @@ def build_cmd(out, projet, no_pdf):
     construits à côté du dossier de sortie, qui n'est remplacé qu'en cas de succès : une
     construction qui échoue ne laisse jamais de rapport à moitié écrit.
     """
-    from .build import build
-    from .project import DEFAULT_PROJECT, find_project
+    from .publish.build import build
+    from .config.project import DEFAULT_PROJECT, find_project
 
     projet = find_project(projet)
     if projet == DEFAULT_PROJECT:

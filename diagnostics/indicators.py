@@ -5,19 +5,19 @@ the ORS / Assurance Maladie extracts and the reference values into the one tidy 
 in ``CONTRIBUTING.md`` (one row per quartier × indicator, plus one row per indicator for the set
 of the quartiers, « Ensemble des trois quartiers »):
 
-* questionnaire indicators are design-based estimates (:class:`diagnostics.survey.Design`) with
+* questionnaire indicators are design-based estimates (:class:`diagnostics.stats.survey.Design`) with
   weights raked, within each quartier, to the population margins by age group and by sex
-  (:func:`diagnostics.weighting.rake`); each quartier is a *domain* of the full design (not a
+  (:func:`diagnostics.stats.weighting.rake`); each quartier is a *domain* of the full design (not a
   subset), proportions have logit confidence intervals, and a Rao-Scott test
-  (:meth:`~diagnostics.survey.Design.chisq`) says whether the quartiers differ;
+  (:meth:`~diagnostics.stats.survey.Design.chisq`) says whether the quartiers differ;
 * extract indicators use the producer's counts: Wilson intervals for proportions, Byar's (or
   exact Poisson) intervals for crude rates, Dobson intervals for directly age-standardised
-  rates (:mod:`diagnostics.rates`); the « Ensemble » row adds the quartiers' counts;
+  rates (:mod:`diagnostics.stats.rates`); the « Ensemble » row adds the quartiers' counts;
 * reference values (Chambéry, Savoie, région, France) come from the extract rows of those
   territories, else from ``references.yaml`` of the project;
 * every estimate is compared with the « Ensemble » row and with each reference
-  (:func:`diagnostics.compare.compare_ci`, with the catalogue's direction);
-* the publication rules (:func:`diagnostics.disclosure.protect_indicators`) are applied last.
+  (:func:`diagnostics.stats.compare.compare_ci`, with the catalogue's direction);
+* the publication rules (:func:`diagnostics.publish.disclosure.protect_indicators`) are applied last.
 
 Every catalogue entry yields rows: an entry that cannot be computed (a column absent from the
 answers, no extract row, a masked value, nobody in the denominator…) is reported with
@@ -33,18 +33,18 @@ import numpy as np
 import pandas as pd
 
 from . import fmt
-from .catalogue import Catalogue, Indicator, load_catalogue
-from .compare import compare_ci
-from .disclosure import MASKED, TOTAL_LABELS, protect_indicators
+from .config.catalogue import Catalogue, Indicator, load_catalogue
+from .stats.compare import compare_ci
+from .publish.disclosure import MASKED, TOTAL_LABELS, protect_indicators
 from .errors import DLSError, EstimationError
-from .project import Project, load_project
-from .pseudonym import get_secret, secret_path
-from .readers import normalise_label
+from .config.project import Project, load_project
+from .collect.pseudonym import get_secret, secret_path
+from .collect.values import normalise_label
 from . import paths
-from .rates import dsr, parse_age_band, proportion_ci, rate_ci, wilson_lower, wilson_upper
-from .scores import SCORES
-from .survey import Design
-from .weighting import rake
+from .stats.rates import dsr, parse_age_band, proportion_ci, rate_ci, wilson_lower, wilson_upper
+from .stats.scores import SCORES
+from .stats.survey import Design
+from .stats.weighting import rake
 
 __all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "compute_indicators", "as_codes",
            "compute_from_files", "indicator_variable", "survey_frame", "ensemble_label",
@@ -162,7 +162,7 @@ def indicator_variable(indicator: Indicator, codes: pd.DataFrame, catalogue: Cat
     * multiple choice: numerator = at least one of the ``numerateur`` options ticked;
       denominator = respondents who ticked at least one option (an answer always ticks one:
       the lists have a « none of these » option) and to whom the question applied;
-    * score: the score of :data:`diagnostics.scores.SCORES` (missing when one item is), compared
+    * score: the score of :data:`diagnostics.stats.scores.SCORES` (missing when one item is), compared
       with ``seuil`` for a proportion;
     * integer / decimal: the answer (missing codes excluded) compared with ``seuil``.
     """
@@ -304,7 +304,7 @@ def _pick_territory(rows: pd.DataFrame, level: str, code=None, label=None, city=
     if code is None and label is None:
         codes = list(pd.unique(r["territory_code"]))
         if len(codes) > 1 and city is not None:
-            hit = r[r["territory"].map(_norm) == normalise_label(city)]
+            hit = r[r["territory"].map(normalise_label) == normalise_label(city)]
             if not hit.empty:
                 return hit
         return r[r["territory_code"] == codes[0]]
@@ -579,9 +579,9 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
         Population margins ``quartier, groupe_age, sexe, effectif``; required when
         ``weights="calage"``.
     extracts : DataFrame, optional
-        Extract rows (``ExtractResult.data`` of :func:`diagnostics.extracts.read_extracts`).
+        Extract rows (``ExtractResult.data`` of :func:`diagnostics.collect.extracts.read_extracts`).
     references : DataFrame, optional
-        Reference values (:func:`diagnostics.extracts.read_references`).
+        Reference values (:func:`diagnostics.collect.extracts.read_references`).
     project : Project, optional
         Quartiers (label, questionnaire code, QPV code), city, thresholds and confidence level;
         default ``config/projet.yaml``.
@@ -592,13 +592,13 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
         ``"egaux"``: every respondent weighs 1 (unweighted estimates); a Series: given weights
         (aligned on ``codes`` by index; respondents without a weight are left out).
     calibration : RakeResult or Calibration, optional
-        With a Series of weights computed by :func:`diagnostics.weighting.rake` on the same
+        With a Series of weights computed by :func:`diagnostics.stats.weighting.rake` on the same
         respondents (same order), gives calibration-adjusted variances.
     threshold : float, optional
         Publication threshold of the disclosure rules (default: the project's
         ``secret_statistique``).
     protect : bool, default True
-        Apply :func:`diagnostics.disclosure.protect_indicators` (never switch it off for a table
+        Apply :func:`diagnostics.publish.disclosure.protect_indicators` (never switch it off for a table
         that leaves the machine).
     counts : dict, optional
         Filled with ``hors_quartiers`` and ``sans_age_sexe`` (respondents left out).
@@ -620,7 +620,7 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
     without age group or sex cannot be raked and are left out of the weighted estimates (their
     number is in ``counts`` and ``table.attrs``).
 
-    Comparisons: :func:`diagnostics.compare.compare_ci` of each quartier's interval with the
+    Comparisons: :func:`diagnostics.stats.compare.compare_ci` of each quartier's interval with the
     « Ensemble » estimate and with each reference value (Fingertips rule), oriented by the
     catalogue's ``sens``.
 
@@ -720,12 +720,12 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
     Parameters
     ----------
     reponses, marges, extraits, references : path-like, optional
-        Answers (any format of :mod:`diagnostics.readers`), margins CSV (``;``), extract files
+        Answers (any format of :mod:`diagnostics.collect.readers`), margins CSV (``;``), extract files
         (a path or a list) and reference values (YAML).  Defaults: the example project (``diagnostics.paths.EXAMPLE``) and
         ``references.yaml`` of the project; ``extraits`` and ``references`` may be ``False`` to do without.
     """
-    from .extracts import read_extracts, read_references
-    from .validation import validate
+    from .collect.extracts import read_extracts, read_references
+    from .collect.validation import validate
 
     reponses = Path(reponses) if reponses else DEFAULT_REPONSES
     marges = Path(marges) if marges else DEFAULT_MARGES
@@ -772,9 +772,9 @@ def write_indicators(table: pd.DataFrame, directory, catalogue: Catalogue | None
                      references: dict[str, str] | None = None) -> dict[str, Path]:
     """Write the analyst's indicator table: ``indicateurs.xlsx`` and the French ``indicateurs.csv``.
 
-    See :func:`diagnostics.indicator_table.write_analyst_table` (French headers, Excel
+    See :func:`diagnostics.publish.indicator_table.write_analyst_table` (French headers, Excel
     percentages, sheet « Définitions » from ``catalogue``).  Returns ``{"xlsx": path, "csv": path}``.
     """
-    from .indicator_table import write_analyst_table
+    from .publish.indicator_table import write_analyst_table
 
     return write_analyst_table(table, directory, catalogue, references=references)

@@ -1,15 +1,20 @@
-"""Where the toolkit's own files are: the package data shipped inside ``diagnostics``.
+"""Where the toolkit's own files are: the repository's top-level folders, shipped in the wheel.
 
-Everything a fresh install needs is package data, read through :mod:`importlib.resources`
-so that it works from a wheel as well as from the source tree:
+In the repository (the canonical sources, where an analyst looks first):
 
-``resources/questionnaires/``  the resident questionnaire (single source of truth);
-``resources/config/``          the nine dimensions, the indicator catalogue, the standard
-                               populations;
-``resources/exemple/``         the Chambéry example project on synthetic data (``projet.yaml``,
+``questionnaires/``            the resident questionnaire (single source of truth);
+``notebooks/``                 the analyst's notebooks (jupytext percent format);
+``data/exemple/``              the Chambéry example project on synthetic data (``projet.yaml``,
                                references, answers, margins, extracts, directory, interviews);
-``resources/notebooks/``       the analyst's notebooks (jupytext percent format);
-``templates/``                 report, paper form and stylesheet templates.
+``diagnostics/resources/config/``  the nine dimensions, the indicator catalogue, the standard
+                               populations;
+``diagnostics/templates/``     report, paper form and stylesheet templates.
+
+The wheel maps the three top-level folders into the package, at the same relative places
+(``diagnostics/resources/questionnaires``, ``…/notebooks``, ``…/data/exemple``: see
+``[tool.hatch.build.targets.wheel.force-include]`` in ``pyproject.toml``), so that relative paths
+between them (the example's ``../../questionnaires/…``) hold in both. :func:`resource` finds
+each file in the installed package, or else in the source tree.
 
 Paths that users give (project file, data files, output folders) are never resolved here: they
 are relative to the project file or to the current folder.
@@ -20,21 +25,29 @@ from importlib import resources
 from pathlib import Path
 
 
+_PACKAGE = Path(str(resources.files("diagnostics")))
+#: Folders kept at the repository's top level and mapped into ``diagnostics/resources`` by the wheel.
+_TOP_LEVEL = ("questionnaires", "notebooks", "data")
+
+
 def resource(*parts: str) -> Path:
     """Path of a file or folder shipped in the package, e.g. ``resource("config", "dimensions.yaml")``.
 
     Parameters
     ----------
     *parts : str
-        Path components below ``diagnostics/resources``.
+        Path components below ``diagnostics/resources`` (``questionnaires``, ``notebooks`` and
+        ``data`` are the repository's top-level folders of the same name).
 
     Returns
     -------
     pathlib.Path
         A real file-system path (the package is installed unzipped, as pip always does).
     """
-    ref = resources.files("diagnostics").joinpath("resources", *parts)
-    return Path(str(ref))
+    packaged = _PACKAGE.joinpath("resources", *parts)
+    if not parts or packaged.exists() or parts[0] not in _TOP_LEVEL:
+        return packaged
+    return _PACKAGE.parent.joinpath(*parts)   # source tree: the repository's top-level folder
 
 
 def template_dir() -> Path:
@@ -46,6 +59,6 @@ QUESTIONNAIRE = resource("questionnaires", "dls_habitants.yaml")
 DIMENSIONS = resource("config", "dimensions.yaml")
 CATALOGUE = resource("config", "indicateurs.yaml")
 STANDARD_POPULATIONS = resource("config", "populations_standard.csv")
-EXAMPLE = resource("exemple")
+EXAMPLE = resource("data", "exemple")
 EXAMPLE_PROJECT = EXAMPLE / "projet.yaml"
 NOTEBOOKS = resource("notebooks")

@@ -1,6 +1,6 @@
 """Print HTML files to PDF (and PNG) with headless Chromium.
 
-Used by the paper form (:mod:`diagnostics.paper_form`) and the reports.  Chromium is run as a
+Used by the paper form (:mod:`diagnostics.collect.paper_form`) and the reports.  Chromium is run as a
 short-lived subprocess with a throw-away profile and no network-facing features; the output is
 written to a temporary file next to the target and renamed atomically, so a reader never sees a
 half-written PDF.

@@ -2,10 +2,16 @@
 import pandas as pd
 import pytest
 
-from diagnostics.actors import actors_for_quartier, group_by_theme, load_actors, normalise_phone, valid_url
+from diagnostics.collect.actors import (
+    actors_for_quartier,
+    group_by_theme,
+    load_actors,
+    normalise_phone,
+    valid_url,
+)
+from diagnostics.config.questionnaire import load_dimensions
 from diagnostics.errors import ConfigurationError
 from diagnostics.paths import EXAMPLE
-from diagnostics.questionnaire import load_dimensions
 
 SAMPLE = EXAMPLE / "annuaire_acteurs_synthetique.csv"
 QUARTIERS = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}

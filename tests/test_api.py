@@ -8,7 +8,7 @@ import diagnostics
 def test_every_public_name_resolves():
     for name in diagnostics.__all__:
         assert getattr(diagnostics, name) is not None, name
-    from diagnostics import impact, validate, Design  # noqa: F401
+    from diagnostics import Design, impact, validate  # noqa: F401
     assert callable(impact.paired_proportions)
 
 

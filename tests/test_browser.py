@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from diagnostics.config.project import load_project
+from diagnostics.config.questionnaire import load_dimensions
 from diagnostics.errors import DLSError
 from diagnostics.paths import EXAMPLE
-from diagnostics.project import load_project
-from diagnostics.questionnaire import load_dimensions
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def browser():
 def livrables(tmp_path_factory):
     """The real end-to-end build of the embedded sample (notebooks, indicators, PDFs)."""
     _chromium()
-    from diagnostics.build import build
+    from diagnostics.publish.build import build
 
     out = tmp_path_factory.mktemp("build") / "livrables"
     build(out)
@@ -158,7 +158,7 @@ def test_pdf_print_quality(livrables, name):
 
 
 def _catalogue():
-    from diagnostics.sources import load_sources
+    from diagnostics.publish.sources import load_sources
 
     return load_sources(load_project()).indicators
 
@@ -252,9 +252,10 @@ def test_synthesis_pdf(livrables):
 
 
 def test_markup_in_data_is_shown_as_text(browser, tmp_path):
-    from diagnostics import report
-    from diagnostics.actors import load_actors
     from report_fixture import make_table
+
+    from diagnostics.collect.actors import load_actors
+    from diagnostics.publish import report
 
     project = load_project()
     actors = load_actors(EXAMPLE / "annuaire_acteurs_synthetique.csv", quartiers=QUARTIERS)

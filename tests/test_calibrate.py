@@ -1,17 +1,16 @@
-"""diagnostics.weighting.calibrate (linear GREG, bounded logit) against R's ``calibrate``.
+"""diagnostics.stats.weighting.calibrate (linear GREG, bounded logit) against R's ``calibrate``.
 
 Reference values: tests/fixtures/r_survey/calibrate.csv, written by
 tests/fixtures/r_survey/calibrate.R (R 4.2, survey 4.1.1) on R's ``api`` data.
 """
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from diagnostics import calibrate
 from diagnostics.errors import EstimationError
-from diagnostics.survey import Design
+from diagnostics.stats.survey import Design
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"
 REF = pd.read_csv(FIX / "calibrate.csv", keep_default_na=False)

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from diagnostics.catalogue import DEFAULT_CATALOGUE, load_catalogue
+from diagnostics.config.catalogue import DEFAULT_CATALOGUE, load_catalogue
+from diagnostics.config.questionnaire import load_dimensions, load_questionnaire
 from diagnostics.errors import ConfigurationError
-from diagnostics.questionnaire import load_dimensions, load_questionnaire
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_shipped_catalogue_covers_the_brief(cat):
 
 
 def test_extract_codes_match_the_sample_extracts(cat):
-    from diagnostics.extracts import read_extracts
+    from diagnostics.collect.extracts import read_extracts
     from diagnostics.indicators import DEFAULT_EXTRAITS
     codes = set(read_extracts([DEFAULT_EXTRAITS]).data["indicator_id"])
     assert {i.extract_code for i in cat if i.source == "extrait"} == codes

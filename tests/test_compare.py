@@ -6,8 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from diagnostics.compare import compare_ci, compare_columns, significance
 from diagnostics.errors import DLSError
+from diagnostics.stats.compare import compare_ci, compare_columns, significance
 
 
 @pytest.mark.parametrize("est,lo,hi,ref,direction,expected", [

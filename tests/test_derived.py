@@ -2,15 +2,14 @@
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 
+from diagnostics.collect.paper_form import render_paper_form_html
+from diagnostics.collect.sample import generate_answers
+from diagnostics.collect.validation import validate
+from diagnostics.collect.xlsform import xlsform_tables
+from diagnostics.config.questionnaire import load_questionnaire
 from diagnostics.errors import ConfigurationError
-from diagnostics.paper_form import render_paper_form_html
-from diagnostics.questionnaire import load_questionnaire
-from diagnostics.sample import generate_answers
-from diagnostics.validation import validate
-from diagnostics.xlsform import xlsform_tables
 
 QN = load_questionnaire()
 SECRET = b"secret-de-test"

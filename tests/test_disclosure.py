@@ -15,9 +15,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from diagnostics.disclosure import (MASKED, PRIMARY, SECONDARY, audit_table, protect_indicators,
-                                    protect_table, scrub_text)
 from diagnostics.errors import DLSError
+from diagnostics.publish.disclosure import (
+    MASKED,
+    PRIMARY,
+    SECONDARY,
+    audit_table,
+    protect_indicators,
+    protect_table,
+    scrub_text,
+)
 
 
 # ----------------------------------------------------------------------------- attackers
@@ -280,9 +287,15 @@ def test_scrub_text_with_supplied_names_accent_insensitive():
 
 
 def test_reviewed_quotes_gate(tmp_path):
-    from diagnostics.disclosure import (RESIDENTS, is_publishable, load_reviewed_quotes, quote_id, reviewed_only,
-                                        write_quotes_for_review)
-    from diagnostics.interviews import Interview, Quote
+    from diagnostics.collect.interviews import Interview, Quote
+    from diagnostics.publish.disclosure import (
+        RESIDENTS,
+        is_publishable,
+        load_reviewed_quotes,
+        quote_id,
+        reviewed_only,
+        write_quotes_for_review,
+    )
 
     it = Interview.__new__(Interview)
     it.partenaire, it.quotes = "Centre social (fictif)", [Quote("Mme Zorglub vient chaque mardi.", ["social"], 3),

@@ -4,9 +4,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from diagnostics.entry_workbook import write_entry_workbook
+from diagnostics.collect.entry_workbook import write_entry_workbook
+from diagnostics.config.questionnaire import load_questionnaire
 from diagnostics.errors import DLSError
-from diagnostics.questionnaire import load_questionnaire
 
 
 @pytest.fixture(scope="module")

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from diagnostics import rates
+from diagnostics.collect.extracts import (
+    parse_age_band,
+    parse_number,
+    read_extract,
+    read_extracts,
+    read_references,
+)
 from diagnostics.errors import DLSError
-from diagnostics.extracts import (parse_age_band, parse_number, read_extract, read_extracts,
-                                  read_references)
-
 from diagnostics.paths import EXAMPLE
+from diagnostics.stats import rates
 
 SAMPLE = EXAMPLE / "extraits_synthetiques.csv"
 REFS = EXAMPLE / "references.yaml"

@@ -5,7 +5,6 @@ then a patched ``<dimension>``), or byte by byte as the tool in question writes 
 Central CSV, a UTF-8 CSV with one Windows-1252 line).  Expected values come from the source
 table the file was written from, never from the reader.
 """
-import io
 import os
 import re
 import shutil
@@ -18,14 +17,14 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from diagnostics.cli import cli, main
+from diagnostics.cli import main
+from diagnostics.collect.formats import Limits
+from diagnostics.collect.readers import read_answers
+from diagnostics.collect.sample import SAMPLE_DIR
+from diagnostics.collect.validation import validate, write_report
+from diagnostics.config.questionnaire import load_questionnaire
 from diagnostics.errors import UnreadableFileError
-from diagnostics.questionnaire import load_questionnaire
-from diagnostics.readers import Limits, read_answers
-from diagnostics.sample import SAMPLE_DIR
-from diagnostics.validation import validate, write_report
 
 QN = load_questionnaire()
 SAMPLE = SAMPLE_DIR / "reponses_synthetiques.csv"
@@ -384,7 +383,7 @@ def test_unwritable_folder(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_ctrl_c_during_build_keeps_previous_outputs(tmp_path):
-    from diagnostics.build import MARKER
+    from diagnostics.publish.build import MARKER
 
     out = tmp_path / "livrables"
     out.mkdir()
@@ -432,8 +431,8 @@ def test_no_planted_personal_data_in_deliverables(tmp_path):
     import yaml
 
     from diagnostics import paths
-    from diagnostics.build import build
     from diagnostics.pdf import find_chromium
+    from diagnostics.publish.build import build
 
     try:
         find_chromium()

@@ -17,7 +17,6 @@ Orientation: the reference formulas give *first − second* = (b − c)/n; the l
 from __future__ import annotations
 
 import importlib.util
-import math
 import subprocess
 import sys
 from pathlib import Path

@@ -8,14 +8,23 @@ import yaml
 from click.testing import CliRunner
 from scipy import stats
 
-from diagnostics.catalogue import load_catalogue
 from diagnostics.cli import cli
-from diagnostics.extracts import read_extracts, read_references
-from diagnostics.indicators import (COLUMNS, DEFAULT_EXTRAITS, DEFAULT_MARGES, DEFAULT_REFERENCES,
-                                    DEFAULT_REPONSES, ENSEMBLE, compute_indicators, indicator_variable,
-                                    read_margins, write_indicators)
-from diagnostics.project import load_project
-from diagnostics.validation import validate
+from diagnostics.collect.extracts import read_extracts, read_references
+from diagnostics.collect.validation import validate
+from diagnostics.config.catalogue import load_catalogue
+from diagnostics.config.project import load_project
+from diagnostics.indicators import (
+    COLUMNS,
+    DEFAULT_EXTRAITS,
+    DEFAULT_MARGES,
+    DEFAULT_REFERENCES,
+    DEFAULT_REPONSES,
+    ENSEMBLE,
+    compute_indicators,
+    indicator_variable,
+    read_margins,
+    write_indicators,
+)
 
 QUARTIERS = ["Biollay", "Hauts-de-Chambéry", "Bellevue"]
 
@@ -73,7 +82,7 @@ def test_every_catalogue_entry_is_computed_or_explained(table, inputs):
 def test_no_published_cell_below_threshold(table, tmp_path, inputs):
     thr = inputs["project"].secret_statistique
     assert thr >= 10
-    from diagnostics.indicator_table import french_columns
+    from diagnostics.publish.indicator_table import french_columns
 
     english = {fr: en for en, fr in french_columns().items()}
     published = pd.read_csv(write_indicators(table, tmp_path)["csv"], sep=";", decimal=",",
@@ -301,7 +310,7 @@ def test_agrees_with_r_survey(table):
 def test_labels_and_external_weights_give_the_same_table(table, inputs):
     """The notebooks' route: labelled answers (``.data``) + weights raked outside, with calibration."""
     from diagnostics.indicators import survey_frame
-    from diagnostics.weighting import rake
+    from diagnostics.stats.weighting import rake
     cat, project = inputs["catalogue"], inputs["project"]
     data = validate(DEFAULT_REPONSES, cat.questionnaire).data
     assert isinstance(data["renoncement"].dtype, pd.CategoricalDtype)

@@ -5,9 +5,9 @@ import yaml
 from click.testing import CliRunner
 
 from diagnostics.cli import cli
+from diagnostics.config.project import find_project, load_project
+from diagnostics.config.scaffold import init_project
 from diagnostics.errors import DLSError
-from diagnostics.project import find_project, load_project
-from diagnostics.scaffold import init_project
 
 RENAME = {"Biollay": "Les Tilleuls", "Hauts-de-Chambéry": "Le Port"}
 
@@ -46,7 +46,7 @@ def test_two_quartier_city_builds_with_file_edits_only(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DLS_SECRET", raising=False)
     from diagnostics import paths
-    from diagnostics.pseudonym import get_secret, secret_path
+    from diagnostics.collect.pseudonym import get_secret, secret_path
     package_secrets = set(paths.resource().rglob(".dls_secret"))
     run = CliRunner()
     res = run.invoke(cli, ["initialiser", "villeneuve", "--ville", "Villeneuve-sur-Test", "--exemple"])

@@ -4,6 +4,7 @@ The wheel is built from the source tree (``pip wheel --no-deps``) and installed 
 ``--no-deps`` into a new venv that sees the test environment's dependencies through a ``.pth``
 line (no download); the toolkit itself is then imported from the wheel only.
 """
+import os
 import re
 import subprocess
 import sys
@@ -17,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _sh(args, cwd, **kw):
-    res = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600, **kw)
+    # the installed wheel only: a PYTHONPATH pointing at the source tree must not leak in
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    res = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600, env=env, **kw)
     assert res.returncode == 0, f"{args}\n{res.stdout}\n{res.stderr}"
     return res
 

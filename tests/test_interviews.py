@@ -3,10 +3,11 @@ import datetime as dt
 
 import pytest
 
+from diagnostics.collect.interviews import load_interviews, theme_matrix
+from diagnostics.config.questionnaire import load_dimensions
 from diagnostics.errors import ConfigurationError
-from diagnostics.interviews import load_interviews, select_quotes, theme_matrix
 from diagnostics.paths import EXAMPLE
-from diagnostics.questionnaire import load_dimensions
+from diagnostics.publish.report import select_quotes
 
 SAMPLE = EXAMPLE / "entretiens_synthetiques.md"
 QUARTIERS = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}

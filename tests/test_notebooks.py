@@ -4,7 +4,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from diagnostics.scaffold import init_project
+from diagnostics.config.scaffold import init_project
 
 ORDER = ["01_verifier_reponses", "02_ponderer", "03_indicateurs", "04_livrable_quartier", "05_synthese"]
 

@@ -1,14 +1,18 @@
 """The paper form: skip logic in plain French, and an A4 PDF holding every question."""
 import re
-import shutil
 import unicodedata
 
 import pytest
 
+from diagnostics.collect.paper_form import (
+    question_numbers,
+    relevance_in_words,
+    render_paper_form_html,
+    skip_target,
+    write_paper_form,
+)
+from diagnostics.config.questionnaire import load_questionnaire
 from diagnostics.errors import ConfigurationError, DLSError
-from diagnostics.paper_form import (question_numbers, relevance_in_words, render_paper_form_html,
-                                    skip_target, write_paper_form)
-from diagnostics.questionnaire import load_questionnaire
 
 
 def _has_chromium():

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from diagnostics.config.project import DEFAULT_PROJECT, data_uri, load_project
 from diagnostics.errors import ConfigurationError
 from diagnostics.paths import EXAMPLE, QUESTIONNAIRE
-from diagnostics.project import DEFAULT_PROJECT, data_uri, load_project
 
 
 def test_chambery_example():

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from diagnostics.errors import DLSError
-from diagnostics.quantiles import quantile
-from diagnostics.survey import Design
+from diagnostics.stats.quantiles import quantile
+from diagnostics.stats.survey import Design
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"
 REF = pd.read_csv(FIX / "quantiles_reference.csv")

@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 
+from diagnostics.config.questionnaire import load_dimensions, load_questionnaire
 from diagnostics.errors import ConfigurationError
-from diagnostics.questionnaire import load_dimensions, load_questionnaire
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import rates
 from diagnostics.errors import DLSError
+from diagnostics.stats import rates
 
 OBS = [87, 1, 44, 13, 83, 7, 43, 5]
 POP = [131, 164, 134, 109, 131, 139, 137, 163]

@@ -5,11 +5,19 @@ import zipfile
 import pandas as pd
 import pytest
 
+from diagnostics.collect.formats import detect_format
+from diagnostics.collect.readers import read_answers
+from diagnostics.collect.sample import SAMPLE_DIR
+from diagnostics.collect.values import (
+    normalise_label,
+    parse_choice,
+    parse_date,
+    parse_multiple_text,
+    parse_number,
+    parse_tick,
+)
+from diagnostics.config.questionnaire import load_questionnaire
 from diagnostics.errors import UnreadableFileError
-from diagnostics.questionnaire import load_questionnaire
-from diagnostics.readers import (detect_format, normalise_label, parse_choice, parse_date, parse_multiple_text,
-                                 parse_number, parse_tick, read_answers)
-from diagnostics.sample import SAMPLE_DIR
 
 QN = load_questionnaire()
 
@@ -179,7 +187,7 @@ def test_sav_value_labels_mapped_back(tmp_path):
 
 @pytest.fixture(scope="module")
 def reference():
-    from diagnostics.validation import validate
+    from diagnostics.collect.validation import validate
     return validate(SAMPLE_DIR / "reponses_synthetiques.csv", QN, secret=b"k")
 
 
@@ -187,8 +195,8 @@ def test_stata_round_trip(tmp_path, reference):
     """Codes written to .dta by pyreadstat (as Stata users would) read back to the same tables."""
     import pyreadstat
 
-    from diagnostics.sample import generate_answers
-    from diagnostics.validation import validate
+    from diagnostics.collect.sample import generate_answers
+    from diagnostics.collect.validation import validate
 
     gen = generate_answers()
     gen["date_reponse"] = pd.to_datetime(gen["date_reponse"]).astype("datetime64[ns]")
@@ -207,7 +215,7 @@ def test_stata_round_trip(tmp_path, reference):
 
 
 def test_kobo_variants_dash_prefix_xlsx_and_space_separated_only(tmp_path, reference):
-    from diagnostics.validation import validate
+    from diagnostics.collect.validation import validate
 
     kobo = pd.read_csv(SAMPLE_DIR / "reponses_synthetiques_kobo.csv", dtype=str, keep_default_na=False)
     # "-" as group separator, only the space-separated select_multiple columns, in an XLSX export
@@ -222,7 +230,7 @@ def test_kobo_variants_dash_prefix_xlsx_and_space_separated_only(tmp_path, refer
 
 
 def test_kobo_inconsistent_multiple_columns_warn(tmp_path):
-    from diagnostics.validation import validate
+    from diagnostics.collect.validation import validate
 
     kobo = pd.read_csv(SAMPLE_DIR / "reponses_synthetiques_kobo.csv", dtype=str, keep_default_na=False).head(3)
     kobo.loc[0, "services/services_utilises"] = "1 2"
@@ -236,7 +244,7 @@ def test_kobo_inconsistent_multiple_columns_warn(tmp_path):
 
 
 def test_kobo_submission_time_replaces_missing_date(tmp_path, reference):
-    from diagnostics.validation import validate
+    from diagnostics.collect.validation import validate
 
     kobo = pd.read_csv(SAMPLE_DIR / "reponses_synthetiques_kobo.csv", dtype=str, keep_default_na=False)
     p = tmp_path / "sans_date.csv"
@@ -251,7 +259,7 @@ def test_multiple_choice_labels_joined_by_spaces_split_whole_or_reported():
     cell that splits two ways is reported, never guessed."""
     import dataclasses
 
-    from diagnostics.questionnaire import Choice
+    from diagnostics.config.questionnaire import Choice
     q = dataclasses.replace(QN["renoncement_soins"],
                             choices=[Choice(1, "Soins"), Choice(2, "Dentaires"), Choice(3, "Soins dentaires"),
                                      Choice(4, "Médecin généraliste")])

@@ -5,14 +5,14 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
-from diagnostics import report
-from diagnostics.actors import load_actors
-from diagnostics.interviews import load_interviews
-from diagnostics.paths import EXAMPLE
-from diagnostics.project import load_project
-from diagnostics.questionnaire import load_dimensions
 from report_fixture import make_table
+
+from diagnostics.collect.actors import load_actors
+from diagnostics.collect.interviews import load_interviews
+from diagnostics.config.project import load_project
+from diagnostics.config.questionnaire import load_dimensions
+from diagnostics.paths import EXAMPLE
+from diagnostics.publish import charts, display, findings, report
 
 NB = "\u202f"
 QUARTIERS = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}
@@ -29,18 +29,18 @@ def table():
 
 
 def test_formatting():
-    assert report.format_value(0.125, "%") == f"12,5{NB}%"
-    assert report.format_value(420.04, "pour 1 000") == "420,0 pour 1 000"  # the catalogue's unit, as written
-    assert report.format_value(420.04, "pour 1 000", with_unit=False) == "420,0"
-    assert report.format_value(52.0, "score") == "52,0"
-    assert report.format_value(12345.6, "pour 100 000") == f"12{NB}346 pour 100 000"
-    assert report.format_value(np.nan, "%") == "–" and report.format_value(pd.NA, "%") == "–"
-    assert report.format_interval(0.102, 0.149, "%") == "[10,2 ; 14,9]"
-    assert report.format_interval(396.7, 444.3, "pour 1 000") == "[396,7 ; 444,3]"
+    assert display.format_value(0.125, "%") == f"12,5{NB}%"
+    assert display.format_value(420.04, "pour 1 000") == "420,0 pour 1 000"  # the catalogue's unit, as written
+    assert display.format_value(420.04, "pour 1 000", with_unit=False) == "420,0"
+    assert display.format_value(52.0, "score") == "52,0"
+    assert display.format_value(12345.6, "pour 100 000") == f"12{NB}346 pour 100 000"
+    assert display.format_value(np.nan, "%") == "–" and display.format_value(pd.NA, "%") == "–"
+    assert display.format_interval(0.102, 0.149, "%") == "[10,2 ; 14,9]"
+    assert display.format_interval(396.7, 444.3, "pour 1 000") == "[396,7 ; 444,3]"
 
 
 def test_key_findings_biollay(table, project):
-    f = report.key_findings(table, "Biollay", project)
+    f = findings.key_findings(table, "Biollay", project)
     sentences = [x["sentence"] for x in f["worse"]]
     # hand check: CI [25 ; 40] % excludes Chambéry 18 % (the central reference), a rise is unfavourable;
     # one comparator only, even though France (16 %) is known too
@@ -73,13 +73,13 @@ def test_one_verdict_per_indicator(table, project):
     t = table.copy()
     sel = (t["quartier"] == "Hauts-de-Chambéry") & (t["indicator_id"] == "medecin_traitant")
     t.loc[sel, ["cmp_chambery", "cmp_france", "cmp_ensemble"]] = ["moins bien", "mieux", "mieux"]
-    f = report.key_findings(t, "Hauts-de-Chambéry", project)
+    f = findings.key_findings(t, "Hauts-de-Chambéry", project)
     assert "Médecin traitant déclaré" in [x["label"] for x in f["worse"]]
     assert "Médecin traitant déclaré" not in [x["label"] for x in f["better"]]
     # without a reference, the « Ensemble » row is the comparator: 61 % [53 ; 69] vs 38,7 %
     ens = t[t["indicator_id"] == "connait_ers"].iloc[[0]].assign(quartier="Ensemble des trois quartiers",
                                                                  estimate=0.387, ci_low=0.34, ci_high=0.43, n=380)
-    f = report.key_findings(pd.concat([t, ens], ignore_index=True), "Hauts-de-Chambéry", project)
+    f = findings.key_findings(pd.concat([t, ens], ignore_index=True), "Hauts-de-Chambéry", project)
     (ers,) = [x for x in f["better"] if x["id"] == "connait_ers"]
     assert ers["sentence"].endswith(f"plus favorable que l'ensemble des quartiers enquêtés (38,7{NB}%).")
 
@@ -90,13 +90,13 @@ def test_neutral_gap_is_context_and_fragile_flagged(table, project):
     t.loc[sel, "cmp_chambery"] = "plus élevé"  # 31 % [29 ; 33] vs 12 %: a gap without a favourable direction
     sel = (t["quartier"] == "Biollay") & (t["indicator_id"] == "depistage_colorectal")
     t.loc[sel, ["ci_high", "cmp_chambery"]] = [0.30, "moins bien"]
-    f = report.key_findings(t, "Biollay", project)
+    f = findings.key_findings(t, "Biollay", project)
     (css,) = f["context"]
     assert css["sentence"].endswith(f"plus élevé que Chambéry (12,0{NB}%) — contexte, sans sens favorable.")
     assert "css" not in [x["id"] for x in f["worse"] + f["better"]]
     assert any(x["id"] == "depistage_colorectal" and x["sentence"].endswith("(estimation fragile).")
                for x in f["worse"])
-    fb = report.key_findings(table, "Bellevue", project)
+    fb = findings.key_findings(table, "Bellevue", project)
     assert fb["n_suppressed"] == 1
     assert not any(x["id"] == "depistage_colorectal" for d in fb["dimensions"] for x in d["rows"])
 
@@ -123,34 +123,34 @@ def test_statement_markdown_is_rendered_without_markup(tmp_path):
 
 
 def test_spine_chart_geometry(table, project):
-    fig = report.spine_chart(table, "Biollay", "soins", project)
+    fig = charts.spine_chart(table, "Biollay", "soins", project)
     (dots,) = [t for t in fig["data"] if t.get("showlegend") is False]
     assert dots["y"] == [0, 1]
     # renoncement (row 0): ref 18 %, values 32/21/26 %, refs 18/16 % → spread 14 points;
     # s = -(32 - 18)/14 = -1 (left = unfavourable), vermilion (« moins bien »)
     assert dots["x"][0] == pytest.approx(-1.0)
-    assert dots["marker"]["color"][0] == report.VERDICT_COLOURS["moins bien"]
+    assert dots["marker"]["color"][0] == display.VERDICT_COLOURS["moins bien"]
     # médecin traitant (row 1): ref 90 %, values 81/92/85 %, refs 90/91/90/89 % → spread 9 points
     assert dots["x"][1] == pytest.approx((0.81 - 0.90) / 0.09)
     rects = [s for s in fig["layout"]["shapes"] if s["type"] == "rect" and s["y0"] < 1 < s["y1"]]
     quartier_band = max(rects, key=lambda s: s["y1"] - s["y0"])
     assert (quartier_band["x0"], quartier_band["x1"]) == pytest.approx((-1.0, (0.92 - 0.90) / 0.09))
-    fig_h = report.spine_chart(table, "Hauts-de-Chambéry", "soins", project)
+    fig_h = charts.spine_chart(table, "Hauts-de-Chambéry", "soins", project)
     (dots_h,) = [t for t in fig_h["data"] if t.get("showlegend") is False]
     assert dots_h["x"][1] == pytest.approx((0.92 - 0.90) / 0.09)
-    assert dots_h["marker"]["color"][1] == report.VERDICT_COLOURS["similaire"]
+    assert dots_h["marker"]["color"][1] == display.VERDICT_COLOURS["similaire"]
     # the comparator is named on each row, at its right
     assert [a["text"].split("<br>")[0] for a in fig["layout"]["annotations"]] == [f"32,0{NB}%", f"81,0{NB}%"]
     assert all("vs Chambéry" in a["text"] for a in fig["layout"]["annotations"])
     # neutral indicators (ALD) are off the favourable axis: a panel of their own, « plus bas / plus élevé »
-    fig_l = report.spine_chart(table, "Biollay", "logement", project)
+    fig_l = charts.spine_chart(table, "Biollay", "logement", project)
     assert [t["xaxis"] for t in fig_l["data"]] == ["x", "x2"]
     assert fig_l["layout"]["xaxis2"]["ticktext"] == ["◀ plus bas", "comparateur", "plus élevé ▶"]
     assert fig_l["layout"]["xaxis"]["ticktext"][0] == "◀ moins favorable"
 
 
 def test_ci_chart_skips_suppressed_and_marks_fragile(table, project):
-    fig = report.ci_chart(table, "prevention", project, highlight="Biollay")
+    fig = charts.ci_chart(table, "prevention", project, highlight="Biollay")
     names = [t["name"] for t in fig["data"] if t["name"] in QUARTIERS.values()]
     assert names == ["Biollay", "Hauts-de-Chambéry"]  # Bellevue is suppressed
     biollay = next(t for t in fig["data"] if t["name"] == "Biollay")
@@ -159,8 +159,8 @@ def test_ci_chart_skips_suppressed_and_marks_fragile(table, project):
     assert biollay["marker"]["color"] == ["#ffffff"]  # fragile: hollow
     assert [a["text"] for a in fig["layout"]["annotations"]] == ["Bellevue : secret statistique"]
     assert "Bellevue : secret statistique" in fig["alt"]
-    assert report.ci_chart(table, "inexistante", project) is None
-    two_units = report.ci_chart(table, "logement", project)
+    assert charts.ci_chart(table, "inexistante", project) is None
+    two_units = charts.ci_chart(table, "logement", project)
     assert "yaxis2" in two_units["layout"]  # % and « pour 1 000 » on separate axes
 
 
@@ -200,7 +200,7 @@ def test_select_comments_scrubbed():
                                          None, "Écrivez à jean.dupont@example.fr pour les ateliers, merci !",
                                          "Appelez Mme Martin au 06 12 34 56 78 pour le jardin partagé.",
                                          "Bellevue : il faudrait plus de bancs sur la place."]})
-    from diagnostics.disclosure import RESIDENTS, quote_id
+    from diagnostics.publish.disclosure import RESIDENTS, quote_id
 
     everything = {quote_id(RESIDENTS, c): True for c in resp["commentaire"].dropna()}
     out = report.select_comments(resp, "Biollay", reviewed=everything, n=4)
@@ -218,8 +218,8 @@ def test_reviewed_quotes_gate(tmp_path):
     """Partner quotes reach the report only when marked « oui » in citations_relues.csv beside projet.yaml."""
     import types
 
-    from diagnostics.disclosure import quote_id
-    from diagnostics.interviews import load_interviews
+    from diagnostics.collect.interviews import load_interviews
+    from diagnostics.publish.disclosure import quote_id
 
     quartiers = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}
     interviews = load_interviews(EXAMPLE / "entretiens_synthetiques.md", quartiers=quartiers)
@@ -316,8 +316,8 @@ def test_write_html_atomic(tmp_path):
 
 
 def test_sources_of_the_example(project):
-    from diagnostics.catalogue import load_catalogue
-    from diagnostics.sources import load_sources
+    from diagnostics.config.catalogue import load_catalogue
+    from diagnostics.publish.sources import load_sources
 
     s = load_sources(project)
     assert list(s.indicators["indicator_id"]) == [i.id for i in load_catalogue()]  # every catalogue indicator

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import impact, rates, trends
-from diagnostics.quantiles import quantile
-from diagnostics.regression import glm, ttest
-from diagnostics.survey import Design
+from diagnostics import impact
+from diagnostics.stats import rates, trends
+from diagnostics.stats.quantiles import quantile
+from diagnostics.stats.regression import glm, ttest
+from diagnostics.stats.survey import Design
 
 SHAPE = {"estimate", "se", "ci_low", "ci_high", "conf_level", "method", "n"}
 LEVEL = 0.8   # outside the old 0.9–1 range of ``rates``: must work everywhere

@@ -2,9 +2,15 @@
 import pandas as pd
 import pytest
 
-from diagnostics import scores
-from diagnostics.questionnaire import load_questionnaire
-from diagnostics.sample import AGE_GROUPS, SAMPLE_DIR, generate_answers, population_margins, write_sample
+from diagnostics.collect.sample import (
+    AGE_GROUPS,
+    SAMPLE_DIR,
+    generate_answers,
+    population_margins,
+    write_sample,
+)
+from diagnostics.config.questionnaire import load_questionnaire
+from diagnostics.stats import scores
 
 QN = load_questionnaire()
 

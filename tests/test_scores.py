@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import scores
 from diagnostics.errors import EstimationError
+from diagnostics.stats import scores
 
 OUI, NON = 1, 2
 

@@ -1,4 +1,4 @@
-"""Tests of diagnostics.survey against R's survey 4.1 on R's own ``api`` data, and properties.
+"""Tests of diagnostics.stats.survey against R's survey 4.1 on R's own ``api`` data, and properties.
 
 Reference values: tests/fixtures/r_survey/reference_values.csv, produced by
 tests/fixtures/r_survey/make_reference.R (R 4.2, survey 4.1.1).
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from diagnostics import weighting as wt
 from diagnostics.errors import EstimationError
-from diagnostics.survey import CI_METHODS, RESULT_COLUMNS, Design, proportion_ci
+from diagnostics.stats import weighting as wt
+from diagnostics.stats.survey import CI_METHODS, RESULT_COLUMNS, Design, proportion_ci
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"
 RTOL, ATOL = 1e-6, 1e-12
@@ -215,11 +215,10 @@ def test_blocks_and_threads_equal_row_path(monkeypatch, calibrated, pairs):
     summed, then squared, block by block) and two threads sharing the rows and the pairs give
     the explicit per-domain scores of the row path, for every statistic, domain split and
     lonely-PSU rule."""
-    import diagnostics.survey as sv
-    monkeypatch.setattr(sv, "_MIN_BLOCK", 1)
-    monkeypatch.setattr(sv, "_BLOCK_BYTES", 8 * 3 * pairs)      # blocks of `pairs` pairs
-    monkeypatch.setattr(sv, "_MIN_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr(sv, "_FILL_ROWS", 64)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_BLOCK", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._BLOCK_BYTES", 8 * 3 * pairs)      # blocks of `pairs` pairs
+    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._FILL_ROWS", 64)
     df = synthetic(17, n=700)
     df.loc[df.index[:1], "quartier"] = "Seul"                   # a stratum of one PSU
     df.loc[df.index[:1], "ilot"] = "Seul-0"
@@ -253,10 +252,9 @@ def test_blocks_and_threads_equal_row_path(monkeypatch, calibrated, pairs):
 
 
 def test_lonely_psu_fails_through_blocks_and_threads(monkeypatch):
-    import diagnostics.survey as sv
-    monkeypatch.setattr(sv, "_MIN_BLOCK", 1)
-    monkeypatch.setattr(sv, "_BLOCK_BYTES", 8)
-    monkeypatch.setattr(sv, "_MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_BLOCK", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._BLOCK_BYTES", 8)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_ROWS_PER_THREAD", 1)
     df = synthetic(18, n=300)
     df.loc[df.index[:1], "quartier"] = "Seul"
     df.loc[df.index[:1], "ilot"] = "Seul-0"

@@ -1,4 +1,4 @@
-"""Second look at the grouped-sum engine of diagnostics.survey (blocks, threads, plans).
+"""Second look at the grouped-sum engine of diagnostics.stats.survey (blocks, threads, plans).
 
 Every case compares the grouped-sum path ``Design._linear_pairs`` (two threads, blocks of a
 few pairs, so that groups are both packed into blocks and cut across blocks) with the
@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-import diagnostics.survey as sv
-from diagnostics import weighting as wt
-from diagnostics.errors import EstimationError
-from diagnostics.survey import Design
 from test_survey import synthetic
+
+import diagnostics.stats.survey as sv
+from diagnostics.errors import EstimationError
+from diagnostics.stats import weighting as wt
+from diagnostics.stats.survey import Design
 
 KEYS = ("theta", "var", "n", "wsum", "degf", "nrow", "nvalid", "deff")
 
@@ -27,10 +27,10 @@ KEYS = ("theta", "var", "n", "wsum", "degf", "nrow", "nvalid", "deff")
 @pytest.fixture
 def tiny(monkeypatch):
     """Blocks of 4 pairs for 3 columns, two threads on a few hundred rows."""
-    monkeypatch.setattr(sv, "_MIN_BLOCK", 1)
-    monkeypatch.setattr(sv, "_BLOCK_BYTES", 8 * 3 * 4)
-    monkeypatch.setattr(sv, "_MIN_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr(sv, "_FILL_ROWS", 16)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_BLOCK", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._BLOCK_BYTES", 8 * 3 * 4)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance._FILL_ROWS", 16)
 
 
 def frame(seed, n=600):

@@ -1,4 +1,4 @@
-"""Tests of the second round of diagnostics.survey against R's survey 4.1 (issue 11).
+"""Tests of the second round of diagnostics.stats.survey against R's survey 4.1 (issue 11).
 
 Reference values: tests/fixtures/r_survey/survey_engine2.csv, written by
 tests/fixtures/r_survey/survey_engine2.R (R 4.2, survey 4.1.1) on R's own ``api`` data.
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import weighting as wt
 from diagnostics.errors import EstimationError
-from diagnostics.survey import Design
+from diagnostics.stats import weighting as wt
+from diagnostics.stats.survey import Design
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"
 RTOL = 1e-6

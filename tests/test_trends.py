@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from diagnostics import trends
 from diagnostics.errors import DLSError
+from diagnostics.stats import trends
 
 FIX = Path(__file__).parent / "fixtures" / "r_trends"
 

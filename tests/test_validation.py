@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from diagnostics.cli import cli
-from diagnostics.pseudonym import get_secret, pseudonym, pseudonymise
-from diagnostics.questionnaire import load_questionnaire
-from diagnostics.sample import SAMPLE_DIR, generate_answers
-from diagnostics.validation import validate, write_report
+from diagnostics.collect.pseudonym import get_secret, pseudonym, pseudonymise
+from diagnostics.collect.sample import SAMPLE_DIR, generate_answers
+from diagnostics.collect.validation import validate, write_report
+from diagnostics.config.questionnaire import load_questionnaire
 
 SECRET = b"secret-de-test"
 QN = load_questionnaire()

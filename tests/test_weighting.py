@@ -1,12 +1,12 @@
-"""Tests of diagnostics.weighting against R's survey (rake, postStratify, trimWeights)."""
+"""Tests of diagnostics.stats.weighting against R's survey (rake, postStratify, trimWeights)."""
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostics import weighting as wt
 from diagnostics.errors import EstimationError
+from diagnostics.stats import weighting as wt
 
 FIX = Path(__file__).parent / "fixtures" / "r_survey"
 POP_TYPES = pd.Series({"E": 4421.0, "H": 755.0, "M": 1018.0})

@@ -6,8 +6,8 @@ import openpyxl
 import pytest
 from pyxform.xls2xform import convert
 
-from diagnostics.questionnaire import load_questionnaire
-from diagnostics.xlsform import LANGUAGE, choice_list_name, write_xlsform
+from diagnostics.collect.xlsform import LANGUAGE, choice_list_name, write_xlsform
+from diagnostics.config.questionnaire import load_questionnaire
 
 XF = "{http://www.w3.org/2002/xforms}"
 

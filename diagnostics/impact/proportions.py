@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..errors import EstimationError
-from ..rates import wilson_lower, wilson_upper
+from ..stats.rates import wilson_lower, wilson_upper
 
 __all__ = [
     "ProportionResult", "PairedResult", "proportion", "paired_proportions",
@@ -47,7 +47,7 @@ def _wilson(x, n, conf_level=0.95):
     """Wilson score interval (no continuity correction) for ``x`` successes out of ``n``.
 
     ``(p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n)``; Wilson (1927), Newcombe (1998a)
-    method 3.  Computed by :func:`diagnostics.rates.wilson_lower` / ``wilson_upper`` (one
+    method 3.  Computed by :func:`diagnostics.stats.rates.wilson_lower` / ``wilson_upper`` (one
     implementation for the whole toolkit), clipped to [0, 1] against rounding.
     """
     if n <= 0:

@@ -1,0 +1,371 @@
+"""The project configuration: one YAML file that describes a city's DLS.
+
+A peer city writes its own ``projet.yaml`` (neighbourhoods and their QPV codes, data files,
+reference levels, thresholds, the report's title, authors and logo) and builds its deliverables
+with ``dls build --projet projet.yaml`` without touching Python.  The file is validated on load;
+every problem is reported as one French sentence naming the file, the key, the value and what
+was expected.
+
+Relative paths in the file are resolved against the folder that holds the file.
+
+Layout of the file (see ``data/exemple/projet.yaml`` for the Chambéry example;
+``dls init`` writes a commented one for a new city)::
+
+    projet:      titre, sous_titre, ville, auteurs, annee, logo, donnees_synthetiques, contact
+    quartiers:   list of {id, libelle, code, qpv, locatif}
+    donnees:     questionnaire, reponses, marges, extraits, references, catalogue, annuaire, entretiens
+    references:  list of {id, libelle, locatif} among chambery, savoie, region, france
+    reference_centrale: the reference at the centre of the spine charts
+    seuils:      effectif_fragile, secret_statistique, niveau_confiance
+    recueil:     questionnaires_imprimes, associations_partenaires, periode, modes
+"""
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .. import paths
+from . import yamlfile
+from ..errors import ConfigurationError
+
+DEFAULT_PROJECT = paths.EXAMPLE_PROJECT
+
+#: Reference levels known to the indicator table (columns ``ref_<id>`` and ``cmp_<id>``).
+REFERENCE_LEVELS = ("chambery", "savoie", "region", "france")
+
+#: Data files: key -> (required, French description).
+DATA_KEYS = {
+    "questionnaire": (True, "la définition du questionnaire (YAML)"),
+    "reponses": (True, "le fichier des réponses au questionnaire"),
+    "marges": (True, "les marges de population (recensement) pour le calage"),
+    "extraits": (False, "les extraits Assurance Maladie / ORS"),
+    "references": (False, "les valeurs de référence (Chambéry, Savoie, région, France)"),
+    "catalogue": (False, "le catalogue des indicateurs"),
+    "annuaire": (False, "l'annuaire des acteurs locaux"),
+    "entretiens": (False, "les notes d'entretiens avec les partenaires"),
+}
+
+_QPV = re.compile(r"^Q[NP]\d{5,6}[A-Z]?$")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Quartier:
+    """One neighbourhood of the diagnostic.
+
+    Attributes
+    ----------
+    id : str
+        Short identifier used in file names (``biollay``).
+    libelle : str
+        Name shown to readers and used in the answer and indicator tables (``Biollay``).
+    code : int or None
+        Code of the neighbourhood in the questionnaire's ``quartier`` question.
+    qpv : str or None
+        Official code of the priority neighbourhood (QPV), e.g. ``QN07301M``.
+    locatif : str
+        How a sentence says "in this neighbourhood" (``au Biollay``); optional.
+    """
+
+    id: str
+    libelle: str
+    code: int | None = None
+    qpv: str | None = None
+    locatif: str = ""
+
+    @property
+    def dans(self) -> str:
+        """Locative phrase used in sentences (« au Biollay »); « à <libellé> » by default."""
+        return self.locatif or f"à {self.libelle}"
+
+
+@dataclass
+class Project:
+    """A validated project configuration (see :func:`load_project`)."""
+
+    source: Path | None
+    titre: str
+    sous_titre: str
+    ville: str
+    auteurs: list[str]
+    annee: str
+    quartiers: list[Quartier]
+    donnees: dict[str, Path | None]
+    references: dict[str, str]
+    reference_centrale: str
+    effectif_fragile: int = 30
+    secret_statistique: int = 11
+    niveau_confiance: float = 0.95
+    logo: Path | None = None
+    contact: str = ""
+    donnees_synthetiques: bool = False
+    recueil: dict = field(default_factory=dict)
+    reference_locatifs: dict[str, str] = field(default_factory=dict)
+
+    def dans(self, ref_id: str) -> str:
+        """Locative phrase for a reference level (« en France »), « à <libellé> » by default."""
+        return self.reference_locatifs.get(ref_id) or f"à {self.references.get(ref_id, ref_id)}"
+
+    def quartier(self, key) -> Quartier:
+        """Find a neighbourhood by id, label (case-insensitive) or questionnaire code."""
+        for q in self.quartiers:
+            if key == q.id or key == q.code or str(key).strip().casefold() == q.libelle.casefold():
+                return q
+        raise ConfigurationError(
+            f"Quartier inconnu « {key} » (attendu : {', '.join(q.id for q in self.quartiers)}).")
+
+    @property
+    def libelles(self) -> list[str]:
+        """Labels of the neighbourhoods, in configuration order."""
+        return [q.libelle for q in self.quartiers]
+
+    def logo_data_uri(self) -> str | None:
+        """The logo as a ``data:`` URI (so the report needs no external file), or ``None``."""
+        if self.logo is None:
+            return None
+        return data_uri(self.logo)
+
+
+def data_uri(path: str | Path) -> str:
+    """Return the file's content as a base64 ``data:`` URI (image embedded in a page)."""
+    path = Path(path)
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if path.suffix.lower() == ".svg":
+        mime = "image/svg+xml"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+PROJECT_FILE = "projet.yaml"
+
+
+def find_project(path: str | Path | None = None, start: str | Path | None = None, levels: int = 2) -> Path:
+    """The project file to use: ``path`` if given, else the nearest ``projet.yaml``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A project file named by the user (relative to the current folder).
+    start : str or Path, optional
+        Folder where the search starts (the current folder by default).
+    levels : int, default 2
+        Folders searched, ``start`` first, then up: by default the folder and its parent, so
+        that a notebook opened in ``<projet>/carnets/`` finds ``<projet>/projet.yaml``.
+
+    Returns
+    -------
+    pathlib.Path
+        The project file, or the embedded Chambéry example when none is found.
+    """
+    if path is not None:
+        return Path(path).expanduser().resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents)[:levels]:
+        if (folder / PROJECT_FILE).is_file():
+            return folder / PROJECT_FILE
+    return DEFAULT_PROJECT
+
+
+def is_example(project: "Project") -> bool:
+    """True for the embedded Chambéry example (package data, read-only once installed)."""
+    return project.source is not None and Path(project.source).resolve() == DEFAULT_PROJECT.resolve()
+
+
+def work_folder(project: "Project", folder: str | Path | None = None) -> Path:
+    """The folder of a manual notebook run's intermediate results (created).
+
+    ``folder`` when given; else ``build/travail`` beside the project file, or in the current
+    folder for the embedded example (the installed package is not a place to write to).
+    These respondent-level tables never go into the deliverables.
+    """
+    if folder is None:
+        if is_example(project) or project.source is None:
+            here = Path.cwd().resolve()
+            shipped = (paths.resource().resolve().parent, paths.NOTEBOOKS.resolve())
+            inside = any(here == top or top in here.parents for top in shipped)
+            # never write into the installed package (notebooks opened where they are shipped)
+            folder = (Path(tempfile.gettempdir()) / "dls-exemple" if inside else here / "build") / "travail"
+        else:
+            folder = Path(project.source).parent / "build" / "travail"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def load_project(path: str | Path | None = None) -> Project:
+    """Load and validate a project configuration file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The YAML file; the embedded Chambéry example (synthetic data) by default.
+
+    Returns
+    -------
+    Project
+
+    Raises
+    ------
+    ConfigurationError
+        One French sentence naming the file, the key, the value and what was expected
+        (unknown key, missing neighbourhood, malformed QPV code, missing data file, threshold
+        out of range...).
+    """
+    path = Path(path) if path is not None else DEFAULT_PROJECT
+    name = path.name
+
+    def fail(key, msg):
+        raise ConfigurationError(f"Configuration du projet « {name} », clé « {key} » : {msg}", file=path,
+                                 column=key)
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"Impossible de lire la configuration du projet « {path} » : "
+                                 f"{exc.strerror or exc}.", file=path) from exc
+    try:
+        raw = yamlfile.parse(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", ligne {mark.line + 1}" if mark else ""
+        raise ConfigurationError(f"La configuration du projet « {name} »{line} n'est pas un YAML valide : "
+                                 f"{getattr(exc, 'problem', exc)}.", file=path) from exc
+    if not isinstance(raw, dict):
+        raise ConfigurationError(f"La configuration du projet « {name} » doit être un dictionnaire YAML "
+                                 "(clés projet, quartiers, donnees…).", file=path)
+    known = {"projet", "quartiers", "donnees", "references", "reference_centrale", "seuils", "recueil"}
+    for key in raw:
+        if key not in known:
+            fail(key, f"clé inconnue (attendu : {', '.join(sorted(known))}).")
+    base = path.resolve().parent
+
+    # -- projet ------------------------------------------------------------------------
+    meta = raw.get("projet") or {}
+    if not isinstance(meta, dict):
+        fail("projet", "attendu un dictionnaire (titre, auteurs, logo…).")
+    titre = meta.get("titre")
+    if not titre or not isinstance(titre, str):
+        fail("projet.titre", "le titre du rapport est obligatoire (texte).")
+    auteurs = meta.get("auteurs") or []
+    if isinstance(auteurs, str):
+        auteurs = [auteurs]
+    if not isinstance(auteurs, list) or not all(isinstance(a, str) for a in auteurs):
+        fail("projet.auteurs", f"valeur « {auteurs} » : attendu une liste de noms.")
+    logo = meta.get("logo")
+    if logo:
+        logo = (base / str(logo)).resolve()
+        if not logo.is_file():
+            fail("projet.logo", f"le fichier « {meta.get('logo')} » est introuvable (chemin relatif au fichier de configuration).")
+        if logo.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"):
+            fail("projet.logo", f"valeur « {meta.get('logo')} » : attendu une image .svg, .png ou .jpg.")
+    else:
+        logo = None
+
+    # -- quartiers ---------------------------------------------------------------------
+    qs = raw.get("quartiers")
+    if not isinstance(qs, list) or not qs:
+        fail("quartiers", "attendu une liste d'au moins un quartier ({id, libelle, code, qpv}).")
+    quartiers, seen = [], set()
+    for i, q in enumerate(qs, start=1):
+        k = f"quartiers[{i}]"
+        if not isinstance(q, dict):
+            fail(k, f"valeur « {q} » : attendu un dictionnaire {{id, libelle, code, qpv}}.")
+        qid = q.get("id")
+        if not isinstance(qid, str) or not _ID.match(qid):
+            fail(f"{k}.id", f"valeur « {qid} » : attendu un identifiant en minuscules sans accent ni espace (ex. biollay).")
+        if qid in seen:
+            fail(f"{k}.id", f"le quartier « {qid} » est déclaré deux fois.")
+        seen.add(qid)
+        lib = q.get("libelle")
+        if not lib or not isinstance(lib, str):
+            fail(f"{k}.libelle", "le nom du quartier est obligatoire.")
+        code = q.get("code")
+        if code is not None and (isinstance(code, bool) or not isinstance(code, int)):
+            fail(f"{k}.code", f"valeur « {code} » : attendu le code entier du quartier dans le questionnaire.")
+        qpv = q.get("qpv")
+        if qpv is not None and (not isinstance(qpv, str) or not _QPV.match(qpv)):
+            fail(f"{k}.qpv", f"valeur « {qpv} » : attendu un code QPV officiel (ex. QN07301M ou QP073001).")
+        loc = q.get("locatif") or ""
+        if not isinstance(loc, str):
+            fail(f"{k}.locatif", f"valeur « {loc} » : attendu un texte comme « au Biollay ».")
+        unknown = set(q) - {"id", "libelle", "code", "qpv", "locatif"}
+        if unknown:
+            fail(f"{k}.{sorted(unknown)[0]}", "clé inconnue (attendu : id, libelle, code, qpv, locatif).")
+        quartiers.append(Quartier(qid, lib.strip(), code, qpv, loc.strip()))
+
+    # -- donnees -----------------------------------------------------------------------
+    dd = raw.get("donnees") or {}
+    if not isinstance(dd, dict):
+        fail("donnees", "attendu un dictionnaire de chemins de fichiers.")
+    donnees: dict[str, Path | None] = {}
+    for key in dd:
+        if key not in DATA_KEYS:
+            fail(f"donnees.{key}", f"clé inconnue (attendu : {', '.join(DATA_KEYS)}).")
+    for key, (required, what) in DATA_KEYS.items():
+        val = dd.get(key)
+        if not val:
+            if required:
+                fail(f"donnees.{key}", f"{what} est obligatoire (chemin du fichier).")
+            donnees[key] = None
+            continue
+        p = (base / str(val)).resolve()
+        if not p.is_file():
+            fail(f"donnees.{key}", f"le fichier « {val} » ({what}) est introuvable "
+                                   f"(chemin relatif au fichier de configuration : {p}).")
+        donnees[key] = p
+
+    # -- references --------------------------------------------------------------------
+    refs_raw = raw.get("references")
+    if refs_raw is None:
+        refs_raw = [{"id": r, "libelle": r.capitalize()} for r in REFERENCE_LEVELS]
+    if not isinstance(refs_raw, list):
+        fail("references", "attendu une liste de {id, libelle}.")
+    references, ref_loc = {}, {}
+    for i, r in enumerate(refs_raw, start=1):
+        if not isinstance(r, dict) or r.get("id") not in REFERENCE_LEVELS:
+            val = r.get("id") if isinstance(r, dict) else r
+            fail(f"references[{i}].id", f"valeur « {val} » : attendu un des niveaux {', '.join(REFERENCE_LEVELS)}.")
+        references[r["id"]] = str(r.get("libelle") or r["id"])
+        if r.get("locatif"):
+            ref_loc[r["id"]] = str(r["locatif"])
+    centre = raw.get("reference_centrale", next(iter(references), None))
+    if centre is not None and centre not in references:
+        fail("reference_centrale", f"valeur « {centre} » : attendu une des références déclarées "
+                                   f"({', '.join(references)}).")
+
+    # -- seuils ------------------------------------------------------------------------
+    seuils = raw.get("seuils") or {}
+    if not isinstance(seuils, dict):
+        fail("seuils", "attendu un dictionnaire (effectif_fragile, secret_statistique, niveau_confiance).")
+    for key in seuils:
+        if key not in ("effectif_fragile", "secret_statistique", "niveau_confiance"):
+            fail(f"seuils.{key}", "clé inconnue (attendu : effectif_fragile, secret_statistique, niveau_confiance).")
+    fragile = seuils.get("effectif_fragile", 30)
+    secret = seuils.get("secret_statistique", 11)
+    level = seuils.get("niveau_confiance", 0.95)
+    for key, val in (("effectif_fragile", fragile), ("secret_statistique", secret)):
+        if isinstance(val, bool) or not isinstance(val, int) or val < 1:
+            fail(f"seuils.{key}", f"valeur « {val} » : attendu un entier positif.")
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.5 <= level < 1:
+        fail("seuils.niveau_confiance", f"valeur « {level} » : attendu un nombre entre 0,5 et 1 (ex. 0.95).")
+
+    recueil = raw.get("recueil") or {}
+    if not isinstance(recueil, dict):
+        fail("recueil", "attendu un dictionnaire (questionnaires_imprimes, associations_partenaires…).")
+    for key in ("questionnaires_imprimes", "associations_partenaires"):
+        val = recueil.get(key)
+        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 0):
+            fail(f"recueil.{key}", f"valeur « {val} » : attendu un nombre entier.")
+
+    return Project(
+        source=path, titre=titre.strip(), sous_titre=str(meta.get("sous_titre") or ""),
+        ville=str(meta.get("ville") or ""), auteurs=auteurs, annee=str(meta.get("annee") or ""),
+        quartiers=quartiers, donnees=donnees, references=references, reference_centrale=centre,
+        effectif_fragile=fragile, secret_statistique=secret, niveau_confiance=float(level), logo=logo,
+        contact=str(meta.get("contact") or ""), donnees_synthetiques=bool(meta.get("donnees_synthetiques", False)),
+        recueil=dict(recueil), reference_locatifs=ref_loc)

@@ -1,0 +1,337 @@
+"""The report's figures as plotly JSON: interval charts and the Fingertips-like spine chart.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .display import (
+    FIG_WIDTH,
+    QUARTIER_COLOURS,
+    VERDICT_COLOURS,
+    _aggregate,
+    _flag,
+    _Index,
+    _na,
+    _plain,
+    format_interval,
+    format_value,
+)
+from .findings import _publishable, headline
+
+# --------------------------------------------------------------------------- figures
+#
+# Figures are plotly.js specifications built as plain dicts ({"data": [...], "layout": {...}})
+# and drawn by the plotly library embedded once in the page.  Building dicts rather than
+# plotly.graph_objects keeps the rendering of a report fast (no validation of thousands of
+# properties) and the HTML small (no template copied into every figure).
+
+_FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 11, "color": "#222222"}
+_JS_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _json(obj) -> str:
+    """JSON safe to put inside a ``<script>`` element (``<``, ``>``, ``&`` escaped)."""
+    import json
+
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=float).translate(_JS_ESCAPES)
+
+
+def _fig_html(fig: dict | None, fig_id: str) -> str:
+    """HTML fragment drawing ``fig`` with the page's plotly library (static, no mode bar).
+
+    The figure takes the width of its container (redrawn narrower on a phone) and has an
+    accessible name: ``role="img"`` with an ``aria-label`` that lists every value it shows.
+    """
+    from markupsafe import escape
+
+    if fig is None:
+        return ""
+    lay = dict(fig["layout"])
+    lay.pop("width", None)
+    lay["autosize"] = True
+    alt = escape(fig.get("alt") or "Graphique")
+    return (f'<div id="{fig_id}" class="graphique" role="img" aria-label="{alt}" '
+            f'style="height:{lay["height"]}px"></div>'
+            f'<script>dlsFigure("{fig_id}", {_json(fig["data"])}, {_json(lay)});</script>')
+
+
+def _base_layout(height: int, **kw) -> dict:
+    lay = {"width": FIG_WIDTH, "height": int(height), "autosize": False, "font": _FONT, "separators": ", ",
+           "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "hovermode": "closest",
+           "margin": {"l": 10, "r": 10, "t": 30, "b": 30}}
+    lay.update(kw)
+    return lay
+
+
+def _wrap(text: str, width: int = 38) -> str:
+    """Break a long label over several lines for a plotly axis (``<br>``)."""
+    words, lines, cur = str(text).split(), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    lines.append(cur)
+    return "<br>".join(lines)
+
+
+def _label_margin(labels, px_per_char: float = 6.2, pad: int = 16) -> int:
+    """Left margin (px) that fits the longest line of the axis labels (fixed margins draw faster
+    than plotly's ``automargin``, which lays a figure out twice)."""
+    longest = max((len(line) for lab in labels for line in str(lab).split("<br>")), default=10)
+    return int(min(pad + px_per_char * longest, 320))
+
+
+def _safe(text) -> str:
+    """Text for plotly labels: plotly interprets a few HTML tags, so ``<`` and ``>`` are replaced."""
+    return str(text).replace("<", "‹").replace(">", "›")
+
+
+def _num(x):
+    return None if x is None or _na(x) else float(x)
+
+
+def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None = None) -> dict | None:
+    """Forest plot of one dimension: each quartier's estimate with its CI, and the references.
+
+    One row per indicator, one panel per unit (percentages, scores, rates: each on its own
+    axis); on each row the quartiers are drawn one under the other (dot = estimate, bar = CI),
+    the highlighted quartier in full colour and the others hollow, and the references as black
+    symbols.  Suppressed and non-computable estimates are not drawn (the table says why);
+    fragile ones are drawn hollow with a thin bar.
+
+    Returns
+    -------
+    dict or None
+        A plotly.js figure ``{"data", "layout"}``; ``None`` when the dimension has no indicator.
+    """
+    idx = _Index(table)
+    ids = idx.ids(dimension)
+    if not ids:
+        return None
+    quartiers = project.libelles
+    nq = len(quartiers)
+    colours = {q: QUARTIER_COLOURS[i % len(QUARTIER_COLOURS)] for i, q in enumerate(quartiers)}
+    ref_symbols = {"chambery": "line-ns-open", "savoie": "triangle-up", "region": "square", "france": "diamond"}
+    groups: dict[str, list] = {}
+    for iid in ids:
+        unit = idx.rows(iid)[0].get("unit") or ""
+        groups.setdefault(unit, []).append(iid)
+    row_h, gap, top, bottom = 20 + 12 * nq, 40, 28, 64  # pixels
+    n_rows = len(ids)
+    height = top + bottom + n_rows * row_h + (len(groups) - 1) * gap
+    inner = height - top - bottom
+    data, shown, annotations, alt = [], set(), [], []
+    layout = _base_layout(height, showlegend=True, margin={"l": 10, "r": 10, "t": top, "b": bottom},
+                          legend={"orientation": "h", "y": -30 / inner, "yanchor": "top", "x": 0})
+    y_top = 1.0
+    all_labels: list[str] = []
+    offsets = [(k - (nq - 1) / 2) * 0.7 / max(nq, 1) for k in range(nq)]
+    for g, (unit, gids) in enumerate(groups.items(), start=1):
+        h = len(gids) * row_h / inner
+        xa, ya = ("x", "y") if g == 1 else (f"x{g}", f"y{g}")
+        labels = []
+        # one trace per quartier and one per reference on each axis (few traces: fast drawing)
+        pts = {q: {"x": [], "y": [], "plus": [], "minus": [], "fill": [], "text": []} for q in quartiers}
+        refpts = {rid: {"x": [], "y": [], "text": []} for rid in project.references}
+        for j, iid in enumerate(gids):
+            r0 = idx.rows(iid)[0]
+            lab = r0["label"] if unit in ("%", "") else f"{r0['label']} ({unit})"
+            labels.append(_wrap(_safe(lab), 34))
+            for k, q in enumerate(quartiers):
+                r = idx.get(iid, q)
+                if r is None:
+                    continue
+                if not _publishable(r):
+                    why = "secret statistique" if _flag(r.get("suppressed")) else "non calculable"
+                    annotations.append({"x": 0.01, "xref": f"{xa} domain", "xanchor": "left", "y": j + offsets[k],
+                                        "yref": ya, "showarrow": False, "font": {"size": 9, "color": "#333333"},
+                                        "text": _safe(f"{q} : {why}")})
+                    alt.append(f"{r0['label']}, {q} : {why}")
+                    continue
+                alt.append(f"{r0['label']}, {q} : {format_value(r['estimate'], unit)} "
+                           f"{format_interval(r['ci_low'], r['ci_high'], unit)}")
+                est, lo, hi = _plain(r["estimate"], unit), _plain(r["ci_low"], unit), _plain(r["ci_high"], unit)
+                strong = highlight is None or q == highlight
+                frag = _flag(r["fragile"])
+                pt = pts[q]
+                pt["x"].append(est)
+                pt["y"].append(j + offsets[k])
+                pt["plus"].append(None if hi is None else hi - est)
+                pt["minus"].append(None if lo is None else est - lo)
+                pt["fill"].append("#ffffff" if (frag or not strong) else colours[q])
+                pt["text"].append(_safe(f"{q} : {format_value(r['estimate'], unit)} "
+                                        f"{format_interval(r['ci_low'], r['ci_high'], unit)}"
+                                        f"{' (fragile)' if frag else ''}"))
+            for rid, rlabel in project.references.items():
+                v = _plain(r0.get(f"ref_{rid}"), unit)
+                if v is not None:
+                    refpts[rid]["x"].append(v)
+                    refpts[rid]["y"].append(j)
+                    refpts[rid]["text"].append(_safe(f"{rlabel} : {format_value(r0.get(f'ref_{rid}'), unit)}"))
+        for k, q in enumerate(quartiers):
+            pt = pts[q]
+            if not pt["x"]:
+                continue
+            strong = highlight is None or q == highlight
+            data.append({"type": "scatter", "mode": "markers", "x": pt["x"], "y": pt["y"], "xaxis": xa, "yaxis": ya,
+                         "name": _safe(q), "legendgroup": q, "showlegend": q not in shown, "legendrank": 100 + k,
+                         "marker": {"color": pt["fill"], "size": 9 if strong else 7,
+                                    "line": {"color": colours[q], "width": 2}},
+                         "error_x": {"type": "data", "symmetric": False, "array": pt["plus"],
+                                     "arrayminus": pt["minus"], "color": colours[q],
+                                     "thickness": 2 if strong else 1, "width": 3},
+                         "text": pt["text"], "hovertemplate": "%{text}<extra></extra>"})
+            shown.add(q)
+        for rid, rlabel in project.references.items():
+            rp = refpts[rid]
+            if not rp["x"]:
+                continue
+            data.append({"type": "scatter", "mode": "markers", "x": rp["x"], "y": rp["y"], "xaxis": xa, "yaxis": ya,
+                         "name": _safe(rlabel), "legendgroup": f"ref_{rid}", "showlegend": f"ref_{rid}" not in shown,
+                         "legendrank": 200 + list(project.references).index(rid),
+                         "marker": {"symbol": ref_symbols.get(rid, "x"), "size": 16 if rid == "chambery" else 7,
+                                    "color": "#000000", "line": {"width": 2, "color": "#000000"}},
+                         "text": rp["text"], "hovertemplate": "%{text}<extra></extra>"})
+            shown.add(f"ref_{rid}")
+        layout["xaxis" if g == 1 else f"xaxis{g}"] = {
+            "domain": [0, 1], "anchor": ya, "showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False,
+            "ticksuffix": " %" if unit == "%" else "", "rangemode": "tozero" if unit == "%" else "normal",
+            "showline": True, "linecolor": "#444", "ticks": "outside", "fixedrange": True}
+        layout["yaxis" if g == 1 else f"yaxis{g}"] = {
+            "domain": [max(y_top - h, 0), y_top], "anchor": xa, "tickvals": list(range(len(gids))),
+            "ticktext": labels, "range": [len(gids) - 0.5, -0.5], "showgrid": False, "zeroline": False,
+            "showline": True, "linecolor": "#444", "fixedrange": True,
+            "tickfont": {"size": 10}}
+        y_top -= h + gap / inner
+        all_labels.extend(labels)
+    layout["margin"]["l"] = _label_margin(all_labels, 5.3)
+    layout["annotations"] = annotations
+    return {"data": data, "layout": layout,
+            "alt": "Estimations et intervalles de confiance à 95 % : " + " ; ".join(alt) + "."}
+
+
+def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sources=None) -> dict | None:
+    """Fingertips-style spine chart of one quartier for one dimension.
+
+    Each row is an indicator, centred on its comparator (:func:`headline`: the first reference
+    with a value, else the « Ensemble » row of the surveyed quartiers), which is named at the
+    right of the row with the quartier's value.  The light grey bar spans the lowest to the
+    highest value among the surveyed quartiers, the dark band the range of the references, and
+    the dot is the quartier, coloured by its verdict (blue « mieux », yellow « similaire »,
+    vermilion « moins bien », grey: a gap without a favourable direction, white: not compared;
+    hollow centre when the estimate is fragile).  Rows of indicators with a direction are
+    flipped so that **right is always better**; indicators without a favourable direction
+    (« neutre ») are drawn in a panel of their own, where right is simply higher.
+
+    Notes
+    -----
+    Scaling of a value :math:`v` of a row with comparator :math:`r`:
+    :math:`s(v) = d \\,(v - r) / \\max_j |v_j - r|`, with :math:`d = -1` when a rise is
+    unfavourable, else :math:`d = 1`; the maximum runs over the quartiers' estimates and the
+    references of the row.
+
+    References
+    ----------
+    Public Health England, *Fingertips: spine charts* (Public Health Profiles user guide, 2019).
+
+    Returns
+    -------
+    dict or None
+        A plotly.js figure ``{"data", "layout", "alt"}``; ``None`` when the dimension has no indicator.
+    """
+    idx = _Index(table)
+    ids = idx.ids(dimension)
+    if not ids:
+        return None
+    panels = {"dir": [], "neutre": []}
+    for iid in ids:
+        panels["neutre" if idx.rows(iid)[0].get("direction") == "neutre" else "dir"].append(iid)
+    panels = {k: v for k, v in panels.items() if v}
+    row_px, gap_px, top, bottom = 32, 46, 6, 34
+    n_rows = sum(len(v) for v in panels.values())
+    plot_h = row_px * n_rows + gap_px * (len(panels) - 1)
+    height = top + plot_h + bottom
+    data, shapes, ann, all_labels, alt = [], [], [], [], []
+    y_top = 1.0
+    layout = _base_layout(height, showlegend=True, margin={"l": 10, "r": 118, "t": top, "b": bottom},
+                          legend={"orientation": "h", "y": -40 / plot_h, "yanchor": "top", "x": 0})
+    for g, (kind, gids) in enumerate(panels.items(), start=1):
+        xa, ya = ("x", "y") if g == 1 else (f"x{g}", f"y{g}")
+        h = len(gids) * row_px / plot_h
+        dots = {"x": [], "y": [], "color": [], "symbol": [], "text": []}
+        labels = []
+        for k, iid in enumerate(gids):
+            rows = idx.rows(iid)
+            mine = idx.get(iid, quartier)
+            r = mine if mine is not None else rows[0]
+            unit = r.get("unit") or ""
+            labels.append(_wrap(_safe(r["label"]), 40))
+            mine_ok = mine is not None and _publishable(r)
+            agg = _aggregate(rows, project)
+            hd = headline(r, agg, project, sources)
+            text = ("secret statistique" if _flag(r.get("suppressed")) else
+                    "non calculable" if not mine_ok else format_value(r["estimate"], unit))
+            against = {"reference": hd["against"], "quartiers": "ensemble quartiers"}.get(hd["kind"], "")
+            ill = " (illustr.)" if hd["illustrative"] else ""
+            ann.append({"x": 1.0, "xref": "paper", "xanchor": "left", "y": k, "yref": ya, "align": "left",
+                        "text": _safe(text) + (f"<br><span style='font-size:9px'>vs {_safe(against)}{ill}</span>"
+                                               if against else ""),
+                        "showarrow": False, "font": {"size": 11}})
+            vals = [float(x["estimate"]) for x in rows if _publishable(x) and x["quartier"] in project.libelles]
+            refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
+            if hd["kind"] == "reference":
+                ref = float(r[f"ref_{hd['ref_key']}"])
+            elif agg is not None and _publishable(agg):
+                ref = float(agg["estimate"])
+            else:
+                ref = None
+            alt.append(f"{r['label']} : {text}" + (f", {hd['text']}" if mine_ok and hd["text"] else ""))
+            if ref is None:
+                continue
+            spread = max([abs(v - ref) for v in vals + refs] + [1e-12])
+            d = -1.0 if r.get("direction") == "hausse_defavorable" else 1.0
+
+            def s(v, ref=ref, spread=spread, d=d):
+                return d * (v - ref) / spread
+
+            for values, half, colour in ((vals, 0.32, "#c8c8c8"), (refs, 0.12, "#595959")):
+                if values:
+                    lo, hi = sorted((s(min(values)), s(max(values))))
+                    shapes.append({"type": "rect", "x0": lo, "x1": hi, "y0": k - half, "y1": k + half, "xref": xa,
+                                   "yref": ya, "fillcolor": colour, "line": {"width": 0}, "layer": "below"})
+            if mine_ok:
+                verdict = hd["verdict"] or "non comparable"
+                dots["x"].append(s(float(r["estimate"])))
+                dots["y"].append(k)
+                dots["color"].append(VERDICT_COLOURS.get(verdict, "#FFFFFF"))
+                dots["symbol"].append("circle-open-dot" if _flag(r.get("fragile")) else "circle")
+                dots["text"].append(_safe(f"{quartier} : {text} — {hd['text']}"))
+        if dots["x"]:
+            data.append({"type": "scatter", "mode": "markers", "x": dots["x"], "y": dots["y"], "showlegend": False,
+                         "xaxis": xa, "yaxis": ya,
+                         "marker": {"size": 14, "color": dots["color"], "symbol": dots["symbol"],
+                                    "line": {"color": "#000000", "width": 1.5}},
+                         "text": dots["text"], "hovertemplate": "%{text}<extra></extra>"})
+        shapes.append({"type": "line", "x0": 0, "x1": 0, "y0": -0.5, "y1": len(gids) - 0.5, "xref": xa, "yref": ya,
+                       "line": {"color": "#000000", "width": 2}})
+        ends = ["◀ moins favorable", "plus favorable ▶"] if kind == "dir" else ["◀ plus bas", "plus élevé ▶"]
+        layout["xaxis" if g == 1 else f"xaxis{g}"] = {
+            "domain": [0, 1], "anchor": ya, "range": [-1.15, 1.15], "tickvals": [-1, 0, 1], "showgrid": False,
+            "zeroline": False, "fixedrange": True, "ticktext": [ends[0], "comparateur", ends[1]]}
+        layout["yaxis" if g == 1 else f"yaxis{g}"] = {
+            "domain": [max(y_top - h, 0), y_top], "anchor": xa, "tickvals": list(range(len(gids))),
+            "ticktext": labels, "range": [len(gids) - 0.5, -0.5], "showgrid": False, "zeroline": False,
+            "fixedrange": True}
+        if kind == "neutre":
+            ann.append({"x": 0, "xref": "paper", "xanchor": "left", "y": y_top + 4 / plot_h, "yref": "paper",
+                        "yanchor": "bottom", "showarrow": False, "font": {"size": 10, "color": "#333333"},
+                        "text": "Indicateurs de contexte, sans sens favorable : à droite = plus élevé"})
+        y_top -= h + gap_px / plot_h
+        all_labels.extend(labels)
+    layout["showlegend"] = False  # the colours are explained once, in « Comment lire », and in words per row
+    layout.update(shapes=shapes, annotations=ann)
+    layout["margin"]["l"] = _label_margin(all_labels)
+    title = f"{quartier} face à ses comparateurs : " + " ; ".join(alt) + "."
+    return {"data": data, "layout": layout, "alt": title}

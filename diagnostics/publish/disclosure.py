@@ -1,0 +1,798 @@
+"""Statistical disclosure control: the publication rules applied to every table before a report.
+
+Three tools:
+
+* :func:`protect_table` for any table of counts (1-D with a total, 2-D with margins): primary
+  suppression of cells under a threshold (default: fewer than 10 respondents or cases), then
+  secondary suppression until no suppressed cell can be recovered from the published cells and
+  margins by subtraction (checked by linear programming, the « audit » of τ-Argus);
+* :func:`protect_indicators` for the tidy indicator table (one row per quartier × indicator):
+  small denominators, small numerators, small complements (n − k) and masked extract values are
+  suppressed, then a second quartier is suppressed where an « Ensemble » row would reveal one;
+* :func:`scrub_text` for free text (interview notes, open answers): telephone numbers, e-mail
+  addresses and person names are replaced by « [téléphone] », « [courriel] », « [nom] ».
+
+Masked extract values (« secret statistique ») stay masked: they are unknown cells to protect
+like the others.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import null_space
+from scipy.optimize import linprog
+
+from ..errors import DLSError
+
+__all__ = ["ProtectedTable", "protect_table", "audit_table", "protect_indicators", "scrub_text",
+           "PRIMARY", "SECONDARY", "MASKED", "FIRST_NAMES", "quote_id", "load_reviewed_quotes",
+           "reviewed_only", "write_quotes_for_review", "is_publishable", "REVIEWED_QUOTES_FILE", "RESIDENTS"]
+
+PRIMARY = "primaire"
+SECONDARY = "secondaire"
+MASKED = "secret statistique"
+TOTAL_LABELS = ("total", "ensemble", "ensemble des quartiers", "tous les quartiers", "tous quartiers",
+                "ensemble qpv", "ensemble des qpv", "tous")
+
+
+def _norm(s) -> str:
+    s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", " ", s).strip()
+
+
+def _check_threshold(threshold) -> float:
+    try:
+        t = float(threshold)
+    except (TypeError, ValueError):
+        t = float("nan")
+    if math.isnan(t) or t < 1:
+        raise DLSError(f"Le seuil de diffusion doit être un nombre supérieur ou égal à 1 ; valeur reçue : "
+                       f"{threshold!r}.", value=threshold, expected="nombre ≥ 1")
+    return t
+
+
+# =========================================================================== linear model
+class _Model:
+    """Cells of one table and the additive relations a reader knows (rows, columns, totals)."""
+
+    def __init__(self, values: np.ndarray, margin_row: np.ndarray | None, margin_col: np.ndarray | None,
+                 grand: float | None, has_row_eq: bool, has_col_eq: bool):
+        r, c = values.shape
+        self.r, self.c = r, c
+        self.values = []  # value of each variable (NaN = unknown to us as well)
+        self.kind = []    # ("cell", i, j) | ("rowtot", i) | ("coltot", j) | ("grand",)
+        self.index = {}
+        for i in range(r):
+            for j in range(c):
+                self._add(("cell", i, j), values[i, j])
+        eqs = []
+        if has_row_eq:
+            for i in range(r):
+                self._add(("rowtot", i), margin_row[i])
+                eqs.append(([("cell", i, j) for j in range(c)], ("rowtot", i)))
+        if has_col_eq:
+            for j in range(c):
+                self._add(("coltot", j), margin_col[j])
+                eqs.append(([("cell", i, j) for i in range(r)], ("coltot", j)))
+        if has_row_eq or has_col_eq:
+            self._add(("grand",), grand)
+            if has_row_eq:
+                eqs.append(([("rowtot", i) for i in range(r)], ("grand",)))
+            if has_col_eq:
+                eqs.append(([("coltot", j) for j in range(c)], ("grand",)))
+        if not has_row_eq and not has_col_eq:
+            eqs = []
+        a = np.zeros((len(eqs), len(self.values)))
+        for k, (parts, total) in enumerate(eqs):
+            for p in parts:
+                a[k, self.index[p]] += 1
+            a[k, self.index[total]] -= 1
+        self.a = a
+        self.values = np.asarray(self.values, dtype=float)
+
+    def _add(self, key, value):
+        self.index[key] = len(self.values)
+        self.kind.append(key)
+        self.values.append(np.nan if value is None else float(value))
+
+
+def _intervals(model: _Model, unknown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value each unknown variable can take given the published ones (≥ 0)."""
+    lo = np.full(len(model.values), np.nan)
+    hi = np.full(len(model.values), np.nan)
+    idx_u = np.flatnonzero(unknown)
+    if len(idx_u) == 0:
+        return lo, hi
+    known = ~unknown
+    rows = model.a[:, idx_u]
+    keep = np.abs(rows).sum(axis=1) > 0
+    a_eq = rows[keep]
+    b_eq = -(model.a[keep][:, known] @ model.values[known]) if keep.any() else np.zeros(0)
+    if not keep.any():
+        lo[idx_u], hi[idx_u] = 0.0, np.inf
+        return lo, hi
+    for pos, v in enumerate(idx_u):
+        cost = np.zeros(len(idx_u))
+        cost[pos] = 1.0
+        res_min = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        res_max = linprog(-cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        if res_min.status == 2 or res_max.status == 2:
+            raise DLSError("Les totaux du tableau ne correspondent pas à la somme de ses cellules ; "
+                           "un tableau cohérent (cellules + marges) est attendu.")
+        lo[v] = res_min.fun if res_min.status == 0 else 0.0
+        hi[v] = -res_max.fun if res_max.status == 0 else np.inf
+    return lo, hi
+
+
+# =========================================================================== generic tables
+@dataclass
+class ProtectedTable:
+    """What :func:`protect_table` returns.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The input table with suppressed counts blanked (NaN).
+    status : pandas.DataFrame
+        Same index and count columns: « » (published), « primaire », « secondaire » or
+        « secret statistique » (masked in the input).
+    unprotected : list
+        Cells that stay recoverable whatever is suppressed (e.g. a table with a single cell and
+        a known total); empty in normal use.
+    """
+
+    table: pd.DataFrame
+    status: pd.DataFrame
+    unprotected: list = field(default_factory=list)
+
+    @property
+    def n_primary(self) -> int:
+        return int((self.status == PRIMARY).to_numpy().sum())
+
+    @property
+    def n_secondary(self) -> int:
+        return int((self.status == SECONDARY).to_numpy().sum())
+
+    @property
+    def suppressed(self) -> pd.DataFrame:
+        return self.status != ""
+
+
+def _split_margins(df, count_cols, group_cols, total_labels, total_col):
+    labels = {_norm(t) for t in total_labels}
+    total_rows = [idx for idx in df.index
+                  if any(_norm(df.at[idx, g]) in labels for g in group_cols)] if group_cols else []
+    if len(total_rows) > 1:
+        raise DLSError(f"Le tableau contient plusieurs lignes de total ({len(total_rows)}) ; une seule "
+                       "ligne « Total » ou « Ensemble » est attendue par tableau.")
+    if total_col is None:
+        cands = [c for c in count_cols if _norm(c) in labels]
+        total_col = cands[0] if cands else None
+    elif total_col not in df.columns:
+        raise DLSError(f"La colonne de total « {total_col} » est absente du tableau.", column=total_col)
+    inner_cols = [c for c in count_cols if c != total_col]
+    inner_rows = [i for i in df.index if i not in total_rows]
+    return inner_rows, inner_cols, (total_rows[0] if total_rows else None), total_col
+
+
+def _protect_block(values, primary, masked, margin_row, margin_col, grand, row_present, col_present,
+                   margins_known, rule=lambda v: False):
+    """Core engine on one block; returns (status matrix incl. margins, unprotected list).
+
+    ``values`` r×c interior; ``margin_row`` (r) row totals or None; ``margin_col`` (c) col totals or
+    None; ``row_present``/``col_present``: the margins are cells of the published table.
+    """
+    r, c = values.shape
+    has_row_eq = c >= 2 and (row_present or margins_known)
+    has_col_eq = r >= 2 and (col_present or margins_known)
+    if margin_row is None:
+        margin_row = values.sum(axis=1) if not np.isnan(values).any() else np.where(
+            np.isnan(values).any(axis=1), np.nan, np.nansum(values, axis=1))
+    if margin_col is None:
+        margin_col = np.where(np.isnan(values).any(axis=0), np.nan, np.nansum(values, axis=0))
+    if grand is None:
+        grand = float(np.sum(margin_col)) if not np.isnan(margin_col).any() else np.nan
+    model = _Model(values, margin_row, margin_col, grand, has_row_eq, has_col_eq)
+    n = len(model.values)
+    for row in model.a:
+        members = np.flatnonzero(row)
+        vals = model.values[members]
+        if len(members) and not np.isnan(vals).any() and abs(row[members] @ vals) > 1e-6 * max(1.0, np.abs(vals).max()):
+            total = model.kind[members[row[members] < 0][0]]
+            where_txt = {"rowtot": f"ligne {total[1] + 1}", "coltot": f"colonne {total[1] + 1}",
+                         "grand": "total général"}[total[0]]
+            raise DLSError(f"Les totaux du tableau ne correspondent pas à la somme de ses cellules ({where_txt}) ; "
+                           "un tableau cohérent (cellules + marges) est attendu.")
+    status = np.array([""] * n, dtype=object)
+    for i in range(r):
+        for j in range(c):
+            k = model.index[("cell", i, j)]
+            status[k] = MASKED if masked[i, j] else (PRIMARY if primary[i, j] else "")
+    # margins: part of the table, or known elsewhere (published), or unknown (NaN value)
+    for key, k in model.index.items():
+        if key[0] == "cell":
+            continue
+        present = (key[0] == "rowtot" and row_present) or (key[0] == "coltot" and col_present) or (
+            key[0] == "grand" and row_present and col_present)
+        if np.isnan(model.values[k]):
+            status[k] = MASKED
+        elif present and rule(model.values[k]):
+            status[k] = PRIMARY
+        elif not present and not margins_known:
+            status[k] = "_hidden"
+    unprotected = []
+    given_up = set()
+    eq_members = [np.flatnonzero(row) for row in model.a]
+    cell_eqs = [[e for e, mem in enumerate(eq_members) if k in mem] for k in range(n)]
+
+    def choose(k, line=None):
+        """Published cell to suppress so that ``k`` is hidden (in ``line`` if given)."""
+        cands = eq_members[line] if line is not None else sorted(
+            {q for e in cell_eqs[k] for q in eq_members[e]})
+        allow_margin = not margins_known
+        pool = [q for q in cands if status[q] == "" and not np.isnan(model.values[q])
+                and (model.kind[q][0] == "cell" or allow_margin)]
+        if not pool:
+            pool = [q for q in range(n) if status[q] == "" and model.kind[q][0] == "cell"
+                    and not np.isnan(model.values[q])]
+        if not pool:
+            return None
+
+        def score(q):
+            lonely = sum(1 for e in cell_eqs[q] if sum(status[m] != "" for m in eq_members[e]) == 1)
+            v = model.values[q]
+            return (-lonely, model.kind[q][0] != "cell", v <= 0, v, q)
+        return min(pool, key=score)
+
+    def add(k, line=None):
+        q = choose(k, line)
+        if q is None:
+            given_up.add(k)
+            unprotected.append(model.kind[k])
+            return False
+        status[q] = SECONDARY
+        return True
+
+    for _ in range(4 * n + 4):
+        unknown = status != ""
+        # 1. a relation with exactly one blank cell gives it away
+        lonely = [(e, mem[unknown[mem]][0]) for e, mem in enumerate(eq_members)
+                  if unknown[mem].sum() == 1 and mem[unknown[mem]][0] not in given_up
+                  and status[mem[unknown[mem]][0]] != "_hidden"]
+        if lonely:
+            e, k = lonely[0]
+            add(k, e)
+            continue
+        # 2. a blank cell determined by a chain of relations (linear algebra)
+        idx_u = np.flatnonzero(unknown)
+        if len(idx_u) and len(model.a):
+            ns = null_space(model.a[:, idx_u])
+            det = [v for pos, v in enumerate(idx_u)
+                   if (ns.shape[1] == 0 or np.all(np.abs(ns[pos]) < 1e-9))
+                   and v not in given_up and status[v] != "_hidden"]
+            if det:
+                add(det[0])
+                continue
+        # 3. audit with non-negativity (linear programming)
+        lo, hi = _intervals(model, unknown)
+        exposed = [k for k in idx_u
+                   if status[k] != "_hidden" and k not in given_up and hi[k] - lo[k] < 1 - 1e-9]
+        if not exposed:
+            break
+        add(exposed[0])
+    status[status == "_hidden"] = ""
+    return model, status, unprotected
+
+
+def protect_table(df: pd.DataFrame, count_cols, group_cols=(), *, threshold=10, by=None,
+                  total_labels=TOTAL_LABELS, total_col=None, margins_known=True,
+                  suppress_zeros=False) -> ProtectedTable:
+    """Apply primary and secondary suppression to a table of counts.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per category (e.g. quartier), one column per count (e.g. answer); an optional
+        row whose label (in ``group_cols``) is « Total »/« Ensemble » holds column totals, an
+        optional count column named « Total »/« Ensemble » (or ``total_col``) holds row totals.
+        Missing counts (NaN) are values masked upstream and stay masked.
+    count_cols : list of str
+        Columns of counts (including the total column if any).
+    group_cols : list of str
+        Label columns (used to find the total row).
+    threshold : float, default 10
+        Counts ``0 < x < threshold`` are suppressed (« primaire »).
+    by : str or list of str, optional
+        Columns splitting ``df`` into independent sub-tables (e.g. one per indicator).
+    total_labels : tuple of str
+        Labels of total rows/columns (case and accents ignored).
+    total_col : str, optional
+        Row-total column when it is not named like a total.
+    margins_known : bool, default True
+        Assume row and column totals are known to a reader even when absent from the table
+        (the respondents per quartier are published elsewhere).  The safe default.
+    suppress_zeros : bool, default False
+        Also suppress zero cells (by default a zero is published: it reveals no person).
+
+    Returns
+    -------
+    ProtectedTable
+
+    Notes
+    -----
+    A reader knows every published cell and the additive relations (row sums, column sums,
+    grand total).  For each suppressed cell the smallest and largest values compatible with
+    them and with non-negativity are computed by linear programming; a cell whose interval is
+    narrower than one unit is recoverable, and the smallest positive published cell of its row
+    or column is suppressed as well (« secondaire »), until no suppressed cell is recoverable.
+    This covers the usual rules (never exactly one suppressed cell in a row or column; never a
+    suppressed cell recoverable through a chain of rows and columns).
+
+    References
+    ----------
+    Hundepool A et al. Statistical Disclosure Control. Wiley, 2012, ch. 4 (tabular data,
+    secondary suppression and audit).  Insee, « Guide du secret statistique », 2024.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"quartier": ["A", "B", "C", "Total"], "n": [25, 4, 30, 59]})
+    >>> res = protect_table(t, ["n"], ["quartier"])
+    >>> res.status["n"].tolist()
+    ['secondaire', 'primaire', '', '']
+    """
+    thr = _check_threshold(threshold)
+    count_cols = [count_cols] if isinstance(count_cols, str) else list(count_cols)
+    group_cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
+    for col in [*count_cols, *group_cols]:
+        if col not in df.columns:
+            raise DLSError(f"La colonne « {col} » est absente du tableau ; colonnes présentes : "
+                           f"{', '.join(map(str, df.columns))}.", column=col)
+    values_all = df[count_cols].apply(pd.to_numeric, errors="coerce")
+    bad = df[count_cols].notna() & values_all.isna()
+    if bad.to_numpy().any() or (values_all < 0).to_numpy().any():
+        where_bad = (bad | (values_all < 0)).stack()
+        idx, col = where_bad[where_bad].index[0]
+        raise DLSError(f"Ligne {idx}, colonne « {col} » : la valeur « {df.at[idx, col]} » ne convient pas ; "
+                       "un effectif positif ou nul est attendu.", row=idx, column=col, value=df.at[idx, col])
+
+    def rule(v):
+        return (not np.isnan(v)) and v < thr and (v > 0 or suppress_zeros)
+
+    status = pd.DataFrame("", index=df.index, columns=count_cols, dtype=object)
+    unprotected_all = []
+    by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    parts = df.groupby(by_cols, sort=False, dropna=False) if by_cols else [((), df)]
+    for _, part in parts:
+        inner_rows, inner_cols, trow, tcol = _split_margins(part, count_cols, group_cols, total_labels, total_col)
+        if not inner_rows or not inner_cols:
+            continue
+        vals = values_all.loc[inner_rows, inner_cols].to_numpy(dtype=float)
+        masked = np.isnan(vals)
+        primary = np.vectorize(rule, otypes=[bool])(vals) if vals.size else vals.astype(bool)
+        margin_row = values_all.loc[inner_rows, tcol].to_numpy(dtype=float) if tcol else None
+        margin_col = values_all.loc[trow, inner_cols].to_numpy(dtype=float) if trow is not None else None
+        grand = float(values_all.at[trow, tcol]) if (trow is not None and tcol) else None
+        model, st, unprot = _protect_block(vals, primary, masked, margin_row, margin_col, grand,
+                                           tcol is not None, trow is not None, margins_known, rule)
+        for key, k in model.index.items():
+            if key[0] == "cell":
+                status.at[inner_rows[key[1]], inner_cols[key[2]]] = st[k]
+            elif key[0] == "rowtot" and tcol:
+                status.at[inner_rows[key[1]], tcol] = st[k]
+            elif key[0] == "coltot" and trow is not None:
+                status.at[trow, inner_cols[key[1]]] = st[k]
+            elif key[0] == "grand" and trow is not None and tcol:
+                status.at[trow, tcol] = st[k]
+        for key in unprot:
+            label = (inner_rows[key[1]], inner_cols[key[2]]) if key[0] == "cell" else key
+            unprotected_all.append(label)
+    table = df.copy()
+    for col in count_cols:
+        table[col] = values_all[col].where(status[col] == "")
+    return ProtectedTable(table=table, status=status, unprotected=unprotected_all)
+
+
+def audit_table(table: pd.DataFrame, count_cols, group_cols=(), *, total_labels=TOTAL_LABELS,
+                total_col=None, margins_known_values=None) -> pd.DataFrame:
+    """Intervals a reader can deduce for each blank cell of a published table (the attacker's view).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A published table (blank cells NaN), e.g. ``protect_table(...).table``.
+    margins_known_values : dict, optional
+        ``{"rows": [...], "cols": [...]}`` totals a reader knows from elsewhere when the table
+        carries no total row/column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per blank cell: ``ligne, colonne, min, max`` (``max`` may be inf).
+
+    Notes
+    -----
+    Linear programming over the additive relations with non-negative cells; a blank cell is
+    exactly recovered when ``max - min < 1``.
+    """
+    count_cols = [count_cols] if isinstance(count_cols, str) else list(count_cols)
+    group_cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
+    inner_rows, inner_cols, trow, tcol = _split_margins(table, count_cols, group_cols, total_labels, total_col)
+    vals = table.loc[inner_rows, inner_cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    known = margins_known_values or {}
+    mr = table.loc[inner_rows, tcol].to_numpy(dtype=float) if tcol else (
+        np.asarray(known["rows"], dtype=float) if "rows" in known else np.full(len(inner_rows), np.nan))
+    mc = table.loc[trow, inner_cols].to_numpy(dtype=float) if trow is not None else (
+        np.asarray(known["cols"], dtype=float) if "cols" in known else np.full(len(inner_cols), np.nan))
+    grand = float(table.at[trow, tcol]) if (trow is not None and tcol) else (
+        float(np.sum(mc)) if not np.isnan(mc).any() else (float(np.sum(mr)) if not np.isnan(mr).any() else np.nan))
+    model = _Model(vals, mr, mc, grand, len(inner_cols) >= 2, len(inner_rows) >= 2)
+    unknown = np.isnan(model.values)
+    lo, hi = _intervals(model, unknown)
+    out = []
+    for key, k in model.index.items():
+        if key[0] == "cell" and unknown[k]:
+            out.append(dict(ligne=inner_rows[key[1]], colonne=inner_cols[key[2]], min=lo[k], max=hi[k]))
+    return pd.DataFrame(out, columns=["ligne", "colonne", "min", "max"])
+
+
+# =========================================================================== indicator table
+_BLANK_NUM = ("estimate", "ci_low", "ci_high", "numerator", "p_rao_scott")
+_CMP_COLS = ("cmp_ensemble", "cmp_chambery", "cmp_savoie", "cmp_region", "cmp_france")
+
+
+def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_LABELS,
+                       suppress_zeros=False) -> pd.DataFrame:
+    """Apply the publication rules to the tidy indicator table (one row per quartier × indicator).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``quartier, indicator_id, estimate, ci_low, ci_high, n, numerator`` at least;
+        ``unit``, ``suppressed``, ``suppression_reason``, ``masked``, ``cmp_*`` used when present.
+    threshold : float, default 10
+    total_labels : tuple of str
+        Labels of the aggregate row (« Ensemble ») whose figures are the sum of the quartiers'.
+    suppress_zeros : bool, default False
+        Whether a numerator of 0 is suppressed (by default it is published).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``suppressed`` and ``suppression_reason`` set and, on suppressed rows,
+        ``estimate, ci_low, ci_high, numerator, p_rao_scott`` blanked, ``n`` blanked when below
+        the threshold, and every ``cmp_*`` set to « non comparable ».
+
+    Notes
+    -----
+    Reasons, in order of precedence:
+
+    * « secret statistique »: the value was masked by the producer (``masked`` true or an
+      earlier « secret statistique » reason) — it stays masked;
+    * « effectif < 10 » (with the threshold): unweighted denominator ``n < threshold``, or
+      unweighted numerator ``0 < k < threshold``, or, for a proportion (unit « % »),
+      complement ``0 < n − k < threshold`` (it would tell that fewer than 10 people lack the trait);
+    * « secondaire »: for each indicator with an « Ensemble » row, the quartiers form a table with
+      a known total; when a suppressed quartier could be recovered by subtraction, the next
+      smallest quartier is suppressed too (see :func:`protect_table`).
+    """
+    thr = _check_threshold(threshold)
+    need = ["quartier", "indicator_id", "estimate", "ci_low", "ci_high", "n"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise DLSError(f"Le tableau d'indicateurs n'a pas la colonne « {missing[0]} » ; colonnes attendues : "
+                       f"{', '.join(need)}.", column=missing[0])
+    out = table.copy()
+    if "numerator" not in out.columns:
+        out["numerator"] = np.nan
+    if "suppressed" not in out.columns:
+        out["suppressed"] = False
+    if "suppression_reason" not in out.columns:
+        out["suppression_reason"] = ""
+    out["suppressed"] = out["suppressed"].fillna(False).astype(bool)
+    out["suppression_reason"] = out["suppression_reason"].fillna("").astype(str)
+    small = f"effectif < {int(thr) if float(thr).is_integer() else thr}"
+    n = pd.to_numeric(out["n"], errors="coerce")
+    k = pd.to_numeric(out["numerator"], errors="coerce")
+    pct = out["unit"].astype(str).str.strip().eq("%") if "unit" in out.columns else pd.Series(True, index=out.index)
+    masked = out["masked"].fillna(False).astype(bool) if "masked" in out.columns else pd.Series(False, index=out.index)
+    masked |= out["suppression_reason"].eq(MASKED)
+    low_k = (k < thr) & ((k > 0) | suppress_zeros)
+    comp = pct & k.notna() & ((n - k) < thr) & ((n - k) > 0)
+    primary = (n < thr) | low_k | comp
+    reason = out["suppression_reason"].where(out["suppressed"], "")
+    reason = reason.mask(~out["suppressed"] & primary, small)
+    reason = reason.mask(masked, MASKED)
+    out["suppression_reason"] = reason
+    out["suppressed"] = out["suppressed"] | primary | masked
+
+    labels = {_norm(t) for t in total_labels}
+    is_total = out["quartier"].map(lambda q: _norm(q) in labels)
+    for _, grp in out.groupby("indicator_id", sort=False):
+        tot = grp[is_total.loc[grp.index]]
+        inner = grp[~is_total.loc[grp.index]]
+        if len(tot) != 1 or inner.empty or not inner["suppressed"].any():
+            continue
+        if len(inner) == 1:  # « Ensemble » of a single quartier is that quartier
+            t = tot.index[0]
+            if not out.at[t, "suppressed"]:
+                out.at[t, "suppressed"] = True
+                out.at[t, "suppression_reason"] = SECONDARY
+            continue
+        basis = k.loc[inner.index]
+        if basis.isna().any():
+            basis = n.loc[inner.index]
+        vals = basis.fillna(0).to_numpy(dtype=float).reshape(-1, 1)
+        pre = inner["suppressed"].to_numpy().reshape(-1, 1)
+        total_known = not bool(out.at[tot.index[0], "suppressed"])
+        _, st, _ = _protect_block(vals, pre, np.zeros_like(pre), None, None, None, False, False,
+                                  margins_known=total_known)
+        for pos, idx in enumerate(inner.index):
+            if st[pos] == SECONDARY and not out.at[idx, "suppressed"]:
+                out.at[idx, "suppressed"] = True
+                out.at[idx, "suppression_reason"] = SECONDARY
+    sup = out["suppressed"]
+    for col in _BLANK_NUM:
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).mask(sup)
+    out["n"] = n.mask(sup & (n < thr))
+    for col in _CMP_COLS:
+        if col in out.columns:
+            out[col] = out[col].mask(sup, "non comparable")
+    return out
+
+
+# =========================================================================== free text
+#: Common French first names (INSEE frequent names), used to spot « Prénom Nom ».
+FIRST_NAMES = frozenset("""
+Adam Adèle Agnès Alain Albert Alexandre Alexis Alice Aline Amandine Amélie Anaïs André Andrée Anne
+Annie Antoine Arnaud Arthur Aurélie Baptiste Benjamin Benoît Bernadette Bernard Brigitte Bruno
+Camille Caroline Catherine Cécile Céline Chantal Charles Charlotte Chloé Christian Christiane
+Christine Christophe Claude Claudine Clément Colette Corinne Cyril Damien Daniel Danielle David
+Delphine Denis Denise Didier Dominique Élise Élodie Emma Emmanuel Éric Estelle Étienne Fabien
+Fabrice Fanny Fatima Florence Florian Francis Françoise François Frédéric Gabriel Geneviève
+Georges Gérard Germaine Gilbert Gilles Ginette Guillaume Guy Hélène Henri Hugo Isabelle Jacqueline
+Jacques Jean Jeanne Jérémy Jérôme Joël Josette Joseph Julie Julien Juliette Karim Karine Kevin
+Laetitia Laura Laurence Laurent Léa Léo Léon Liliane Louis Louise Luc Lucas Lucie Lucien Madeleine
+Malika Manon Marc Marcel Marguerite Maria Marie Marine Martine Mathieu Mathilde Maurice Michel
+Michèle Mohamed Monique Muriel Mylène Nadia Nadine Nathalie Nicolas Nicole Noël Odette Olivier
+Pascal Pascale Patrice Patricia Patrick Paul Paulette Philippe Pierre Quentin Raymond Rémi Renée
+René Richard Robert Roger Romain Sabine Sandrine Sarah Serge Simone Sophie Stéphane Stéphanie
+Suzanne Sylvain Sylvie Thérèse Thierry Thomas Valérie Véronique Vincent Virginie Yannick Yasmine
+Yves Yvette Yvonne Zoé
+""".split())
+
+_UPPER = "A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ"
+_LOWER = "a-zàâäçéèêëîïôöùûüÿœæ"
+_NAME_WORD = rf"(?:[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*|[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})*)"
+_CIVILITY = r"(?:M\.|MM\.|Mr\.?|Mme\.?|Mmes|Mlle\.?|Madame|Monsieur|Mademoiselle|Dr\.?|Docteure?|Pr\.?|Professeure?|Maître|Me\.?)"
+_PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[1-9]|0[1-9])(?:[\s.\-]?\d{2}){4}(?!\d)")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+_AFTER_CIVILITY = re.compile(rf"\b({_CIVILITY})(\s+)(?:{_NAME_WORD})(?:\s+{_NAME_WORD}){{0,2}}")
+_FIRST_LAST = re.compile(
+    rf"\b(?:{'|'.join(sorted(map(re.escape, FIRST_NAMES), key=len, reverse=True))})"
+    rf"(?:-[{_UPPER}][{_LOWER}]+)?\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?")
+
+PHONE_TOKEN = "[téléphone]"
+EMAIL_TOKEN = "[courriel]"
+NAME_TOKEN = "[nom]"
+
+
+def scrub_text(text, names=()) -> str:
+    """Replace telephone numbers, e-mail addresses and person names in free text.
+
+    Parameters
+    ----------
+    text : str
+        Interview notes, an open answer…  ``None`` or NaN is returned unchanged.
+    names : iterable of str
+        Names known to appear (partners, residents); matched as whole words, case and accents
+        ignored.
+
+    Returns
+    -------
+    str
+        The text with « [téléphone] », « [courriel] » and « [nom] » in place.
+
+    Notes
+    -----
+    Telephone numbers: French numbers ``0X XX XX XX XX`` with spaces, dots, dashes or nothing,
+    and ``+33``/``0033`` forms.  Names: the supplied ``names``; one to three capitalised words
+    after a civility (M., Mme, Dr, Docteur, Pr…), the civility being kept; a common French first
+    name (:data:`FIRST_NAMES`) followed by a capitalised surname.  A first name alone is left
+    (too many homonyms: « Pierre », « Claude », « Marine »); add it to ``names`` if needed.
+
+    Examples
+    --------
+    >>> scrub_text("Appeler Mme Dupont au 06 12 34 56 78 ou j.dupont@example.fr")
+    'Appeler Mme [nom] au [téléphone] ou [courriel]'
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return text
+    s = _EMAIL.sub(EMAIL_TOKEN, str(text))
+    s = _PHONE.sub(PHONE_TOKEN, s)
+    for name in sorted({str(n).strip() for n in names if str(n).strip()}, key=len, reverse=True):
+        s = _accent_insensitive(name).sub(NAME_TOKEN, s)
+    s = _AFTER_CIVILITY.sub(lambda m: f"{m.group(1)}{m.group(2)}{NAME_TOKEN}", s)
+    s = _FIRST_LAST.sub(NAME_TOKEN, s)
+    s = re.sub(rf"{re.escape(NAME_TOKEN)}(?:\s+{re.escape(NAME_TOKEN)})+", NAME_TOKEN, s)
+    return s
+
+
+_EQUIV = {"a": "aàâä", "c": "cç", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "uùûü", "y": "yÿ"}
+
+
+def _accent_insensitive(name: str) -> re.Pattern:
+    parts = []
+    for ch in unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode():
+        low = ch.lower()
+        if low in _EQUIV:
+            chars = _EQUIV[low] + _EQUIV[low].upper()
+            parts.append(f"[{chars}]")
+        elif ch.isspace():
+            parts.append(r"\s+")
+        else:
+            parts.append(re.escape(ch))
+    return re.compile(r"(?<!\w)" + "".join(parts) + r"(?!\w)", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- reviewed quotes
+
+#: File of the project where the analyst marks each resident or partner quote as publishable.
+REVIEWED_QUOTES_FILE = "citations_relues.csv"
+REVIEW_COLUMNS = ["id_citation", "partenaire", "ligne", "texte", "publiable"]
+
+
+def quote_id(partenaire: str, text: str) -> str:
+    """Stable identifier of a quote: 10 hex digits of SHA-256 over its source and normalised text.
+
+    The same quote keeps its identifier when the notes are re-read or reordered; an edited
+    quote gets a new one, and must be reviewed again.
+    """
+    import hashlib
+
+    key = f"{_norm(partenaire)}\x1f{' '.join(str(text).split())}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+
+
+#: Source name of residents' free-text answers in the review file (``partenaire`` column).
+RESIDENTS = "habitant"
+
+
+def is_publishable(reviewed: dict[str, bool], source: str, text: str) -> bool:
+    """True when the analyst marked this free text « oui » (``source``: partner, or :data:`RESIDENTS`)."""
+    return reviewed.get(quote_id(source, text)) is True
+
+
+def write_quotes_for_review(interviews, path, *, reviewed: dict | None = None, comments=()):
+    """Write the review file (``citations_relues.csv``) listing every quote, ``publiable`` to fill.
+
+    Parameters
+    ----------
+    interviews : list of Interview
+        From :func:`diagnostics.collect.interviews.load_interviews`.
+    path : path-like
+        The project's review file; the answers already given (``reviewed``, or those of the
+        existing file) are kept.
+    comments : iterable of str, optional
+        Residents' free-text answers (e.g. the ``commentaire`` column of the validated
+        answers), listed under the source :data:`RESIDENTS` (``ligne`` empty).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Notes
+    -----
+    The file stays in the project folder (it holds the raw quotes): it is never a deliverable.
+    Written through :func:`diagnostics.spreadsheet.write_csv` (``;``, UTF-8 with BOM, text never
+    a formula).
+    """
+    from pathlib import Path
+
+    from ..spreadsheet import write_csv
+
+    path = Path(path)
+    if reviewed is None:
+        reviewed = load_reviewed_quotes(path) if path.is_file() else {}
+    rows = []
+    for it in interviews:
+        for q in it.quotes:
+            qid = quote_id(it.partenaire, q.text)
+            verdict = reviewed.get(qid)
+            rows.append(dict(id_citation=qid, partenaire=it.partenaire, ligne=q.line, texte=q.text,
+                             publiable="" if verdict is None else ("oui" if verdict else "non")))
+    seen = set()
+    for text in comments:
+        if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
+            continue
+        qid = quote_id(RESIDENTS, text)
+        if qid in seen:
+            continue
+        seen.add(qid)
+        verdict = reviewed.get(qid)
+        rows.append(dict(id_citation=qid, partenaire=RESIDENTS, ligne="", texte=str(text),
+                         publiable="" if verdict is None else ("oui" if verdict else "non")))
+    return write_csv(pd.DataFrame(rows, columns=REVIEW_COLUMNS), path)
+
+
+_YES = {"oui", "o", "yes", "1", "x", "vrai", "publiable"}
+_NO = {"non", "n", "no", "0", "faux", ""}
+
+
+def load_reviewed_quotes(path) -> dict[str, bool]:
+    """Read the review file: ``{id_citation: publishable?}``.
+
+    Parameters
+    ----------
+    path : path-like
+        CSV (``;`` or ``,``) with at least the columns ``id_citation`` and ``publiable``
+        (« oui » / « non »; an empty cell means not reviewed yet, hence not publishable).
+
+    Returns
+    -------
+    dict
+        Identifier → True when the analyst wrote « oui ».  A missing file gives ``{}``: nothing
+        is publishable until reviewed.
+
+    Raises
+    ------
+    DLSError
+        Missing column, or a ``publiable`` cell that is neither « oui » nor « non » (file, row,
+        value named).
+    """
+    import io
+    from pathlib import Path
+
+    from ..collect.formats import decode_text
+
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    text = decode_text(path.read_bytes())
+    sep = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
+    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    df.columns = [c.strip().lower() for c in df.columns]
+    for col in ("id_citation", "publiable"):
+        if col not in df.columns:
+            raise DLSError(f"« {path.name} » : colonne « {col} » absente (attendu : id_citation;publiable, "
+                           "« oui » ou « non » pour chaque citation).", file=path, column=col)
+    out = {}
+    for i, (qid, verdict) in enumerate(zip(df["id_citation"], df["publiable"]), start=2):
+        v = _norm(verdict)
+        if v not in _YES and v not in _NO:
+            raise DLSError(f"« {path.name} », ligne {i}, colonne « publiable » : valeur « {verdict} » "
+                           "(attendu : « oui » ou « non »).", file=path, row=i, column="publiable", value=verdict)
+        out[str(qid).strip().lstrip("'")] = v in _YES
+    return out
+
+
+def reviewed_only(interviews, reviewed: dict[str, bool]):
+    """The interviews with only the quotes the analyst marked publishable (« oui »).
+
+    Free text is published only when reviewed: this is the gate; :func:`scrub_text` (phone
+    numbers, e-mails, known names) remains the safety net applied to what passes it.
+
+    Parameters
+    ----------
+    interviews : list of Interview
+    reviewed : dict
+        From :func:`load_reviewed_quotes`.
+
+    Returns
+    -------
+    list of Interview
+        Copies; the input is not modified.
+    """
+    import copy
+
+    out = []
+    for it in interviews:
+        kept = copy.copy(it)
+        kept.quotes = [q for q in it.quotes if reviewed.get(quote_id(it.partenaire, q.text)) is True]
+        out.append(kept)
+    return out

@@ -1,0 +1,227 @@
+"""The indicator table as analysts open it: one XLSX and one French CSV, the same everywhere.
+
+``dls indicators`` and ``dls build`` both write the protected indicator table
+(:func:`diagnostics.indicators.compute_indicators`, after disclosure control) through
+:func:`write_analyst_table`:
+
+``indicateurs.xlsx``
+    sheet « Indicateurs »: French headers, one row per quartier × indicator, proportions stored
+    on the 0–1 scale with the Excel number format ``0.0%`` (Excel shows 22,3 % and computes with
+    0,223), other units with one decimal, counts as whole numbers, oui/non for the flags; column
+    widths set, filters on the header, header row frozen.  Sheet « Définitions »: one row per
+    indicator of the catalogue (definition, dimension, source, numerator, filter, unit,
+    direction, method).
+``indicateurs.csv``
+    the same table for those who prefer a CSV, as French Excel reads it: ``;`` separator,
+    decimal comma, UTF-8 with BOM, French headers, oui/non, percentages on the 0–100 scale
+    (column « Unité » says « % »).
+
+The machine-readable table (English column names of the agreed indicator table,
+``CONTRIBUTING.md``; proportions 0–1; decimal point; ``True``/``False``) is
+:func:`write_machine_table`, for other programs only.
+
+Every file goes through :mod:`diagnostics.spreadsheet` (user text never a live formula).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..files import atomic_path
+from ..spreadsheet import write_csv, write_frame
+
+#: Reference levels of the table (``ref_<id>``, ``cmp_<id>``) and their default labels.
+_REFERENCES = {"chambery": "Chambéry", "savoie": "Savoie", "region": "Région", "france": "France"}
+
+#: Percentage format of Excel (value stored 0–1).
+PERCENT_FORMAT = "0.0%"
+DECIMAL_FORMAT = "0.0"
+INTEGER_FORMAT = "0"
+
+#: Value columns: on the indicator's unit scale (percentages for « % » indicators).
+_VALUES = ("estimate", "ci_low", "ci_high", "ref_chambery", "ref_savoie", "ref_region", "ref_france")
+
+
+def french_columns(references: dict[str, str] | None = None) -> dict[str, str]:
+    """English column of the indicator table -> French header of the analyst's table.
+
+    Parameters
+    ----------
+    references : dict, optional
+        ``{reference id: label}`` of the project (« Chambéry », « Savoie »…); the default labels
+        otherwise.
+    """
+    refs = {**_REFERENCES, **(references or {})}
+    cols = {
+        "quartier": "Quartier", "dimension": "Dimension", "label": "Indicateur", "source": "Source",
+        "unit": "Unité", "estimate": "Valeur", "ci_low": "IC bas", "ci_high": "IC haut",
+        "n": "Effectif (répondants ou population)", "numerator": "Cas",
+        "fragile": "Estimation fragile", "suppressed": "Masqué (secret statistique)",
+        "suppression_reason": "Motif du masquage",
+    }
+    for r, lib in refs.items():
+        cols[f"ref_{r}"] = f"Référence {lib}"
+    cols["cmp_ensemble"] = "Comparaison à l'ensemble des quartiers"
+    for r, lib in refs.items():
+        cols[f"cmp_{r}"] = f"Comparaison {lib}"
+    cols.update({"p_rao_scott": "p (Rao-Scott)", "direction": "Sens", "status": "Statut",
+                 "method": "Méthode", "note": "Note", "indicator_id": "Identifiant"})
+    return cols
+
+
+_DIRECTIONS = {"hausse_favorable": "hausse favorable", "hausse_defavorable": "hausse défavorable",
+               "neutre": "neutre"}
+_SOURCES = {"questionnaire": "questionnaire habitants", "extrait": "extrait ORS / Assurance Maladie"}
+
+
+def _dimension_labels() -> dict[str, str]:
+    from ..config.questionnaire import load_dimensions
+
+    return load_dimensions()
+
+
+def _is_percent(table: pd.DataFrame) -> pd.Series:
+    return table["unit"].astype(str).str.strip().eq("%")
+
+
+def analyst_frame(table: pd.DataFrame, references: dict[str, str] | None = None,
+                  dimensions: dict[str, str] | None = None) -> pd.DataFrame:
+    """The indicator table with French headers and words, values on their stored scale.
+
+    Proportions stay on the 0–1 scale (the XLSX formats them as percentages; the CSV multiplies
+    them by 100).  Flags become « oui » / « non »; counts are whole numbers.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The indicator table (English columns, ``CONTRIBUTING.md``).
+    references : dict, optional
+        Reference labels of the project.
+    dimensions : dict, optional
+        ``{dimension id: French label}``.
+
+    Returns
+    -------
+    DataFrame
+        Columns in the order of :func:`french_columns` (those present in ``table``).
+    """
+    cols = french_columns(references)
+    out = table[[c for c in cols if c in table.columns]].copy()
+    for c in ("fragile", "suppressed"):
+        if c in out:
+            out[c] = out[c].map(lambda v: None if pd.isna(v) else ("oui" if bool(v) else "non"))
+    for c in ("n", "numerator"):
+        if c in out:
+            out[c] = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
+    for c in _VALUES + ("p_rao_scott",):
+        if c in out:
+            out[c] = pd.to_numeric(out[c], errors="coerce")
+    if "direction" in out:
+        out["direction"] = out["direction"].map(lambda v: _DIRECTIONS.get(v, v))
+    if "source" in out:
+        out["source"] = out["source"].map(lambda v: _SOURCES.get(v, v))
+    if dimensions and "dimension" in out:
+        out["dimension"] = out["dimension"].map(lambda v: dimensions.get(v, v))
+    return out.rename(columns=cols).reset_index(drop=True)
+
+
+def definitions_frame(catalogue) -> pd.DataFrame:
+    """The sheet « Définitions »: one row per indicator of the catalogue, French headers."""
+    d = catalogue.to_frame()
+    d["sens"] = d["sens"].map(lambda v: _DIRECTIONS.get(v, v))
+    d["source"] = d["source"].map(lambda v: _SOURCES.get(v, v))
+    dims = _dimension_labels()
+    d["dimension"] = d["dimension"].map(lambda v: dims.get(v, v))
+    return d.rename(columns={
+        "id": "Identifiant", "libelle": "Indicateur", "definition": "Définition", "dimension": "Dimension",
+        "source": "Source", "question": "Question ou score", "code_extrait": "Code de l'extrait",
+        "numerateur": "Réponses comptées (codes)", "seuil": "Seuil", "filtre": "Champ (filtre)",
+        "unite": "Unité", "sens": "Sens", "methode": "Méthode"})
+
+
+def _width(series: pd.Series, header: str) -> float:
+    longest = max([len(str(header))] + [len(str(v)) for v in series.head(500) if not pd.isna(v)])
+    return float(min(max(longest + 2, 8), 60))
+
+
+def _style_sheet(ws, frame: pd.DataFrame) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    for j, name in enumerate(frame.columns, start=1):
+        cell = ws.cell(1, j)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(j)].width = _width(frame[name], name)
+    ws.freeze_panes = "A2"
+    if len(frame.columns):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+
+
+def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
+                        references: dict[str, str] | None = None, stem: str = "indicateurs") -> dict[str, Path]:
+    """Write ``indicateurs.xlsx`` and ``indicateurs.csv`` for analysts (see the module docstring).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The protected indicator table.
+    directory : path-like
+        Output folder (created).
+    catalogue : Catalogue, optional
+        Adds the sheet « Définitions » and the dimensions' French labels.
+    references : dict, optional
+        ``{reference id: label}`` (the project's ``references``), for the headers.
+
+    Returns
+    -------
+    dict
+        ``{"xlsx": path, "csv": path}``.
+    """
+    from openpyxl import Workbook
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    frame = analyst_frame(table, references, _dimension_labels())
+    cols = french_columns(references)
+    pct = _is_percent(table).to_numpy()
+    value_headers = [cols[c] for c in _VALUES if cols[c] in frame.columns]
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Indicateurs"
+    write_frame(ws, frame)
+    index = {name: j for j, name in enumerate(frame.columns, start=1)}
+    for i in range(len(frame)):
+        for h in value_headers:
+            ws.cell(i + 2, index[h]).number_format = PERCENT_FORMAT if pct[i] else DECIMAL_FORMAT
+        for key in ("n", "numerator"):
+            if cols[key] in index:
+                ws.cell(i + 2, index[cols[key]]).number_format = INTEGER_FORMAT
+        if cols["p_rao_scott"] in index:
+            ws.cell(i + 2, index[cols["p_rao_scott"]]).number_format = "0.000"
+    _style_sheet(ws, frame)
+    if catalogue is not None:
+        defs = definitions_frame(catalogue)
+        wd = wb.create_sheet("Définitions")
+        write_frame(wd, defs)
+        _style_sheet(wd, defs)
+    xlsx = directory / f"{stem}.xlsx"
+    with atomic_path(xlsx) as tmp:
+        wb.save(tmp)
+
+    csv_frame = frame.copy()
+    for h in value_headers:
+        csv_frame[h] = csv_frame[h].where(~pct, csv_frame[h] * 100).round(4)
+    csv = write_csv(csv_frame, directory / f"{stem}.csv")
+    return {"xlsx": xlsx, "csv": csv}
+
+
+def write_machine_table(table: pd.DataFrame, directory, *, name: str = "indicateurs_machine.csv") -> Path:
+    """Write the indicator table for other programs: the agreed English columns
+    (``CONTRIBUTING.md``), proportions on 0–1, ``;`` separator, decimal point, UTF-8."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return write_csv(table, directory / name, sep=";", decimal=".", encoding="utf-8")

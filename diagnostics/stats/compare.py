@@ -1,0 +1,133 @@
+"""Compare an estimate with a reference value using confidence intervals (Fingertips rule).
+
+An estimate is *significantly different* from a reference when the reference value lies outside
+the estimate's confidence interval; when the reference carries its own interval, when the two
+intervals do not overlap (the rule of Public Health England's Fingertips profiles).  The
+direction of the indicator turns "higher"/"lower" into « mieux » / « moins bien ».
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DLSError
+
+__all__ = ["compare_ci", "significance", "compare_columns", "DIRECTIONS", "VERDICTS"]
+
+DIRECTIONS = ("hausse_favorable", "hausse_defavorable", "neutre")
+VERDICTS = ("mieux", "similaire", "moins bien", "plus élevé", "plus bas", "non comparable")
+
+
+def _missing(v) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    try:
+        return math.isnan(float(v))
+    except (TypeError, ValueError):
+        return True
+
+
+def significance(est, lo, hi, ref, ref_lo=None, ref_hi=None) -> str:
+    """Return « plus élevé », « plus bas », « similaire » or « non comparable».
+
+    Parameters
+    ----------
+    est, lo, hi : float
+        Estimate and its confidence limits.
+    ref : float
+        Reference value.
+    ref_lo, ref_hi : float, optional
+        Limits of the reference; when both are given the intervals are compared.
+
+    Notes
+    -----
+    Without reference limits: higher when :math:`lo > ref`, lower when :math:`hi < ref`.
+    With reference limits: higher when :math:`lo > ref_{hi}`, lower when :math:`hi < ref_{lo}`.
+    Any missing input (suppressed or masked value) gives « non comparable ».
+
+    References
+    ----------
+    Public Health England, Fingertips: « Technical guide: confidence intervals », 2018.
+    """
+    if any(_missing(v) for v in (est, lo, hi, ref)):
+        return "non comparable"
+    lo, hi, ref = float(lo), float(hi), float(ref)
+    if lo > hi:
+        raise DLSError(f"La borne basse de l'intervalle ({lo}) dépasse la borne haute ({hi}) ; "
+                       "un intervalle [basse ; haute] est attendu.", value=(lo, hi))
+    has_ref_ci = not _missing(ref_lo) and not _missing(ref_hi)
+    top, bottom = (float(ref_hi), float(ref_lo)) if has_ref_ci else (ref, ref)
+    if lo > top:
+        return "plus élevé"
+    if hi < bottom:
+        return "plus bas"
+    return "similaire"
+
+
+def compare_ci(est, lo, hi, ref, ref_lo=None, ref_hi=None, direction="hausse_favorable") -> str:
+    """Verdict of an estimate against a reference: « mieux », « similaire », « moins bien » or « non comparable ».
+
+    Parameters
+    ----------
+    est, lo, hi : float
+        Estimate and confidence limits (same scale as the reference).
+    ref, ref_lo, ref_hi : float
+        Reference value and, optionally, its limits.
+    direction : {"hausse_favorable", "hausse_defavorable", "neutre"}
+        Whether a higher value is good news.  For a « neutre » indicator the verdict is
+        « plus élevé », « plus bas », « similaire » or « non comparable » (no value judgement).
+
+    Returns
+    -------
+    str
+
+    Notes
+    -----
+    See :func:`significance` for the test itself (Fingertips rule).
+
+    Examples
+    --------
+    >>> compare_ci(0.30, 0.25, 0.35, 0.40, direction="hausse_favorable")
+    'moins bien'
+    >>> compare_ci(0.30, 0.25, 0.35, 0.33)
+    'similaire'
+    """
+    if direction not in DIRECTIONS:
+        raise DLSError(f"Le sens de l'indicateur « {direction} » n'est pas reconnu ; valeurs "
+                       f"attendues : {', '.join(DIRECTIONS)}.", value=direction,
+                       expected=", ".join(DIRECTIONS))
+    sig = significance(est, lo, hi, ref, ref_lo, ref_hi)
+    if sig in ("similaire", "non comparable"):
+        return sig
+    if direction == "neutre":  # a significant gap, without a value judgement
+        return sig
+    higher = sig == "plus élevé"
+    return "mieux" if higher == (direction == "hausse_favorable") else "moins bien"
+
+
+def compare_columns(table: pd.DataFrame, ref: str, *, est="estimate", lo="ci_low", hi="ci_high",
+                    ref_lo=None, ref_hi=None, direction="direction") -> pd.Series:
+    """Apply :func:`compare_ci` row by row to a table (e.g. the indicator table).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    ref : str
+        Column of reference values (e.g. ``"ref_savoie"``).
+    est, lo, hi, ref_lo, ref_hi : str
+        Column names.
+    direction : str
+        Column holding the direction, or a direction value used for every row.
+
+    Returns
+    -------
+    pandas.Series of str, aligned on ``table``.
+    """
+    dirs = table[direction] if direction in table.columns else pd.Series(direction, index=table.index)
+    rl = table[ref_lo] if ref_lo else pd.Series(np.nan, index=table.index)
+    rh = table[ref_hi] if ref_hi else pd.Series(np.nan, index=table.index)
+    return pd.Series([compare_ci(e, a, b, r, x, y, d) for e, a, b, r, x, y, d in
+                      zip(table[est], table[lo], table[hi], table[ref], rl, rh, dirs)],
+                     index=table.index, dtype=object)

@@ -1,0 +1,32 @@
+"""Design-based estimation (weights, strata, clusters, fpc) agreeing with R's ``survey``.
+
+Build the design once, then ask it questions::
+
+    d = Design(df, weights="poids", strata="quartier")
+    d.proportion("renoncement_soins", by="quartier")        # tidy DataFrame
+    d.mean(["score_who5"], by="sexe")
+    d.chisq("renoncement_soins", "quartier")                  # Rao-Scott
+
+Every estimator returns one tidy table with the columns ``domain, variable, level, estimate,
+se, ci_low, ci_high, n, deff, fragile, suppressed, method, df, conf_level`` (plus
+``numerator``, ``n_missing`` and ``n_na`` for proportions).  Variances are Taylor
+linearisation as R's ``svyrecvar`` (first stage, plus later stages when every stage has an
+fpc); domains are estimated on the full design as ``svyby``
+does (observations outside the domain keep their PSU and stratum, with zero score).
+
+Small samples: ``fragile`` is True when the unweighted denominator ``n`` is below
+``fragile_n`` (default 30); ``suppressed`` is True below ``suppress_n`` (default 10).  The
+estimate is *kept* in both cases: blanking is the job of the disclosure-control step, which
+needs the values to apply secondary suppression.
+
+References
+----------
+Lumley T. (2004) Analysis of complex survey samples, J. Stat. Softw. 9(8); Lumley T. (2010)
+*Complex Surveys*, Wiley; R package survey 4.x (``svymean``, ``svyby``, ``svyciprop``,
+``svychisq``).
+"""
+from .design import Design
+from .estimators import MISSING_DEFAULT, OVERALL, RESULT_COLUMNS, ChisqResult
+from .intervals import CI_METHODS, proportion_ci
+
+__all__ = ["Design", "ChisqResult", "CI_METHODS", "RESULT_COLUMNS", "MISSING_DEFAULT", "OVERALL", "proportion_ci"]

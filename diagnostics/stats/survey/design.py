@@ -1,0 +1,536 @@
+"""The survey design (R's ``svydesign``): weights, strata, clusters, fpc and calibration."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from diagnostics.errors import EstimationError, where
+from diagnostics.stats.weighting import Calibration
+
+from . import variance
+from .calibrated import _cal_margins
+from .domains import _DomainPlan
+from .estimators import OVERALL, Estimators
+from .variance import (
+    _csr,
+    _DesignRows,
+    _row_block,
+    _Stage,
+    _thread_map,
+)
+
+
+class Design(Estimators):
+    """A survey design: data, weights and optional strata, clusters and fpc (R ``svydesign``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent.
+    weights : None, str or array-like
+        Sampling weights (column name or values); ``None`` gives equal weights of 1, or the
+        weights of ``calibration`` when given (other weights are refused with a calibration).
+    strata : str, optional
+        First-stage stratum column.
+    cluster : str or list of str, optional
+        Cluster column of each sampling stage, first stage (PSU) first (R's
+        ``id = ~a + b``); by default each respondent is its own PSU.
+    fpc : str, array-like or list, optional
+        Finite population correction per stratum: population size (number of units, values
+        > 1) or sampling fraction (values ≤ 1), as in R; a list gives one per stage.  Later
+        stages add their variance only when every stage has its fpc (R's default).
+    calibration : RakeResult, PostStratifyResult or Calibration, optional
+        Result of :func:`diagnostics.stats.weighting.rake` / ``poststratify`` on the same rows:
+        its weights are used and variances are adjusted for calibration as R does for
+        designs returned by ``rake`` / ``postStratify``.
+    nest : bool
+        Cluster ids are only unique within strata (R's ``nest = TRUE``).
+    lonely_psu : {"fail", "certainty", "remove", "adjust", "average"}
+        Strata with a single PSU (R's ``options(survey.lonely.psu)``); a stratum whose only
+        PSU is taken with certainty (fpc = sample size) contributes zero, as in R.
+    fragile_n, suppress_n : int
+        Thresholds of the small-sample flags on the unweighted denominator.
+    conf_level : float
+        Confidence level of the intervals, in (0, 1) (default 0.95).
+    domain_df : {"domain", "answers"}
+        Degrees of freedom (and rows) of a domain's proportion intervals.  ``"domain"``
+        (default): those of R's domain design, ``svyby(~y, ~dom, design, svyciprop)`` —
+        PSUs minus strata among the domain's rows, rows with a missing answer included.
+        ``"answers"``: among the rows with a valid answer only, as R gives after
+        ``subset(design, !is.na(y))`` (the population of an indicator's denominator).
+    file : str, optional
+        File name quoted in error messages.
+
+    Notes
+    -----
+    Variance (R's ``svyrecvar`` / ``multistage`` / ``onestrat``) of a linear statistic with
+    score :math:`z_i`: with PSU totals :math:`z_{hc}` in stratum :math:`h` of :math:`n_h`
+    PSUs and finite population correction :math:`f_h = 1 - n_h/N_h`,
+    :math:`\\hat V_1 = \\sum_h f_h \\frac{n_h}{n_h-1} \\sum_c (z_{hc} - \\bar z_h)^2`.  With
+    several stages and an fpc for each, stage :math:`s` adds the same sum over its clusters
+    within each cluster of stage :math:`s-1`, multiplied by the sampling fractions
+    :math:`n/N` of the earlier stages.  Calibrated designs first replace scores by their
+    residuals on the calibration variables (post-strata means; 10 back-fitting sweeps for
+    raking), as R.
+    """
+
+    def __init__(self, data: pd.DataFrame, weights=None, strata=None, cluster=None, fpc=None,
+                 *, calibration=None, nest: bool = False, lonely_psu: str = "fail",
+                 fragile_n: int = 30, suppress_n: int = 10, conf_level: float = 0.95,
+                 domain_df: str = "domain", file=None):
+        if not isinstance(data, pd.DataFrame):
+            raise EstimationError("Les données d'un plan de sondage doivent être un tableau "
+                                  "(DataFrame).")
+        if len(data) == 0:
+            raise EstimationError(f"{where(file)}aucune réponse : impossible de construire un "
+                                  "plan de sondage sur un tableau vide.")
+        if lonely_psu not in ("fail", "certainty", "remove", "adjust", "average"):
+            raise EstimationError(
+                f"Option lonely_psu « {lonely_psu} » inconnue : attendu fail, certainty, "
+                "remove, adjust ou average.")
+        if not (isinstance(conf_level, (int, float)) and 0 < conf_level < 1):
+            raise EstimationError(f"Niveau de confiance « {conf_level} » invalide : attendu un "
+                                  "nombre strictement compris entre 0 et 1 (par exemple 0.95).")
+        self.data = data
+        self.file = file
+        self.n = n = len(data)
+        self.fragile_n = fragile_n
+        self.suppress_n = suppress_n
+        self.conf_level = float(conf_level)
+        if domain_df not in ("domain", "answers"):
+            raise EstimationError(f"Option domain_df « {domain_df} » inconnue : attendu "
+                                  "« domain » ou « answers ».")
+        self.domain_df = domain_df
+        self.lonely_psu = lonely_psu
+        clusters = [] if cluster is None else (
+            [cluster] if isinstance(cluster, str) or not isinstance(cluster, (list, tuple))
+            else list(cluster))
+        self.strata_col, self.cluster_col = strata, cluster
+
+        cal = getattr(calibration, "calibration", calibration)
+        if cal is not None and not isinstance(cal, Calibration):
+            raise EstimationError("L'argument calibration doit être le résultat de rake() ou "
+                                  "de poststratify().")
+        if cal is not None and len(cal.weights) != n:
+            raise EstimationError("Le calage ne porte pas sur les mêmes répondants que le "
+                                  "plan de sondage.")
+        self.calibration = cal
+        w, wname = self._weights(weights, cal)
+        self.w = w
+
+        # first-stage strata
+        if strata is None:
+            h = np.zeros(n, dtype=np.int64)
+            self.strata_labels = np.array([OVERALL], dtype=object)
+        else:
+            col = self._column(strata)
+            if col.isna().any():
+                i = int(np.flatnonzero(col.isna().to_numpy())[0])
+                raise EstimationError(f"{where(file, i + 2, strata)}strate manquante : attendu "
+                                      "une valeur pour chaque répondant.")
+            h, self.strata_labels = pd.factorize(col, sort=True)
+        h = np.asarray(h, dtype=np.int64)
+        # clusters of every stage (later stages nested in the earlier ones, as R)
+        codes = []
+        for k, name in enumerate(clusters):
+            col = self._column(name)
+            if col.isna().any():
+                i = int(np.flatnonzero(col.isna().to_numpy())[0])
+                raise EstimationError(f"{where(file, i + 2, name)}unité d'échantillonnage "
+                                      f"(grappe) manquante : attendu une valeur pour chaque "
+                                      "répondant.")
+            parent = h if k == 0 else codes[-1]
+            if k > 0 or nest:
+                c, _ = pd.factorize(pd.MultiIndex.from_arrays([parent, col.to_numpy()]),
+                                    sort=True)
+            else:
+                c, lab = pd.factorize(col, sort=True)
+                hs = pd.Series(h).groupby(c).nunique()
+                if (hs > 1).any():
+                    raise EstimationError(
+                        f"{where(file, None, name)}la grappe « {lab[int(hs.idxmax())]} » "
+                        "appartient à plusieurs strates : attendu des grappes emboîtées dans "
+                        "les strates (ou nest=True).")
+            codes.append(np.asarray(c, dtype=np.int64))
+        if not codes:
+            codes = [np.arange(n, dtype=np.int64)]
+        # fpc of every stage
+        fpcs = (list(fpc) if isinstance(fpc, (list, tuple)) else [fpc]) if fpc is not None else []
+        if len(fpcs) > len(codes):
+            raise EstimationError(f"{len(fpcs)} corrections de population finie pour "
+                                  f"{len(codes)} degré(s) de sondage : attendu au plus une par "
+                                  "degré.")
+        stages = []
+        parent_h, n_par, mult = h, len(self.strata_labels), np.ones(len(self.strata_labels))
+        for k, c in enumerate(codes):
+            if k > 0 and len(fpcs) < len(codes):
+                break  # R: later stages only with an fpc for every stage
+            st_labels = self.strata_labels if k == 0 else np.arange(n_par)
+            f, frac = self._fpc(fpcs[k] if k < len(fpcs) else None, parent_h, c, n_par, k,
+                                st_labels)
+            stages.append(_Stage(parent_h, c, n_par, f, mult, lonely_psu, st_labels))
+            # next stage: strata are this stage's clusters
+            st = stages[-1]
+            mult = (mult * frac)[st.psu_h]
+            parent_h, n_par = c, st.n_psu
+        self._stages = stages
+        s1 = stages[0]
+        # first-stage attributes (kept for readers of the design)
+        self.h, self.c, self.psu_h, self.nh = s1.h, s1.c, s1.psu_h, s1.nh
+        self.n_strata, self.n_psu, self.f, self.scale = s1.n_strata, s1.n_psu, s1.f, s1.scale
+        self.lonely, self.cw, self.P, self.HS = s1.lonely, s1.cw, s1.P, s1.HS
+        pos = w > 0
+        self.degf = int(len(np.unique(self.c[pos])) - len(np.unique(self.h[pos])))
+        self._cal_margins = self._greg_basis = None
+        self._plans = []   # recent domain plans: (domain codes, n_dom, block, plan)
+        if cal is not None and cal.kind == "greg":
+            # orthonormal basis of √d X (R's qr(mm * whalf)), rank-deficient X allowed
+            d0 = np.asarray(cal.oldweights, float)
+            U, sv, _ = np.linalg.svd(cal.groups[0] * np.sqrt(d0)[:, None], full_matrices=False)
+            self._greg_basis = (U[:, sv > sv.max() * max(cal.groups[0].shape) * 1e-15],
+                                np.asarray(cal.weights, float) / np.sqrt(d0))
+        elif cal is not None:
+            self._cal_margins = _cal_margins(cal, n)
+
+    def _weights(self, weights, cal):
+        n, file, data = self.n, self.file, self.data
+        if weights is None:
+            w = np.ones(n) if cal is None else np.asarray(cal.weights, float)
+            wname = "poids"
+        elif isinstance(weights, str):
+            if weights not in data.columns:
+                raise EstimationError(f"{where(file, None, weights)}colonne de poids absente.")
+            w = pd.to_numeric(data[weights], errors="coerce").to_numpy(float)
+            wname = weights
+        else:
+            w = np.asarray(weights.reindex(data.index) if isinstance(weights, pd.Series)
+                           else weights, float)
+            wname = "poids"
+        if w.shape != (n,):
+            raise EstimationError(f"Les poids ont {w.size} valeurs pour {n} répondants : "
+                                  "attendu une valeur par répondant.")
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise EstimationError(f"{where(file, i + 2, wname)}poids « {w[i]} » invalide : "
+                                  "attendu un nombre positif.")
+        if cal is not None and weights is not None:
+            cw = np.asarray(cal.weights, float)
+            if not np.allclose(w, cw, rtol=1e-9, atol=0):
+                i = int(np.flatnonzero(~np.isclose(w, cw, rtol=1e-9, atol=0))[0])
+                raise EstimationError(
+                    f"{where(file, i + 2, wname)}poids « {w[i]:g} » différent du poids calé "
+                    f"« {cw[i]:g} » : avec un calage, ne donnez pas d'autres poids (les poids "
+                    "du calage sont utilisés).")
+        return w, wname
+
+    def _fpc(self, fpc, h, c, H, stage, labels):
+        """Finite population correction 1 − n_h/N_h per stratum and sampling fraction n_h/N_h."""
+        psu_h = np.zeros(int(c.max()) + 1, dtype=np.int64)
+        psu_h[c] = h
+        nh = np.bincount(psu_h, minlength=H).astype(float)
+        if fpc is None:
+            return np.ones(H), np.zeros(H)
+        name = fpc if isinstance(fpc, str) else "fpc"
+        vals = self._column(fpc) if isinstance(fpc, str) else pd.Series(np.asarray(fpc, float))
+        vals = pd.to_numeric(vals, errors="coerce").to_numpy(float)
+        if vals.shape != (self.n,):
+            raise EstimationError(f"La correction de population finie a {vals.size} valeurs "
+                                  f"pour {self.n} répondants : attendu une valeur par répondant.")
+        if np.isnan(vals).any():
+            i = int(np.flatnonzero(np.isnan(vals))[0])
+            raise EstimationError(f"{where(self.file, i + 2, name)}"
+                                  "correction de population finie manquante.")
+        if (vals > 1).any() and (vals < 1).any():
+            raise EstimationError("Correction de population finie incohérente : attendu "
+                                  "soit des tailles de population (> 1), soit des taux de "
+                                  "sondage (≤ 1), pas un mélange.")
+        popsize = vals if (vals > 1).any() else nh[h] / vals
+        pop_h = pd.Series(popsize).groupby(h).first().reindex(range(H)).to_numpy()
+        if (pop_h < nh).any():
+            k = int(np.flatnonzero(pop_h < nh)[0])
+            raise EstimationError(
+                f"Correction de population finie (degré {stage + 1}) : la strate « {labels[k]} » "
+                f"compte {int(nh[k])} unités tirées pour une population de {pop_h[k]:g} : "
+                "attendu une population au moins égale à l'échantillon.")
+        f = np.where(np.isinf(pop_h), 1.0, (pop_h - nh) / pop_h)
+        return f, np.where(np.isinf(pop_h), 0.0, nh / pop_h)
+
+    # ------------------------------------------------------------------ helpers
+    def _column(self, name) -> pd.Series:
+        if name not in self.data.columns:
+            raise EstimationError(f"{where(self.file, None, name)}colonne absente des réponses.")
+        return self.data[name]
+
+    @property
+    def calibrated(self) -> bool:
+        return self.calibration is not None
+
+    def _domains(self, by):
+        """Integer domain code per row (−1: in no domain) and labels."""
+        if by is None:
+            return np.zeros(self.n, dtype=np.int64), [OVERALL]
+        cols = [by] if isinstance(by, str) else list(by)
+        frame = pd.DataFrame({c: self._column(c) for c in cols})
+        if len(cols) == 1:
+            codes, labels = pd.factorize(frame[cols[0]], sort=True)
+            labels = list(labels)
+        else:
+            ok = frame.notna().all(axis=1).to_numpy()
+            key = frame.astype(str).agg(" / ".join, axis=1).where(ok)
+            codes, labels = pd.factorize(key, sort=True)
+            labels = list(labels)
+        return np.asarray(codes, dtype=np.int64), labels
+
+    def _lonely_check(self, strata_with_scores):
+        self._stages[0].check_lonely(strata_with_scores)
+
+    def _calibrate(self, S):
+        """Residualise row scores on the calibration variables (R ``svyrecvar``)."""
+        if self.calibration is None:
+            return S
+        if self._greg_basis is not None:   # R: qr.resid(qr, x / (g √d)) * (g √d)
+            U, gw = self._greg_basis
+            z = np.asarray(S, float) / gw[:, None]
+            return (z - U @ (U.T @ z)) * gw[:, None]
+        S = np.array(S, float)
+        for _ in range(self._cal_margins.sweeps):
+            for G, f, psw, den in self._cal_margins.rows:
+                ave = (G @ (S * f[:, None])) / den[:, None]
+                S -= psw[:, None] * (G.T @ ave)
+        return S
+
+    def _var_from_scores(self, S, cov=False):
+        """Linearised variance (diagonal or full matrix) of row scores S (n × K).
+
+        Scores are first residualised on the calibration (if any), then the variance of
+        every sampling stage is added (R's ``svyrecvar``).
+        """
+        S = self._calibrate(np.asarray(S, float))
+        return sum(st.var_rows(S, cov=cov) for st in self._stages)
+
+    def _average_factor(self, rows, d_r, valid, n_dom):
+        """R's ``lonely_psu="average"`` factor of each domain and column (n_dom × K), or None.
+
+        R estimates a domain of a design without calibration on the subset of its rows
+        (and of the valid answers, ``na.rm = TRUE``): the first-stage variance is
+        multiplied by the number of strata of that subset over the number of them with
+        more than one PSU, not by the whole design's ratio (``Design.avg``, which is
+        already in the stage's scale and is divided out here).  ``rows`` (domain ``d_r``)
+        are the domains' rows, ``valid`` the (n × K) validity mask.
+        """
+        st = self._stages[0]
+        if st.lonely_psu != "average" or not st.lonely.any() or self.calibrated:
+            return None
+        H = st.n_strata
+        G = _csr(st.h[rows] * n_dom + d_r, rows, (H * n_dom, self.n))
+        present = (G @ np.asarray(valid, float) > 0).reshape(H, n_dom, -1)
+        nstr = present.sum(axis=0)
+        nok = nstr - present[st.lonely].sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(nok > 0, nstr / nok, 1.0) / st.avg
+
+    def _domain_counts(self, dom, n_dom):
+        """Design degrees of freedom and rows of each domain (R's subset design)."""
+        rows = np.flatnonzero((dom >= 0) & (self.w > 0))
+        d = dom[rows]
+        npsu = np.bincount(np.unique(self.c[rows] * n_dom + d) % n_dom, minlength=n_dom)
+        nstr = np.bincount(np.unique(self.h[rows] * n_dom + d) % n_dom, minlength=n_dom)
+        nrow = (np.full(n_dom, float(self.n)) if self.calibrated
+                else np.bincount(dom[dom >= 0], minlength=n_dom).astype(float))
+        return (npsu - nstr).astype(float), nrow
+
+    # ------------------------------------------------------------------ core engine
+    def _linear(self, kind, Y, M, dom, n_dom, X=None, *, colvar=None, binary=False):
+        """Estimates, variances and counts of linear statistics in every domain.
+
+        Y, X are (n × K) arrays (values, denominators for ratios); M is the validity mask,
+        (n × K), or (n × V) with ``colvar`` giving the column of M of each column of Y (the
+        categories of one question share its mask).  ``binary``: Y is 0/1.  Returns a dict
+        of (n_dom × K) arrays: theta, var, n, wsum, degf, nrow, nvalid, deff (and count, the
+        unweighted sum of Y over rows of positive weight, on the grouped-sum path).
+        """
+        if colvar is None:
+            Y = np.where(M, Y, 0.0)
+            if X is not None:
+                X = np.where(M, X, 0.0)
+        if self._greg_basis is not None:  # regression residuals: row-level path
+            cv = np.arange(Y.shape[1]) if colvar is None else np.asarray(colvar)
+            return self._linear_rows(kind, Y, M[:, cv], dom, n_dom, X)
+        return self._linear_pairs(kind, Y, M, dom, n_dom, X, colvar=colvar, binary=binary,
+                                  threads=variance._THREADS)
+
+    def _linear_pairs(self, kind, Y, M, dom, n_dom, X=None, *, colvar=None, binary=False,
+                      threads=1):
+        """Grouped-sum path: the sums by domain and by (PSU, domain) pair as sparse products.
+
+        A domain's score is zero outside the domain, so its PSU totals are sums over the
+        (PSU, domain) pairs; with a calibration (post-stratification or raking) the
+        residuals are obtained cell by cell (see :class:`_CalPlan`), and the PSU totals of
+        the residualised scores over the (PSU, domain) pairs they reach.  The rows, then the
+        pairs, are shared between ``threads`` threads (numpy and scipy's sparse products
+        release the GIL); every thread reads its rows once for the sums and once for the
+        variance, all columns at a time.
+        """
+        n, K = self.n, Y.shape[1]
+        colvar = np.arange(K) if colvar is None else np.asarray(colvar)
+        used, cv = np.unique(colvar, return_inverse=True)
+        cv, Km = cv.ravel(), len(used)
+        same = Km == M.shape[1] and np.array_equal(cv, np.arange(K))
+        plan = self._plan(dom, n_dom, K)
+        jobs = max(1, min(threads, n // variance._MIN_ROWS_PER_THREAD))
+        return self._linear_core(plan, kind, Y, M, X, used, cv, same, binary, jobs,
+                                 lambda f, xs: _thread_map(f, xs, n if jobs > 1 else 0))
+
+    def _plan(self, dom, n_dom, n_cols):
+        """The domain plan of ``dom`` (kept for the next questions on the same domains)."""
+        block = _DomainPlan.block_size(n_cols)
+        for d, nd, b, plan in self._plans:
+            if nd == n_dom and b == block and np.array_equal(d, dom):
+                return plan
+        plan = _DomainPlan(self, dom, n_dom, n_cols)
+        self._plans = [(np.array(dom), n_dom, block, plan)] + self._plans[:3]
+        return plan
+
+    def _linear_core(self, plan, kind, Y, M, X, used, cv, same, binary, jobs, run):
+        """Body of :meth:`_linear_pairs`: M's columns ``used`` are read, ``cv`` maps Y's
+        columns to them (``same``: one to one), ``run(f, parts)`` maps on the threads."""
+        n_dom, n = plan.n_dom, self.n
+        K, Km = Y.shape[1], len(used)
+        Y = np.ascontiguousarray(Y, dtype=float)
+        X = None if X is None else np.ascontiguousarray(X, dtype=float)
+        own = not (M.dtype == np.float64 and M.flags.c_contiguous and Km == M.shape[1])
+        Mf = np.empty((n, Km)) if own else M    # validity masks as numbers, for the products
+        cuts = np.linspace(0, n, jobs + 1).astype(int)
+
+        def sums(j):
+            r0, r1 = cuts[j], cuts[j + 1]
+            if own:
+                Mf[r0:r1] = M[r0:r1] if Km == M.shape[1] else M[r0:r1][:, used]
+            out = []
+            for Gj in (plan.W, plan.cal.Gq) if plan.cal is not None else (plan.W,):
+                Gj = Gj[:, r0:r1]
+                out += [Gj @ Y[r0:r1], Gj @ Mf[r0:r1]] + ([Gj @ X[r0:r1]] if X is not None
+                                                          else [])
+            return out
+        parts = run(sums, range(jobs))
+        S = [sum(p[k] for p in parts) for k in range(len(parts[0]))]
+        k = 3 if X is not None else 2
+        (Sy, Sm, *Sx), cell_sums = S[:k], S[k:]   # by domain; by lifted calibration cell
+        Asum = Sy[:n_dom]
+        Nw = Sm[:n_dom][:, cv]
+        nvalid = Sm[n_dom:2 * n_dom][:, cv]
+        pos_rows = slice(n_dom, 2 * n_dom) if plan.all_pos else slice(2 * n_dom, None)
+        nobs, count = Sm[pos_rows][:, cv], Sy[pos_rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            Bsum = Sx[0][:n_dom] if kind == "ratio" else Nw
+            theta = Asum if kind == "total" else Asum / Bsum
+            inv = np.where(Bsum != 0, 1.0 / Bsum, 0.0)   # an empty domain: zero scores
+        theta0 = np.nan_to_num(theta)
+
+        # a domain's linearised scores are inv_d · w (y − θ_d b) (mean, ratio) or w y (total):
+        # the factor inv_d² is applied to the variance at the end
+        def combine(z, b, dom_of):
+            """Linearised totals z − θ_d b from the totals of y (z) and of b (mask or x)."""
+            if kind == "total":
+                return z
+            if kind != "ratio" and not same:
+                b = np.take(b, cv, axis=1)
+            b *= theta0[dom_of]
+            z -= b
+            return z
+
+        def scores(G, dom_of):
+            """Linearised totals of the rows mapped by G (pairs or cells × rows)."""
+            return combine(G @ Y, None if kind == "total" else
+                           G @ (X if kind == "ratio" else Mf), dom_of)
+
+        A = None
+        if plan.cal is not None:
+            cz, cm, *cx = cell_sums
+            C = combine(cz, cx[0] if kind == "ratio" else cm, plan.cal.q_dom)
+            A = plan.cal.coefficients(C, run, jobs)
+        var = np.zeros((n_dom, K))
+        for pg, Gw, L in plan.stages:
+            def pair_totals(b, pg=pg, Gw=Gw, L=L):
+                s, e = pg.blocks[b]
+                z = scores(_row_block(Gw, s, e), pg.pair_dom[s:e])
+                if L is not None:
+                    z -= _row_block(L, s, e) @ A
+                    z = np.nan_to_num(z, copy=False)
+                return z
+            v = pg.variance(pair_totals, K, jobs, run)
+            if pg is plan.stages[0][0]:
+                fac = self._average_factor(plan.rows, plan.d_r, Mf, n_dom)
+                if fac is not None:
+                    v *= fac[:, cv]
+            var += v
+        if kind != "total":
+            var *= inv * inv
+        # counts, degrees of freedom, design effects (svyvar's SRS variance)
+        degf = np.repeat(plan.degf[:, None], K, axis=1)
+        nrow = np.repeat(plan.nrow[:, None], K, axis=1)
+        if self.domain_df == "answers":   # PSUs and strata with a valid answer
+            # the plan's first-stage pairs (with a calibration, its correction's pairs as well:
+            # they hold no respondent, so they count no answer)
+            pg, rows = plan.stages[0][0], plan.rows
+            pos = (self.w[rows] > 0).astype(float)
+            cnt = (pg.entry_matrix(rows, n, pos) @ Mf > 0).astype(float)
+            Dp = _csr(pg.pair_dom, np.arange(pg.n_pairs), (n_dom, pg.n_pairs))
+            degf = (Dp @ cnt - pg.Dhd @ ((pg.HD @ cnt) > 0).astype(float))[:, cv]
+            if not self.calibrated:
+                nrow = nvalid
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sy2 = Asum if binary else plan.Dw @ (Y * Y)
+            if kind == "mean":
+                ss, kfac = sy2 - theta * Asum, 1.0
+            elif kind == "total":
+                ss, kfac = sy2 - Asum / Nw * Asum, Nw ** 2
+            else:
+                sxy = plan.Dw @ (X * Y)
+                sx2 = plan.Dw @ (X * X)
+                ss, kfac = (sy2 - 2 * theta * sxy + theta ** 2 * sx2) / Bsum ** 2, Nw ** 2
+            s2 = nobs / (nobs - 1) * np.maximum(ss, 0) / Nw
+            vsrs = s2 * kfac * (Nw - nobs) / (Nw * nobs)
+            deff = var / vsrs
+            if kind == "mean":
+                deff = np.where(Nw < nobs, np.nan, deff)
+        if self.calibrated:
+            nvalid = np.full_like(nvalid, float(self.n))  # R keeps every row (zero weight)
+        return {"theta": theta, "var": var, "n": nobs, "wsum": Nw, "degf": degf, "nrow": nrow,
+                "nvalid": nvalid, "deff": deff, "count": count}
+
+    def _linear_rows(self, kind, Y, M, dom, n_dom, X):
+        """Row-level path: explicit n × V scores per domain (reference for the fast path)."""
+        return _DesignRows.linear_rows(self, kind, Y, M, dom, n_dom, X)
+
+    # ------------------------------------------------------------------ result table
+    def _table(self, res, labels, variables, levels, method, ci=None, extra_cols=None):
+        n_dom, V = res["theta"].shape
+        est = res["theta"]
+        se = np.sqrt(np.maximum(res["var"], 0))
+        if ci is None:
+            z = stats.norm.ppf(1 - (1 - self.conf_level) / 2)
+            lo, hi = est - z * se, est + z * se
+        else:
+            lo, hi = ci
+        nn = res["n"].astype(np.int64)
+        frame = pd.DataFrame({
+            "domain": np.repeat(np.asarray(labels, dtype=object), V),
+            "variable": np.tile(np.asarray(variables, dtype=object), n_dom),
+            "level": np.tile(np.asarray(levels, dtype=object), n_dom),
+            "estimate": est.ravel(), "se": se.ravel(),
+            "ci_low": np.asarray(lo).ravel(), "ci_high": np.asarray(hi).ravel(),
+            "n": nn.ravel(), "deff": res["deff"].ravel(),
+        })
+        frame["fragile"] = frame["n"] < self.fragile_n
+        frame["suppressed"] = frame["n"] < self.suppress_n
+        frame["method"] = (method if isinstance(method, (str, pd.api.extensions.ExtensionArray))
+                           else np.asarray(method).ravel())
+        frame["df"] = res["degf"].ravel().astype(np.int64)
+        frame["conf_level"] = self.conf_level
+        for k, v in (extra_cols or {}).items():
+            frame[k] = np.asarray(v).ravel()
+        return frame
+

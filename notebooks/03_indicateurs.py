@@ -1,0 +1,87 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3. Calculer les indicateurs et appliquer le secret statistique
+#
+# Ce carnet calcule, pour chaque quartier, tous les indicateurs du catalogue
+# (`indicateurs.yaml` du projet) : estimations pondérées avec leur intervalle de confiance,
+# indicateurs issus des extraits Assurance Maladie / ORS, comparaisons avec Chambéry, la Savoie,
+# la région, la France et l'ensemble des quartiers. Il applique ensuite les règles de
+# publication (secret statistique) : aucune case ne repose sur trop peu de personnes.
+#
+# Le tableau obtenu est la seule source des livrables (carnets 4 et 5).
+
+# %% tags=["parameters"]
+projet = None           # None = le projet.yaml du dossier (ou de son parent), sinon l'exemple de Chambéry
+dossier_travail = None  # None = build/travail à côté de projet.yaml (résultats des carnets 1 et 2)
+tableau_indicateurs = None   # facultatif : un tableau d'indicateurs déjà calculé (CSV) à utiliser tel quel
+
+# %%
+
+import pandas as pd
+
+from diagnostics.publish.carnets import load_step, open_project, save_step, show
+
+p, travail = open_project(projet, dossier_travail)
+
+# %%
+if tableau_indicateurs:
+    from diagnostics.publish.report import read_indicator_table
+
+    tableau = read_indicator_table(tableau_indicateurs)
+    print(f"Tableau d'indicateurs fourni : « {tableau_indicateurs} » ({len(tableau)} lignes).")
+else:
+    from diagnostics.collect.extracts import read_extracts, read_references
+    from diagnostics.config.catalogue import load_catalogue
+    from diagnostics.config.questionnaire import load_questionnaire
+    from diagnostics.indicators import compute_indicators
+
+    catalogue = load_catalogue(p.donnees["catalogue"], load_questionnaire(p.donnees["questionnaire"])) \
+        if p.donnees["catalogue"] else load_catalogue()
+    etape1 = load_step(travail, "reponses.pkl")      # écrit par le carnet 1
+    etape2 = load_step(travail, "ponderation.pkl")   # écrit par le carnet 2
+    extraits = read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
+    references = read_references(p.donnees["references"]) if p.donnees["references"] else None
+    # les poids calés au carnet 2 (et leur calage, pour des variances qui en tiennent compte),
+    # puis le secret statistique
+    tableau = compute_indicators(etape1["codes"], etape2["margins"], extraits, references, project=p,
+                                 catalogue=catalogue, weights=etape2["weights"],
+                                 calibration=etape2["calibration"])
+    print(f"{tableau['indicator_id'].nunique()} indicateurs ; {int(tableau['suppressed'].sum())} cases "
+          f"masquées par le secret statistique ; {int((tableau['status'] != 'calculé').sum())} non calculables.")
+
+# %% [markdown]
+# ## Aperçu : indicateurs par dimension et par quartier
+
+# %%
+pd.crosstab(tableau["dimension"], tableau["quartier"]).rename_axis(index="Dimension", columns="Quartier")
+
+# %% [markdown]
+# ## Estimations fragiles et cases supprimées
+
+# %%
+show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].astype(bool)],
+     {"quartier": "Quartier", "label": "Indicateur", "n": "Effectif", "fragile": "Fragile",
+      "suppressed": "Masqué", "suppression_reason": "Motif du masquage"}, flags=("fragile", "suppressed"))
+
+# %% [markdown]
+# ## Enregistrement pour les carnets 4 et 5
+#
+# Le tableau pour l'analyste (`indicateurs.xlsx` : pourcentages Excel, filtres, feuille des
+# définitions ; `indicateurs.csv` pour Excel français) est écrit par `dls build` dans les livrables
+# et par `dls indicators --out DOSSIER`.
+
+# %%
+save_step(travail, "indicateurs.pkl", tableau)
+tableau.to_csv(travail / "indicateurs.csv", sep=";", index=False, encoding="utf-8-sig")  # lu par les carnets 4 et 5

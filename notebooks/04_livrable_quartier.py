@@ -1,0 +1,98 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Le livrable d'un quartier
+#
+# Ce carnet est paramétré par le quartier : `dls build` l'exécute une fois par quartier. Il
+# rassemble le tableau des indicateurs (carnet 3), la description de l'enquête (carnets 1 et 2),
+# les notes d'entretiens avec les partenaires, quelques remarques libres des habitants
+# (anonymisées) et l'annuaire des acteurs, puis écrit un rapport HTML autonome (il s'ouvre sans
+# connexion internet) que `dls build` imprime ensuite en PDF.
+
+# %% tags=["parameters"]
+projet = None           # None = le projet.yaml du dossier (ou de son parent), sinon l'exemple de Chambéry
+dossier_travail = None  # None = build/travail à côté de projet.yaml (résultats des carnets 1 à 3)
+quartier = None                      # identifiant du quartier (configuration du projet) ; None = le premier
+dossier_sortie = "../build/apercu"    # exécution manuelle ; « dls build » écrit dans son propre dossier
+fichier = None                       # nom du fichier HTML ; par défaut dls_<quartier>.html
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+
+from diagnostics.collect.actors import load_actors
+from diagnostics.collect.interviews import load_interviews
+from diagnostics.publish import findings, report
+from diagnostics.publish.carnets import load_step, open_project
+from diagnostics.publish.disclosure import write_quotes_for_review
+
+p, travail = open_project(projet, dossier_travail)
+q = p.quartier(quartier) if quartier else p.quartiers[0]
+tableau = load_step(travail, "indicateurs.pkl")   # écrit par le carnet 3
+resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "ponderation.pkl").exists() else None
+print(f"Quartier : {q.libelle} ({q.qpv or 'sans code QPV'}) — {int((tableau['quartier'] == q.libelle).sum())} indicateurs")
+
+# %% [markdown]
+# ## « À retenir » : un verdict par indicateur
+#
+# Chaque indicateur est comparé à **un seul** comparateur : la référence de Chambéry (ou une
+# autre référence) quand elle existe, sinon l'ensemble des quartiers enquêtés ; sinon le chiffre
+# est donné seul avec son intervalle. Les points forts et pistes d'action rédigés par l'ASV se
+# trouvent dans `constats/<quartier>.md`, à côté du fichier du projet.
+
+# %%
+from diagnostics.publish.sources import load_sources
+
+sources = load_sources(p)
+constats = findings.key_findings(tableau, q.libelle, p, sources=sources)
+for groupe, titre in (("worse", "Moins favorable"), ("better", "Plus favorable"),
+                      ("context", "Contexte (indicateurs sans sens favorable)")):
+    print(f"\n{titre} :")
+    for c in constats[groupe]:
+        print(" -", c["sentence"])
+print("\nTexte de l'ASV :", report.statement_path(p, q.id))
+
+# %% [markdown]
+# ## Sources qualitatives : entretiens, remarques des habitants, annuaire
+
+# %%
+quartiers = {x.id: x.libelle for x in p.quartiers}
+entretiens = load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
+acteurs = load_actors(p.donnees["annuaire"], quartiers=quartiers) if p.donnees["annuaire"] else None
+reponses = pd.read_pickle(travail / "reponses.pkl")["data"]
+# Seules les citations et remarques marquées « oui » dans citations_relues.csv (à côté de
+# projet.yaml) sont publiées ; l'expurgation (téléphones, courriels, noms) reste un filet de sécurité.
+tous_entretiens = entretiens
+entretiens, relues, a_relire = report.reviewed_quotes(p, tous_entretiens, reponses)
+remarques = report.select_comments(reponses, q.libelle, reviewed=relues, n=4)
+if a_relire and report.review_path(p) is not None:
+    try:   # la liste à relire, dans le dossier du projet (jamais dans les livrables)
+        write_quotes_for_review(tous_entretiens, report.review_path(p), reviewed=relues,
+                                comments=reponses.get("commentaire", pd.Series(dtype=object)).dropna())
+    except OSError as exc:
+        print(f"La liste des citations à relire n'a pas pu être écrite dans « {report.review_path(p)} » : "
+              f"{exc.strerror or exc}.")
+    print(f"{a_relire} citation(s) ou remarque(s) en attente de relecture : écrivez « oui » ou « non » "
+          f"dans la colonne « publiable » de « {report.review_path(p)} ».")
+remarques
+
+# %% [markdown]
+# ## Écriture du rapport
+
+# %%
+html = report.render_quartier(p, q.libelle, tableau, methods=resume, actors=acteurs, interviews=entretiens,
+                              comments=remarques, sources=sources)
+sortie = report.write_html(html, Path(dossier_sortie) / (fichier or f"dls_{q.id}.html"))
+print(f"Rapport écrit : {sortie} ({len(html) / 1e6:.1f} Mo)")

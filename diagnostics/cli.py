@@ -401,3 +401,77 @@ def build_cmd(out, projet, no_pdf):
     res = build(out, projet, pdf=not no_pdf, progress=click.echo)
     for f in res.files:
         click.echo(f"  {f}")
+
+
+def _fail(ctx, exc: DLSError):
+    """Print a user's error as one French sentence and leave with its exit code."""
+    click.echo(f"Erreur : {exc}", err=True)
+    ctx.exit(exc.exit_code)
+
+
+@cli.command("recuperer")
+@click.argument("serveur_type", type=click.Choice(["kobo", "odk"]), metavar="kobo|odk")
+@click.option("--serveur", "url", required=True,
+              help="Adresse du serveur (ex. https://kf.kobotoolbox.org ou https://odk.ma-ville.fr).")
+@click.option("--formulaire", "form", required=True,
+              help="Identifiant du formulaire : uid de l'« asset » KoboToolbox ou xmlFormId d'ODK Central.")
+@click.option("--projet-odk", "project", default=None, help="Numéro du projet ODK Central.")
+@click.option("--jeton-fichier", "token_file", type=click.Path(dir_okay=False), default=None,
+              help="Fichier contenant le jeton (hors du dépôt git) ; par défaut la variable "
+                   "DLS_KOBO_TOKEN ou DLS_ODK_TOKEN.")
+@click.option("--sortie", "out", type=click.Path(file_okay=False), default="data/raw", show_default=True,
+              help="Dossier des données brutes (jamais dans git).")
+@click.pass_context
+def recuperer(ctx, serveur_type, url, form, project, token_file, out):
+    """Récupérer les soumissions d'un formulaire en ligne (KoboToolbox ou ODK Central).
+
+    Seules les soumissions nouvelles depuis la dernière récupération sont téléchargées ;
+    un manifeste (serveur, formulaire, version, heure, nombre) est tenu à jour. Le jeton
+    n'est jamais affiché ni écrit.
+    """
+    import time
+
+    from .collect.pull import pull, read_token
+
+    def wait(seconds):
+        click.echo(f"Serveur saturé : nouvel essai dans {seconds:.0f} s…", err=True)
+        time.sleep(seconds)
+
+    try:
+        token = read_token(serveur_type, token_file)
+        res = pull(serveur_type, url, form, out, project=project, token=token, sleep=wait)
+    except DLSError as exc:
+        _fail(ctx, exc)
+    click.echo(res.summary())
+
+
+@cli.command("suivi")
+@click.argument("fichiers", nargs=-1, required=False, metavar="[FICHIER...]")
+@click.option("--projet", "projet", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Configuration du projet (quartiers, marges, cibles du suivi) ; par défaut projet.yaml "
+                   "du dossier courant, sinon l'exemple de Chambéry.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default="suivi_collecte.html", show_default=True,
+              help="Page HTML du suivi à produire.")
+@click.option("--date", "today", default=None, help="Date du point (AAAA-MM-JJ) ; par défaut la dernière réponse.")
+@click.pass_context
+def suivi(ctx, fichiers, projet, out, today):
+    """Suivre la collecte : retours par quartier et par semaine, canaux, quotas, précision.
+
+    Lit un ou plusieurs fichiers de réponses (exports KoboToolbox / ODK, classeur de saisie),
+    les fusionne, signale les doublons et écrit une page HTML d'une page (effectifs seulement).
+    """
+    from .config.project import find_project, load_project
+    from .publish.monitor import monitor, summary_text, write_monitor_page
+
+    try:
+        project = load_project(find_project(projet))
+        files = list(fichiers) or [project.donnees["reponses"]]
+        res = monitor(files, project, today=today)
+        path = write_monitor_page(res, out)
+    except DLSError as exc:
+        _fail(ctx, exc)
+    click.echo(summary_text(res))
+    click.echo(f"Page du suivi écrite : {path}")
+
+
+cli.add_command(suivi, "monitor")

@@ -18,6 +18,8 @@ Layout of the file (see ``data/exemple/projet.yaml`` for the Chambéry example;
     reference_centrale: the reference at the centre of the spine charts
     seuils:      effectif_fragile, secret_statistique, niveau_confiance
     recueil:     questionnaires_imprimes, associations_partenaires, periode, modes
+    suivi:       (optional, ``dls suivi``) n_cible (per quartier: a number or {id: number}),
+                 demi_largeur_cible (0–0.5), debut (date), distribues ({canal code: number})
 """
 from __future__ import annotations
 
@@ -107,6 +109,7 @@ class Project:
     donnees_synthetiques: bool = False
     recueil: dict = field(default_factory=dict)
     reference_locatifs: dict[str, str] = field(default_factory=dict)
+    suivi: dict = field(default_factory=dict)
 
     def dans(self, ref_id: str) -> str:
         """Locative phrase for a reference level (« en France »), « à <libellé> » by default."""
@@ -238,7 +241,7 @@ def load_project(path: str | Path | None = None) -> Project:
     if not isinstance(raw, dict):
         raise ConfigurationError(f"La configuration du projet « {name} » doit être un dictionnaire YAML "
                                  "(clés projet, quartiers, donnees…).", file=path)
-    known = {"projet", "quartiers", "donnees", "references", "reference_centrale", "seuils", "recueil"}
+    known = {"projet", "quartiers", "donnees", "references", "reference_centrale", "seuils", "recueil", "suivi"}
     for key in raw:
         if key not in known:
             fail(key, f"clé inconnue (attendu : {', '.join(sorted(known))}).")
@@ -362,10 +365,65 @@ def load_project(path: str | Path | None = None) -> Project:
         if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 0):
             fail(f"recueil.{key}", f"valeur « {val} » : attendu un nombre entier.")
 
+    suivi = _monitoring(raw.get("suivi"), quartiers, fail)
+
     return Project(
         source=path, titre=titre.strip(), sous_titre=str(meta.get("sous_titre") or ""),
         ville=str(meta.get("ville") or ""), auteurs=auteurs, annee=str(meta.get("annee") or ""),
         quartiers=quartiers, donnees=donnees, references=references, reference_centrale=centre,
         effectif_fragile=fragile, secret_statistique=secret, niveau_confiance=float(level), logo=logo,
         contact=str(meta.get("contact") or ""), donnees_synthetiques=bool(meta.get("donnees_synthetiques", False)),
-        recueil=dict(recueil), reference_locatifs=ref_loc)
+        recueil=dict(recueil), reference_locatifs=ref_loc, suivi=suivi)
+
+
+def _monitoring(raw, quartiers: list[Quartier], fail) -> dict:
+    """The optional ``suivi:`` section (targets of the collection followed by ``dls suivi``).
+
+    Returns ``{"n_cible": {libelle: int}, "demi_largeur_cible": float | None, "debut": date | None,
+    "distribues": {canal code: int}}`` (empty targets when the section is absent).
+    """
+    import datetime as _dt
+
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        fail("suivi", "attendu un dictionnaire (n_cible, demi_largeur_cible, debut, distribues).")
+    allowed = {"n_cible", "demi_largeur_cible", "debut", "distribues"}
+    for key in raw:
+        if key not in allowed:
+            fail(f"suivi.{key}", f"clé inconnue (attendu : {', '.join(sorted(allowed))}).")
+
+    def count(key, val):
+        if isinstance(val, bool) or not isinstance(val, int) or val < 0:
+            fail(key, f"valeur « {val} » : attendu un nombre entier positif.")
+        return val
+
+    target = raw.get("n_cible")
+    n_cible = {}
+    if isinstance(target, dict):
+        ids = {q.id: q for q in quartiers}
+        for k, v in target.items():
+            if k not in ids:
+                fail(f"suivi.n_cible.{k}", f"quartier inconnu (attendu : {', '.join(ids)}).")
+            n_cible[ids[k].libelle] = count(f"suivi.n_cible.{k}", v)
+    elif target is not None:
+        n_cible = {q.libelle: count("suivi.n_cible", target) for q in quartiers}
+    h = raw.get("demi_largeur_cible")
+    if h is not None and (isinstance(h, bool) or not isinstance(h, (int, float)) or not 0 < h < 0.5):
+        fail("suivi.demi_largeur_cible", f"valeur « {h} » : attendu une proportion entre 0 et 0,5 "
+                                         "(ex. 0.08 pour ± 8 points).")
+    debut = raw.get("debut")
+    if debut is not None and not isinstance(debut, _dt.date):
+        try:
+            debut = _dt.date.fromisoformat(str(debut))
+        except ValueError:
+            fail("suivi.debut", f"valeur « {debut} » : attendu une date AAAA-MM-JJ.")
+    dist = raw.get("distribues") or {}
+    if not isinstance(dist, dict):
+        fail("suivi.distribues", "attendu un dictionnaire {code du canal : questionnaires remis}.")
+    distribues = {}
+    for k, v in dist.items():
+        if isinstance(k, bool) or not isinstance(k, int):
+            fail(f"suivi.distribues.{k}", "attendu le code entier du canal dans le questionnaire (liste « canal »).")
+        distribues[k] = count(f"suivi.distribues.{k}", v)
+    return {"n_cible": n_cible, "demi_largeur_cible": None if h is None else float(h), "debut": debut,
+            "distribues": distribues}

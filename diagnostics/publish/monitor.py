@@ -44,7 +44,7 @@ from ..stats.weighting import rake, weight_diagnostics
 UNDER_RATIO = 0.8
 #: Weeks over which the pace (answers per week) is averaged.
 PACE_WEEKS = 3
-OTHER_QUARTIER = "Autre quartier ou non renseigné"
+OTHER_QUARTIER = "Autre / non renseigné"
 OTHERS = "Autres (regroupés)"
 
 
@@ -272,6 +272,14 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
     if n_nocanal:
         ch.append(dict(code=None, canal="Non renseigné", n=n_nocanal, distribues=None, taux=None))
     channels = pd.DataFrame(ch)
+    small = (channels["n"] > 0) & (channels["n"] < thr)
+    if small.sum() > 1 or (small.any() and (channels["n"][~small] == 0).all()):
+        d = channels.loc[small, "distribues"].dropna()
+        grouped = dict(code=None, canal=OTHERS + " : " + ", ".join(channels.loc[small, "canal"]),
+                       n=int(channels.loc[small, "n"].sum()), distribues=int(d.sum()) if len(d) else None, taux=None)
+        if grouped["distribues"]:
+            grouped["taux"] = grouped["n"] / grouped["distribues"]
+        channels = pd.concat([channels[~small], pd.DataFrame([grouped])], ignore_index=True)
     assoc = _association_column(val, files)
     associations = None
     if assoc is not None:
@@ -423,7 +431,8 @@ def render_monitor(res: MonitorResult) -> str:
                         rows, num={1, 2, 3, 5, 7}))
     parts.append("<p class='lecture'>Rythme : réponses par semaine sur les trois dernières semaines. Précision : "
                  "demi-largeur de l'intervalle de confiance à 95 % d'une proportion de 50 %, avec l'effet "
-                 "du plan (Kish) des poids provisoires calés sur l'âge et le sexe.</p>")
+                 "du plan (Kish) des poids provisoires calés sur l'âge et le sexe. En rouge : la cible n'a "
+                 "pas de date prévisible ou la précision demandée n'est pas encore atteinte.</p>")
 
     # weekly returns
     parts.append("<h2>Retours par semaine</h2>")
@@ -456,7 +465,9 @@ def render_monitor(res: MonitorResult) -> str:
 
     # channels and associations
     parts.append("<h2>Canaux de recueil</h2>")
-    crows = [(c.canal, fmt.number(c.n), n_num(c.distribues), fmt.percent(c.taux, 1) if c.taux is not None and c.taux == c.taux else "–")
+    small = lambda n: 0 < n < res.threshold  # noqa: E731  (a lone small channel: « < 11 »)
+    crows = [(c.canal, f"< {res.threshold}" if small(c.n) else fmt.number(c.n), n_num(c.distribues),
+              "–" if small(c.n) or c.taux is None or c.taux != c.taux else fmt.percent(c.taux, 1))
              for c in res.channels.itertuples()]
     parts.append(_table(["Canal", "Réponses", "Questionnaires remis", "Taux de retour"], crows, num={1, 2, 3}))
     if res.associations is not None:

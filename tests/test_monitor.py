@@ -1,5 +1,6 @@
 """``dls suivi``: six weekly deliveries of the synthetic sample reconcile with the files; the
 under-represented groups and the precision match hand calculations written below."""
+import itertools
 import math
 import re
 
@@ -34,7 +35,7 @@ def deliveries(tmp_path_factory):
     t = _raw()
     order = t.sort_values("_date", kind="stable")
     edges = pd.date_range("2022-02-28", periods=7, freq="21D")   # Mondays, up to 2022-07-04
-    parts = [order[(order["_date"] >= lo) & (order["_date"] < hi)] for lo, hi in zip(edges[:-1], edges[1:])]
+    parts = [order[(order["_date"] >= lo) & (order["_date"] < hi)] for lo, hi in itertools.pairwise(edges)]
     assert sum(map(len, parts)) == len(t) == 406
     parts[4] = pd.concat([parts[4], parts[1].iloc[[0]]])
     files = []

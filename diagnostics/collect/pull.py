@@ -46,7 +46,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import DLSError
@@ -132,7 +132,7 @@ def _retry_after(value, attempt: int) -> float:
         except ValueError:
             try:
                 when = email.utils.parsedate_to_datetime(value)
-                return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+                return max(0.0, (when - datetime.now(UTC)).total_seconds())
             except (TypeError, ValueError):
                 pass
     return float(2 ** (attempt + 1))
@@ -341,7 +341,7 @@ def pull(server: str, url: str, form: str, out: str | os.PathLike = "data/raw", 
     allrows = stored + new
     versions = sorted({v for v in (_version(server, r) for r in new) if v})
     entries = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else []
-    when = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    when = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     entries.append({"serveur": base, "type": server, "formulaire": form, "projet": project,
                     "versions": versions, "heure_utc": when, "nouvelles": len(new), "total": len(allrows),
                     "derniere_soumission": max((_stamp(server, r) for r in allrows), default="")})

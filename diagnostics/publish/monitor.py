@@ -214,8 +214,8 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
         n_acc = int((val.sources["fichier"] == f.name).sum())
         r = rej[rej["fichier"] == f.name] if len(rej) else rej
         n_dup = int(dup_mask[r.index].sum()) if len(r) else 0
-        per_file.append(dict(fichier=f.name, lignes=n_acc + len(r), acceptees=n_acc, doublons=n_dup,
-                             rejetees_autres=len(r) - n_dup))
+        per_file.append({"fichier": f.name, "lignes": n_acc + len(r), "acceptees": n_acc, "doublons": n_dup,
+                             "rejetees_autres": len(r) - n_dup})
     files_t = pd.DataFrame(per_file)
 
     by_code = {q.code: q.libelle for q in project.quartiers if q.code is not None}
@@ -255,7 +255,7 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
             when = "atteinte"
         elif restant is not None and rythme > 0:
             when = today + dt.timedelta(days=math.ceil(7 * restant / rythme))
-        pace_rows.append(dict(quartier=q, n=n, cible=cible, rythme=rythme, restant=restant, date_prevue=when))
+        pace_rows.append({"quartier": q, "n": n, "cible": cible, "rythme": rythme, "restant": restant, "date_prevue": when})
     pace = pd.DataFrame(pace_rows)
 
     # -- channels and associations -------------------------------------------------------
@@ -266,17 +266,17 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
     for code in sorted(set(labels) | set(dist) | set(canal.dropna().astype(int))):
         n = int((canal == code).sum())
         d = dist.get(code)
-        ch.append(dict(code=code, canal=labels.get(code, f"Canal {code}"), n=n, distribues=d,
-                       taux=(n / d) if d else None))
+        ch.append({"code": code, "canal": labels.get(code, f"Canal {code}"), "n": n, "distribues": d,
+                       "taux": (n / d) if d else None})
     n_nocanal = int(canal.isna().sum())
     if n_nocanal:
-        ch.append(dict(code=None, canal="Non renseigné", n=n_nocanal, distribues=None, taux=None))
+        ch.append({"code": None, "canal": "Non renseigné", "n": n_nocanal, "distribues": None, "taux": None})
     channels = pd.DataFrame(ch)
     small = (channels["n"] > 0) & (channels["n"] < thr)
     if small.sum() > 1 or (small.any() and (channels["n"][~small] == 0).all()):
         d = channels.loc[small, "distribues"].dropna()
-        grouped = dict(code=None, canal=OTHERS + " : " + ", ".join(channels.loc[small, "canal"]),
-                       n=int(channels.loc[small, "n"].sum()), distribues=int(d.sum()) if len(d) else None, taux=None)
+        grouped = {"code": None, "canal": OTHERS + " : " + ", ".join(channels.loc[small, "canal"]),
+                       "n": int(channels.loc[small, "n"].sum()), "distribues": int(d.sum()) if len(d) else None, "taux": None}
         if grouped["distribues"]:
             grouped["taux"] = grouped["n"] / grouped["distribues"]
         channels = pd.concat([channels[~small], pd.DataFrame([grouped])], ignore_index=True)
@@ -327,8 +327,8 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
         n = len(fq)
         h = z * math.sqrt(deff * 0.25 / n) if n and not math.isnan(deff) else float("nan")
         need = math.ceil(deff * z * z * 0.25 / hstar ** 2) if hstar and not math.isnan(deff) else None
-        prec.append(dict(quartier=q, n=n, deff=deff, n_eff=(n / deff) if n and deff == deff else float("nan"),
-                         demi_largeur=h, n_requis=need, restant=None if need is None else max(0, need - n)))
+        prec.append({"quartier": q, "n": n, "deff": deff, "n_eff": (n / deff) if n and _ok(deff) else float("nan"),
+                         "demi_largeur": h, "n_requis": need, "restant": None if need is None else max(0, need - n)})
     precision = pd.DataFrame(prec)
     return MonitorResult(today=today, files=files_t, weekly=weekly, pace=pace, channels=channels,
                          associations=associations, quotas=quotas, under=under, precision=precision,
@@ -339,6 +339,11 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
 
 # ---------------------------------------------------------------------------------- output
 
+def _ok(x) -> bool:
+    """True for a number that is neither missing nor NaN."""
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
 def _date(d) -> str:
     if d is None or (isinstance(d, float) and math.isnan(d)):
         return "–"
@@ -348,16 +353,16 @@ def _date(d) -> str:
 
 
 def _points(h) -> str:
-    return "–" if h is None or h != h else f"± {fmt.number(100 * h, 1)} points"
+    return "–" if not _ok(h) else f"± {fmt.number(100 * h, 1)} points"
 
 
 def summary_text(res: MonitorResult) -> str:
     """The short terminal summary (French)."""
-    lines = [f"Suivi de la collecte au {_date(res.today)} : {fmt.number(res.n_accepted)} réponses retenues, "
+    lines = [(f"Suivi de la collecte au {_date(res.today)} : {fmt.number(res.n_accepted)} réponses retenues, "
              f"{fmt.number(res.n_duplicates)} doublon{'s' if res.n_duplicates > 1 else ''} écarté"
              f"{'s' if res.n_duplicates > 1 else ''}, {fmt.number(res.n_rejected - res.n_duplicates)} autre"
              f"{'s' if res.n_rejected - res.n_duplicates > 1 else ''} ligne{'s' if res.n_rejected - res.n_duplicates > 1 else ''} rejetée"
-             f"{'s' if res.n_rejected - res.n_duplicates > 1 else ''}."]
+             f"{'s' if res.n_rejected - res.n_duplicates > 1 else ''}.")]
     for p, r in zip(res.pace.itertuples(), res.precision.itertuples()):
         cible = "" if p.cible is None or p.cible != p.cible else f"/{fmt.number(p.cible)}"
         quand = "" if p.date_prevue is None else f", cible {'atteinte' if p.date_prevue == 'atteinte' else 'vers le ' + _date(p.date_prevue)}"
@@ -403,7 +408,7 @@ def render_monitor(res: MonitorResult) -> str:
     """The one-page HTML of the follow-up (house report CSS, counts only, no script)."""
     e = html.escape
     css = (paths.template_dir() / "report.css").read_text(encoding="utf-8") + _CSS
-    n_num = lambda x: fmt.number(x) if x is not None and x == x else "–"  # noqa: E731
+    n_num = lambda x: fmt.number(x) if _ok(x) else "–"
     parts = ["<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
              "<meta name='viewport' content='width=device-width, initial-scale=1'>",
              f"<title>Suivi de la collecte — {e(_date(res.today))}</title><style>{css}</style></head><body><main>",
@@ -465,7 +470,7 @@ def render_monitor(res: MonitorResult) -> str:
 
     # channels and associations
     parts.append("<h2>Canaux de recueil</h2>")
-    small = lambda n: 0 < n < res.threshold  # noqa: E731  (a lone small channel: « < 11 »)
+    small = lambda n: 0 < n < res.threshold
     crows = [(c.canal, f"< {res.threshold}" if small(c.n) else fmt.number(c.n), n_num(c.distribues),
               "–" if small(c.n) or c.taux is None or c.taux != c.taux else fmt.percent(c.taux, 1))
              for c in res.channels.itertuples()]

@@ -71,6 +71,9 @@ _API = {
     "reviewed_only": (".publish.disclosure", "reviewed_only"),
     "write_quotes_for_review": (".publish.disclosure", "write_quotes_for_review"),
     "Limits": (".collect.readers", "Limits"),
+    "pull": (".collect.pull", "pull"),
+    "monitor": (".publish.monitor", "monitor"),
+    "write_monitor_page": (".publish.monitor", "write_monitor_page"),
 }
 
 __all__ = list(_API) + ["impact"]

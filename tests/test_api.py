@@ -10,6 +10,9 @@ def test_every_public_name_resolves():
         assert getattr(diagnostics, name) is not None, name
     from diagnostics import Design, impact, validate  # noqa: F401
     assert callable(impact.paired_proportions)
+    from diagnostics import monitor, pull, write_monitor_page
+    assert monitor.__module__ == "diagnostics.publish.monitor" and pull.__module__ == "diagnostics.collect.pull"
+    assert callable(write_monitor_page)
 
 
 def test_cli_import_does_not_load_the_statistics():

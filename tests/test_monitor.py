@@ -153,3 +153,37 @@ def test_write_page_atomic(tmp_path, project):
     path = write_monitor_page(res, tmp_path / "p" / "suivi.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in path.parent.iterdir()] == ["suivi.html"]
+
+
+def test_association_column_grouped(tmp_path, project):
+    """An ``association`` column (not a question: ignored by validation) is counted per partner;
+    partners under the threshold (11) are grouped: 25 « Le Lien », 12 « ASV », 9 + 7 + 7 others."""
+    f = _hand_file(tmp_path / "a.csv")
+    lines = f.read_text(encoding="utf-8").splitlines()
+    names = ["Le Lien"] * 25 + ["ASV"] * 12 + ["Amicale"] * 9 + ["Club"] * 7 + ["Maison"] * 7
+    f.write_text("\n".join([lines[0] + ";association"] + [f"{x};{n}" for x, n in zip(lines[1:], names)]) + "\n",
+                 encoding="utf-8")
+    res = monitor([f], project)
+    assert dict(zip(res.associations["association"], res.associations["n"])) == {
+        "Le Lien": 25, "ASV": 12, "Autres (regroupés)": 23}
+    assert "<td>Autres (regroupés)</td><td class=nombre>23</td>" in render_monitor(res)
+
+
+def test_monitoring_section_errors(tmp_path):
+    import shutil
+
+    from diagnostics.errors import ConfigurationError
+    src = paths.EXAMPLE / "projet.yaml"
+    text = src.read_text(encoding="utf-8").replace(
+        "../../questionnaires", str((paths.EXAMPLE / "../../questionnaires").resolve()))
+    for bad, msg in (("demi_largeur_cible: 0.09", "demi_largeur_cible: 9"),
+                     ("n_cible: 140 ", "n_cible: {biolay: 140} "),
+                     ("    5: 100", "    cinq: 100")):
+        d = tmp_path / bad[:5].strip()
+        shutil.copytree(paths.EXAMPLE, d)
+        (d / "projet.yaml").write_text(text.replace(bad, msg), encoding="utf-8")
+        with pytest.raises(ConfigurationError, match="clé « suivi"):
+            load_project(d / "projet.yaml")
+    p = load_project(src)
+    assert p.suivi["n_cible"] == {"Biollay": 140, "Hauts-de-Chambéry": 140, "Bellevue": 140}
+    assert p.suivi["distribues"][1] == 900 and p.suivi["demi_largeur_cible"] == 0.09

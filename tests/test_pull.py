@@ -177,3 +177,30 @@ def test_cli_token_from_file(server, tmp_path):
                                  "--projet-odk", "7", "--jeton-fichier", str(tok), "--sortie", str(tmp_path / "raw")])
     assert r.exit_code == 0, r.output
     assert "1\u202f000 nouvelles soumissions" in r.output and TOKEN not in r.output
+
+
+def test_5xx_retried_then_french_error(server, tmp_path, monkeypatch):
+    calls = []
+
+    class Boom(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            calls.append(self.path)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Boom)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    waits = []
+    try:
+        with pytest.raises(PullError, match="en erreur \\(503\\) après 2 nouvelles tentatives"):
+            pull("kobo", f"http://127.0.0.1:{httpd.server_address[1]}", "aDLSsuivi", tmp_path, token=TOKEN,
+                 sleep=waits.append, max_retries=2)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert len(calls) == 3 and waits == [2.0, 4.0]     # no Retry-After: 2 s, then 4 s
+    assert not any(tmp_path.iterdir())

@@ -232,8 +232,11 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
     cols = project.libelles + ([OTHER_QUARTIER] if (quartier == OTHER_QUARTIER).any() else [])
     weekly = (pd.crosstab(week, quartier).reindex(columns=cols, fill_value=0)
               if dates.notna().any() else pd.DataFrame(columns=cols))
+    debut = project.suivi.get("debut") if project.suivi else None
     if len(weekly):
         start = min(weekly.index)
+        if debut is not None:   # the weeks since the collection began, even the empty ones
+            start = min(start, debut - dt.timedelta(days=debut.weekday()))
         allweeks = [start + dt.timedelta(days=7 * k) for k in range((max(weekly.index) - start).days // 7 + 1)]
         weekly = weekly.reindex(allweeks, fill_value=0)
     weekly.index.name = "semaine"
@@ -242,6 +245,8 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
     targets = project.suivi.get("n_cible", {}) if project.suivi else {}
     last_monday = today - dt.timedelta(days=today.weekday())
     window_start = last_monday - dt.timedelta(days=7 * (PACE_WEEKS - 1))
+    if debut is not None and debut > window_start:
+        window_start = min(debut, today)
     in_window = (dates.dt.date >= window_start) & (dates.dt.date <= today)
     days = (today - window_start).days + 1
     pace_rows = []

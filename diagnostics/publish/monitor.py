@@ -434,15 +434,15 @@ def render_monitor(res: MonitorResult) -> str:
         rows.append((p.quartier, n_num(p.n), n_num(p.cible), fmt.number(p.rythme, 1),
                      "atteinte" if p.date_prevue == "atteinte" else _date(p.date_prevue),
                      fmt.number(r.deff, 2) if r.deff == r.deff else "–", _points(r.demi_largeur),
-                     n_num(r.restant), "alerte" if late or (r.restant or 0) > 0 else ""))
+                     n_num(r.restant), "alerte" if late else ""))
     parts.append(_table(["Quartier", "Réponses", "Cible", "Par semaine", "Cible atteinte le",
                          "Effet du plan", "Précision (IC 95 %)",
                          "Encore nécessaires" + (f" pour ± {fmt.number(100 * hstar, 0)} pts" if hstar else "")],
                         rows, num={1, 2, 3, 5, 7}))
     parts.append("<p class='lecture'>Rythme : réponses par semaine sur les trois dernières semaines. Précision : "
                  "demi-largeur de l'intervalle de confiance à 95 % d'une proportion de 50 %, avec l'effet "
-                 "du plan (Kish) des poids provisoires calés sur l'âge et le sexe. En rouge : la cible n'a "
-                 "pas de date prévisible ou la précision demandée n'est pas encore atteinte.</p>")
+                 "du plan (Kish) des poids provisoires calés sur l'âge et le sexe. En rouge : plus aucune "
+                 "réponse ces trois dernières semaines, la cible n'a pas de date prévisible.</p>")
 
     # weekly returns
     parts.append("<h2>Retours par semaine</h2>")
@@ -464,12 +464,15 @@ def render_monitor(res: MonitorResult) -> str:
     # under-represented groups
     parts.append("<h2>Groupes sous-représentés aujourd'hui</h2>")
     if len(res.under):
-        urows = [(u.quartier, f"{u.sexe}s {u.groupe_age} ans", fmt.number(u.n), fmt.number(u.attendu, 1),
+        nb = "\u00a0"
+        urows = [(u.quartier, f"{u.sexe}s{nb}{u.groupe_age.replace('-', '\u2011')}{nb}ans", fmt.number(u.n), fmt.number(u.attendu, 1),
                   fmt.percent(u.ratio, 0), n_num(u.manquants)) for u in res.under.itertuples()]
-        parts.append(_table(["Quartier", "Groupe", "Réponses", "Attendues aujourd'hui", "Atteint",
-                             "Manquent pour la cible"], urows, num={2, 3, 4, 5}))
-        parts.append("<p class='lecture'>Attendues aujourd'hui : part du groupe dans la population du quartier "
-                     "(recensement) × répondants du quartier à ce jour. Un groupe est signalé sous 80 %.</p>")
+        parts.append(_table(["Quartier", "Groupe", "Réponses", "Attendues", "Atteint",
+                             "Manquent (cible)"], urows, num={2, 3, 4, 5}))
+        parts.append("<p class='lecture'>Attendues : part du groupe dans la population du quartier "
+                     "(recensement) × répondants du quartier à ce jour ; un groupe est signalé sous 80 %, "
+                     "du plus en retard au moins en retard. Manquent (cible) : réponses encore à obtenir "
+                     "dans ce groupe pour la cible du quartier.</p>")
     else:
         parts.append("<p>Aucun groupe sous 80 % de sa part attendue.</p>")
 
@@ -491,7 +494,7 @@ def render_monitor(res: MonitorResult) -> str:
     qrows = [(q.quartier, q.groupe_age, q.sexe, fmt.number(q.n), fmt.number(q.attendu, 1),
               fmt.number(q.cible, 0) if q.cible == q.cible else "–", "alerte" if q.ratio < UNDER_RATIO else "")
              for q in res.quotas.itertuples()]
-    parts.append(_table(["Quartier", "Âge", "Sexe", "Réponses", "Attendues aujourd'hui", "Cible"], qrows,
+    parts.append(_table(["Quartier", "Âge", "Sexe", "Réponses", "Attendues", "Cible"], qrows,
                         num={3, 4, 5}))
 
     parts.append("<h2>Fichiers lus</h2>")

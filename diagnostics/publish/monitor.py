@@ -464,8 +464,9 @@ def render_monitor(res: MonitorResult) -> str:
     # under-represented groups
     parts.append("<h2>Groupes sous-représentés aujourd'hui</h2>")
     if len(res.under):
-        nb = "\u00a0"
-        urows = [(u.quartier, f"{u.sexe}s{nb}{u.groupe_age.replace('-', '\u2011')}{nb}ans", fmt.number(u.n), fmt.number(u.attendu, 1),
+        nb, hy = "\u00a0", "\u2011"      # no-break space and hyphen: « Hommes 60‑74 ans » on one line
+        urows = [(u.quartier, f"{u.sexe}s{nb}{u.groupe_age.replace('-', hy)}{nb}ans", fmt.number(u.n),
+                  fmt.number(u.attendu, 1),
                   fmt.percent(u.ratio, 0), n_num(u.manquants)) for u in res.under.itertuples()]
         parts.append(_table(["Quartier", "Groupe", "Réponses", "Attendues", "Atteint",
                              "Manquent (cible)"], urows, num={2, 3, 4, 5}))

@@ -288,17 +288,20 @@ class ChangeResult:
         return self.share("increased")
 
     def to_frame(self) -> pd.DataFrame:
+        """The shares (``kind`` ``"proportion"``, ``category`` a key of :data:`CHANGE_KEYS`)
+        and the Hodges–Lehmann shift (``kind`` ``"pseudomedian"``, Wilcoxon's ``statistic``
+        V and ``p_value``), in the library's result shape; ``label`` and ``note`` in French."""
         w = self.wilcoxon
         stable = ("stable = valeur identique" if self.tolerance == 0 else
                   f"stable = variation d'au plus {number(self.tolerance, 2)}")
         prec = (f"{self.n_pairs} personnes mesurées avant et après ; {stable} ; Wilcoxon "
                 f"V = {number(w.statistic, 1)}, p = {_fmt_p(w.p_value)}")
-        rows = [{"label": f"{self.label} — {r.label}", "kind": r.change,
+        rows = [{"label": f"{self.label} — {r.label}", "kind": "proportion", "category": r.change,
                  "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
                  "conf_level": r.conf_level, "method": r.method, "n": self.n_pairs,
                  "count": r.count, "note": prec} for r in self.shares.itertuples()]
         rows.append({"label": f"{self.label} — variation (pseudo-médiane)",
-                     "kind": "pseudomedian", "estimate": w.estimate, "se": np.nan,
+                     "kind": "pseudomedian", "category": "change", "estimate": w.estimate, "se": np.nan,
                      "ci_low": w.ci_low, "ci_high": w.ci_high, "conf_level": w.conf_level,
                      "method": w.method, "n": w.n_nonzero, "count": np.nan,
                      "statistic": w.statistic, "p_value": w.p_value,

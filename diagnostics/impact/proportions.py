@@ -103,6 +103,7 @@ class ProportionResult:
     method: str = "Wilson (score)"
 
     def to_frame(self) -> pd.DataFrame:
+        """One row in the library's result shape (``kind`` ``"proportion"``)."""
         return pd.DataFrame([{
             "label": self.label, "kind": "proportion", "estimate": self.estimate,
             "se": _binomial_se(self.estimate, self.n_asked), "ci_low": self.ci_low,
@@ -355,21 +356,24 @@ class PairedResult:
         return self.b + self.c
 
     def to_frame(self) -> pd.DataFrame:
+        """Three rows in the library's result shape: ``category`` ``before``, ``after``
+        (``kind`` ``"proportion"``) and ``after_minus_before`` (``kind`` ``"difference"``, with
+        McNemar's ``statistic``, ``df``, ``p_value``); ``label`` and ``note`` in French."""
         n = self.n_pairs
         base = {"n": n, "conf_level": self.conf_level}
         # SE of the paired difference: √(b + c − (c − b)²/n) / n
         se_diff = math.sqrt(max(0.0, self.b + self.c - (self.c - self.b) ** 2 / n)) / n
         rows = [
-            {"label": f"{self.label} — avant", "kind": "before", "count": self.a + self.b,
+            {"label": f"{self.label} — avant", "kind": "proportion", "category": "before", "count": self.a + self.b,
              "estimate": self.p_before, "se": _binomial_se(self.p_before, n),
              "ci_low": self.p_before_ci[0], "ci_high": self.p_before_ci[1],
              "method": "Wilson (score)"},
-            {"label": f"{self.label} — après", "kind": "after", "count": self.a + self.c,
+            {"label": f"{self.label} — après", "kind": "proportion", "category": "after", "count": self.a + self.c,
              "estimate": self.p_after, "se": _binomial_se(self.p_after, n),
              "ci_low": self.p_after_ci[0], "ci_high": self.p_after_ci[1],
              "method": "Wilson (score)"},
             {"label": f"{self.label} — différence après − avant", "kind": "difference",
-             "count": np.nan, "estimate": self.difference, "se": se_diff, "ci_low": self.ci_low,
+             "category": "after_minus_before", "count": np.nan, "estimate": self.difference, "se": se_diff, "ci_low": self.ci_low,
              "ci_high": self.ci_high, "method": self.method,
              "statistic": self.mcnemar_statistic, "df": 1, "p_value": self.p_mcnemar},
         ]

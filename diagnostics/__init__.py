@@ -9,6 +9,10 @@ Data flows one way: read → validate → weight → estimate → compare → pr
 
 The IMPACT evaluation statistics live in :mod:`diagnostics.impact`
 (``from diagnostics import impact``).
+
+Every estimator answers the same result shape (:mod:`diagnostics.results`): a tidy frame with
+English columns ``estimate, se, ci_low, ci_high, conf_level, method, n`` (and ``kind``,
+``statistic``, ``label``… where they apply); French only in values and display tables.
 """
 __version__ = "0.1.0"
 

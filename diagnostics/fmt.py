@@ -44,3 +44,27 @@ def interval(lo, hi, decimals: int = 1, *, scale: float = 100.0) -> str:
     if _is_missing(lo) or _is_missing(hi):
         return "–"
     return f"[{number(float(lo) * scale, decimals)} ; {number(float(hi) * scale, decimals)}]"
+
+
+def statistic_label(kind: str, multiplier: float = 1) -> str:
+    """French name of a result's ``kind`` for tables: ``"taux pour 100 000"``, ``"nombre"``…
+
+    Result frames hold the kind in English (``kind`` column, see :mod:`diagnostics.results`);
+    this is the display side.
+
+    Examples
+    --------
+    >>> statistic_label("rate", 1000)
+    'taux pour 1\u202f000'
+    >>> statistic_label("proportion", 100)
+    'pourcentage'
+    """
+    m = float(multiplier)
+    per = "" if m == 1 else f" pour {number(m)}"
+    if kind == "proportion":
+        return "pourcentage" if m == 100 else f"proportion{per}"
+    names = {"rate": "taux", "count": "nombre", "ratio": "ratio", "dsr": "TSD", "mean": "moyenne",
+             "total": "total", "difference": "différence", "pseudomedian": "pseudo-médiane",
+             "quantile": "quantile", "coefficient": "coefficient"}
+    name = names.get(kind, str(kind))
+    return f"{name} pour {number(m)}" if kind in ("rate", "dsr") else f"{name}{per}"

@@ -338,7 +338,7 @@ def _extract_estimate(rows: pd.DataFrame, unit: str, method: str, confidence: fl
             return _Est(masked=True, note=f"effectif masqué par le producteur dans une classe d'âge (« {tok} »)")
         res = dsr(bands.reset_index(drop=True), "numerator", "denominator", "age_group", stdpop="esp2013",
                   conf_level=confidence, multiplier=mult).iloc[0]
-        note = "" if pd.notna(res["estimate"]) else str(res["statistic"])
+        note = "" if pd.notna(res["estimate"]) else str(res["note"])
         return _Est(res["estimate"], res["ci_low"], res["ci_high"], res["total_pop"], res["total_count"],
                     "Dobson (taux standardisé direct, population européenne 2013)", note=note)
     tot = rows[(rows["age_group"] == "Ensemble") & (rows["sex"] == "Ensemble")]

@@ -107,7 +107,7 @@ print(f"{percent(moral.estimate, 0)} des {moral.n_asked} personnes interrogées 
 print(f"{percent(aise.p_after, 0)} des {aise.n_pairs} personnes ayant répondu deux fois "
       f"s'estiment à l'aise pour poser des questions, contre {percent(aise.p_before, 0)} "
       f"avant le suivi ; écart de {number(aise.difference * 100, 0)} points "
-      f"({ic} : {number(aise.lower * 100, 0)} à {number(aise.upper * 100, 0)} points), "
+      f"({ic} : {number(aise.ci_low * 100, 0)} à {number(aise.ci_high * 100, 0)} points), "
       f"{aise.discordant} paires discordantes.")
 
 # %%

@@ -62,7 +62,7 @@ def test_sample_extract_feeds_rates_and_dsr():
     std = std.set_index("territory_code")
     assert std.loc["QN073001", "estimate"] > 0 and std.loc["QN073001", "method"] == "Dobson"
     assert math.isnan(std.loc["QN073003", "estimate"])  # Bellevue has a masked band « <10 »
-    assert "masqué" in std.loc["QN073003", "statistic"]
+    assert "masqué" in std.loc["QN073003", "note"]
     # QPV populations are younger: standardised ALD rate above the crude one (synthetic design)
     crude = ald[ald.territory_code == "QN073001"]
     crude_rate = crude.numerator.sum() / crude.denominator.sum() * 100_000

@@ -180,7 +180,7 @@ def test_wilcoxon_matches_r(d, kw, ref):
     V, p, est, lo, hi = ref
     assert w.statistic == V
     assert w.p_value == pytest.approx(p, abs=1e-10)
-    assert (w.estimate, w.lower, w.upper) == pytest.approx((est, lo, hi), abs=1e-9)
+    assert (w.estimate, w.ci_low, w.ci_high) == pytest.approx((est, lo, hi), abs=1e-9)
 
 
 def test_wilcoxon_exact_selection():
@@ -304,7 +304,7 @@ def test_sample_matches_2021_report(suivi):
     ow = d[d["surpoids_avant"] == 1]
     ch = impact.measure_change(ow, "graisse_viscerale_avant", "graisse_viscerale_apres")
     assert (ch.n_pairs, ch.n_decreased, ch.n_stable, ch.n_increased) == (62, 28, 18, 16)
-    s = ch.shares.set_index("categorie")
+    s = ch.shares.set_index("label")
     assert round(s.loc["en baisse", "estimate"] * 100) == 45
     assert round(s.loc["en baisse ou stable", "estimate"] * 100) == 74
     assert (s.loc["en baisse", "ci_low"], s.loc["en baisse", "ci_high"]) == pytest.approx(
@@ -313,16 +313,16 @@ def test_sample_matches_2021_report(suivi):
     w = ch.wilcoxon
     assert (w.statistic, w.n_nonzero) == (307, 44)
     assert w.p_value == pytest.approx(0.027663975202, abs=1e-11)
-    assert (w.estimate, w.lower, w.upper) == pytest.approx((-0.75, -1.25, 0.0), abs=1e-9)
+    assert (w.estimate, w.ci_low, w.ci_high) == pytest.approx((-0.75, -1.25, 0.0), abs=1e-9)
 
     mood = impact.proportion(d, "effet_moral_apres")
     assert (mood.n_yes, mood.n_asked) == (41, 50) and round(mood.estimate * 100) == 82
-    assert (mood.lower, mood.upper) == pytest.approx((0.692039463256992, 0.902298073297658),
+    assert (mood.ci_low, mood.ci_high) == pytest.approx((0.692039463256992, 0.902298073297658),
                                                      abs=1e-12)
     p = impact.paired_proportions(d, "aise_questions_avant", "aise_questions_apres")
     assert (p.a, p.b, p.c, p.d, p.discordant) == (31, 1, 13, 3, 14)
     assert round(p.p_before * 100) == 67 and round(p.p_after * 100) == 92
-    assert (p.difference, p.lower, p.upper) == pytest.approx(flip(NEWCOMBE_R[(31, 1, 13, 3)]),
+    assert (p.difference, p.ci_low, p.ci_high) == pytest.approx(flip(NEWCOMBE_R[(31, 1, 13, 3)]),
                                                              abs=1e-9)
     assert p.p_mcnemar_exact == pytest.approx(0.001831054688, abs=1e-11)
 
@@ -434,7 +434,7 @@ def test_wilcoxon_digits_rank_matches_r():
         assert w.statistic == r.statistic
         assert w.p_value == pytest.approx(r.p_value, rel=1e-10)
         # R's uniroot stops within 5e-8 of the jump when ranks are rounded to 7 digits
-        assert (w.estimate, w.lower, w.upper) == pytest.approx((r.estimate, r.lower, r.upper),
+        assert (w.estimate, w.ci_low, w.ci_high) == pytest.approx((r.estimate, r.lower, r.upper),
                                                                abs=1e-9 if r.digits_rank > 7 else 1e-6)
     # R's default (Inf) does not tie -1.2 keyed as 11.1 - 12.3 with 12.2 - 13.4; 7 digits does
     assert ref.set_index("digits_rank")["n_distinct_ranks"].to_dict() == {np.inf: 7, 7: 4}
@@ -458,8 +458,8 @@ def test_paired_table_equals_row_data(suivi):
     rows = impact.paired_proportions(suivi.data, "aise_questions_avant", "aise_questions_apres")
     for t in (impact.paired_table(31, 1, 13, 3), impact.paired_table([[31, 1], [13, 3]]),
               impact.paired_table(np.array([[31, 1], [13, 3]]))):
-        assert (t.p_before, t.p_after, t.difference, t.lower, t.upper) == (
-            rows.p_before, rows.p_after, rows.difference, rows.lower, rows.upper)
+        assert (t.p_before, t.p_after, t.difference, t.ci_low, t.ci_high) == (
+            rows.p_before, rows.p_after, rows.difference, rows.ci_low, rows.ci_high)
         assert t.mcnemar == rows.mcnemar and t.p_mcnemar == pytest.approx(0.00328346098606903)
     with pytest.raises(DLSError, match="2×2"):
         impact.paired_table([1, 2, 3, 4])
@@ -476,3 +476,28 @@ def test_change_shares_have_english_keys(suivi):
     assert ch.share("decreased_or_stable")["count"] == 46 and ch.decreased["n"] == 62
     with pytest.raises(DLSError, match="decreased"):
         ch.share("en baisse")
+
+
+def test_deprecated_names_still_read_for_one_version(suivi):
+    # result convention (CONTRIBUTING.md « Forme des résultats »): ci_low/ci_high, English columns;
+    # the old names are read until version 0.2, attributes with a DeprecationWarning
+    d = suivi.data
+    mood = impact.proportion(d, "effet_moral_apres")
+    p = impact.paired_proportions(d, "aise_questions_avant", "aise_questions_apres")
+    w = impact.wilcoxon_signed_rank([-1.0, -2.0, 0.5, -0.5, -3.0])
+    for res in (mood, p, w):
+        with pytest.warns(DeprecationWarning, match="ci_low"):
+            assert res.lower == res.ci_low
+        with pytest.warns(DeprecationWarning, match="ci_high"):
+            assert res.upper == res.ci_high
+    ch = impact.measure_change(d[d["surpoids_avant"] == 1], "graisse_viscerale_avant",
+                               "graisse_viscerale_apres")
+    assert ch.shares["label"].tolist() == ["en baisse", "stable", "en hausse", "en baisse ou stable"]
+    assert ch.shares["categorie"].tolist() == ch.shares["label"].tolist()
+    assert ch.shares.attrs["deprecated_columns"] == {"categorie": "label"}
+    s = impact.activity_summary(impact.read_activity(ACTIVITE).data, year=2021)
+    assert {"people", "share"} <= set(s.by_type.columns) and s.by_month.index.name == "month"
+    assert (s.by_type["personnes"] == s.by_type["people"]).all()
+    assert s.by_type.attrs["deprecated_columns"] == {"personnes": "people", "part": "share"}
+    assert s.by_type.loc[s.by_type["type"] == "Psychologie", "share"].iloc[0] == \
+        pytest.approx(204 / 537)

@@ -60,7 +60,8 @@ def test_wilson_matches_phe_intro_vignette_998_percentage(phe_df):
     out = rates.proportion_ci(phe_df, "obs", "pop", conf_level=0.998, multiplier=100)
     assert out["ci_low"].tolist() == pytest.approx(lower, rel=REL)
     assert out["ci_high"].tolist() == pytest.approx(upper, rel=REL)
-    assert out["statistic"].iloc[0] == "pourcentage"
+    assert (out["kind"].iloc[0], out["multiplier"].iloc[0]) == ("proportion", 100)
+    assert out["statistic"].iloc[0] == "pourcentage"          # deprecated column, until 0.2
     assert out["conf_level"].iloc[0] == 0.998
 
 
@@ -106,7 +107,8 @@ def test_rate_998_per_100_matches_phe_intro_vignette(phe_df):
     out = rates.rate_ci(phe_df, "obs", "pop", conf_level=0.998, multiplier=100)
     assert out["ci_low"].tolist() == pytest.approx(lower, rel=REL)
     assert out["ci_high"].tolist() == pytest.approx(upper, rel=REL)
-    assert out["statistic"].iloc[0] == "taux pour 100"
+    assert (out["kind"].iloc[0], out["multiplier"].iloc[0]) == ("rate", 100)
+    assert out["statistic"].iloc[0] == "taux pour 100"        # deprecated column, until 0.2
 
 
 @pytest.mark.parametrize("x,lo,hi", [
@@ -132,6 +134,10 @@ def test_byars_hand_calculation_and_switch_at_ten():
     assert rates.byars_upper(65) == pytest.approx(66 * (1 - 1 / 594 + z / (3 * math.sqrt(66))) ** 3, rel=1e-12)
     out = rates.count_ci(pd.DataFrame({"x": [9, 10]}), "x")
     assert out["method"].tolist() == ["Poisson exact", "Byars"]
+    # the kind in English, the French word only in the deprecated column (removed in 0.2)
+    assert out["kind"].tolist() == ["count", "count"] and out["n"].isna().all()
+    assert out["statistic"].tolist() == ["nombre", "nombre"]
+    assert out.attrs["deprecated_columns"] == {"statistic": "kind"}
     assert out["ci_low"].iloc[0] == pytest.approx(4.1153730973783320, rel=1e-9)
     assert out["ci_low"].iloc[1] == pytest.approx(rates.byars_lower(10), rel=1e-12)
 
@@ -162,7 +168,8 @@ def test_dsr_matches_phe_dsr_vignette():
     assert row["ci_low"] == pytest.approx(6570.819, rel=REL)
     assert row["ci_high"] == pytest.approx(10289.65, rel=REL)
     assert row["total_count"] == 88 and row["total_pop"] == 860
-    assert row["method"] == "Dobson" and row["statistic"] == "TSD pour 100\u202f000"
+    assert row["method"] == "Dobson" and (row["kind"], row["note"]) == ("dsr", "")
+    assert row["statistic"] == "TSD pour 100\u202f000"         # deprecated column, until 0.2
 
 
 def test_dsr_matches_bands_by_label_not_position():
@@ -187,13 +194,14 @@ def test_dsr_hand_calculation_with_grouped_bands_and_groups():
     assert a.at["A", "estimate"] == pytest.approx(value * 1000, rel=1e-12)
     assert a.at["A", "ci_low"] == pytest.approx(lo * 1000, rel=1e-12)
     # B: 9 events < 10 → not computed (PHE rule), with the reason in French
-    assert math.isnan(a.at["B", "estimate"]) and "moins de 10" in a.at["B", "statistic"]
+    assert math.isnan(a.at["B", "estimate"]) and "moins de 10" in a.at["B", "note"]
+    assert a.at["B", "statistic"] == a.at["B", "note"] and a.at["A", "note"] == ""
 
 
 def test_dsr_with_masked_band_is_not_computed_and_never_zero():
     df = pd.DataFrame({"age": ["0-14", "15-64", "65+"], "x": [np.nan, 40, 60], "n": [1000, 4000, 1000]})
     out = rates.dsr(df, "x", "n", "age")
-    assert math.isnan(out["estimate"].iloc[0]) and "masqué" in out["statistic"].iloc[0]
+    assert math.isnan(out["estimate"].iloc[0]) and "masqué" in out["note"].iloc[0]
 
 
 def test_standard_population_regrouping_and_errors():

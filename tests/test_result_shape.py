@@ -1,16 +1,19 @@
-"""One result shape across the library's estimators (issue 11, lead's decision).
+"""One result shape across the library's estimators (issue 11, lead's decision; issue 20).
 
 Every public estimator takes its confidence level as ``conf_level`` (any float in (0, 1),
 default 0.95) and answers a tidy table with at least the columns
 ``estimate, se, ci_low, ci_high, conf_level, method, n``; ``conf_level`` holds the float.
+Column names are English identifiers (CONTRIBUTING.md, « Forme des résultats »).
 """
 import inspect
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from diagnostics import impact
+from diagnostics.results import DEPRECATED_COLUMNS_ATTR, KINDS, RESULT_COLUMNS
 from diagnostics.stats import rates, trends
 from diagnostics.stats.quantiles import quantile
 from diagnostics.stats.regression import glm, ttest
@@ -98,3 +101,69 @@ def test_design_conf_level():
     assert "conf_level" in inspect.signature(Design).parameters
     d = Design(APISTRAT, weights="pw", strata="stype", conf_level=LEVEL)
     assert (d.mean("api00")["conf_level"] == LEVEL).all()
+
+
+# --------------------------------------------------------------------------- one vocabulary
+# issue 20: English snake_case column names in every result frame (French only in values such as
+# ``label``/``note``, and in the display tables); ``statistic`` is a test's statistic (a number);
+# ``kind`` says what the row estimates; renamed columns kept for one version are listed in
+# ``frame.attrs["deprecated_columns"]`` (see diagnostics/results.py, CONTRIBUTING.md).
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+FRENCH = {"categorie", "personnes", "part", "mois", "nombre", "valeur", "libelle", "effectif",
+          "taux", "borne_inf", "borne_sup", "ic_bas", "ic_haut", "methode", "estimation",
+          "indicateur", "precision", "note_fr"}
+
+
+def _every_result():
+    """(name, frame) for every public estimator of the library (at its default level)."""
+    d = Design(APISTRAT.assign(o1=(APISTRAT.api00 > 600).astype(int),
+                               o2=(APISTRAT.api99 > 600).astype(int)), weights="pw", strata="stype")
+    out = [(name, call(0.95)) for name, _, call in _frames()]
+    out += [("Design.mean", d.mean("api00", by="stype")), ("Design.total", d.total("enroll")),
+            ("Design.ratio", d.ratio("api00", "api99")), ("Design.proportion", d.proportion("sch.wide")),
+            ("Design.multiple_choice", d.multiple_choice(["o1", "o2"])),
+            ("quantile", quantile(d, "api00", (0.25, 0.5))),
+            ("glm", glm(d, "api00 ~ ell + meals")), ("ttest", ttest(d, "api00", "comp.imp")),
+            ("trends.prop_trend_test", trends.prop_trend_test([83, 90, 129, 70], [86, 93, 136, 82])),
+            ("impact.measure_change.to_frame",
+             impact.measure_change(PAIRS, "m_avant", "m_apres").to_frame())]
+    return out
+
+
+@pytest.mark.parametrize("name,out", _every_result(), ids=[r[0] for r in _every_result()])
+def test_one_vocabulary(name, out):
+    assert set(RESULT_COLUMNS) <= set(out.columns), (name, set(RESULT_COLUMNS) - set(out.columns))
+    deprecated = out.attrs.get(DEPRECATED_COLUMNS_ATTR, {})
+    # inputs of the table verbs come back beside the results: here x, n, e, age (English already)
+    for col in out.columns:
+        assert IDENTIFIER.match(str(col)), (name, col)
+        assert col not in FRENCH or col in deprecated, (name, col)
+    for old, new in deprecated.items():          # an alias names a column that is there
+        assert old in out.columns and new in out.columns, (name, old, new)
+    if "statistic" in out.columns and "statistic" not in deprecated:
+        assert pd.api.types.is_numeric_dtype(out["statistic"]), name
+    if "kind" in out.columns:
+        assert set(out["kind"]) <= set(KINDS), (name, set(out["kind"]) - set(KINDS))
+    assert pd.api.types.is_numeric_dtype(out["conf_level"]), name
+
+
+def test_count_kind_is_count_not_nombre():
+    out = rates.count_ci(TABLE, "x")
+    assert out["kind"].tolist() == ["count", "count"] and (out["multiplier"] == 1).all()
+    assert out["estimate"].tolist() == [12, 30] and out["n"].isna().all()
+    # « nombre » only in display code (and, until 0.2, in the deprecated column)
+    from diagnostics.fmt import statistic_label
+    assert statistic_label("count") == "nombre"
+    assert statistic_label("rate", 100_000) == "taux pour 100\u202f000"
+    assert statistic_label("proportion", 1) == "proportion"
+
+
+def test_impact_dataclasses_name_limits_ci_low_ci_high():
+    import dataclasses
+    for cls in (impact.ProportionResult, impact.PairedResult, impact.WilcoxonResult):
+        names = {f.name for f in dataclasses.fields(cls)}
+        assert {"ci_low", "ci_high"} <= names and not {"lower", "upper"} & names, cls.__name__
+    r = impact.paired_table(5, 1, 3, 1)
+    assert r.to_frame().loc[2, ["ci_low", "ci_high"]].tolist() == [r.ci_low, r.ci_high]
+    with pytest.warns(DeprecationWarning):
+        assert (r.lower, r.upper) == (r.ci_low, r.ci_high)

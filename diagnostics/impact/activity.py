@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import EstimationError
 from ..fmt import number, percent
+from ..results import add_deprecated_columns
 
 __all__ = ["ActivitySummary", "activity_summary", "chart_consultations_by_type",
            "chart_consultations_by_month", "chart_change"]
@@ -29,8 +30,8 @@ class ActivitySummary:
     new_referrals: int
     consultations: int
     people_seen: int
-    by_type: pd.DataFrame        # type, consultations, personnes, part
-    by_month: pd.DataFrame       # mois (Period) × type counts, with "Total"
+    by_type: pd.DataFrame        # type, consultations, people, share (personnes, part: deprecated)
+    by_month: pd.DataFrame       # month (Period) × type counts, with "Total"
     per_person: pd.Series        # consultations per person seen (index: id)
 
     def table(self) -> pd.DataFrame:
@@ -42,8 +43,8 @@ class ActivitySummary:
                 ("Consultations par personne vue : moyenne", number(pp.mean(), 1)),
                 ("Consultations par personne vue : médiane [min ; max]",
                  f"{number(pp.median(), 1)} [{number(pp.min())} ; {number(pp.max())}]")]
-        rows += [(f"  dont {r.type}", f"{number(r.consultations)} ({percent(r.part)}), "
-                                      f"{number(r.personnes)} personnes")
+        rows += [(f"  dont {r.type}", f"{number(r.consultations)} ({percent(r.share)}), "
+                                      f"{number(r.people)} personnes")
                  for r in self.by_type.itertuples()]
         return pd.DataFrame(rows, columns=[f"Activité {self.period}", "Valeur"])
 
@@ -64,7 +65,9 @@ def activity_summary(log: pd.DataFrame, *, year: int | None = None,
     -------
     ActivitySummary
         New referrals (``Adressage`` rows), consultations (other rows), people seen (distinct
-        ``id`` among consultations), counts by type and by month, consultations per person.
+        ``id`` among consultations), counts by type (``by_type``: ``type, consultations,
+        people, share``; the old French names ``personnes``, ``part`` are kept until version
+        0.2) and by month (``by_month``, index ``month``), consultations per person.
 
     Notes
     -----
@@ -88,11 +91,12 @@ def activity_summary(log: pd.DataFrame, *, year: int | None = None,
             f"du {pd.Timestamp(start):%d/%m/%Y} au {pd.Timestamp(end):%d/%m/%Y}"
     ref = df[df["type"] == REFERRAL]
     cons = df[df["type"] != REFERRAL]
-    by_type = (cons.groupby("type").agg(consultations=("id", "size"), personnes=("id", "nunique"))
+    by_type = (cons.groupby("type").agg(consultations=("id", "size"), people=("id", "nunique"))
                .sort_values("consultations", ascending=False).reset_index())
-    by_type["part"] = by_type["consultations"] / max(len(cons), 1)
-    by_month = (cons.assign(mois=cons["date"].dt.to_period("M"))
-                .pivot_table(index="mois", columns="type", values="id", aggfunc="size",
+    by_type["share"] = by_type["consultations"] / max(len(cons), 1)
+    by_type = add_deprecated_columns(by_type, {"personnes": "people", "part": "share"})
+    by_month = (cons.assign(month=cons["date"].dt.to_period("M"))
+                .pivot_table(index="month", columns="type", values="id", aggfunc="size",
                              fill_value=0))
     by_month = by_month.reindex(columns=list(by_type["type"]), fill_value=0)
     by_month["Total"] = by_month.sum(axis=1)
@@ -114,7 +118,7 @@ def chart_consultations_by_type(summary: ActivitySummary):
     t = summary.by_type.sort_values("consultations")
     fig = go.Figure(go.Bar(
         x=t["consultations"], y=t["type"], orientation="h",
-        text=[f"{number(v)} ({percent(p, 0)})" for v, p in zip(t["consultations"], t["part"])],
+        text=[f"{number(v)} ({percent(p, 0)})" for v, p in zip(t["consultations"], t["share"])],
         textposition="auto",
         hovertemplate="%{y} : %{x} consultations<extra></extra>"))
     fig.update_layout(title=f"Consultations IMPACT par type — {summary.period}",
@@ -144,7 +148,7 @@ def chart_change(result):
 
     s = result.shares.drop(index="decreased_or_stable")
     fig = go.Figure(go.Bar(
-        x=s["categorie"], y=s["estimate"] * 100,
+        x=s["label"], y=s["estimate"] * 100,
         error_y=dict(type="data", symmetric=False,
                      array=(s["ci_high"] - s["estimate"]) * 100,
                      arrayminus=(s["estimate"] - s["ci_low"]) * 100),

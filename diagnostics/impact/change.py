@@ -17,7 +17,8 @@ from scipy import stats
 
 from ..errors import EstimationError
 from ..fmt import number
-from .proportions import _fmt_p, _wilson, _z
+from ..results import add_deprecated_columns
+from .proportions import _deprecated_limits, _fmt_p, _wilson, _z
 
 __all__ = ["ChangeResult", "WilcoxonResult", "measure_change", "wilcoxon_signed_rank",
            "DIGITS_RANK", "CHANGE_KEYS"]
@@ -115,15 +116,20 @@ def _snap(value: float, x: np.ndarray, digits_rank: float = math.inf) -> float:
     return float(near) if abs(near - value) <= rel * max(1.0, abs(value)) else value
 
 
+@_deprecated_limits
 @dataclass(frozen=True)
 class WilcoxonResult:
-    """Wilcoxon signed-rank test and Hodges–Lehmann estimate, as R's ``wilcox.test``."""
+    """Wilcoxon signed-rank test and Hodges–Lehmann estimate, as R's ``wilcox.test``.
+
+    ``statistic`` is the test statistic V (a number, as in every result of the library);
+    the limits are ``ci_low``/``ci_high`` (``lower``/``upper``: deprecated aliases).
+    """
 
     statistic: float        # V: sum of ranks of positive differences
     p_value: float
     estimate: float         # (pseudo)median: Hodges–Lehmann estimate
-    lower: float
-    upper: float
+    ci_low: float
+    ci_high: float
     conf_level: float       # achieved level (may differ from the requested one)
     n_nonzero: int
     exact: bool
@@ -251,7 +257,7 @@ class ChangeResult:
     n_decreased: int
     n_stable: int
     n_increased: int
-    shares: pd.DataFrame     # indexed by CHANGE_KEYS (see measure_change)
+    shares: pd.DataFrame     # indexed by CHANGE_KEYS (see measure_change); French wording in ``label``
     median_before: float
     median_after: float
     median_change: float     # plain median of the differences (zeros included)
@@ -282,18 +288,21 @@ class ChangeResult:
         return self.share("increased")
 
     def to_frame(self) -> pd.DataFrame:
+        """The shares (``kind`` ``"proportion"``, ``category`` a key of :data:`CHANGE_KEYS`)
+        and the Hodges–Lehmann shift (``kind`` ``"pseudomedian"``, Wilcoxon's ``statistic``
+        V and ``p_value``), in the library's result shape; ``label`` and ``note`` in French."""
         w = self.wilcoxon
         stable = ("stable = valeur identique" if self.tolerance == 0 else
                   f"stable = variation d'au plus {number(self.tolerance, 2)}")
         prec = (f"{self.n_pairs} personnes mesurées avant et après ; {stable} ; Wilcoxon "
                 f"V = {number(w.statistic, 1)}, p = {_fmt_p(w.p_value)}")
-        rows = [{"label": f"{self.label} — {r.categorie}", "kind": r.change,
+        rows = [{"label": f"{self.label} — {r.label}", "kind": "proportion", "category": r.change,
                  "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
                  "conf_level": r.conf_level, "method": r.method, "n": self.n_pairs,
                  "count": r.count, "note": prec} for r in self.shares.itertuples()]
         rows.append({"label": f"{self.label} — variation (pseudo-médiane)",
-                     "kind": "pseudomedian", "estimate": w.estimate, "se": np.nan,
-                     "ci_low": w.lower, "ci_high": w.upper, "conf_level": w.conf_level,
+                     "kind": "pseudomedian", "category": "change", "estimate": w.estimate, "se": np.nan,
+                     "ci_low": w.ci_low, "ci_high": w.ci_high, "conf_level": w.conf_level,
                      "method": w.method, "n": w.n_nonzero, "count": np.nan,
                      "statistic": w.statistic, "p_value": w.p_value,
                      "note": prec + f" ; {self.n_pairs - w.n_nonzero} variations nulles "
@@ -327,8 +336,11 @@ def measure_change(data: pd.DataFrame, before: str, after: str, *, tolerance: fl
     ChangeResult
         Counts and shares (Wilson CIs) of « en baisse », « stable », « en hausse » and
         « en baisse ou stable », in ``shares`` indexed by the English keys of
-        :data:`CHANGE_KEYS` (``result.share("decreased")``, ``result.decreased``); Wilcoxon
-        test and Hodges–Lehmann median change with its CI.
+        :data:`CHANGE_KEYS` (``result.share("decreased")``, ``result.decreased``), with the
+        library's result columns (``change`` the key, ``label`` its French wording,
+        ``estimate, se, ci_low, ci_high, conf_level, method, n, count``; ``categorie``, the old
+        name of ``label``, is kept until version 0.2); Wilcoxon test and Hodges–Lehmann median
+        change with its CI.
 
     Notes
     -----
@@ -361,12 +373,14 @@ def measure_change(data: pd.DataFrame, before: str, after: str, *, tolerance: fl
     rows = []
     for key, k in zip(CHANGE_KEYS, (dec, sta, inc, dec + sta)):
         lo, hi = _wilson(k, n, conf_level)
-        rows.append({"change": key, "categorie": CHANGE_KEYS[key], "estimate": k / n,
+        rows.append({"change": key, "label": CHANGE_KEYS[key], "estimate": k / n,
                      "se": math.sqrt(k / n * (1 - k / n) / n), "ci_low": lo, "ci_high": hi,
                      "conf_level": conf_level, "method": "Wilson (score)", "n": n, "count": k})
     w = wilcoxon_signed_rank(delta, conf_level=conf_level, exact=exact, correct=correct,
                              digits_rank=digits_rank)
+    shares = add_deprecated_columns(pd.DataFrame(rows).set_index("change", drop=False),
+                                    {"categorie": "label"})
     return ChangeResult(label or before.removesuffix("_avant"), n, len(data), tolerance, dec, sta,
-                        inc, pd.DataFrame(rows).set_index("change", drop=False),
+                        inc, shares,
                         float(x[ok].median()), float(y[ok].median()),
                         float(np.median(delta)), w, conf_level)

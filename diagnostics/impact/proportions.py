@@ -12,6 +12,7 @@ The difference reported is *après − avant* ``= (c − b) / n``: positive when
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,26 @@ def _wilson(x, n, conf_level=0.95):
     return (max(0.0, float(wilson_lower(x, n, conf_level))), min(1.0, float(wilson_upper(x, n, conf_level))))
 
 
+def _deprecated_limits(cls):
+    """Add the deprecated ``lower``/``upper`` aliases of ``ci_low``/``ci_high`` to ``cls``.
+
+    The library's result convention (CONTRIBUTING.md, « Forme des résultats ») names the
+    limits ``ci_low``/``ci_high`` everywhere; ``lower``/``upper`` are still read, with a
+    :class:`DeprecationWarning`, until version 0.2 removes them (one version).
+    """
+    def alias(old, new):
+        def get(self):
+            warnings.warn(f"{cls.__name__}.{old} is deprecated and will be removed in version "
+                          f"0.2; use {cls.__name__}.{new}.", DeprecationWarning, stacklevel=2)
+            return getattr(self, new)
+        get.__doc__ = f"Deprecated alias of :attr:`{new}` (removed in 0.2)."
+        return property(get)
+
+    cls.lower = alias("lower", "ci_low")
+    cls.upper = alias("upper", "ci_high")
+    return cls
+
+
 def _binomial_se(p: float, n: int) -> float:
     """Binomial standard error ``√(p(1 − p)/n)`` reported next to score intervals."""
     return math.sqrt(p * (1 - p) / n) if n > 0 and p == p else math.nan
@@ -62,25 +83,31 @@ def _binomial_se(p: float, n: int) -> float:
 
 # --------------------------------------------------------------------------- single time
 
+@_deprecated_limits
 @dataclass(frozen=True)
 class ProportionResult:
-    """Share of « oui » among the people asked, with a Wilson interval."""
+    """Share of « oui » among the people asked, with a Wilson interval.
+
+    Limits are ``ci_low``/``ci_high`` (``lower``/``upper``: deprecated aliases, removed in
+    0.2); :meth:`to_frame` gives the library's result columns.
+    """
 
     label: str
     n_yes: int
     n_asked: int
     n_total: int
     estimate: float
-    lower: float
-    upper: float
+    ci_low: float
+    ci_high: float
     conf_level: float
     method: str = "Wilson (score)"
 
     def to_frame(self) -> pd.DataFrame:
+        """One row in the library's result shape (``kind`` ``"proportion"``)."""
         return pd.DataFrame([{
             "label": self.label, "kind": "proportion", "estimate": self.estimate,
-            "se": _binomial_se(self.estimate, self.n_asked), "ci_low": self.lower,
-            "ci_high": self.upper, "conf_level": self.conf_level, "method": self.method,
+            "se": _binomial_se(self.estimate, self.n_asked), "ci_low": self.ci_low,
+            "ci_high": self.ci_high, "conf_level": self.conf_level, "method": self.method,
             "n": self.n_asked, "count": self.n_yes,
             "note": f"{self.n_yes} « oui » sur {self.n_asked} personnes interrogées "
                     f"({self.n_total - self.n_asked} sans réponse)",
@@ -249,7 +276,7 @@ def paired_difference_ci(a: int, b: int, c: int, d: int, *, method: str = "newco
     Returns
     -------
     tuple
-        ``(difference, lower, upper)``.
+        ``(difference, ci_low, ci_high)``.
 
     Notes
     -----
@@ -288,6 +315,7 @@ def paired_difference_ci(a: int, b: int, c: int, d: int, *, method: str = "newco
     return (c - b) / n, lo, hi
 
 
+@_deprecated_limits
 @dataclass(frozen=True)
 class PairedResult:
     """Before/after comparison of a binary answer on the same people."""
@@ -304,8 +332,8 @@ class PairedResult:
     p_after: float
     p_after_ci: tuple
     difference: float
-    lower: float
-    upper: float
+    ci_low: float            # limits of the difference (``lower``/``upper``: deprecated aliases)
+    ci_high: float
     conf_level: float
     method: str
     p_mcnemar_exact: float
@@ -328,22 +356,25 @@ class PairedResult:
         return self.b + self.c
 
     def to_frame(self) -> pd.DataFrame:
+        """Three rows in the library's result shape: ``category`` ``before``, ``after``
+        (``kind`` ``"proportion"``) and ``after_minus_before`` (``kind`` ``"difference"``, with
+        McNemar's ``statistic``, ``df``, ``p_value``); ``label`` and ``note`` in French."""
         n = self.n_pairs
         base = {"n": n, "conf_level": self.conf_level}
         # SE of the paired difference: √(b + c − (c − b)²/n) / n
         se_diff = math.sqrt(max(0.0, self.b + self.c - (self.c - self.b) ** 2 / n)) / n
         rows = [
-            {"label": f"{self.label} — avant", "kind": "before", "count": self.a + self.b,
+            {"label": f"{self.label} — avant", "kind": "proportion", "category": "before", "count": self.a + self.b,
              "estimate": self.p_before, "se": _binomial_se(self.p_before, n),
              "ci_low": self.p_before_ci[0], "ci_high": self.p_before_ci[1],
              "method": "Wilson (score)"},
-            {"label": f"{self.label} — après", "kind": "after", "count": self.a + self.c,
+            {"label": f"{self.label} — après", "kind": "proportion", "category": "after", "count": self.a + self.c,
              "estimate": self.p_after, "se": _binomial_se(self.p_after, n),
              "ci_low": self.p_after_ci[0], "ci_high": self.p_after_ci[1],
              "method": "Wilson (score)"},
             {"label": f"{self.label} — différence après − avant", "kind": "difference",
-             "count": np.nan, "estimate": self.difference, "se": se_diff, "ci_low": self.lower,
-             "ci_high": self.upper, "method": self.method,
+             "category": "after_minus_before", "count": np.nan, "estimate": self.difference, "se": se_diff, "ci_low": self.ci_low,
+             "ci_high": self.ci_high, "method": self.method,
              "statistic": self.mcnemar_statistic, "df": 1, "p_value": self.p_mcnemar},
         ]
         prec = (f"{self.n_pairs} personnes avec réponse avant et après ; {self.discordant} paires "

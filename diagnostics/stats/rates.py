@@ -5,9 +5,15 @@ proportions, Byar's approximation or the exact Poisson interval for counts and r
 method for directly standardised rates), reproduced to the last printed digit of its worked
 examples (see ``tests/test_rates.py``).
 
-Every public function follows the same shape: a tidy table in, the same table out with
-the library's result columns ``estimate, se, ci_low, ci_high, conf_level, method, n`` and
-``statistic`` appended (the DSR returns one row per group); the confidence level is the
+Every public function follows the library's result shape (:mod:`diagnostics.results`): a tidy
+table in, the same table out with the result columns ``estimate, se, ci_low, ci_high,
+conf_level, method, n``, ``kind`` (``"proportion"``, ``"rate"``, ``"count"``, ``"ratio"``,
+``"dsr"``) and ``multiplier`` appended (the DSR returns one row per group, with a ``note``
+saying why a rate is not computed); the French name of the statistic (« taux pour 100 000 »)
+is made for display by :func:`diagnostics.fmt.statistic_label`.  The column ``statistic``,
+which held that French name, is deprecated: it is still appended, with the same values, until
+version 0.2 removes it (``statistic`` is, across the library, a test's statistic).  The
+confidence level is the
 argument ``conf_level`` (a fraction in (0, 1), default 0.95), as for every estimator of the
 library.  Arguments are checked first, and an input the function cannot use raises a
 :class:`~diagnostics.errors.DLSError` whose French message names the row, the column, the value
@@ -27,6 +33,7 @@ from scipy.stats import chi2, norm
 
 from .. import fmt
 from ..errors import ConfigurationError, DLSError, EstimationError, where
+from ..results import add_deprecated_columns
 from ..collect.extracts import parse_age_band
 
 __all__ = [
@@ -65,8 +72,12 @@ def _z(conf: float) -> float:
     return float(norm.ppf(conf + (1 - conf) / 2))
 
 
-def _result(out: pd.DataFrame, est, se, lo, hi, conf, method, n, statistic) -> pd.DataFrame:
-    """Append the library's result columns to ``out`` (in place) and return it."""
+def _result(out: pd.DataFrame, est, se, lo, hi, conf, method, n, kind, multiplier=1.0) -> pd.DataFrame:
+    """Append the library's result columns to ``out`` (in place) and return it.
+
+    The deprecated ``statistic`` column (the French name of ``kind``) is appended too, for one
+    version.
+    """
     out["estimate"] = est
     out["se"] = se
     out["ci_low"] = lo
@@ -74,8 +85,10 @@ def _result(out: pd.DataFrame, est, se, lo, hi, conf, method, n, statistic) -> p
     out["conf_level"] = conf
     out["method"] = method
     out["n"] = n
-    out["statistic"] = statistic
-    return out
+    out["kind"] = kind
+    out["multiplier"] = float(multiplier)
+    return add_deprecated_columns(out, {"statistic": "kind"},
+                                  {"statistic": fmt.statistic_label(kind, multiplier)})
 
 
 def _row_label(data: pd.DataFrame, idx) -> str:
@@ -278,8 +291,9 @@ def proportion_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multip
     Returns
     -------
     pandas.DataFrame
-        A copy of ``data`` with ``estimate, se, ci_low, ci_high, conf_level, method, n,
-        statistic`` (``n`` the denominator).
+        A copy of ``data`` with ``estimate, se, ci_low, ci_high, conf_level, method, n``
+        (``n`` the denominator), ``kind`` (``"proportion"``), ``multiplier`` and the deprecated
+        ``statistic``.
 
     Notes
     -----
@@ -302,12 +316,10 @@ def proportion_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multip
     ns = _numeric_column(data, n, allow_zero=False)
     _check_le(data, x, n, xs, ns)
     p = xs / ns
-    statistic = "pourcentage" if multiplier == 100 else (
-        "proportion" if multiplier == 1 else f"proportion pour {fmt.number(multiplier)}")
     return _result(data.copy(), p * multiplier, np.sqrt(p * (1 - p) / ns) * multiplier,
                    wilson_lower(xs.to_numpy(), ns.to_numpy(), conf) * multiplier,
                    wilson_upper(xs.to_numpy(), ns.to_numpy(), conf) * multiplier,
-                   conf, "Wilson", ns, statistic)
+                   conf, "Wilson", ns, "proportion", multiplier)
 
 
 def rate_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multiplier: float = 100_000):
@@ -325,9 +337,10 @@ def rate_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multiplier: 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``data`` with ``estimate, se, ci_low, ci_high, conf_level, method, n,
-        statistic``; ``method`` is ``"Byars"`` or ``"Poisson exact"`` row by row, ``n`` the
-        population, ``se`` the Poisson standard error :math:`\sqrt{x}/n \cdot m`.
+        A copy of ``data`` with ``estimate, se, ci_low, ci_high, conf_level, method, n``,
+        ``kind`` (``"rate"``), ``multiplier`` and the deprecated ``statistic``; ``method`` is
+        ``"Byars"`` or ``"Poisson exact"`` row by row, ``n`` the population, ``se`` the
+        Poisson standard error :math:`\sqrt{x}/n \cdot m`.
 
     Notes
     -----
@@ -345,7 +358,7 @@ def rate_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multiplier: 
     lo, hi, method = _poisson_limits(xs.to_numpy(), conf)
     return _result(data.copy(), xs / ns * multiplier, np.sqrt(xs) / ns * multiplier,
                    lo / ns.to_numpy() * multiplier, hi / ns.to_numpy() * multiplier, conf, method,
-                   ns, f"taux pour {fmt.number(multiplier)}")
+                   ns, "rate", multiplier)
 
 
 def count_ci(data: pd.DataFrame, x: str, *, conf_level=0.95):
@@ -356,7 +369,7 @@ def count_ci(data: pd.DataFrame, x: str, *, conf_level=0.95):
     pandas.DataFrame
         A copy of ``data`` with ``estimate`` (= the count), ``se`` (:math:`\sqrt{x}`),
         ``ci_low, ci_high, conf_level, method, n`` (missing: a count has no denominator),
-        ``statistic``.
+        ``kind`` (``"count"``), ``multiplier`` (1) and the deprecated ``statistic`` (« nombre »).
 
     Notes
     -----
@@ -365,7 +378,7 @@ def count_ci(data: pd.DataFrame, x: str, *, conf_level=0.95):
     conf = _confidence(conf_level)
     xs = _numeric_column(data, x)
     lo, hi, method = _poisson_limits(xs.to_numpy(), conf)
-    return _result(data.copy(), xs, np.sqrt(xs), lo, hi, conf, method, np.nan, "nombre")
+    return _result(data.copy(), xs, np.sqrt(xs), lo, hi, conf, method, np.nan, "count")
 
 
 def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, conf_level=0.95,
@@ -383,7 +396,8 @@ def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, conf_level=0.9
     -----
     :math:`R = O/E \\cdot m`, limits :math:`L(O)/E \\cdot m`, :math:`U(O)/E \\cdot m` with
     the exact Poisson limits when :math:`O < 10`, Byar's otherwise (the expected count is
-    treated as fixed); ``se`` :math:`= \sqrt{O}/E \cdot m`, ``n`` the observed count.
+    treated as fixed); ``se`` :math:`= \sqrt{O}/E \cdot m`, ``n`` the observed count,
+    ``kind`` ``"ratio"``.
 
     References
     ----------
@@ -395,7 +409,7 @@ def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, conf_level=0.9
     lo, hi, method = _poisson_limits(os_.to_numpy(), conf)
     return _result(data.copy(), os_ / es * multiplier, np.sqrt(os_) / es * multiplier,
                    lo / es.to_numpy() * multiplier, hi / es.to_numpy() * multiplier, conf, method,
-                   os_, "ratio" if multiplier == 1 else f"ratio pour {fmt.number(multiplier)}")
+                   os_, "ratio", multiplier)
 
 
 # --------------------------------------------------------------------------- age bands
@@ -515,9 +529,10 @@ def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp201
     -------
     pandas.DataFrame
         One row per group: ``by`` columns, ``total_count, total_pop, estimate, se, ci_low,
-        ci_high, conf_level, method`` (``"Dobson"``), ``n`` (= ``total_pop``), ``statistic``;
-        ``se`` is :math:`\sqrt{V}`.  When the total count is below 10 or an age band is
-        masked, the estimate and limits are missing and ``statistic`` says why.
+        ci_high, conf_level, method`` (``"Dobson"``), ``n`` (= ``total_pop``), ``kind``
+        (``"dsr"``), ``multiplier``, ``note`` and the deprecated ``statistic``; ``se`` is
+        :math:`\sqrt{V}`.  When the total count is below 10 or an age band is masked, the
+        estimate and limits are missing and ``note`` says why (in French; empty otherwise).
 
     Notes
     -----
@@ -565,14 +580,14 @@ def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp201
         row = dict(zip(by, key))
         total = float(np.nansum(gx))
         row.update(total_count=total, total_pop=float(gn.sum()))
-        statistic = f"TSD pour {fmt.number(multiplier)}"
+        note = ""
         if np.isnan(gx).any() or np.isnan(gn).any():
             value = se = lo = hi = np.nan
             row["total_count"] = np.nan if np.isnan(gx).any() else total
-            statistic = "non calculé : effectif masqué dans une classe d'âge"
+            note = "non calculé : effectif masqué dans une classe d'âge"
         elif total < SMALL_COUNT:
             value = se = lo = hi = np.nan
-            statistic = f"non calculé : moins de {SMALL_COUNT} évènements"
+            note = f"non calculé : moins de {SMALL_COUNT} évènements"
         else:
             value = float(np.sum(w * gx / gn) / w.sum())
             var = float(np.sum(gx * (w / gn) ** 2) / w.sum() ** 2)
@@ -582,8 +597,12 @@ def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp201
             value, lo, hi = value * multiplier, lo * multiplier, hi * multiplier
             se = math.sqrt(var) * multiplier
         row.update(estimate=value, se=se, ci_low=lo, ci_high=hi, conf_level=conf,
-                   method="Dobson", n=row["total_pop"], statistic=statistic)
+                   method="Dobson", n=row["total_pop"], kind="dsr", multiplier=float(multiplier),
+                   note=note)
         rows.append(row)
     if not rows:
         raise EstimationError("Le tableau est vide : aucun taux standardisé ne peut être calculé.")
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    label = fmt.statistic_label("dsr", multiplier)
+    return add_deprecated_columns(out, {"statistic": "kind"},
+                                  {"statistic": out["note"].where(out["note"] != "", label)})

@@ -13,7 +13,7 @@ of the quartiers, « Ensemble des trois quartiers »):
 * extract indicators use the producer's counts: Wilson intervals for proportions, Byar's (or
   exact Poisson) intervals for crude rates, Dobson intervals for directly age-standardised
   rates (:mod:`diagnostics.stats.rates`); the « Ensemble » row adds the quartiers' counts;
-* reference values (Chambéry, Savoie, région, France) come from the extract rows of those
+* reference values (commune, département, région, France) come from the extract rows of those
   territories, else from ``references.yaml`` of the project;
 * every estimate is compared with the « Ensemble » row and with each reference
   (:func:`diagnostics.stats.compare.compare_ci`, with the catalogue's direction);
@@ -53,14 +53,14 @@ __all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "comput
 #: Columns of the indicator table, in order (see CONTRIBUTING.md).
 COLUMNS = ["quartier", "indicator_id", "label", "dimension", "source", "unit", "direction",
            "estimate", "ci_low", "ci_high", "n", "numerator", "method", "fragile", "suppressed",
-           "suppression_reason", "ref_chambery", "ref_savoie", "ref_region", "ref_france",
-           "cmp_ensemble", "cmp_chambery", "cmp_savoie", "cmp_region", "cmp_france",
+           "suppression_reason", "ref_commune", "ref_departement", "ref_region", "ref_france",
+           "cmp_ensemble", "cmp_commune", "cmp_departement", "cmp_region", "cmp_france",
            "p_rao_scott", "status", "note"]
 
 #: Label of the row for the set of the three quartiers.
 ENSEMBLE = "Ensemble des trois quartiers"
 #: Reference columns and the territory level of the extracts they come from.
-REFERENCE_LEVELS = {"chambery": "commune", "savoie": "département", "region": "région", "france": "France"}
+REFERENCE_LEVELS = {"commune": "commune", "departement": "département", "region": "région", "france": "France"}
 #: Scale of each unit (proportions are stored on the 0–1 scale).
 MULTIPLIERS = {"%": 1.0, "pour 1 000": 1e3, "pour 10 000": 1e4, "pour 100 000": 1e5, "ratio": 1.0}
 CALCULATED, NOT_CALCULABLE = "calculé", "non calculable"
@@ -383,7 +383,7 @@ def _sum_quartiers(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _reference_values(code: str | None, indicator: Indicator, extracts: pd.DataFrame | None,
                       references: pd.DataFrame | None, project: Project, confidence: float) -> dict:
-    """``{level id: value}`` for Chambéry, Savoie, région, France (NaN when unknown)."""
+    """``{level id: value}`` for commune, département, région, France (NaN when unknown)."""
     out = {k: np.nan for k in REFERENCE_LEVELS}
     if code is None:
         return out

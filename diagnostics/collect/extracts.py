@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from ..config import yamlfile
+from ..config.project import legacy_reference_id
 from ..errors import ConfigurationError, DLSError, UnreadableFileError, where
 from .formats import decode_text
 
@@ -508,7 +509,7 @@ def read_references(path) -> pd.DataFrame:
             if k not in item or item[k] in (None, ""):
                 raise ConfigurationError(f"« {path.name} », référence n° {i} : le champ « {k} » manque.",
                                          file=path.name, row=i, column=k)
-        level = _LEVEL_MAP.get(_norm(item["level"]))
+        level = _LEVEL_MAP.get(legacy_reference_id(_norm(item["level"]), path.name))  # chambery, savoie: old ids
         if level is None:
             raise ConfigurationError(f"« {path.name} », référence n° {i} : niveau « {item['level']} » inconnu ; "
                                      f"valeurs attendues : {', '.join(LEVELS)}.", file=path.name, row=i,

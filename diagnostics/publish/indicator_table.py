@@ -32,7 +32,7 @@ from ..files import atomic_path
 from ..spreadsheet import write_csv, write_frame
 
 #: Reference levels of the table (``ref_<id>``, ``cmp_<id>``) and their default labels.
-_REFERENCES = {"chambery": "Chambéry", "savoie": "Savoie", "region": "Région", "france": "France"}
+_REFERENCES = {"commune": "Commune", "departement": "Département", "region": "Région", "france": "France"}
 
 #: Percentage format of Excel (value stored 0–1).
 PERCENT_FORMAT = "0.0%"
@@ -40,7 +40,7 @@ DECIMAL_FORMAT = "0.0"
 INTEGER_FORMAT = "0"
 
 #: Value columns: on the indicator's unit scale (percentages for « % » indicators).
-_VALUES = ("estimate", "ci_low", "ci_high", "ref_chambery", "ref_savoie", "ref_region", "ref_france")
+_VALUES = ("estimate", "ci_low", "ci_high", "ref_commune", "ref_departement", "ref_region", "ref_france")
 
 
 def french_columns(references: dict[str, str] | None = None) -> dict[str, str]:

@@ -22,7 +22,7 @@ from .. import fmt
 __all__ = ["IndicatorSources", "load_sources", "survey_source"]
 
 #: Reference level of each ``ref_<key>`` column (same mapping as the indicator table).
-REFERENCE_LEVELS = {"chambery": "commune", "savoie": "département", "region": "région", "france": "France"}
+REFERENCE_LEVELS = {"commune": "commune", "departement": "département", "region": "région", "france": "France"}
 
 
 @dataclass

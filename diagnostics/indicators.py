@@ -383,26 +383,30 @@ def _sum_quartiers(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _reference_values(code: str | None, indicator: Indicator, extracts: pd.DataFrame | None,
                       references: pd.DataFrame | None, project: Project, confidence: float) -> dict:
-    """``{level id: value}`` for commune, département, région, France (NaN when unknown)."""
+    """``{level id: value}`` for commune, département, région, France (NaN when unknown).
+
+    The precedence of :data:`diagnostics.collect.references.PRECEDENCE_RULE`: extract of the
+    territory, then the project's references, then the toolkit's; a published value wins over an
+    illustrative one.  Questionnaire indicators without ``reference:`` look up their own id.
+    """
+    from .collect.references import choose_reference
+
     out = {k: np.nan for k in REFERENCE_LEVELS}
-    if code is None:
-        return out
-    if extracts is not None and len(extracts):
+    rows = None
+    if code is not None and extracts is not None and len(extracts):
         rows = extracts[extracts["indicator_id"] == code]
-        if len(rows):
-            rows = rows[rows["year"] == _latest_year(rows["year"])]
-            for key, level in REFERENCE_LEVELS.items():
-                terr = _pick_territory(rows, level, city=project.ville if level == "commune" else None)
-                if len(terr):
-                    method = indicator.method or ("wilson" if indicator.unit == "%" else "byar")
-                    out[key] = _extract_estimate(terr, indicator.unit, method, confidence).estimate
-    if references is not None and len(references):
-        refs = references[references["indicator_id"] == code]
-        for key, level in REFERENCE_LEVELS.items():
-            if pd.isna(out[key]):
-                r = refs[refs["level"] == level]
-                if len(r):
-                    out[key] = float(r.sort_values("period")["value"].iloc[-1])
+        rows = rows[rows["year"] == _latest_year(rows["year"])] if len(rows) else None
+    for key, level in REFERENCE_LEVELS.items():
+        ext = None
+        if rows is not None:
+            terr = _pick_territory(rows, level, city=project.ville if level == "commune" else None)
+            if len(terr):
+                method = indicator.method or ("wilson" if indicator.unit == "%" else "byar")
+                ext = {"value": _extract_estimate(terr, indicator.unit, method, confidence).estimate,
+                       "illustrative": bool(project.donnees_synthetiques), "source": "", "period": ""}
+        choice = choose_reference(ext, references, code or indicator.id, level)
+        if choice is not None:
+            out[key] = choice["value"]
     return out
 
 
@@ -722,9 +726,12 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
     reponses, marges, extraits, references : path-like, optional
         Answers (any format of :mod:`diagnostics.collect.readers`), margins CSV (``;``), extract files
         (a path or a list) and reference values (YAML).  Defaults: the example project (``diagnostics.paths.EXAMPLE``) and
-        ``references.yaml`` of the project; ``extraits`` and ``references`` may be ``False`` to do without.
+        ``references.yaml`` of the project, over the toolkit's published references
+        (:mod:`diagnostics.collect.references`); ``extraits`` may be ``False`` to do without, and
+        ``references=False`` drops every reference value (the project's and the toolkit's).
     """
-    from .collect.extracts import read_extracts, read_references
+    from .collect.extracts import read_extracts
+    from .collect.references import load_references
     from .collect.validation import validate
 
     reponses = Path(reponses) if reponses else DEFAULT_REPONSES
@@ -733,14 +740,14 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
         extraits = [DEFAULT_EXTRAITS]
     elif extraits is not False:
         extraits = [Path(p) for p in (extraits if isinstance(extraits, (list, tuple)) else [extraits])]
-    if references is None:
-        references = DEFAULT_REFERENCES
     project = project or load_project()
+    if references is None:
+        references = project.donnees.get("references") or None  # the toolkit's published set still applies
     catalogue = catalogue or load_catalogue()
     val = validate(reponses, catalogue.questionnaire, secret=get_secret(secret_path(project)))
     margins = read_margins(marges)
     ext = read_extracts(extraits).data if extraits else None
-    refs = read_references(references) if references else None
+    refs = load_references(references or None, package=references is not False)
     counts: dict = {}
     table = compute_indicators(val.codes, margins, ext, refs, project=project, catalogue=catalogue, counts=counts)
     return IndicatorInputs(table=table, n_respondents=val.n_accepted, counts=counts,
@@ -769,7 +776,7 @@ def read_margins(path) -> pd.DataFrame:
 
 
 def write_indicators(table: pd.DataFrame, directory, catalogue: Catalogue | None = None,
-                     references: dict[str, str] | None = None) -> dict[str, Path]:
+                     references: dict[str, str] | None = None, sources=None) -> dict[str, Path]:
     """Write the analyst's indicator table: ``indicateurs.xlsx`` and the French ``indicateurs.csv``.
 
     See :func:`diagnostics.publish.indicator_table.write_analyst_table` (French headers, Excel
@@ -777,4 +784,4 @@ def write_indicators(table: pd.DataFrame, directory, catalogue: Catalogue | None
     """
     from .publish.indicator_table import write_analyst_table
 
-    return write_analyst_table(table, directory, catalogue, references=references)
+    return write_analyst_table(table, directory, catalogue, references=references, sources=sources)

@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from report_fixture import make_table
 
 from diagnostics.cli import cli
 from diagnostics.collect.extracts import read_references
 from diagnostics.config.project import load_project
 from diagnostics.paths import EXAMPLE, QUESTIONNAIRE
 from diagnostics.publish.display import check_table
-from report_fixture import make_table
 
 
 def test_init_writes_generic_ids(tmp_path, monkeypatch):

@@ -542,7 +542,7 @@ def read_references(path) -> pd.DataFrame:
                          ci_high=item.get("ci_high"), unit=item.get("unit", ""), status=item["status"],
                          source=" ".join(str(item["source"]).split()), url=item.get("url", ""),
                          comparabilite=comparability, definition=" ".join(str(item.get("definition", "")).split()),
-                         population=item.get("population", ""), n=item.get("n"), lu_dans=item.get("lu_dans", ""),
+                         population=item.get("population", ""), n=item.get("n"), lu_dans=item.get("lu_dans", ""), court=item.get("court", ""),
                          note=" ".join(str(item.get("note", "")).split()), fichier=path.name, entree=i))
     out = pd.DataFrame(rows)
     for col in ("ci_low", "ci_high"):

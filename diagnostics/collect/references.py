@@ -119,7 +119,7 @@ def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, leve
                 r = sel.sort_values("period").iloc[-1]
                 candidates.append(ReferenceChoice(
                     value=float(r["value"]), source=str(r["source"]), period=str(r["period"]),
-                    url=str(r.get("url") or ""), status=str(r["status"]), illustrative=r["status"] != "publiée",
+                    url=str(r.get("url") or ""), court=str(r.get("court") or ""), status=str(r["status"]), illustrative=r["status"] != "publiée",
                     origin=origin, fichier=str(r.get("fichier", "")), entree=r.get("entree")))
     for c in candidates:
         if not c["illustrative"]:

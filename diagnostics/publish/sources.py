@@ -70,7 +70,8 @@ class IndicatorSources:
                 if r is None:
                     continue
                 illustrative = illustrative or r["illustrative"]
-                text = f"{r['source']}, {r['period']}" + (" (valeur illustrative)" if r["illustrative"] else "")
+                source = r.get("court") or r["source"]  # a short name here, the full citation in the annex
+                text = f"{source}, {r['period']}" + (" (valeur illustrative)" if r["illustrative"] else "")
                 if text not in parts:
                     parts.append(text)
         if not parts:
@@ -244,5 +245,6 @@ def _load(project, catalogue, extracts, references) -> IndicatorSources:
             if choice is not None:
                 refs[(ind.id, key)] = {"source": " ".join(str(choice["source"]).split()), "period": choice["period"],
                                        "illustrative": bool(choice["illustrative"]), "url": choice["url"],
-                                       "origin": choice["origin"], "value": choice["value"]}
+                                       "origin": choice["origin"], "value": choice["value"],
+                                       "court": choice.get("court", "")}
     return IndicatorSources(pd.DataFrame(rows), refs, survey)

@@ -62,6 +62,7 @@ _API = {
     "read_extract": (".collect.extracts", "read_extract"),
     "read_extracts": (".collect.extracts", "read_extracts"),
     "read_references": (".collect.extracts", "read_references"),
+    "load_references": (".collect.references", "load_references"),
     "load_catalogue": (".config.catalogue", "load_catalogue"),
     "compute_indicators": (".indicators", "compute_indicators"),
     "write_indicators": (".indicators", "write_indicators"),

@@ -339,7 +339,10 @@ def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_)
     if format_ == "machine":
         paths = {"csv": write_machine_table(t, out)}
     else:
-        paths = write_indicators(t, out, catalogue=cat, references=proj.references)
+        from .publish.sources import load_sources
+
+        paths = write_indicators(t, out, catalogue=cat, references=proj.references,
+                                 sources=load_sources(proj, cat))
     n_ind = t["indicator_id"].nunique()
     n_calc = int((t["status"] == "calculé").sum())
     click.echo(f"{res.n_respondents} répondants lus ; {n_ind} indicateurs, {len(t)} lignes "

@@ -13,7 +13,7 @@ of the quartiers, « Ensemble des trois quartiers »):
 * extract indicators use the producer's counts: Wilson intervals for proportions, Byar's (or
   exact Poisson) intervals for crude rates, Dobson intervals for directly age-standardised
   rates (:mod:`diagnostics.stats.rates`); the « Ensemble » row adds the quartiers' counts;
-* reference values (Chambéry, Savoie, région, France) come from the extract rows of those
+* reference values (commune, département, région, France) come from the extract rows of those
   territories, else from ``references.yaml`` of the project;
 * every estimate is compared with the « Ensemble » row and with each reference
   (:func:`diagnostics.stats.compare.compare_ci`, with the catalogue's direction);
@@ -53,14 +53,14 @@ __all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "comput
 #: Columns of the indicator table, in order (see CONTRIBUTING.md).
 COLUMNS = ["quartier", "indicator_id", "label", "dimension", "source", "unit", "direction",
            "estimate", "ci_low", "ci_high", "n", "numerator", "method", "fragile", "suppressed",
-           "suppression_reason", "ref_chambery", "ref_savoie", "ref_region", "ref_france",
-           "cmp_ensemble", "cmp_chambery", "cmp_savoie", "cmp_region", "cmp_france",
+           "suppression_reason", "ref_commune", "ref_departement", "ref_region", "ref_france",
+           "cmp_ensemble", "cmp_commune", "cmp_departement", "cmp_region", "cmp_france",
            "p_rao_scott", "status", "note"]
 
 #: Label of the row for the set of the three quartiers.
 ENSEMBLE = "Ensemble des trois quartiers"
 #: Reference columns and the territory level of the extracts they come from.
-REFERENCE_LEVELS = {"chambery": "commune", "savoie": "département", "region": "région", "france": "France"}
+REFERENCE_LEVELS = {"commune": "commune", "departement": "département", "region": "région", "france": "France"}
 #: Scale of each unit (proportions are stored on the 0–1 scale).
 MULTIPLIERS = {"%": 1.0, "pour 1 000": 1e3, "pour 10 000": 1e4, "pour 100 000": 1e5, "ratio": 1.0}
 CALCULATED, NOT_CALCULABLE = "calculé", "non calculable"
@@ -383,26 +383,30 @@ def _sum_quartiers(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _reference_values(code: str | None, indicator: Indicator, extracts: pd.DataFrame | None,
                       references: pd.DataFrame | None, project: Project, confidence: float) -> dict:
-    """``{level id: value}`` for Chambéry, Savoie, région, France (NaN when unknown)."""
+    """``{level id: value}`` for commune, département, région, France (NaN when unknown).
+
+    The precedence of :data:`diagnostics.collect.references.PRECEDENCE_RULE`: extract of the
+    territory, then the project's references, then the toolkit's; a published value wins over an
+    illustrative one.  Questionnaire indicators without ``reference:`` look up their own id.
+    """
+    from .collect.references import choose_reference
+
     out = {k: np.nan for k in REFERENCE_LEVELS}
-    if code is None:
-        return out
-    if extracts is not None and len(extracts):
+    rows = None
+    if code is not None and extracts is not None and len(extracts):
         rows = extracts[extracts["indicator_id"] == code]
-        if len(rows):
-            rows = rows[rows["year"] == _latest_year(rows["year"])]
-            for key, level in REFERENCE_LEVELS.items():
-                terr = _pick_territory(rows, level, city=project.ville if level == "commune" else None)
-                if len(terr):
-                    method = indicator.method or ("wilson" if indicator.unit == "%" else "byar")
-                    out[key] = _extract_estimate(terr, indicator.unit, method, confidence).estimate
-    if references is not None and len(references):
-        refs = references[references["indicator_id"] == code]
-        for key, level in REFERENCE_LEVELS.items():
-            if pd.isna(out[key]):
-                r = refs[refs["level"] == level]
-                if len(r):
-                    out[key] = float(r.sort_values("period")["value"].iloc[-1])
+        rows = rows[rows["year"] == _latest_year(rows["year"])] if len(rows) else None
+    for key, level in REFERENCE_LEVELS.items():
+        ext = None
+        if rows is not None:
+            terr = _pick_territory(rows, level, city=project.ville if level == "commune" else None)
+            if len(terr):
+                method = indicator.method or ("wilson" if indicator.unit == "%" else "byar")
+                ext = {"value": _extract_estimate(terr, indicator.unit, method, confidence).estimate,
+                       "illustrative": bool(project.donnees_synthetiques), "source": "", "period": ""}
+        choice = choose_reference(ext, references, code or indicator.id, level)
+        if choice is not None:
+            out[key] = choice["value"]
     return out
 
 
@@ -722,9 +726,12 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
     reponses, marges, extraits, references : path-like, optional
         Answers (any format of :mod:`diagnostics.collect.readers`), margins CSV (``;``), extract files
         (a path or a list) and reference values (YAML).  Defaults: the example project (``diagnostics.paths.EXAMPLE``) and
-        ``references.yaml`` of the project; ``extraits`` and ``references`` may be ``False`` to do without.
+        ``references.yaml`` of the project, over the toolkit's published references
+        (:mod:`diagnostics.collect.references`); ``extraits`` may be ``False`` to do without, and
+        ``references=False`` drops every reference value (the project's and the toolkit's).
     """
-    from .collect.extracts import read_extracts, read_references
+    from .collect.extracts import read_extracts
+    from .collect.references import load_references
     from .collect.validation import validate
 
     reponses = Path(reponses) if reponses else DEFAULT_REPONSES
@@ -733,14 +740,14 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
         extraits = [DEFAULT_EXTRAITS]
     elif extraits is not False:
         extraits = [Path(p) for p in (extraits if isinstance(extraits, (list, tuple)) else [extraits])]
-    if references is None:
-        references = DEFAULT_REFERENCES
     project = project or load_project()
+    if references is None:
+        references = project.donnees.get("references") or None  # the toolkit's published set still applies
     catalogue = catalogue or load_catalogue()
     val = validate(reponses, catalogue.questionnaire, secret=get_secret(secret_path(project)))
     margins = read_margins(marges)
     ext = read_extracts(extraits).data if extraits else None
-    refs = read_references(references) if references else None
+    refs = load_references(references or None, package=references is not False)
     counts: dict = {}
     table = compute_indicators(val.codes, margins, ext, refs, project=project, catalogue=catalogue, counts=counts)
     return IndicatorInputs(table=table, n_respondents=val.n_accepted, counts=counts,
@@ -769,7 +776,7 @@ def read_margins(path) -> pd.DataFrame:
 
 
 def write_indicators(table: pd.DataFrame, directory, catalogue: Catalogue | None = None,
-                     references: dict[str, str] | None = None) -> dict[str, Path]:
+                     references: dict[str, str] | None = None, sources=None) -> dict[str, Path]:
     """Write the analyst's indicator table: ``indicateurs.xlsx`` and the French ``indicateurs.csv``.
 
     See :func:`diagnostics.publish.indicator_table.write_analyst_table` (French headers, Excel
@@ -777,4 +784,4 @@ def write_indicators(table: pd.DataFrame, directory, catalogue: Catalogue | None
     """
     from .publish.indicator_table import write_analyst_table
 
-    return write_analyst_table(table, directory, catalogue, references=references)
+    return write_analyst_table(table, directory, catalogue, references=references, sources=sources)

@@ -42,7 +42,8 @@ if tableau_indicateurs:
     tableau = read_indicator_table(tableau_indicateurs)
     print(f"Tableau d'indicateurs fourni : « {tableau_indicateurs} » ({len(tableau)} lignes).")
 else:
-    from diagnostics.collect.extracts import read_extracts, read_references
+    from diagnostics.collect.extracts import read_extracts
+    from diagnostics.collect.references import load_references
     from diagnostics.config.catalogue import load_catalogue
     from diagnostics.config.questionnaire import load_questionnaire
     from diagnostics.indicators import compute_indicators
@@ -52,7 +53,8 @@ else:
     etape1 = load_step(travail, "reponses.pkl")      # écrit par le carnet 1
     etape2 = load_step(travail, "ponderation.pkl")   # écrit par le carnet 2
     extraits = read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
-    references = read_references(p.donnees["references"]) if p.donnees["references"] else None
+    # références du projet, puis valeurs publiées livrées avec la boîte à outils (voir l'annexe)
+    references = load_references(p.donnees["references"])
     # les poids calés au carnet 2 (et leur calage, pour des variances qui en tiennent compte),
     # puis le secret statistique
     tableau = compute_indicators(etape1["codes"], etape2["margins"], extraits, references, project=p,

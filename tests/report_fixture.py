@@ -3,7 +3,7 @@ import pandas as pd
 
 QUARTIERS = ["Biollay", "Hauts-de-Chambéry", "Bellevue"]
 
-# indicator_id, label, dimension, source, unit, direction, refs (chambery, savoie, region, france)
+# indicator_id, label, dimension, source, unit, direction, refs (commune, departement, region, france)
 INDICATORS = [
     ("css", "Bénéficiaires de la complémentaire santé solidaire", "droits", "extrait", "%", "neutre",
      (0.12, 0.08, 0.09, 0.11)),
@@ -49,7 +49,7 @@ VALUES = {
     "ald": [(210.0, 195.0, 226.0, 2400, 504), (185.0, 172.0, 199.0, 3100, 574), (None, None, None, None, None)],
     "insecurite": [(0.14, 0.09, 0.21, 130, 18), (0.08, 0.04, 0.14, 140, 11), (0.21, 0.14, 0.29, 110, 23)],
 }
-REFS = ("chambery", "savoie", "region", "france")
+REFS = ("commune", "departement", "region", "france")
 
 
 def _cmp(est, lo, hi, ref, direction):

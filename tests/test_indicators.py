@@ -183,7 +183,7 @@ def test_extract_indicators_by_hand(table):
     e = row(table, ENSEMBLE, "am_c2s")
     assert (e["numerator"], e["n"]) == (696 + 987 + 378, 2900 + 4700 + 1400)
     assert e["ref_france"] == pytest.approx(7006916 / 66732538)
-    assert e["ref_chambery"] == pytest.approx(6177 / 58833)
+    assert e["ref_commune"] == pytest.approx(6177 / 58833)
     u = row(table, "Biollay", "am_passages_urgences")
     assert u["estimate"] == pytest.approx(1218 / 2900 * 1000)
     assert u["ci_low"] < u["estimate"] < u["ci_high"]
@@ -207,7 +207,7 @@ def test_comparisons_follow_the_direction(table):
     assert r["cmp_france"] == "moins bien"                         # 85 % in France
     assert (table.loc[table["quartier"] == ENSEMBLE, "cmp_ensemble"] == "non comparable").all()
     # a questionnaire indicator has references only when the catalogue names one
-    assert row(table, ENSEMBLE, "renoncement_soins")[["ref_chambery", "ref_france"]].isna().all()
+    assert row(table, ENSEMBLE, "renoncement_soins")[["ref_commune", "ref_france"]].isna().all()
     assert row(table, ENSEMBLE, "vaccin_grippe_65")["ref_france"] == pytest.approx(7994558 / 13346508)
     p = table.loc[table["indicator_id"] == "renoncement_soins", "p_rao_scott"].dropna()
     assert len(p) and ((p > 0) & (p < 1)).all()
@@ -246,7 +246,7 @@ def test_cli_writes_french_csv_and_xlsx(tmp_path):
     assert len(t) == 68 * 4
     assert t.columns[:8].tolist() == ["Quartier", "Dimension", "Indicateur", "Source", "Unité", "Valeur",
                                       "IC bas", "IC haut"]
-    assert not {"estimate", "ci_low", "cmp_chambery"} & set(t.columns)
+    assert not {"estimate", "ci_low", "cmp_commune"} & set(t.columns)
     assert set(t["Masqué (secret statistique)"]) <= {"oui", "non"}
     assert re.search(rb";\d+,\d+;", raw)                      # decimal comma
     assert not re.search(rb";\d+\.0;", raw)                   # counts are whole numbers, not 121.0

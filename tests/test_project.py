@@ -20,8 +20,8 @@ def test_chambery_example():
     assert p.quartier("Hauts-de-Chambéry").dans == "aux Hauts-de-Chambéry"
     assert p.quartier(3).libelle == "Bellevue"
     assert p.quartier("BELLEVUE").id == "bellevue"
-    assert list(p.references) == ["chambery", "savoie", "region", "france"]
-    assert p.dans("france") == "en France" and p.reference_centrale == "chambery"
+    assert list(p.references) == ["commune", "departement", "region", "france"]
+    assert p.dans("france") == "en France" and p.reference_centrale == "commune"
     assert (p.effectif_fragile, p.secret_statistique, p.niveau_confiance) == (30, 11, 0.95)
     assert p.recueil["questionnaires_imprimes"] == 1600
     assert p.donnees_synthetiques is True
@@ -87,7 +87,7 @@ def test_peer_city_without_code_changes(tmp_path):
     ({"seuils": {"secret_statistique": 0}}, "clé « seuils.secret_statistique » : valeur « 0 » : attendu un entier positif"),
     ({"seuils": {"niveau_confiance": 95}}, "clé « seuils.niveau_confiance » : valeur « 95 »"),
     ({"references": [{"id": "monde"}]}, "clé « references[1].id » : valeur « monde »"),
-    ({"reference_centrale": "savoie"}, "clé « reference_centrale » : valeur « savoie »"),
+    ({"reference_centrale": "departement"}, "clé « reference_centrale » : valeur « departement »"),
     ({"projet.logo": "logo.png"}, "clé « projet.logo » : le fichier « logo.png » est introuvable"),
     ({"theme": "bleu"}, "clé « theme » : clé inconnue"),
     ({"projet": {"auteurs": ["x"]}}, "clé « projet.titre » : le titre du rapport est obligatoire"),

@@ -72,7 +72,7 @@ def test_one_verdict_per_indicator(table, project):
     """Hauts-de-Chambéry once listed the same figure as both « moins » and « plus favorable »."""
     t = table.copy()
     sel = (t["quartier"] == "Hauts-de-Chambéry") & (t["indicator_id"] == "medecin_traitant")
-    t.loc[sel, ["cmp_chambery", "cmp_france", "cmp_ensemble"]] = ["moins bien", "mieux", "mieux"]
+    t.loc[sel, ["cmp_commune", "cmp_france", "cmp_ensemble"]] = ["moins bien", "mieux", "mieux"]
     f = findings.key_findings(t, "Hauts-de-Chambéry", project)
     assert "Médecin traitant déclaré" in [x["label"] for x in f["worse"]]
     assert "Médecin traitant déclaré" not in [x["label"] for x in f["better"]]
@@ -87,9 +87,9 @@ def test_one_verdict_per_indicator(table, project):
 def test_neutral_gap_is_context_and_fragile_flagged(table, project):
     t = table.copy()
     sel = (t["quartier"] == "Biollay") & (t["indicator_id"] == "css")
-    t.loc[sel, "cmp_chambery"] = "plus élevé"  # 31 % [29 ; 33] vs 12 %: a gap without a favourable direction
+    t.loc[sel, "cmp_commune"] = "plus élevé"  # 31 % [29 ; 33] vs 12 %: a gap without a favourable direction
     sel = (t["quartier"] == "Biollay") & (t["indicator_id"] == "depistage_colorectal")
-    t.loc[sel, ["ci_high", "cmp_chambery"]] = [0.30, "moins bien"]
+    t.loc[sel, ["ci_high", "cmp_commune"]] = [0.30, "moins bien"]
     f = findings.key_findings(t, "Biollay", project)
     (css,) = f["context"]
     assert css["sentence"].endswith(f"plus élevé que Chambéry (12,0{NB}%) — contexte, sans sens favorable.")
@@ -328,8 +328,8 @@ def test_sources_of_the_example(project):
     c2s = s.of("am_c2s")
     assert c2s["source"].startswith("Extraits ORS / Assurance Maladie") and c2s["period"] == "2021"
     # a reference of a project on synthetic data is never presented as real
-    assert s.references[("am_c2s", "chambery")]["illustrative"] is True
+    assert s.references[("am_c2s", "commune")]["illustrative"] is True
     assert s.has_illustrative()
-    line = s.reference_line(["am_c2s"], ["chambery"])
+    line = s.reference_line(["am_c2s"], ["commune"])
     assert line.startswith("Références : ") and "(valeur illustrative)" in line
     assert s.line(["precarite_epices"]) == f"Source : {s.survey}, 2020-2022."

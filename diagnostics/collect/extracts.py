@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from ..config import yamlfile
+from ..config.project import legacy_reference_id
 from ..errors import ConfigurationError, DLSError, UnreadableFileError, where
 from .formats import decode_text
 
@@ -71,6 +72,8 @@ _LEVEL_MAP = {
     "france": "France", "national": "France", "nation": "France", "pays": "France",
     "france_entiere": "France", "france_metropolitaine": "France", "fra": "France",
 }
+#: Reference files also know the rest of the agglomerations (« hors QPV »), never an extract level.
+_REF_LEVEL_MAP = {**_LEVEL_MAP, "hors_qpv": "hors QPV"}
 _CODE_RULES = {
     "QPV": (re.compile(r"^Q[NP](\d{3}|2[AB]\d)[0-9A-Z]{3,4}$"), "un code QPV comme « QN073001 »"),
     "commune": (re.compile(r"^(\d{5}|2[AB]\d{3})$"), "un code commune INSEE à 5 caractères comme « 73065 »"),
@@ -481,6 +484,10 @@ def read_extracts(paths, **kwargs) -> ExtractResult:
 
 
 # --------------------------------------------------------------------------- references
+#: Statuses of a reference value; only « publiée » is printed without a warning, « à confirmer » is never used.
+REFERENCE_STATUSES = ("publiée", "illustrative", "à confirmer")
+#: Comparability of a published definition with the catalogue's indicator.
+COMPARABILITY = ("même", "proche", "différente")
 _REF_REQUIRED = ("indicator_id", "level", "territory_code", "period", "value", "status", "source")
 
 
@@ -491,8 +498,10 @@ def read_references(path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``indicator_id, level, territory_code, territory, period, value, ci_low,
-        ci_high, unit, status (« publiée » | « illustrative »), source, url``; proportions are on
-        the 0–1 scale.
+        ci_high, unit, status (« publiée » | « illustrative » | « à confirmer »), source, url,
+        comparabilite (« même » | « proche » | « différente » | empty), definition, population, n,
+        lu_dans, note, fichier, entree`` (file name and 1-based entry number, for messages);
+        proportions are on the 0–1 scale.
     """
     path = Path(path)
     try:
@@ -508,15 +517,20 @@ def read_references(path) -> pd.DataFrame:
             if k not in item or item[k] in (None, ""):
                 raise ConfigurationError(f"« {path.name} », référence n° {i} : le champ « {k} » manque.",
                                          file=path.name, row=i, column=k)
-        level = _LEVEL_MAP.get(_norm(item["level"]))
+        level = _REF_LEVEL_MAP.get(legacy_reference_id(_norm(item["level"]), path.name))  # chambery, savoie: old ids
         if level is None:
             raise ConfigurationError(f"« {path.name} », référence n° {i} : niveau « {item['level']} » inconnu ; "
                                      f"valeurs attendues : {', '.join(LEVELS)}.", file=path.name, row=i,
                                      column="level", value=item["level"])
-        if item["status"] not in ("publiée", "illustrative"):
+        if item["status"] not in REFERENCE_STATUSES:
             raise ConfigurationError(f"« {path.name} », référence n° {i} : statut « {item['status']} » inconnu ; "
-                                     "« publiée » ou « illustrative » est attendu.", file=path.name, row=i,
-                                     column="status", value=item["status"])
+                                     "« publiée », « illustrative » ou « à confirmer » est attendu.",
+                                     file=path.name, row=i, column="status", value=item["status"])
+        comparability = str(item.get("comparabilite") or "").strip()
+        if comparability and comparability not in COMPARABILITY:
+            raise ConfigurationError(f"« {path.name} », référence n° {i} : comparabilité « {comparability} » "
+                                     "inconnue ; « même », « proche » ou « différente » est attendue.",
+                                     file=path.name, row=i, column="comparabilite", value=comparability)
         try:
             value = float(item["value"])
         except (TypeError, ValueError):
@@ -526,7 +540,10 @@ def read_references(path) -> pd.DataFrame:
                          territory_code=str(item["territory_code"]), territory=item.get("territory", ""),
                          period=str(item["period"]), value=value, ci_low=item.get("ci_low"),
                          ci_high=item.get("ci_high"), unit=item.get("unit", ""), status=item["status"],
-                         source=item["source"], url=item.get("url", "")))
+                         source=" ".join(str(item["source"]).split()), url=item.get("url", ""),
+                         comparabilite=comparability, definition=" ".join(str(item.get("definition", "")).split()),
+                         population=item.get("population", ""), n=item.get("n"), lu_dans=item.get("lu_dans", ""), court=item.get("court", ""),
+                         note=" ".join(str(item.get("note", "")).split()), fichier=path.name, entree=i))
     out = pd.DataFrame(rows)
     for col in ("ci_low", "ci_high"):
         out[col] = pd.to_numeric(out[col], errors="coerce")

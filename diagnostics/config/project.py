@@ -14,7 +14,8 @@ Layout of the file (see ``data/exemple/projet.yaml`` for the Chambéry example;
     projet:      titre, sous_titre, ville, auteurs, annee, logo, donnees_synthetiques, contact
     quartiers:   list of {id, libelle, code, qpv, locatif}
     donnees:     questionnaire, reponses, marges, extraits, references, catalogue, annuaire, entretiens
-    references:  list of {id, libelle, locatif} among chambery, savoie, region, france
+    references:  list of {id, libelle, locatif} among commune, departement, region, france
+                 (the old ids ``chambery``, ``savoie`` are still read, with a deprecation note)
     reference_centrale: the reference at the centre of the spine charts
     seuils:      effectif_fragile, secret_statistique, niveau_confiance
     recueil:     questionnaires_imprimes, associations_partenaires, periode, modes
@@ -27,6 +28,7 @@ import base64
 import mimetypes
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +41,33 @@ from ..errors import ConfigurationError
 DEFAULT_PROJECT = paths.EXAMPLE_PROJECT
 
 #: Reference levels known to the indicator table (columns ``ref_<id>`` and ``cmp_<id>``).
-REFERENCE_LEVELS = ("chambery", "savoie", "region", "france")
+REFERENCE_LEVELS = ("commune", "departement", "region", "france")
+
+#: Old reference ids (Chambéry's example before the ids became generic) -> generic id.
+#: Still read in ``projet.yaml``, ``references.yaml`` and indicator tables, with a deprecation note.
+LEGACY_REFERENCE_IDS = {"chambery": "commune", "savoie": "departement"}
+
+
+def legacy_reference_id(ref_id, where: str = "projet.yaml"):
+    """The generic id of a reference level; an old id (``chambery``, ``savoie``) is mapped with a note."""
+    new = LEGACY_REFERENCE_IDS.get(ref_id) if isinstance(ref_id, str) else None
+    if new is None:
+        return ref_id
+    warnings.warn(f"« {where} » : l'identifiant de référence « {ref_id} » est ancien ; il est lu comme "
+                  f"« {new} » (écrivez « {new} », l'ancien nom ne sera plus lu dans une prochaine version).",
+                  FutureWarning, stacklevel=3)
+    return new
+
+
+def rename_legacy_columns(table, where: str = "tableau d'indicateurs"):
+    """``table`` with old columns ``ref_chambery``, ``cmp_savoie``… renamed to the generic ones."""
+    old = {f"{p}_{o}": f"{p}_{n}" for o, n in LEGACY_REFERENCE_IDS.items() for p in ("ref", "cmp")}
+    found = {c: new for c, new in old.items() if c in table.columns and new not in table.columns}
+    if not found:
+        return table
+    warnings.warn(f"« {where} » : colonnes anciennes {', '.join(found)} lues comme {', '.join(found.values())}.",
+                  FutureWarning, stacklevel=3)
+    return table.rename(columns=found)
 
 #: Data files: key -> (required, French description).
 DATA_KEYS = {
@@ -47,7 +75,7 @@ DATA_KEYS = {
     "reponses": (True, "le fichier des réponses au questionnaire"),
     "marges": (True, "les marges de population (recensement) pour le calage"),
     "extraits": (False, "les extraits Assurance Maladie / ORS"),
-    "references": (False, "les valeurs de référence (Chambéry, Savoie, région, France)"),
+    "references": (False, "les valeurs de référence (commune, département, région, France)"),
     "catalogue": (False, "le catalogue des indicateurs"),
     "annuaire": (False, "l'annuaire des acteurs locaux"),
     "entretiens": (False, "les notes d'entretiens avec les partenaires"),
@@ -329,14 +357,17 @@ def load_project(path: str | Path | None = None) -> Project:
     if not isinstance(refs_raw, list):
         fail("references", "attendu une liste de {id, libelle}.")
     references, ref_loc = {}, {}
+    src_name = name
     for i, r in enumerate(refs_raw, start=1):
+        if isinstance(r, dict) and r.get("id") in LEGACY_REFERENCE_IDS:
+            r = {**r, "id": legacy_reference_id(r["id"], src_name)}
         if not isinstance(r, dict) or r.get("id") not in REFERENCE_LEVELS:
             val = r.get("id") if isinstance(r, dict) else r
             fail(f"references[{i}].id", f"valeur « {val} » : attendu un des niveaux {', '.join(REFERENCE_LEVELS)}.")
         references[r["id"]] = str(r.get("libelle") or r["id"])
         if r.get("locatif"):
             ref_loc[r["id"]] = str(r["locatif"])
-    centre = raw.get("reference_centrale", next(iter(references), None))
+    centre = legacy_reference_id(raw.get("reference_centrale", next(iter(references), None)), src_name)
     if centre is not None and centre not in references:
         fail("reference_centrale", f"valeur « {centre} » : attendu une des références déclarées "
                                    f"({', '.join(references)}).")

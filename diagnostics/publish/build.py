@@ -386,6 +386,9 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
     timings: dict[str, float] = {}
     projet_path = Path(projet).resolve() if projet is not None else DEFAULT_PROJECT
     project = load_project(projet_path)
+    from ..collect.references import refuse_illustrative
+
+    refuse_illustrative(project)  # real data: no illustrative comparator, before any work
     if pdf:
         from ..pdf import find_chromium
 
@@ -498,7 +501,10 @@ def _write_indicator_table(work: Path, out: Path, project) -> None:
     table = pd.read_pickle(work / "indicateurs.pkl")
     catalogue = (load_catalogue(project.donnees["catalogue"], load_questionnaire(project.donnees["questionnaire"]))
                  if project.donnees.get("catalogue") else load_catalogue())
-    write_analyst_table(table, out, catalogue, references=project.references)
+    from .sources import load_sources
+
+    write_analyst_table(table, out, catalogue, references=project.references,
+                        sources=load_sources(project, catalogue))
 
 
 def _replace_work(new: Path, work: Path) -> None:

@@ -113,7 +113,7 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
     quartiers = project.libelles
     nq = len(quartiers)
     colours = {q: QUARTIER_COLOURS[i % len(QUARTIER_COLOURS)] for i, q in enumerate(quartiers)}
-    ref_symbols = {"chambery": "line-ns-open", "savoie": "triangle-up", "region": "square", "france": "diamond"}
+    ref_symbols = {"commune": "line-ns-open", "departement": "triangle-up", "region": "square", "france": "diamond"}
     groups: dict[str, list] = {}
     for iid in ids:
         unit = idx.rows(iid)[0].get("unit") or ""
@@ -191,7 +191,7 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
             data.append({"type": "scatter", "mode": "markers", "x": rp["x"], "y": rp["y"], "xaxis": xa, "yaxis": ya,
                          "name": _safe(rlabel), "legendgroup": f"ref_{rid}", "showlegend": f"ref_{rid}" not in shown,
                          "legendrank": 200 + list(project.references).index(rid),
-                         "marker": {"symbol": ref_symbols.get(rid, "x"), "size": 16 if rid == "chambery" else 7,
+                         "marker": {"symbol": ref_symbols.get(rid, "x"), "size": 16 if rid == "commune" else 7,
                                     "color": "#000000", "line": {"width": 2, "color": "#000000"}},
                          "text": rp["text"], "hovertemplate": "%{text}<extra></extra>"})
             shown.add(f"ref_{rid}")

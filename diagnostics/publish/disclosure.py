@@ -442,7 +442,7 @@ def audit_table(table: pd.DataFrame, count_cols, group_cols=(), *, total_labels=
 
 # =========================================================================== indicator table
 _BLANK_NUM = ("estimate", "ci_low", "ci_high", "numerator", "p_rao_scott")
-_CMP_COLS = ("cmp_ensemble", "cmp_chambery", "cmp_savoie", "cmp_region", "cmp_france")
+_CMP_COLS = ("cmp_ensemble", "cmp_commune", "cmp_departement", "cmp_region", "cmp_france")
 
 
 def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_LABELS,

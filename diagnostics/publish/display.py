@@ -81,6 +81,7 @@ REQUIRED_COLUMNS = ("quartier", "indicator_id", "label", "dimension", "unit", "d
 
 def check_table(table: pd.DataFrame) -> pd.DataFrame:
     """Check that ``table`` has the agreed indicator-table columns; fill optional ones with NA."""
+    from ..config.project import rename_legacy_columns
     from ..errors import DLSError
 
     if table.attrs.get("dls_checked"):
@@ -89,9 +90,9 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise DLSError(f"Le tableau d'indicateurs n'a pas la colonne « {missing[0]} » (colonnes attendues : "
                        f"{', '.join(REQUIRED_COLUMNS)}…).")
-    t = table.copy()
-    for c in ("ref_chambery", "ref_savoie", "ref_region", "ref_france", "cmp_ensemble", "cmp_chambery",
-              "cmp_savoie", "cmp_region", "cmp_france", "suppression_reason", "status", "note", "numerator",
+    t = rename_legacy_columns(table.copy())
+    for c in ("ref_commune", "ref_departement", "ref_region", "ref_france", "cmp_ensemble", "cmp_commune",
+              "cmp_departement", "cmp_region", "cmp_france", "suppression_reason", "status", "note", "numerator",
               "source", "method", "p_rao_scott"):
         if c not in t.columns:
             t[c] = pd.NA

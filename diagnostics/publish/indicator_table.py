@@ -32,7 +32,7 @@ from ..files import atomic_path
 from ..spreadsheet import write_csv, write_frame
 
 #: Reference levels of the table (``ref_<id>``, ``cmp_<id>``) and their default labels.
-_REFERENCES = {"chambery": "Chambéry", "savoie": "Savoie", "region": "Région", "france": "France"}
+_REFERENCES = {"commune": "Commune", "departement": "Département", "region": "Région", "france": "France"}
 
 #: Percentage format of Excel (value stored 0–1).
 PERCENT_FORMAT = "0.0%"
@@ -40,7 +40,7 @@ DECIMAL_FORMAT = "0.0"
 INTEGER_FORMAT = "0"
 
 #: Value columns: on the indicator's unit scale (percentages for « % » indicators).
-_VALUES = ("estimate", "ci_low", "ci_high", "ref_chambery", "ref_savoie", "ref_region", "ref_france")
+_VALUES = ("estimate", "ci_low", "ci_high", "ref_commune", "ref_departement", "ref_region", "ref_france")
 
 
 def french_columns(references: dict[str, str] | None = None) -> dict[str, str]:
@@ -62,6 +62,9 @@ def french_columns(references: dict[str, str] | None = None) -> dict[str, str]:
     }
     for r, lib in refs.items():
         cols[f"ref_{r}"] = f"Référence {lib}"
+        cols[f"refstatus_{r}"] = f"Statut référence {lib}"
+        cols[f"refsource_{r}"] = f"Source référence {lib}"
+        cols[f"refyear_{r}"] = f"Année référence {lib}"
     cols["cmp_ensemble"] = "Comparaison à l'ensemble des quartiers"
     for r, lib in refs.items():
         cols[f"cmp_{r}"] = f"Comparaison {lib}"
@@ -85,8 +88,27 @@ def _is_percent(table: pd.DataFrame) -> pd.Series:
     return table["unit"].astype(str).str.strip().eq("%")
 
 
+def reference_details(table: pd.DataFrame, sources, keys) -> pd.DataFrame:
+    """``table`` with, beside each ``ref_<key>``, its status (publiée / illustrative), source and year.
+
+    ``sources`` is :class:`diagnostics.publish.sources.IndicatorSources`; a row without a
+    reference value gets empty cells.
+    """
+    t = table.copy()
+    for key in keys:
+        if f"ref_{key}" not in t:
+            continue
+        info = [sources.references.get((iid, key)) if not pd.isna(v) else None
+                for iid, v in zip(t["indicator_id"], t[f"ref_{key}"])]
+        t[f"refstatus_{key}"] = [None if i is None else ("illustrative" if i["illustrative"] else "publiée")
+                                 for i in info]
+        t[f"refsource_{key}"] = [None if i is None else i["source"] for i in info]
+        t[f"refyear_{key}"] = [None if i is None else i["period"] for i in info]
+    return t
+
+
 def analyst_frame(table: pd.DataFrame, references: dict[str, str] | None = None,
-                  dimensions: dict[str, str] | None = None) -> pd.DataFrame:
+                  dimensions: dict[str, str] | None = None, sources=None) -> pd.DataFrame:
     """The indicator table with French headers and words, values on their stored scale.
 
     Proportions stay on the 0–1 scale (the XLSX formats them as percentages; the CSV multiplies
@@ -100,6 +122,8 @@ def analyst_frame(table: pd.DataFrame, references: dict[str, str] | None = None,
         Reference labels of the project.
     dimensions : dict, optional
         ``{dimension id: French label}``.
+    sources : IndicatorSources, optional
+        Adds, beside each reference value, its status, source and year (:func:`reference_details`).
 
     Returns
     -------
@@ -107,6 +131,8 @@ def analyst_frame(table: pd.DataFrame, references: dict[str, str] | None = None,
         Columns in the order of :func:`french_columns` (those present in ``table``).
     """
     cols = french_columns(references)
+    if sources is not None:
+        table = reference_details(table, sources, {**_REFERENCES, **(references or {})})
     out = table[[c for c in cols if c in table.columns]].copy()
     for c in ("fragile", "suppressed"):
         if c in out:
@@ -161,7 +187,8 @@ def _style_sheet(ws, frame: pd.DataFrame) -> None:
 
 
 def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
-                        references: dict[str, str] | None = None, stem: str = "indicateurs") -> dict[str, Path]:
+                        references: dict[str, str] | None = None, stem: str = "indicateurs",
+                        sources=None) -> dict[str, Path]:
     """Write ``indicateurs.xlsx`` and ``indicateurs.csv`` for analysts (see the module docstring).
 
     Parameters
@@ -174,6 +201,8 @@ def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
         Adds the sheet « Définitions » and the dimensions' French labels.
     references : dict, optional
         ``{reference id: label}`` (the project's ``references``), for the headers.
+    sources : IndicatorSources, optional
+        Status (publiée / illustrative), source and year beside each reference value.
 
     Returns
     -------
@@ -184,7 +213,7 @@ def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    frame = analyst_frame(table, references, _dimension_labels())
+    frame = analyst_frame(table, references, _dimension_labels(), sources)
     cols = french_columns(references)
     pct = _is_percent(table).to_numpy()
     value_headers = [cols[c] for c in _VALUES if cols[c] in frame.columns]

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .. import fmt, paths
 from ..collect.interviews import Interview
+from ..collect.references import PRECEDENCE_RULE
 from .charts import _fig_html, ci_chart, spine_chart
 from .disclosure import scrub_text
 from .display import (
@@ -540,6 +541,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
         "quartiers": project.quartiers, "statement": render_statement(stmt_path),
         "statement_path": stmt_path, "definitions": _definitions(sources, dims),
         "illustrative": bool(sources and sources.has_illustrative()),
+        "published_refs": sources.published(project.references) if sources is not None else [],
+        "precedence_rule": PRECEDENCE_RULE,
         "survey_source": sources.survey if sources is not None else "",
     })
     return _env().get_template("report_quartier.html.j2").render(**ctx)
@@ -585,6 +588,8 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "n_interviews": len(interviews or []), "quartiers": project.quartiers,
         "statement": render_statement(stmt_path), "statement_path": stmt_path,
         "definitions": _definitions(sources, dims), "illustrative": bool(sources and sources.has_illustrative()),
+        "published_refs": sources.published(project.references) if sources is not None else [],
+        "precedence_rule": PRECEDENCE_RULE,
         "survey_source": sources.survey if sources is not None else "",
         "all_sources": sources.line([r["id"] for b in blocks for r in b["cross"]]) if sources is not None else "",
     })

@@ -22,7 +22,7 @@ from .. import fmt
 __all__ = ["IndicatorSources", "load_sources", "survey_source"]
 
 #: Reference level of each ``ref_<key>`` column (same mapping as the indicator table).
-REFERENCE_LEVELS = {"chambery": "commune", "savoie": "département", "region": "région", "france": "France"}
+REFERENCE_LEVELS = {"commune": "commune", "departement": "département", "region": "région", "france": "France"}
 
 
 @dataclass
@@ -35,8 +35,8 @@ class IndicatorSources:
         One row per catalogue indicator, in catalogue order: ``indicator_id, label, dimension,
         source_kind, definition, numerator, denominator, source, period, note``.
     references : dict
-        ``{(indicator_id, ref_key): {"source", "period", "illustrative"}}`` for every reference
-        value that the project's files give.
+        ``{(indicator_id, ref_key): {"source", "period", "illustrative", "url", "origin", "value"}}``
+        for every reference value shown (the project's files, then the toolkit's published set).
     survey : str
         « Enquête habitants … » source line of the questionnaire indicators.
     """
@@ -70,12 +70,29 @@ class IndicatorSources:
                 if r is None:
                     continue
                 illustrative = illustrative or r["illustrative"]
-                text = f"{r['source']}, {r['period']}" + (" (valeur illustrative)" if r["illustrative"] else "")
+                source = r.get("court") or r["source"]  # a short name here, the full citation in the annex
+                text = f"{source}, {r['period']}" + (" (valeur illustrative)" if r["illustrative"] else "")
                 if text not in parts:
                     parts.append(text)
         if not parts:
             return ""
         return "Références : " + " ; ".join(parts) + "."
+
+    def published(self, labels: dict | None = None) -> list[dict]:
+        """Every reference value printed as published, once: indicator, level, value, source, year, URL.
+
+        The method annex lists them (``labels``: ``{ref key: label}`` of the project's levels).
+        """
+        out, seen = [], set()
+        for (iid, key), r in self.references.items():
+            if r["illustrative"] or (iid, key) in seen:
+                continue
+            seen.add((iid, key))
+            label = self.of(iid).get("label", iid)
+            out.append({"indicator_id": iid, "indicator": label, "level": (labels or {}).get(key, key),
+                        "value": r.get("value"), "source": r["source"], "period": r["period"],
+                        "url": r.get("url", ""), "origin": r.get("origin", "")})
+        return out
 
     def has_illustrative(self, indicator_id=None) -> bool:
         """Whether any reference value (of ``indicator_id``, or of the project) is illustrative."""
@@ -156,8 +173,8 @@ def load_sources(project, catalogue=None, extracts: pd.DataFrame | None = None,
 
     Notes
     -----
-    A reference value comes from the extracts (territory rows) when they hold one for the level,
-    otherwise from ``references.yaml``, the order of :func:`diagnostics.indicators.compute_indicators`.
+    The value of each level is chosen by :func:`diagnostics.collect.references.choose_reference`
+    (:data:`~diagnostics.collect.references.PRECEDENCE_RULE`), as in the indicator table.
     A value is *illustrative* when ``references.yaml`` says so (``status: illustrative``) or when
     it comes from extracts of a project on synthetic data.
     """
@@ -184,7 +201,8 @@ def _mtime(path) -> float | None:
 
 
 def _load(project, catalogue, extracts, references) -> IndicatorSources:
-    from ..collect.extracts import read_extracts, read_references
+    from ..collect.extracts import read_extracts
+    from ..collect.references import choose_reference, load_references
     from ..config.catalogue import load_catalogue
     from ..config.questionnaire import load_questionnaire
 
@@ -195,8 +213,8 @@ def _load(project, catalogue, extracts, references) -> IndicatorSources:
     if extracts is None and d.get("extraits"):
         ex_paths = d["extraits"] if isinstance(d["extraits"], (list, tuple)) else [d["extraits"]]
         extracts = read_extracts(ex_paths).data
-    if references is None and d.get("references"):
-        references = read_references(d["references"])
+    if references is None:
+        references = load_references(d.get("references"))
     survey = survey_source(project)
     period = str(project.recueil.get("periode", "") or project.annee or "")
     rows, refs = [], {}
@@ -215,19 +233,18 @@ def _load(project, catalogue, extracts, references) -> IndicatorSources:
                      "source_kind": ind.source, "definition": ind.definition, "numerator": num,
                      "denominator": den, "source": source, "period": when, "note": ind.note or ""})
         code = ind.reference
-        if code is None:
-            continue
-        ex = extracts[extracts["indicator_id"] == code] if extracts is not None else None
-        rf = references[references["indicator_id"] == code] if references is not None else None
+        ex = extracts[extracts["indicator_id"] == code] if extracts is not None and code is not None else None
         for key, level in REFERENCE_LEVELS.items():
+            ext = None
             if ex is not None and len(ex) and (ex["level"] == level).any():
                 e = ex[ex["level"] == level]
                 years = sorted({str(y) for y in e["year"].dropna()})
-                refs[(ind.id, key)] = {"source": _extract_source(e),
-                                       "period": years[-1] if years else "",
-                                       "illustrative": bool(project.donnees_synthetiques)}
-            elif rf is not None and len(rf) and (rf["level"] == level).any():
-                r = rf[rf["level"] == level].sort_values("period").iloc[-1]
-                refs[(ind.id, key)] = {"source": " ".join(str(r["source"]).split()), "period": str(r["period"]),
-                                       "illustrative": r["status"] != "publiée"}
+                ext = {"value": 1.0, "source": _extract_source(e), "period": years[-1] if years else "",
+                       "illustrative": bool(project.donnees_synthetiques)}
+            choice = choose_reference(ext, references, code or ind.id, level)
+            if choice is not None:
+                refs[(ind.id, key)] = {"source": " ".join(str(choice["source"]).split()), "period": choice["period"],
+                                       "illustrative": bool(choice["illustrative"]), "url": choice["url"],
+                                       "origin": choice["origin"], "value": choice["value"],
+                                       "court": choice.get("court", "")}
     return IndicatorSources(pd.DataFrame(rows), refs, survey)

@@ -115,7 +115,7 @@ def compare_columns(table: pd.DataFrame, ref: str, *, est="estimate", lo="ci_low
     ----------
     table : pandas.DataFrame
     ref : str
-        Column of reference values (e.g. ``"ref_savoie"``).
+        Column of reference values (e.g. ``"ref_departement"``).
     est, lo, hi, ref_lo, ref_hi : str
         Column names.
     direction : str

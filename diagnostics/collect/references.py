@@ -1,0 +1,172 @@
+"""Reference values: the toolkit's published set, the project's own file, and one precedence rule.
+
+The toolkit ships sourced French references (``resources/references/references_publiees.yaml``:
+France, all QPV, the rest of the agglomerations) for the questionnaire indicators whose
+definition was found in a publication.  A project's ``references.yaml`` adds its own values and
+overrides a shipped one (same indicator, same level).  Which value fills a ``ref_<level>``
+column is decided here, once, for the indicator table and for the sources printed in the report:
+
+1. a value « publiée » (or an extract of real data) wins over an illustrative one;
+2. among values of the same kind: the territory's extract (the ``dls extraits`` tables), then the
+   project's ``references.yaml``, then the toolkit's published set; the latest period first.
+
+Values « à confirmer » (read only second-hand) and published values whose definition is
+« différente » are never used.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import paths
+from ..errors import ConfigurationError
+
+__all__ = ["PACKAGE_REFERENCES", "PRECEDENCE_RULE", "ReferenceChoice", "choose_reference",
+           "illustrative_in_use", "load_references", "package_references", "refuse_illustrative"]
+
+#: The toolkit's published references (package data).
+PACKAGE_REFERENCES = paths.resource("references", "references_publiees.yaml")
+
+#: The rule, in the words the report prints in its method annex.
+PRECEDENCE_RULE = (
+    "Pour chaque indicateur et chaque niveau (commune, département, région, France), la valeur de "
+    "référence retenue est, dans l'ordre : l'extrait ORS / Assurance Maladie du territoire, puis la "
+    "valeur inscrite dans le fichier de références du projet, puis la valeur publiée livrée avec la "
+    "boîte à outils (définition identique ou proche seulement) ; la période la plus récente d'abord. "
+    "Une valeur publiée l'emporte toujours sur une valeur illustrative (données synthétiques), et une "
+    "valeur « à confirmer » n'est jamais utilisée.")
+
+_ORIGIN_PROJECT, _ORIGIN_PACKAGE = "projet", "boîte à outils"
+
+
+def package_references(path: str | Path | None = None) -> pd.DataFrame:
+    """The toolkit's published references that may serve as comparators.
+
+    Only rows with ``status: publiée`` and ``comparabilite`` « même » or « proche » are kept.
+    """
+    from .extracts import read_references
+
+    refs = read_references(path or PACKAGE_REFERENCES)
+    keep = (refs["status"] == "publiée") & refs["comparabilite"].isin(("même", "proche"))
+    return refs[keep].assign(origin=_ORIGIN_PACKAGE).reset_index(drop=True)
+
+
+def load_references(project_file=None, *, package: bool = True) -> pd.DataFrame | None:
+    """The project's references over the toolkit's: one table, column ``origin`` says which.
+
+    Parameters
+    ----------
+    project_file : path-like, optional
+        The project's ``references.yaml`` (``donnees: references:``).
+    package : bool, default True
+        Add the toolkit's published references for (indicator, level) pairs the project lacks.
+    """
+    from .extracts import read_references
+
+    parts = []
+    if project_file:
+        own = read_references(project_file)
+        parts.append(own[own["status"] != "à confirmer"].assign(origin=_ORIGIN_PROJECT))
+    if package:
+        pkg = package_references()
+        if parts:
+            have = set(zip(parts[0]["indicator_id"], parts[0]["level"]))
+            pkg = pkg[[(i, lv) not in have for i, lv in zip(pkg["indicator_id"], pkg["level"])]]
+        parts.append(pkg)
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+class ReferenceChoice(dict):
+    """The reference value chosen for one indicator and one level.
+
+    Keys: ``value, source, period, url, status`` (« publiée » | « illustrative »), ``illustrative``
+    (bool), ``origin`` (« extrait » | « projet » | « boîte à outils »), ``fichier``, ``entree``.
+    """
+
+
+def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, level: str) -> ReferenceChoice | None:
+    """Apply :data:`PRECEDENCE_RULE` for indicator ``code`` at ``level``.
+
+    Parameters
+    ----------
+    extract : dict, optional
+        ``{"value", "source", "period", "illustrative"}`` from the territory's extract rows.
+    refs : DataFrame, optional
+        :func:`load_references` (project then toolkit rows).
+    code : str
+        The indicator's reference code (``reference:`` of the catalogue, else its id).
+    level : str
+        « commune », « département », « région » or « France ».
+
+    Returns
+    -------
+    ReferenceChoice or None
+    """
+    candidates = []
+    if extract is not None and not pd.isna(extract.get("value", np.nan)):
+        candidates.append(ReferenceChoice(extract, status="illustrative" if extract["illustrative"] else "publiée",
+                                          origin="extrait", url="", fichier="", entree=None))
+    if refs is not None and len(refs) and code is not None:
+        if "origin" not in refs:
+            refs = refs.assign(origin=_ORIGIN_PROJECT)
+        rows = refs[(refs["indicator_id"] == code) & (refs["level"] == level)]
+        for origin in (_ORIGIN_PROJECT, _ORIGIN_PACKAGE):
+            sel = rows[rows["origin"] == origin]
+            if len(sel):
+                r = sel.sort_values("period").iloc[-1]
+                candidates.append(ReferenceChoice(
+                    value=float(r["value"]), source=str(r["source"]), period=str(r["period"]),
+                    url=str(r.get("url") or ""), court=str(r.get("court") or ""), status=str(r["status"]), illustrative=r["status"] != "publiée",
+                    origin=origin, fichier=str(r.get("fichier", "")), entree=r.get("entree")))
+    for c in candidates:
+        if not c["illustrative"]:
+            return c
+    return candidates[0] if candidates else None
+
+
+def illustrative_in_use(project, catalogue=None) -> list[str]:
+    """French sentences naming each illustrative entry of the project's references that a verdict would use.
+
+    Used to refuse a build of a project on real data (``donnees_synthetiques: false``).
+    """
+    from ..config.catalogue import load_catalogue
+    from ..config.questionnaire import load_questionnaire
+
+    path = project.donnees.get("references")
+    if not path:
+        return []
+    from .extracts import read_references
+
+    own = read_references(path)
+    own = own[own["status"] == "illustrative"]
+    if not len(own):
+        return []
+    if catalogue is None:
+        d = project.donnees
+        qn = load_questionnaire(d["questionnaire"]) if d.get("questionnaire") else load_questionnaire()
+        catalogue = load_catalogue(d["catalogue"], qn) if d.get("catalogue") else load_catalogue(questionnaire=qn)
+    used = {ind.reference or ind.id for ind in catalogue}
+    levels = {"commune", "département", "région", "France"}
+    out = []
+    for _, r in own.iterrows():
+        if r["indicator_id"] in used and r["level"] in levels:
+            out.append(f"« {Path(path).name} », référence n° {int(r['entree'])} (indicateur « {r['indicator_id']} », "
+                       f"niveau {r['level']}, {r['period']}) a le statut « illustrative »")
+    return out
+
+
+def refuse_illustrative(project, catalogue=None) -> None:
+    """Raise a French :class:`ConfigurationError` when a real-data project would use an illustrative value."""
+    if project.donnees_synthetiques:
+        return
+    found = illustrative_in_use(project, catalogue)
+    if found:
+        more = f" (et {len(found) - 1} autre(s))" if len(found) > 1 else ""
+        raise ConfigurationError(
+            f"Projet sur données réelles (donnees_synthetiques: false) : {found[0]}{more}. Une valeur "
+            "illustrative ne peut pas servir de comparaison dans un rapport réel : remplacez-la par la valeur "
+            "publiée (status: publiée, source, period, url) ou supprimez l'entrée.",
+            file=Path(project.donnees["references"]).name)

@@ -1,0 +1,107 @@
+"""The toolkit's published references: sourced values, one precedence rule, no illustrative value in a real report."""
+import shutil
+
+import numpy as np
+import pytest
+
+from diagnostics.collect.extracts import read_references
+from diagnostics.collect.references import (
+    PACKAGE_REFERENCES,
+    choose_reference,
+    load_references,
+    package_references,
+)
+from diagnostics.config.project import load_project
+from diagnostics.paths import EXAMPLE, QUESTIONNAIRE
+
+# Questionnaire indicators with a published comparator of the same or a close definition.
+PUBLISHED = {"insecurite", "tabac_quotidien", "tabac_actuel", "sante_bonne", "sante_mauvaise",
+             "maladie_chronique", "limitation_toute", "logement_humide"}
+
+
+def test_package_file_is_sourced():
+    refs = read_references(PACKAGE_REFERENCES)
+    assert set(refs["status"]) <= {"publiée", "à confirmer"}
+    pub = refs[refs["status"] == "publiée"]
+    assert (pub["source"].str.len() > 20).all() and pub["url"].str.startswith("http").all()
+    assert set(pub["comparabilite"]) <= {"même", "proche"}
+    assert set(package_references()["indicator_id"]) == PUBLISHED
+    # values as printed in their publications (see the URL of each row)
+    got = {(r.indicator_id, r.level, r.period): r.value for r in pub.itertuples()}
+    assert got[("insecurite", "QPV", "2018")] == 0.26        # ONPV 2018, fiche 3.14: « 26 % … en QPV »
+    assert got[("insecurite", "hors QPV", "2018")] == 0.13   # same fiche: « (13 %) » other quartiers
+    assert got[("tabac_quotidien", "France", "2022")] == 0.245  # BEH 2023 n° 9-10: « 24,5 % »
+    assert got[("sante_bonne", "France", "2021")] == 0.685   # Lahbib et al. 2024: 68.5 % [67.7–69.3]
+    # « à confirmer » rows (read second-hand) are never loaded as comparators
+    assert "sans_complementaire" not in set(load_references(None)["indicator_id"])
+
+
+def test_project_overrides_package(tmp_path):
+    f = tmp_path / "references.yaml"
+    f.write_text("references:\n  - {indicator_id: sante_bonne, level: France, territory_code: FR, period: '2024', "
+                 "value: 0.5, status: publiée, source: Source du projet, url: 'https://exemple.org'}\n",
+                 encoding="utf-8")
+    refs = load_references(f)
+    c = choose_reference(None, refs, "sante_bonne", "France")
+    assert (c["value"], c["origin"], c["source"]) == (0.5, "projet", "Source du projet")
+    assert choose_reference(None, refs, "tabac_actuel", "France")["value"] == 0.318  # package, latest period
+
+
+def test_precedence_extract_reference():
+    refs = load_references(None)
+    synthetic = {"value": 0.4, "illustrative": True, "source": "extrait", "period": "2021"}
+    real = {**synthetic, "illustrative": False}
+    assert choose_reference(synthetic, refs, "sante_bonne", "France")["value"] == 0.685   # published wins
+    assert choose_reference(real, refs, "sante_bonne", "France")["value"] == 0.4          # real extract first
+    assert choose_reference(synthetic, refs, "sante_bonne", "région")["value"] == 0.4     # only candidate
+    assert choose_reference(None, refs, "who5_moyen", "France") is None
+
+
+def test_example_uses_published_values():
+    from diagnostics.indicators import compute_from_files
+    from diagnostics.publish.indicator_table import analyst_frame
+    from diagnostics.publish.sources import load_sources
+
+    t = compute_from_files().table
+    row = t[(t["indicator_id"] == "tabac_quotidien")].iloc[0]
+    assert row["ref_france"] == pytest.approx(0.245)
+    assert np.isnan(t.loc[t["indicator_id"] == "who5_moyen", "ref_france"]).all()
+    p = load_project()
+    s = load_sources(p)
+    pub = {(r["indicator_id"], r["level"]): r for r in s.published(p.references)}
+    assert pub[("tabac_quotidien", "France")]["url"] == "http://beh.santepubliquefrance.fr/beh/2023/9-10/2023_9-10_1.html"
+    frame = analyst_frame(t, p.references, sources=s)
+    r = frame[frame["Identifiant"] == "tabac_quotidien"].iloc[0]
+    assert (r["Statut référence France"], r["Année référence France"]) == ("publiée", "2022")
+    assert r["Source référence France"].startswith("Pasquereau A.")
+    cols = list(frame.columns)
+    assert cols.index("Statut référence France") == cols.index("Référence France") + 1
+
+
+def _real_project(tmp_path):
+    for f in EXAMPLE.iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    text = (EXAMPLE / "projet.yaml").read_text(encoding="utf-8")
+    text = (text.replace("donnees_synthetiques: true", "donnees_synthetiques: false")
+            .replace("../../questionnaires/dls_habitants.yaml", str(QUESTIONNAIRE)))
+    (tmp_path / "projet.yaml").write_text(text, encoding="utf-8")
+    return tmp_path / "projet.yaml"
+
+
+def test_real_data_refuses_illustrative_reference(tmp_path, monkeypatch, capsys):
+    from diagnostics.cli import main
+
+    (tmp_path / "p").mkdir()
+    proj = _real_project(tmp_path / "p")
+    assert load_project(proj).donnees_synthetiques is False
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as ex:
+        main(["build", "--projet", str(proj), "--out", "livrables", "--sans-pdf"])
+    assert ex.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Erreur : Projet sur données réelles (donnees_synthetiques: false) : « references.yaml », "
+                          "référence n° 4 (indicateur « medecin_traitant », niveau commune, 2021)")
+    assert "Traceback" not in err
+    assert not (tmp_path / "livrables").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]  # no half-built folder beside it either

@@ -126,17 +126,19 @@ def test_extract_reader_accepts_the_generated_table(cells, catalogue, tmp_path):
     assert c2s["value"] == pytest.approx(src["valeur"], rel=1e-15)
 
 
+@pytest.mark.slow
 def test_example_project_reads_it_as_an_ors_table(cells, catalogue, tmp_path):
-    from diagnostics.collect.extracts import read_extracts
-    from diagnostics.config.project import load_project
-    from diagnostics.indicators import compute_indicators
-    from diagnostics.paths import EXAMPLE
+    """The example project builds its indicator table from the generated extract of its own
+    three quartiers, as it does from the ORS file."""
+    from diagnostics.indicators import compute_from_files
     t = records_extract(cells, catalogue)
     path = write_records_extract(t, tmp_path / "extraits_individuels.csv")
-    proj = load_project(EXAMPLE / "projet.yaml")
-    ex = read_extracts([path]).data
-    assert set(ex.loc[ex["level"] == "QPV", "territory_code"]) == {q.qpv for q in proj.quartiers}
-    del compute_indicators   # the indicator table's extract side is exercised in test_indicators
+    table = compute_from_files(extraits=path).table
+    src = t[(t["indicateur"] == "c2s") & (t["code_territoire"] == "QN073001")].iloc[0]
+    row = table[(table["quartier"] == "Biollay") & (table["indicator_id"] == "am_c2s")].iloc[0]
+    assert row["status"] == "calculé"
+    assert row["estimate"] == pytest.approx(src["numerateur"] / src["denominateur"], rel=1e-12)
+    assert row["n"] == src["denominateur"]
 
 
 def test_bad_definition_is_a_french_error(tmp_path):

@@ -395,7 +395,8 @@ def extraits(fichiers, rejets, sheet):
 @click.option("--exemple", is_flag=True, help="Avec --generer : la géographie du projet d'exemple (Chambéry).")
 def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil, projet, generer, exemple):
     """Calculer les indicateurs d'extraits à partir de données individuelles (Parquet)."""
-    from .stats.records import connect, count_records, load_record_catalogue, records_extract, write_records_extract
+    from .stats.records import (connect, count_records, load_record_catalogue, records_extract,
+                                 write_records_extract)
 
     if generer:
         from .collect.records_synth import example_territories, generate_records

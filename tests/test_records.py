@@ -9,11 +9,16 @@ import pytest
 pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 
-from diagnostics.collect.extracts import read_extract  # noqa: E402
-from diagnostics.collect.records_synth import example_territories, generate_records  # noqa: E402
-from diagnostics.errors import ConfigurationError  # noqa: E402
-from diagnostics.stats.records import (connect, count_records, load_record_catalogue,  # noqa: E402
-                                       records_extract, write_records_extract)
+from diagnostics.collect.extracts import read_extract
+from diagnostics.collect.records_synth import example_territories, generate_records
+from diagnostics.errors import ConfigurationError
+from diagnostics.stats.records import (
+    connect,
+    count_records,
+    load_record_catalogue,
+    records_extract,
+    write_records_extract,
+)
 
 YEAR = 2021
 

@@ -14,8 +14,13 @@ if shutil.which("java") is None:
     pytest.skip("Java absent : Spark a besoin d'un JRE (apt-get install openjdk-17-jre-headless)",
                 allow_module_level=True)
 
-from diagnostics.collect.records_synth import example_territories, generate_records  # noqa: E402
-from diagnostics.stats.records import connect, count_records, load_record_catalogue, records_extract  # noqa: E402
+from diagnostics.collect.records_synth import example_territories, generate_records
+from diagnostics.stats.records import (
+    connect,
+    count_records,
+    load_record_catalogue,
+    records_extract,
+)
 
 pytestmark = pytest.mark.slow
 

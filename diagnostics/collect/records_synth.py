@@ -33,8 +33,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["generate_records", "national_territories", "example_territories", "PRESTATIONS",
-           "RecordPaths"]
+__all__ = [
+    "PRESTATIONS",
+    "RecordPaths",
+    "example_territories",
+    "generate_records",
+    "national_territories",
+]
 
 #: Care-line codes and their share of the lines drawn (synthetic).
 PRESTATIONS = {"GEN": 0.42, "DEN": 0.08, "URG": 0.04, "MAM": 0.02, "FCU": 0.02, "COL": 0.01, "AUT": 0.41}

@@ -17,6 +17,7 @@ format ``dls extraits`` reads (``niveau;code_territoire;…;numerateur;denominat
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,13 +26,22 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..collect.extracts import parse_age_band
 from ..config import yamlfile
 from ..errors import ConfigurationError, DLSError
-from ..collect.extracts import parse_age_band
 from .rates import dsr, proportion_ci, standard_population
 
-__all__ = ["RecordIndicator", "RecordCatalogue", "load_record_catalogue", "connect", "count_records",
-           "records_extract", "write_records_extract", "DEFAULT_RECORD_CATALOGUE", "ENGINES"]
+__all__ = [
+    "DEFAULT_RECORD_CATALOGUE",
+    "ENGINES",
+    "RecordCatalogue",
+    "RecordIndicator",
+    "connect",
+    "count_records",
+    "load_record_catalogue",
+    "records_extract",
+    "write_records_extract",
+]
 
 DEFAULT_RECORD_CATALOGUE = Path(__file__).resolve().parents[1] / "resources" / "config" / "indicateurs_individuels.yaml"
 ENGINES = ("duckdb", "spark")
@@ -108,7 +118,7 @@ def load_record_catalogue(path=None) -> RecordCatalogue:
     if not bands:
         raise ConfigurationError(f"« {src} » : la liste « classes_age » manque.", file=src, column="classes_age")
     spans = [parse_age_band(b) for b in bands]
-    if spans[0][0] != 0 or spans[-1][1] != math.inf or any(a[1] + 1 != b[0] for a, b in zip(spans, spans[1:])):
+    if spans[0][0] != 0 or spans[-1][1] != math.inf or any(a[1] + 1 != b[0] for a, b in itertools.pairwise(spans)):
         raise ConfigurationError(f"« {src} » : les « classes_age » doivent couvrir tous les âges sans trou "
                                  "ni chevauchement, de 0 à « NN+ ».", file=src, column="classes_age")
     standard_population("esp2013", bands)          # bounds shared with the standard population
@@ -140,8 +150,8 @@ def load_record_catalogue(path=None) -> RecordCatalogue:
         kind = next((k for k in ("soins", "statut", "ald") if k in num), None)
         if kind is None or len(num) != 1:
             raise _bad(src, i, "numerateur", num, "un seul de « soins », « statut » ou « ald »")
-        common = dict(id=str(it["id"]), label=str(it["libelle"]), unit=it["unite"], method=it["methode"],
-                      age_min=pop.get("age_min"), age_max=pop.get("age_max"), sex=sex, kind=kind)
+        common = {"id": str(it["id"]), "label": str(it["libelle"]), "unit": it["unite"], "method": it["methode"],
+                  "age_min": pop.get("age_min"), "age_max": pop.get("age_max"), "sex": sex, "kind": kind}
         if kind == "soins":
             spec = num["soins"] or {}
             codes = tuple(str(c) for c in spec.get("prestations") or ())

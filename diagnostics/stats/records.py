@@ -343,6 +343,7 @@ def records_extract(cells: pd.DataFrame, catalogue: RecordCatalogue, *, threshol
     names = names or {}
     tall = _rollup(cells, catalogue)
     tok = f"<{threshold}"
+    weights = standard_population("esp2013", catalogue.bands)    # read once, not once per territory
     rows = []
     for ind in catalogue.indicators:
         mult = _MULT[ind.unit]
@@ -373,7 +374,7 @@ def records_extract(cells: pd.DataFrame, catalogue: RecordCatalogue, *, threshol
             frame.loc[is_tot, ["valeur", "ic_bas", "ic_haut"]] = np.nan
             if len(good):
                 res = dsr(good, "numerateur", "denominateur", "classe_age", by=["niveau", "code_territoire"],
-                          stdpop="esp2013", conf_level=conf_level, multiplier=mult)
+                          stdpop=weights, conf_level=conf_level, multiplier=mult)
                 key = frame.loc[is_tot].merge(res, on=["niveau", "code_territoire"], how="left")
                 frame.loc[is_tot, ["valeur", "ic_bas", "ic_haut"]] = key[["estimate", "ci_low", "ci_high"]].to_numpy()
         frame.loc[small, ["numerateur", "valeur", "ic_bas", "ic_haut"]] = np.nan
@@ -381,7 +382,8 @@ def records_extract(cells: pd.DataFrame, catalogue: RecordCatalogue, *, threshol
         frame["indicateur"], frame["libelle_indicateur"], frame["unite"] = ind.id, ind.label, ind.unit
         rows.append(frame)
     out = pd.concat(rows, ignore_index=True)
-    out["libelle_territoire"] = out["code_territoire"].map(lambda c: names.get(c, "France" if c == "FR" else c))
+    codes = out["code_territoire"].astype(object)
+    out["libelle_territoire"] = codes.map({**{"FR": "France"}, **names}).fillna(codes)
     out["annee"] = str(catalogue.year)
     out["sexe"] = "Ensemble"
     out["source"] = source

@@ -153,3 +153,17 @@ def test_bad_definition_is_a_french_error(tmp_path):
                  encoding="utf-8")
     with pytest.raises(ConfigurationError, match="« statut » vaut « riche »"):
         load_record_catalogue(p)
+
+
+def test_cli_generates_computes_and_reports_a_missing_table(tmp_path, capsys):
+    from diagnostics.cli import main
+    out = tmp_path / "ext.csv"
+    with pytest.raises(SystemExit) as ok:
+        main(["extraits-individuels", str(tmp_path / "d"), "--generer", "3000", "--exemple", "--out", str(out)])
+    assert ok.value.code == 0 and read_extract(out).n_rejected == 0
+    assert "13 indicateurs" in capsys.readouterr().out
+    (tmp_path / "vide").mkdir()
+    with pytest.raises(SystemExit) as bad:
+        main(["extraits-individuels", str(tmp_path / "vide"), "--out", str(tmp_path / "x.csv")])
+    assert bad.value.code == 2
+    assert "La table « beneficiaires » est introuvable" in capsys.readouterr().err

@@ -20,7 +20,7 @@ setup_python() {
   if [ ! -f "$stamp" ]; then
     say "Installation des dépendances Python"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[dev,carnets]'
+    "$VENV/bin/python" -m pip install -q -e '.[dev,carnets,spark]'
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
     touch "$stamp"
   fi
@@ -49,6 +49,18 @@ setup_system() {
   fi
 }
 
+setup_java() {
+  # Java 17 fait tourner Spark (tests du moteur Spark de « dls extraits-individuels »).
+  # Sans apt-get ni Java, les tests Spark sont sautés avec la raison affichée.
+  if ! command -v java >/dev/null && command -v apt-get >/dev/null; then
+    local SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    say "Installation de Java 17 pour Spark (apt-get)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  fi
+}
+
 case "${1:-}" in
   build)
     shift
@@ -60,6 +72,7 @@ case "${1:-}" in
   test)
     shift
     setup_system
+    setup_java
     setup_python
     say "Tests"
     exec "$VENV/bin/python" -m pytest "$@"

@@ -379,6 +379,52 @@ def extraits(fichiers, rejets, sheet):
         sys.exit(1)
 
 
+@cli.command("extraits-individuels")
+@click.argument("donnees", type=click.Path(file_okay=False), metavar="DOSSIER")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default="extraits_individuels.csv", show_default=True,
+              help="Tableau d'extraits produit (CSV « ; », lisible par « dls extraits » et « dls build »).")
+@click.option("--definitions", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Définitions des indicateurs (YAML ; par défaut celles de la boîte à outils).")
+@click.option("--moteur", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="DuckDB sur cette machine, ou Spark (local ou grappe).")
+@click.option("--master", default=None, help="URL du maître Spark : local[*] (par défaut), spark://hôte:7077, yarn…")
+@click.option("--conf", "conf", multiple=True, metavar="CLE=VALEUR",
+              help="Réglage Spark supplémentaire (répétable), ex. spark.executor.memory=8g.")
+@click.option("--seuil", type=int, default=11, show_default=True, help="Secret statistique : effectifs masqués sous ce seuil.")
+@click.option("--projet", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="projet.yaml : les QPV prennent le libellé de ses quartiers.")
+@click.option("--generer", type=int, default=None, metavar="N",
+              help="Générer d'abord N bénéficiaires synthétiques dans DOSSIER (démonstration).")
+@click.option("--exemple", is_flag=True, help="Avec --generer : la géographie du projet d'exemple (Chambéry).")
+def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil, projet, generer, exemple):
+    """Calculer les indicateurs d'extraits à partir de données individuelles (Parquet)."""
+    from .stats.records import (connect, count_records, load_record_catalogue, records_extract,
+                                 write_records_extract)
+
+    if generer:
+        from .collect.records_synth import example_territories, generate_records
+        rp = generate_records(donnees, generer, territories=example_territories() if exemple else None)
+        click.echo(f"Données synthétiques : {rp.n_beneficiaires} bénéficiaires, {rp.n_soins} lignes de soins, "
+                   f"{rp.n_ald} ALD dans « {donnees} ».")
+    spark_conf = {}
+    for item in conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise DLSError(f"Réglage Spark « {item} » incompris : la forme « clé=valeur » est attendue.", value=item)
+        spark_conf[key.strip()] = value.strip()
+    names = {}
+    if projet:
+        from .config.project import load_project
+        names = {q.qpv: q.libelle for q in load_project(projet).quartiers if q.qpv}
+    cat = load_record_catalogue(definitions)
+    con = connect(moteur, master=master, spark_conf=spark_conf)
+    cells = count_records(con, donnees, cat)
+    table = records_extract(cells, cat, threshold=seuil, names=names, source=f"données individuelles ({moteur})")
+    write_records_extract(table, out)
+    click.echo(f"{len(table)} lignes ({len(cat.indicators)} indicateurs, {table['code_territoire'].nunique()} "
+               f"territoires), {int((table['masque'] != '').sum())} masquées sous {seuil} ; écrit : {out}")
+
+
 @cli.command("build")
 @click.option("--out", "out", type=click.Path(file_okay=False), default="livrables", show_default=True,
               help="Dossier des livrables ; remplacé d'un bloc à chaque construction réussie.")

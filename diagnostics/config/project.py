@@ -18,6 +18,7 @@ Layout of the file (see ``data/exemple/projet.yaml`` for the Chambéry example;
     reference_centrale: the reference at the centre of the spine charts
     seuils:      effectif_fragile, secret_statistique, niveau_confiance
     recueil:     questionnaires_imprimes, associations_partenaires, periode, modes
+    precedent:   the previous diagnostic (see :mod:`diagnostics.config.previous`)
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import yaml
 
 from .. import paths
 from . import yamlfile
+from .previous import PreviousWave, parse_previous
 from ..errors import ConfigurationError
 
 DEFAULT_PROJECT = paths.EXAMPLE_PROJECT
@@ -107,6 +109,7 @@ class Project:
     donnees_synthetiques: bool = False
     recueil: dict = field(default_factory=dict)
     reference_locatifs: dict[str, str] = field(default_factory=dict)
+    precedent: PreviousWave | None = None
 
     def dans(self, ref_id: str) -> str:
         """Locative phrase for a reference level (« en France »), « à <libellé> » by default."""
@@ -238,7 +241,8 @@ def load_project(path: str | Path | None = None) -> Project:
     if not isinstance(raw, dict):
         raise ConfigurationError(f"La configuration du projet « {name} » doit être un dictionnaire YAML "
                                  "(clés projet, quartiers, donnees…).", file=path)
-    known = {"projet", "quartiers", "donnees", "references", "reference_centrale", "seuils", "recueil"}
+    known = {"projet", "quartiers", "donnees", "references", "reference_centrale", "seuils", "recueil",
+             "precedent"}
     for key in raw:
         if key not in known:
             fail(key, f"clé inconnue (attendu : {', '.join(sorted(known))}).")
@@ -368,4 +372,5 @@ def load_project(path: str | Path | None = None) -> Project:
         quartiers=quartiers, donnees=donnees, references=references, reference_centrale=centre,
         effectif_fragile=fragile, secret_statistique=secret, niveau_confiance=float(level), logo=logo,
         contact=str(meta.get("contact") or ""), donnees_synthetiques=bool(meta.get("donnees_synthetiques", False)),
-        recueil=dict(recueil), reference_locatifs=ref_loc)
+        recueil=dict(recueil), reference_locatifs=ref_loc,
+        precedent=parse_previous(raw.get("precedent"), base, fail))

@@ -9,7 +9,11 @@ from report_fixture import make_table
 from diagnostics.config.project import load_project
 from diagnostics.evolution import EVOLUTION_COLUMNS, SERIES_COLUMNS, TREND_COLUMNS
 from diagnostics.publish import charts, report
-from diagnostics.publish.evolution_view import evolution_view, previous_values, sparkline_svg
+from diagnostics.publish.evolution_view import (
+    evolution_view,
+    previous_values,
+    sparkline_svg,
+)
 
 
 def _evolution():
@@ -79,7 +83,7 @@ def test_spine_chart_marks_the_previous_value(project):
     t = make_table()
     fig = charts.spine_chart(t, "Biollay", "soins", project, previous={"renoncement": 0.21})
     (prev,) = [d for d in fig["data"] if d["marker"].get("symbol") == "diamond-open"]
-    dots = [d for d in fig["data"] if d["marker"].get("symbol") != "diamond-open"][0]
+    dots = next(d for d in fig["data"] if d["marker"].get("symbol") != "diamond-open")
     assert len(prev["x"]) == 1 and "diagnostic précédent : 21,0" in prev["text"][0]
     # a fall of a « hausse défavorable » indicator is drawn to the right (better) of today's dot (32 %)
     k = prev["y"][0]

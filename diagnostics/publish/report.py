@@ -25,7 +25,6 @@ from .. import fmt, paths
 from ..collect.interviews import Interview
 from .charts import _fig_html, ci_chart, spine_chart
 from .disclosure import scrub_text
-from .evolution_view import evolution_view, previous_values
 from .display import (
     VERDICT_COLOURS,
     _aggregate,
@@ -35,6 +34,7 @@ from .display import (
     check_table,
     format_value,
 )
+from .evolution_view import evolution_view, previous_values
 from .findings import _publishable, headline, key_findings
 
 TEMPLATES = paths.template_dir()

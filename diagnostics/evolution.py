@@ -290,15 +290,17 @@ def compute_evolution(table: pd.DataFrame, current: pd.DataFrame, previous: pd.D
 
 
 def extract_series(extracts: pd.DataFrame | None, project: Project, catalogue: Catalogue | None = None,
-                   min_years: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   min_years: int = 5, recent: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Yearly values of each extract indicator per quartier, and the trend over the years.
 
     Parameters
     ----------
     extracts : DataFrame
         ``ExtractResult.data`` (:func:`diagnostics.collect.extracts.read_extracts`).
-    min_years : int, default 3
-        Fewest unmasked years for a trend test.
+    min_years : int, default 5
+        Fewest unmasked years for a trend test (Fingertips: five points).
+    recent : int, default 5
+        The trend is tested on the most recent ``recent`` unmasked years (Fingertips: five).
 
     Returns
     -------
@@ -306,16 +308,24 @@ def extract_series(extracts: pd.DataFrame | None, project: Project, catalogue: C
         Columns :data:`SERIES_COLUMNS`, one row per quartier × indicator × year.
     trends : DataFrame
         Columns :data:`TREND_COLUMNS`, one row per quartier × indicator with at least
-        ``min_years`` unmasked years: the test (chi-square for trend of the proportions, Poisson
+        ``min_years`` unmasked years: the test on the ``recent`` latest ones (chi-square for trend of the proportions, Poisson
         regression of the cases on the year for rates, on the crude counts summed over the age
         bands), ``trend`` « en hausse / en baisse / pas d'évolution significative » and the
         ``verdict`` by the indicator's direction.
 
     Notes
     -----
-    Fingertips' « recent trend » reads the same way: a significance test on the most recent
-    points, the arrow up or down and its colour by the indicator's polarity (Office for Health
-    Improvement and Disparities, *Fingertips* user guide, « Recent trends »).
+    As Fingertips' « recent trend » markers: at least five yearly points, the test on the most
+    recent five, the arrow up or down coloured by the indicator's polarity, « no significant
+    change » otherwise.  Fingertips tests proportions with a chi-square test for trend, as here;
+    for rates it uses a weighted regression on the values and their intervals, where this toolkit
+    (which has the counts) fits a Poisson regression of the counts on the year.
+
+    References
+    ----------
+    Office for Health Improvement and Disparities, *Fingertips trend markers*, Public health
+    technical guidance, https://fingertips.phe.org.uk/static-reports/public-health-technical-guidance/Presentation/Trend_markers.html
+    (read 2026).
     """
     catalogue = catalogue or load_catalogue()
     conf = float(project.niveau_confiance)
@@ -348,6 +358,7 @@ def extract_series(extracts: pd.DataFrame | None, project: Project, catalogue: C
                     years.append((year, float(num.sum()), float(den.sum())))
             if len(years) < min_years:
                 continue
+            years = years[-recent:]
             y = np.array([_year_number(v[0]) for v in years])
             x = np.array([v[1] for v in years])
             n = np.array([v[2] for v in years])

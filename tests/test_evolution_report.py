@@ -100,8 +100,13 @@ def test_report_has_the_evolution_page(project):
     assert 'id="evolution"' in html and "Évolution depuis le diagnostic de 2017" in html
     page = html[html.index('id="evolution"'):html.index('id="lire"')]
     assert "+11,0 points" in page and "non comparable" in page and "class=\"sparkline\"" in page
-    assert page.index('<span class="badge moins-bien">en dégradation</span></h4>') < \
-        page.index('<span class="badge mieux">en amélioration</span></h4>')
+    assert page.index('<span class="badge moins-bien">en dégradation</span></td>') < \
+        page.index('<span class="badge mieux">en amélioration</span></td>')
+    assert "1 indicateur sans écart significatif" in page and "Sentiment de solitude" not in page
+    # every compared indicator, the stable ones included, in annex F
+    annex = html[html.index('id="annexe-evolution"'):]
+    assert "Annexe F. Évolution depuis le diagnostic de 2017" in annex and "Sentiment de solitude" in annex
+    assert "question modifiée depuis le diagnostic de 2017" in annex
     assert re.search(r"diamond-open", html)
     plain = report.render_quartier(project, "Biollay", make_table(), generated="01/01/2023")
-    assert 'id="evolution"' not in plain
+    assert 'id="evolution"' not in plain and "Annexe F." not in plain

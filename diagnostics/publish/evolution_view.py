@@ -90,7 +90,8 @@ def _series_rows(series: pd.DataFrame | None, trends: pd.DataFrame | None, quart
                      "arrow": _ARROWS.get(tr["trend"], ""), "verdict": tr["verdict"],
                      "class": _CLASSES.get(tr["verdict"], "similaire"), "p": _p(tr["p_value"]),
                      "method": tr["method"], "years": f"{tr['first_year']}–{tr['last_year']}",
-                     "spark": sparkline_svg(vals, label=label)})
+                     "spark": sparkline_svg(vals, label=label),
+                     "spark_small": sparkline_svg(vals, width=48, height=14, label=label)})
     return rows
 
 

@@ -84,6 +84,38 @@ show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].astype(
 # définitions ; `indicateurs.csv` pour Excel français) est écrit par `dls build` dans les livrables
 # et par `dls indicators --out DOSSIER`.
 
+# %% [markdown]
+# ## Évolution : le diagnostic précédent et les extraits de plusieurs années
+#
+# Quand `projet.yaml` nomme un diagnostic précédent (section `precedent`), chaque indicateur du
+# questionnaire est comparé à sa valeur d'alors, chaque enquête étant calée sur ses propres
+# marges ; un indicateur dont la question a changé est « non comparable ». Les extraits qui
+# couvrent plusieurs années donnent une série et un test de tendance.
+
 # %%
+from diagnostics import evolution as evol
+from diagnostics.collect.extracts import read_extracts as _read_extracts
+from diagnostics.collect.pseudonym import get_secret, secret_path
+from diagnostics.config.catalogue import load_catalogue as _load_catalogue
+from diagnostics.config.questionnaire import load_questionnaire as _load_questionnaire
+
+_cat = _load_catalogue(p.donnees["catalogue"], _load_questionnaire(p.donnees["questionnaire"])) \
+    if p.donnees["catalogue"] else _load_catalogue()
+evolution = {"evolution": None, "series": None, "trends": None}
+if p.precedent is not None and not tableau_indicateurs:
+    actuelle = evol.wave_estimates(load_step(travail, "reponses.pkl")["codes"],
+                                   load_step(travail, "ponderation.pkl")["margins"], p, _cat)
+    precedente = evol.read_previous_wave(p, _cat, secret=get_secret(secret_path(p)))
+    evolution["evolution"] = evol.compute_evolution(tableau, actuelle, precedente, p, _cat)
+    print(f"Diagnostic de {p.precedent.annee} : "
+          + ", ".join(f"{n} {v}" for v, n in evolution["evolution"]["verdict"].replace("", "non publié")
+                      .value_counts().items()))
+if p.donnees["extraits"]:
+    evolution["series"], evolution["trends"] = evol.extract_series(
+        _read_extracts([p.donnees["extraits"]]).data, p, _cat)
+    print(f"{len(evolution['trends'])} séries d'extraits avec un test de tendance.")
+
+# %%
+save_step(travail, "evolution.pkl", evolution)
 save_step(travail, "indicateurs.pkl", tableau)
 tableau.to_csv(travail / "indicateurs.csv", sep=";", index=False, encoding="utf-8-sig")  # lu par les carnets 4 et 5

@@ -93,6 +93,8 @@ remarques
 
 # %%
 html = report.render_quartier(p, q.libelle, tableau, methods=resume, actors=acteurs, interviews=entretiens,
-                              comments=remarques, sources=sources)
+                              comments=remarques, sources=sources,
+                              evolution=load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists()
+                              else None)
 sortie = report.write_html(html, Path(dossier_sortie) / (fichier or f"dls_{q.id}.html"))
 print(f"Rapport écrit : {sortie} ({len(html) / 1e6:.1f} Mo)")

@@ -12,9 +12,10 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "diagnostics"
 #: Data-flow rank of each stage; top-level helpers (errors, files, fmt, paths, pdf, results, spreadsheet)
-#: rank 0, the orchestrators (indicators, cli, impact, the package itself) rank last.
+#: rank 0, the orchestrators (indicators, evolution, cli, impact, the package itself) rank last.
 RANK = {"errors": 0, "files": 0, "fmt": 0, "paths": 0, "pdf": 0, "results": 0, "spreadsheet": 0,
-        "config": 1, "collect": 2, "stats": 3, "publish": 4, "indicators": 5, "impact": 5, "cli": 6,
+        "config": 1, "collect": 2, "stats": 3, "publish": 4, "indicators": 5, "evolution": 5, "impact": 5,
+        "cli": 6,
         "__init__": 7}
 
 

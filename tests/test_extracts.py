@@ -33,7 +33,8 @@ def _write(tmp_path, lines, encoding="cp1252", name="extrait.csv"):
 # ----------------------------------------------------------------------------- sample file
 def test_sample_extract_reads_completely():
     res = read_extract(SAMPLE)
-    assert (res.n_read, res.n_accepted, res.n_rejected) == (121, 121, 0)
+    # 121 rows of 2021 + 56 earlier years (2017-2020) of 5 indicators in the 3 QPV, one masked in 2021
+    assert (res.n_read, res.n_accepted, res.n_rejected) == (177, 177, 0)
     d = res.data
     assert set(d["level"]) == {"QPV", "commune", "département", "région", "France"}
     assert d["indicator_id"].nunique() >= 10
@@ -233,7 +234,7 @@ def test_cli_extraits(tmp_path):
     from diagnostics.cli import cli
 
     ok = CliRunner().invoke(cli, ["extraits", str(SAMPLE)])
-    assert ok.exit_code == 0 and "121 lignes lues : 121 acceptées, 0 rejetées ; 6 valeurs masquées" in ok.output
+    assert ok.exit_code == 0 and "177 lignes lues : 177 acceptées, 0 rejetées ; 6 valeurs masquées" in ok.output
     bad = _write(tmp_path, [HEADER, "QPV;QN073001;B;c2s;2021;;;douze;10;50"])
     out = tmp_path / "rejets.csv"
     res = CliRunner().invoke(cli, ["extraits", str(bad), "--rejets", str(out)])

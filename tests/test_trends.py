@@ -58,3 +58,34 @@ def test_wave_difference_matches_rows_by_domain():
     with pytest.raises(DLSError, match="niveau de confiance"):
         trends.wave_difference(cur, prev, conf_level=95)
     assert np.isfinite(out["p_value"]).all()
+
+
+# R 4.2.2, stats::glm(y ~ year + offset(log(n)), family = poisson, control = glm.control(epsilon = 1e-14))
+# (tests/fixtures/r_trends/poisson_trend.R): slope, SE, Wald z, p-value.
+POISSON_R = [
+    (([120, 131, 128, 150, 162], [10200, 10350, 10300, 10500, 10480], [2018, 2019, 2020, 2021, 2022]),
+     (0.0679222104244418, 0.027009672943499, 2.51473650075389, 0.0119121377270092)),
+    (([14, 9, 12, 8], [1850, 1900, 1870, 1920], [2019, 2020, 2021, 2022]),
+     (-0.149923757906489, 0.137595230181742, -1.08959996439166, 0.275889398782401)),
+    (([0, 3, 1], [500, 520, 510], [2020, 2021, 2022]),
+     (0.378063597130127, 0.638148321545501, 0.592438441606354, 0.553557030910591)),
+]
+
+
+@pytest.mark.parametrize("data,expected", POISSON_R)
+def test_poisson_trend_test_matches_r_glm(data, expected):
+    r = trends.poisson_trend_test(*data).iloc[0]
+    assert (r["estimate"], r["se"], r["statistic"], r["p_value"]) == pytest.approx(expected, rel=1e-6)
+    assert r["rate_ratio"] == pytest.approx(np.exp(expected[0]), rel=1e-6)
+    z = stats.norm.ppf(0.975)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((expected[0] - z * expected[1], expected[0] + z * expected[1]),
+                                                        rel=1e-6)
+
+
+def test_poisson_trend_test_errors():
+    with pytest.raises(DLSError, match="même longueur"):
+        trends.poisson_trend_test([1, 2], [10, 10], [2020])
+    with pytest.raises(DLSError, match="année 2"):
+        trends.poisson_trend_test([1, 2], [10, 0], [2020, 2021])
+    with pytest.raises(DLSError, match="aucun cas"):
+        trends.poisson_trend_test([0, 0], [10, 10], [2020, 2021])

@@ -21,6 +21,7 @@ Layout of the file (see ``data/exemple/projet.yaml`` for the Chambéry example;
     recueil:     questionnaires_imprimes, associations_partenaires, periode, modes
     suivi:       (optional, ``dls suivi``) n_cible (per quartier: a number or {id: number}),
                  demi_largeur_cible (0–0.5), debut (date), distribues ({canal code: number})
+    precedent:   the previous diagnostic (see :mod:`diagnostics.config.previous`)
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ import yaml
 
 from .. import paths
 from . import yamlfile
+from .previous import PreviousWave, parse_previous
 from ..errors import ConfigurationError
 
 DEFAULT_PROJECT = paths.EXAMPLE_PROJECT
@@ -138,6 +140,7 @@ class Project:
     recueil: dict = field(default_factory=dict)
     reference_locatifs: dict[str, str] = field(default_factory=dict)
     suivi: dict = field(default_factory=dict)
+    precedent: PreviousWave | None = None
 
     def dans(self, ref_id: str) -> str:
         """Locative phrase for a reference level (« en France »), « à <libellé> » by default."""
@@ -269,7 +272,8 @@ def load_project(path: str | Path | None = None) -> Project:
     if not isinstance(raw, dict):
         raise ConfigurationError(f"La configuration du projet « {name} » doit être un dictionnaire YAML "
                                  "(clés projet, quartiers, donnees…).", file=path)
-    known = {"projet", "quartiers", "donnees", "references", "reference_centrale", "seuils", "recueil", "suivi"}
+    known = {"projet", "quartiers", "donnees", "references", "reference_centrale", "seuils", "recueil", "suivi",
+             "precedent"}
     for key in raw:
         if key not in known:
             fail(key, f"clé inconnue (attendu : {', '.join(sorted(known))}).")
@@ -404,7 +408,8 @@ def load_project(path: str | Path | None = None) -> Project:
         quartiers=quartiers, donnees=donnees, references=references, reference_centrale=centre,
         effectif_fragile=fragile, secret_statistique=secret, niveau_confiance=float(level), logo=logo,
         contact=str(meta.get("contact") or ""), donnees_synthetiques=bool(meta.get("donnees_synthetiques", False)),
-        recueil=dict(recueil), reference_locatifs=ref_loc, suivi=suivi)
+        recueil=dict(recueil), reference_locatifs=ref_loc, suivi=suivi,
+        precedent=parse_previous(raw.get("precedent"), base, fail))
 
 
 def _monitoring(raw, quartiers: list[Quartier], fail) -> dict:

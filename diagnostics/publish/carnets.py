@@ -21,6 +21,7 @@ STEP_FILES = {
     "reponses.pkl": "01_verifier_reponses",
     "ponderation.pkl": "02_ponderer",
     "indicateurs.pkl": "03_indicateurs",
+    "evolution.pkl": "03_indicateurs",
 }
 
 

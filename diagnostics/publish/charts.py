@@ -212,7 +212,8 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
             "alt": "Estimations et intervalles de confiance à 95 % : " + " ; ".join(alt) + "."}
 
 
-def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sources=None) -> dict | None:
+def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sources=None,
+                previous: dict | None = None) -> dict | None:
     """Fingertips-style spine chart of one quartier for one dimension.
 
     Each row is an indicator, centred on its comparator (:func:`headline`: the first reference
@@ -223,7 +224,9 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
     vermilion « moins bien », grey: a gap without a favourable direction, white: not compared;
     hollow centre when the estimate is fragile).  Rows of indicators with a direction are
     flipped so that **right is always better**; indicators without a favourable direction
-    (« neutre ») are drawn in a panel of their own, where right is simply higher.
+    (« neutre ») are drawn in a panel of their own, where right is simply higher.  With
+    ``previous`` (``{indicator_id: value}`` of the previous diagnostic, comparable indicators
+    only), a hollow diamond marks the quartier's previous value on the same scale.
 
     Notes
     -----
@@ -261,6 +264,7 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
         xa, ya = ("x", "y") if g == 1 else (f"x{g}", f"y{g}")
         h = len(gids) * row_px / plot_h
         dots = {"x": [], "y": [], "color": [], "symbol": [], "text": []}
+        before = {"x": [], "y": [], "text": []}
         labels = []
         for k, iid in enumerate(gids):
             rows = idx.rows(iid)
@@ -290,7 +294,9 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
             alt.append(f"{r['label']} : {text}" + (f", {hd['text']}" if mine_ok and hd["text"] else ""))
             if ref is None:
                 continue
-            spread = max([abs(v - ref) for v in vals + refs] + [1e-12])
+            prev = (previous or {}).get(iid)
+            prev = None if prev is None or _na(prev) or not mine_ok else float(prev)
+            spread = max([abs(v - ref) for v in vals + refs + ([prev] if prev is not None else [])] + [1e-12])
             d = -1.0 if r.get("direction") == "hausse_defavorable" else 1.0
 
             def s(v, ref=ref, spread=spread, d=d):
@@ -308,6 +314,17 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
                 dots["color"].append(VERDICT_COLOURS.get(verdict, "#FFFFFF"))
                 dots["symbol"].append("circle-open-dot" if _flag(r.get("fragile")) else "circle")
                 dots["text"].append(_safe(f"{quartier} : {text} — {hd['text']}"))
+                if prev is not None:
+                    before["x"].append(s(prev))
+                    before["y"].append(k)
+                    before["text"].append(_safe(f"{quartier}, diagnostic précédent : {format_value(prev, unit)}"))
+                    alt[-1] += f" (diagnostic précédent : {format_value(prev, unit)})"
+        if before["x"]:
+            data.append({"type": "scatter", "mode": "markers", "x": before["x"], "y": before["y"], "showlegend": False,
+                         "xaxis": xa, "yaxis": ya, "name": "diagnostic précédent",
+                         "marker": {"size": 11, "symbol": "diamond-open", "color": "#000000",
+                                    "line": {"color": "#000000", "width": 2}},
+                         "text": before["text"], "hovertemplate": "%{text}<extra></extra>"})
         if dots["x"]:
             data.append({"type": "scatter", "mode": "markers", "x": dots["x"], "y": dots["y"], "showlegend": False,
                          "xaxis": xa, "yaxis": ya,

@@ -35,6 +35,7 @@ from .display import (
     check_table,
     format_value,
 )
+from .evolution_view import evolution_view, previous_values
 from .findings import _publishable, headline, key_findings
 
 TEMPLATES = paths.template_dir()
@@ -196,7 +197,8 @@ def _records(df) -> list[dict]:
     return list(df)
 
 
-def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | None, sources=None) -> list[dict]:
+def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | None, sources=None,
+                      previous: dict | None = None) -> list[dict]:
     """Per dimension: the quartier's rows (one verdict each), its figures, the cross-quartier rows
     and the « Source : … » lines of its table and charts."""
     idx = _Index(t)
@@ -218,7 +220,7 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                 block["rows"].append({**_row_view(r, project), "ensemble": ens,
                                       "headline": headline(r, agg, project, sources) if _publishable(r) else None})
             if ids:
-                block["spine_fig"] = _fig_html(spine_chart(idx, quartier, did, project, sources),
+                block["spine_fig"] = _fig_html(spine_chart(idx, quartier, did, project, sources, previous=previous),
                                                f"{prefix}-colonne-{did}")
         if ids:
             block["ci_fig"] = _fig_html(ci_chart(idx, did, project, highlight=quartier), f"{prefix}-ic-{did}")
@@ -480,7 +482,8 @@ def select_quotes(interviews: list[Interview], quartier: str, *, dimensions: dic
 def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dict | None = None,
                     actors: pd.DataFrame | None = None, interviews: list | None = None,
                     comments: list[str] = (), dimensions: dict[str, str] | None = None,
-                    generated: str | None = None, sources=None, statement: str | Path | None = None) -> str:
+                    generated: str | None = None, sources=None, statement: str | Path | None = None,
+                    evolution: dict | None = None) -> str:
     """Render the DLS deliverable of one quartier as a self-contained HTML page.
 
     Parameters
@@ -509,6 +512,10 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
     statement : path-like, optional
         The ASV's markdown file of « points forts » and « pistes d'action » (default:
         :func:`statement_path`); a placeholder says where to write it when it is absent.
+    evolution : dict, optional
+        ``{"evolution", "series", "trends"}`` of :mod:`diagnostics.evolution` (all quartiers): the
+        « Évolution depuis le diagnostic de … » page of « À retenir » and the previous values on
+        the spine charts.
 
     Returns
     -------
@@ -531,10 +538,15 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
     ctx = _base_context(project, generated)
     stmt_path = Path(statement) if statement is not None else statement_path(project, q.id)
     quotes = select_quotes(interviews, q.libelle, dimensions=dims, per_theme=1) if interviews else []
+    evo = evolution or {}
     ctx.update({
         "doc_title": f"{project.titre} — {q.libelle}", "quartier": q,
         "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
-        "dimensions": _dimension_blocks(t, project, dims, q.libelle, sources),
+        "dimensions": _dimension_blocks(t, project, dims, q.libelle, sources,
+                                        previous=previous_values(evo.get("evolution"), q.libelle)),
+        "evolution": evolution_view(evo.get("evolution"), q.libelle, series=evo.get("series"),
+                                    trends=evo.get("trends"),
+                                    previous_year=project.precedent.annee if project.precedent else ""),
         "methods": _methods_view(methods, project, q.libelle),
         "directory": _directory(actors, q.libelle, dims), "matrix": _matrix_view(interviews, dims, project),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),

@@ -5,7 +5,9 @@ Building blocks of « évolution depuis le précédent diagnostic »:
 * :func:`wave_difference`: difference between two independent survey waves (estimate, SE,
   CI, z or t test), from two result tables of the library or from numbers;
 * :func:`prop_trend_test`: chi-square test for trend in proportions over years, as R's
-  ``prop.trend.test``.
+  ``prop.trend.test``;
+* :func:`poisson_trend_test`: trend of a rate over years, Poisson regression of the counts on
+  the year with the population as offset, as R's ``glm(family = poisson)``.
 
 Results follow the library's shape: ``estimate, se, ci_low, ci_high, conf_level, method, n``
 plus ``statistic, df, p_value``.
@@ -20,7 +22,7 @@ from scipy import stats
 
 from ..errors import EstimationError
 
-__all__ = ["wave_difference", "prop_trend_test"]
+__all__ = ["poisson_trend_test", "prop_trend_test", "wave_difference"]
 
 _KEYS = ("domain", "variable", "level")
 
@@ -202,3 +204,75 @@ def prop_trend_test(x, n, score=None) -> pd.DataFrame:
                           "method": "khi-deux de tendance des proportions (Armitage)",
                           "n": ns.sum(), "statistic": chisq, "df": 1,
                           "p_value": stats.chi2.sf(chisq, 1)}])
+
+
+def poisson_trend_test(cases, exposure, years, *, conf_level: float = 0.95) -> pd.DataFrame:
+    """Trend of a rate over years: Poisson regression of the counts on the year.
+
+    Parameters
+    ----------
+    cases : array-like of int
+        Number of events (or of people counted) each year.
+    exposure : array-like of float
+        Population (or person-years) of each year, the offset of the model.
+    years : array-like of float
+        The years (the score of the trend).
+    conf_level : float, default 0.95
+        Level of the interval of the yearly rate ratio.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``estimate`` (slope :math:`\\beta`, log of the yearly rate ratio), ``se``,
+        ``ci_low``/``ci_high`` (Wald interval of :math:`\\beta`), ``conf_level``, ``method``,
+        ``n`` (total cases), ``statistic`` (Wald :math:`z`), ``df`` (missing), ``p_value``,
+        ``rate_ratio`` (:math:`e^{\\beta}`, change of the rate per year).
+
+    Notes
+    -----
+    Model :math:`\\log E[y_t] = \\log N_t + \\alpha + \\beta t`, fitted by maximum likelihood
+    (iteratively reweighted least squares); Wald test :math:`z = \\hat\\beta / SE(\\hat\\beta)`,
+    as ``summary(glm(y ~ year + offset(log(N)), family = poisson))``.  The year is centred
+    before the fit (same slope, better conditioning).
+
+    References
+    ----------
+    McCullagh P, Nelder JA (1989) *Generalized Linear Models*, 2nd ed., Chapman & Hall, ch. 6.
+    Breslow NE, Day NE (1987) *Statistical Methods in Cancer Research*, vol. II, IARC, ch. 4.
+    """
+    level = _check_level(conf_level)
+    y = np.asarray(cases, dtype=float)
+    n = np.asarray(exposure, dtype=float)
+    t = np.asarray(years, dtype=float)
+    if not (y.ndim == n.ndim == t.ndim == 1 and len(y) == len(n) == len(t) >= 2):
+        raise EstimationError("test de tendance : cas, population et années doivent avoir la même "
+                              "longueur, au moins 2 années.")
+    bad = np.isnan(y) | np.isnan(n) | np.isnan(t) | (n <= 0) | (y < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise EstimationError(f"test de tendance, année {i + 1} : « {cases[i]} » cas pour « {exposure[i]} » "
+                              "refusé ; un nombre de cas positif ou nul et une population positive "
+                              "étaient attendus.", row=i + 1, value=f"{cases[i]}/{exposure[i]}")
+    if len(np.unique(t)) < 2:
+        raise EstimationError("test de tendance impossible : une seule année ; au moins deux étaient attendues.")
+    if y.sum() == 0:
+        raise EstimationError("test de tendance impossible : aucun cas sur toutes les années.")
+    x = np.column_stack([np.ones_like(t), t - t.mean()])
+    off = np.log(n)
+    beta = np.array([math.log(y.sum() / n.sum()), 0.0])
+    for _ in range(100):
+        mu = np.exp(off + x @ beta)
+        info = x.T @ (mu[:, None] * x)
+        step = np.linalg.solve(info, x.T @ (y - mu))
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-13:
+            break
+    mu = np.exp(off + x @ beta)
+    cov = np.linalg.inv(x.T @ (mu[:, None] * x))
+    b, se = float(beta[1]), float(math.sqrt(cov[1, 1]))
+    z = b / se
+    q = stats.norm.ppf(1 - (1 - level) / 2)
+    return pd.DataFrame([{"estimate": b, "se": se, "ci_low": b - q * se, "ci_high": b + q * se,
+                          "conf_level": level, "method": "régression de Poisson sur l'année (Wald)",
+                          "n": y.sum(), "statistic": z, "df": np.nan,
+                          "p_value": float(2 * stats.norm.sf(abs(z))), "rate_ratio": math.exp(b)}])

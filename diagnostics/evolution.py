@@ -1,0 +1,385 @@
+"""Evolution: the previous diagnostic and the extracts over the years.
+
+* :func:`compute_evolution` compares each questionnaire indicator of each quartier with the
+  previous diagnostic named in ``projet.yaml`` (:class:`diagnostics.config.previous.PreviousWave`):
+  each wave is raked to its own margins (as :func:`diagnostics.indicators.compute_indicators`),
+  the difference of the two independent estimates has the standard error
+  :math:`\\sqrt{SE_1^2 + SE_2^2}` (:func:`diagnostics.stats.trends.wave_difference`), and the verdict
+  (« en amélioration », « stable », « en dégradation ») follows the indicator's direction.  An
+  indicator built on a question that changed (``correspondance.modifiees``) or that the previous
+  questionnaire did not ask is « non comparable », never compared.
+* :func:`extract_series` gives, per quartier and extract indicator, the values of every year of
+  the extracts and a trend test: chi-square for trend of proportions
+  (:func:`~diagnostics.stats.trends.prop_trend_test`), Poisson regression on the year for rates
+  (:func:`~diagnostics.stats.trends.poisson_trend_test`), read as Fingertips reads a recent trend.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .config.catalogue import Catalogue, load_catalogue
+from .config.project import Project
+from .errors import DLSError, EstimationError
+from .indicators import (
+    _clean_numeric,
+    _extract_estimate,
+    _level_one,
+    _margins_frame,
+    _pick_territory,
+    as_codes,
+    ensemble_label,
+    indicator_variable,
+    read_margins,
+    survey_frame,
+)
+from .stats.scores import SCORES
+from .stats.survey import Design
+from .stats.trends import poisson_trend_test, prop_trend_test, wave_difference
+from .stats.weighting import rake
+
+__all__ = [
+    "EVOLUTION_COLUMNS",
+    "SERIES_COLUMNS",
+    "TREND_COLUMNS",
+    "compute_evolution",
+    "evolution_verdict",
+    "extract_series",
+    "read_previous_wave",
+    "wave_estimates",
+]
+
+IMPROVING, STABLE, WORSENING, NOT_COMPARABLE = "en amélioration", "stable", "en dégradation", "non comparable"
+UP, DOWN = "en hausse", "en baisse"
+
+EVOLUTION_COLUMNS = ["quartier", "indicator_id", "label", "dimension", "unit", "direction", "previous_year",
+                     "estimate", "estimate_previous", "ci_low_previous", "ci_high_previous", "n_previous",
+                     "difference", "diff_ci_low", "diff_ci_high", "p_value", "verdict", "note"]
+SERIES_COLUMNS = ["quartier", "indicator_id", "year", "estimate", "ci_low", "ci_high", "numerator",
+                  "denominator", "masked"]
+TREND_COLUMNS = ["quartier", "indicator_id", "label", "unit", "direction", "years", "first_year", "last_year",
+                 "method", "statistic", "p_value", "slope", "trend", "verdict"]
+
+
+def evolution_verdict(difference: float, p_value: float, direction: str, alpha: float = 0.05) -> str:
+    """« en amélioration / stable / en dégradation » from a difference and its test.
+
+    A change whose two-sided p-value is not below ``alpha`` is « stable »; otherwise a rise is
+    an improvement when ``direction == "hausse_favorable"``, a worsening when
+    ``"hausse_defavorable"``; for a ``"neutre"`` indicator the verdict only says « en hausse » or
+    « en baisse ».
+    """
+    if not (np.isfinite(difference) and np.isfinite(p_value)):
+        return ""
+    if p_value >= alpha:
+        return STABLE
+    up = difference > 0
+    if direction == "hausse_favorable":
+        return IMPROVING if up else WORSENING
+    if direction == "hausse_defavorable":
+        return WORSENING if up else IMPROVING
+    return UP if up else DOWN
+
+
+def _questions_of(ind, catalogue: Catalogue) -> set[str]:
+    """Questionnaire variables an indicator reads (question, score items, filter)."""
+    names = {q.name for q in catalogue.questionnaire}
+    used = set()
+    if ind.question:
+        used.add(ind.question)
+    if ind.score and ind.score in SCORES:
+        used.update(SCORES[ind.score].items)
+    if ind.filter:
+        used.update(w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", ind.filter) if w in names)
+    return used
+
+
+def wave_estimates(codes: pd.DataFrame, margins: pd.DataFrame, project: Project, catalogue: Catalogue) -> pd.DataFrame:
+    """Estimate and SE of every questionnaire indicator, per quartier, for one wave.
+
+    The wave is raked within each quartier to its own margins by age group and by sex, the
+    quartiers are domains of the wave's design, as in
+    :func:`diagnostics.indicators.compute_indicators` (same estimates).
+
+    Returns
+    -------
+    DataFrame
+        ``quartier, indicator_id, estimate, se, ci_low, ci_high, n, df``; an indicator the wave
+        cannot compute (question absent…) has no row.
+    """
+    codes = as_codes(codes, catalogue)
+    frame, _ = survey_frame(codes, project, catalogue, margins)
+    frame = frame[frame["_groupe_age"].notna() & frame["_sexe"].notna()]
+    if frame.empty:
+        raise EstimationError("aucun répondant des quartiers étudiés avec un âge et un sexe connus dans cette "
+                              "vague ; des réponses avec l'âge et le sexe étaient attendues.")
+    m = _margins_frame(margins, project)
+    res = rake(frame, {("_quartier", "_groupe_age"): m[["_quartier", "_groupe_age", "effectif"]],
+                       ("_quartier", "_sexe"): m[["_quartier", "_sexe", "effectif"]]})
+    design = Design(frame.copy(), calibration=res, fragile_n=project.effectif_fragile,
+                    conf_level=float(project.niveau_confiance), domain_df="answers")
+    sub = codes.loc[frame.index]
+    clean = _clean_numeric(sub, catalogue)
+    ens = ensemble_label(len(project.quartiers))
+    rows = []
+    for ind in catalogue:
+        if ind.source != "questionnaire":
+            continue
+        try:
+            var = indicator_variable(ind, sub, catalogue, clean)
+        except (EstimationError, KeyError):
+            continue
+        if not var["value"].notna().any():
+            continue
+        design.data["_y"] = var["value"].to_numpy()
+        for by in ("_quartier", None):
+            if ind.statistic == "moyenne":
+                r = design.mean("_y", by=by)
+            else:
+                r = _level_one(design.proportion("_y", ci_method="logit", missing=(), by=by))
+            for _, x in r.iterrows():
+                if not x["n"] > 0:
+                    continue
+                rows.append({"quartier": x["domain"] if by else ens, "indicator_id": ind.id,
+                             "estimate": float(x["estimate"]), "se": float(x["se"]),
+                             "ci_low": float(x["ci_low"]), "ci_high": float(x["ci_high"]),
+                             "n": int(x["n"]), "df": float(x["df"])})
+        del design.data["_y"]
+    return pd.DataFrame(rows, columns=["quartier", "indicator_id", "estimate", "se", "ci_low", "ci_high", "n",
+                                       "df"])
+
+
+def read_previous_wave(project: Project, catalogue: Catalogue, secret: bytes | None = None) -> pd.DataFrame:
+    """The previous diagnostic's estimates, in the current names (``quartier, indicator_id, estimate,
+    se, ci_low, ci_high, n``).
+
+    With answers: they are validated against *their* questionnaire, renamed and recoded by
+    ``correspondance``, then raked to *their* margins (:func:`wave_estimates`).  With a published
+    table only: its values; a missing SE is recovered from the interval,
+    :math:`SE = (b_{haut} - b_{bas}) / (2 z_{0,975})` (symmetric normal interval assumed).
+    """
+    prev = project.precedent
+    if prev is None:
+        raise DLSError("Aucun diagnostic précédent n'est déclaré dans projet.yaml (section « precedent »).")
+    if prev.tableau is not None:
+        return _read_previous_table(prev.tableau, project, catalogue)
+    from .collect.validation import validate
+    from .config.questionnaire import load_questionnaire
+
+    qn = load_questionnaire(prev.questionnaire)
+    val = validate(prev.reponses, qn, secret=secret)
+    codes = val.codes.copy()
+    multi = {q.name for q in qn if q.type == "multiple"}
+    ren = {}
+    for old, new in prev.questions.items():
+        ren[old] = new
+        if old in multi:
+            ren.update({c: new + c[len(old):] for c in codes.columns if c.startswith(old + "_")})
+    codes = codes.rename(columns=ren)
+    for q, mapping in prev.codes.items():
+        if q in codes.columns:
+            v = pd.to_numeric(codes[q], errors="coerce")
+            codes[q] = v.map(lambda c, m=mapping: m.get(int(c), c) if pd.notna(c) else c)
+    return wave_estimates(codes, read_margins(prev.marges), project, catalogue)
+
+
+def _read_previous_table(path, project: Project, catalogue: Catalogue) -> pd.DataFrame:
+    try:
+        t = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig", dtype={"quartier": str,
+                                                                               "indicateur": str})
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DLSError(f"Le tableau du diagnostic précédent « {path} » n'a pas pu être lu : {exc}.",
+                       file=path) from exc
+    need = ["quartier", "indicateur", "estimation", "effectif"]
+    for c in need:
+        if c not in t.columns:
+            raise DLSError(f"Tableau du diagnostic précédent « {path.name} » : la colonne « {c} » manque ; "
+                           "attendu quartier; indicateur; estimation; ic_bas; ic_haut (ou erreur_type); effectif.",
+                           file=path, column=c)
+    units = {i.id: i.unit for i in catalogue}
+    z = stats.norm.ppf(0.975)
+    rows = []
+    for i, r in t.iterrows():
+        line = i + 2
+        ind = str(r["indicateur"]).strip()
+        if ind not in units:
+            raise DLSError(f"Tableau du diagnostic précédent « {path.name} », ligne {line}, colonne « indicateur » : "
+                           f"« {ind} » n'est pas un indicateur du catalogue.", file=path, row=line,
+                           column="indicateur", value=ind)
+        scale = 100.0 if units[ind] == "%" else 1.0
+        est = pd.to_numeric(r["estimation"], errors="coerce")
+        se = pd.to_numeric(r.get("erreur_type"), errors="coerce")
+        lo, hi = (pd.to_numeric(r.get(c), errors="coerce") for c in ("ic_bas", "ic_haut"))
+        if pd.isna(est) or (pd.isna(se) and (pd.isna(lo) or pd.isna(hi))):
+            raise DLSError(f"Tableau du diagnostic précédent « {path.name} », ligne {line} : une estimation et son "
+                           "erreur type ou son intervalle (ic_bas, ic_haut) étaient attendus.", file=path, row=line)
+        se = se if pd.notna(se) else (hi - lo) / (2 * z)
+        rows.append({"quartier": str(r["quartier"]).strip(), "indicator_id": ind, "estimate": est / scale,
+                     "se": se / scale, "ci_low": (lo if pd.notna(lo) else est - z * se * scale) / scale,
+                     "ci_high": (hi if pd.notna(hi) else est + z * se * scale) / scale,
+                     "n": pd.to_numeric(r["effectif"], errors="coerce"), "df": np.nan})
+    return pd.DataFrame(rows)
+
+
+def compute_evolution(table: pd.DataFrame, current: pd.DataFrame, previous: pd.DataFrame, project: Project,
+                      catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Per quartier × questionnaire indicator: previous value, difference, CI, test and verdict.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The published indicator table (after the disclosure rules): a value it masks is not
+        compared, a previous value on fewer respondents than the secrecy threshold is not shown.
+    current, previous : DataFrame
+        :func:`wave_estimates` of the current wave and :func:`read_previous_wave`.
+    project : Project
+        With its ``precedent`` (questions changed) and confidence level.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`EVOLUTION_COLUMNS`; ``difference`` = current − previous with its normal
+        interval, two-sided ``p_value`` (z test), ``verdict`` of :func:`evolution_verdict` or
+        « non comparable » (the ``note`` says why).
+
+    Notes
+    -----
+    The two waves are independent samples: :math:`SE(\\hat\\Delta) = \\sqrt{SE_1^2 + SE_2^2}`
+    (Kish 1965, §12.10), each SE from its own raked design (Lumley 2010).
+    """
+    catalogue = catalogue or load_catalogue()
+    prev = project.precedent
+    changed = set(prev.modifiees) if prev else set()
+    conf = float(project.niveau_confiance)
+    thr = project.secret_statistique
+    cur = current.set_index(["quartier", "indicator_id"])
+    old = previous.set_index(["quartier", "indicator_id"])
+    rows = []
+    for ind in catalogue:
+        if ind.source != "questionnaire":
+            continue
+        qs = _questions_of(ind, catalogue)
+        for _, t in table[table["indicator_id"] == ind.id].iterrows():
+            key = (t["quartier"], ind.id)
+            row = {c: np.nan for c in EVOLUTION_COLUMNS}
+            row.update(quartier=t["quartier"], indicator_id=ind.id, label=ind.label, dimension=ind.dimension,
+                       unit=ind.unit, direction=ind.direction, previous_year=prev.annee if prev else "",
+                       estimate=t["estimate"], verdict="", note="")
+            if bool(t.get("suppressed", False)) or pd.isna(t["estimate"]):
+                row.update(estimate=np.nan, note="valeur actuelle non publiée ou non calculable")
+            elif qs & changed:
+                row.update(verdict=NOT_COMPARABLE,
+                           note=f"question modifiée depuis le {prev.libelle} ({', '.join(sorted(qs & changed))})")
+            elif key not in old.index or key not in cur.index:
+                row.update(verdict=NOT_COMPARABLE, note=f"indicateur absent du {prev.libelle}" if prev else "")
+            elif pd.notna(old.loc[key, "n"]) and old.loc[key, "n"] < thr:
+                row.update(verdict=NOT_COMPARABLE, note=f"moins de {thr} répondants au {prev.libelle}")
+            else:
+                o, c = old.loc[key], cur.loc[key]
+                d = wave_difference((c["estimate"], c["se"]), (o["estimate"], o["se"]), conf_level=conf).iloc[0]
+                row.update(estimate_previous=o["estimate"], ci_low_previous=o["ci_low"],
+                           ci_high_previous=o["ci_high"], n_previous=o["n"], difference=d["estimate"],
+                           diff_ci_low=d["ci_low"], diff_ci_high=d["ci_high"], p_value=d["p_value"],
+                           verdict=evolution_verdict(d["estimate"], d["p_value"], ind.direction, 1 - conf))
+            rows.append(row)
+    return pd.DataFrame(rows, columns=EVOLUTION_COLUMNS)
+
+
+def extract_series(extracts: pd.DataFrame | None, project: Project, catalogue: Catalogue | None = None,
+                   min_years: int = 5, recent: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Yearly values of each extract indicator per quartier, and the trend over the years.
+
+    Parameters
+    ----------
+    extracts : DataFrame
+        ``ExtractResult.data`` (:func:`diagnostics.collect.extracts.read_extracts`).
+    min_years : int, default 5
+        Fewest unmasked years for a trend test (Fingertips: five points).
+    recent : int, default 5
+        The trend is tested on the most recent ``recent`` unmasked years (Fingertips: five).
+
+    Returns
+    -------
+    series : DataFrame
+        Columns :data:`SERIES_COLUMNS`, one row per quartier × indicator × year.
+    trends : DataFrame
+        Columns :data:`TREND_COLUMNS`, one row per quartier × indicator with at least
+        ``min_years`` unmasked years: the test on the ``recent`` latest ones (chi-square for trend of the proportions, Poisson
+        regression of the cases on the year for rates, on the crude counts summed over the age
+        bands), ``trend`` « en hausse / en baisse / pas d'évolution significative » and the
+        ``verdict`` by the indicator's direction.
+
+    Notes
+    -----
+    As Fingertips' « recent trend » markers: at least five yearly points, the test on the most
+    recent five, the arrow up or down coloured by the indicator's polarity, « no significant
+    change » otherwise.  Fingertips tests proportions with a chi-square test for trend, as here;
+    for rates it uses a weighted regression on the values and their intervals, where this toolkit
+    (which has the counts) fits a Poisson regression of the counts on the year.
+
+    References
+    ----------
+    Office for Health Improvement and Disparities, *Fingertips trend markers*, Public health
+    technical guidance, https://fingertips.phe.org.uk/static-reports/public-health-technical-guidance/Presentation/Trend_markers.html
+    (read 2026).
+    """
+    catalogue = catalogue or load_catalogue()
+    conf = float(project.niveau_confiance)
+    series, trends = [], []
+    if extracts is None or extracts.empty:
+        return pd.DataFrame(columns=SERIES_COLUMNS), pd.DataFrame(columns=TREND_COLUMNS)
+    for ind in catalogue:
+        if ind.source == "questionnaire":
+            continue
+        d = extracts[extracts["indicator_id"] == ind.extract_code]
+        if d.empty:
+            continue
+        for q in project.quartiers:
+            terr = _pick_territory(d, "QPV", code=q.qpv, label=q.libelle)
+            years = []
+            for year, rows in sorted(terr.groupby(terr["year"].astype(str)), key=lambda x: x[0]):
+                est = _extract_estimate(rows, ind.unit, ind.method, conf)
+                tot = rows[(rows["age_group"] == "Ensemble") & (rows["sex"] == "Ensemble")]
+                if ind.method == "dsr" or tot.empty:
+                    tot = rows[(rows["age_group"] != "Ensemble") & (rows["sex"] == "Ensemble")]
+                num = pd.to_numeric(tot["numerator"], errors="coerce")
+                den = pd.to_numeric(tot["denominator"], errors="coerce")
+                masked = bool(est.masked) or tot.empty or bool(tot["masked"].any()) or num.isna().any() \
+                    or den.isna().any()
+                series.append({"quartier": q.libelle, "indicator_id": ind.id, "year": year,
+                               "estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
+                               "numerator": np.nan if masked else float(num.sum()),
+                               "denominator": np.nan if masked else float(den.sum()), "masked": masked})
+                if not masked and pd.notna(est.estimate):
+                    years.append((year, float(num.sum()), float(den.sum())))
+            if len(years) < min_years:
+                continue
+            years = years[-recent:]
+            y = np.array([_year_number(v[0]) for v in years])
+            x = np.array([v[1] for v in years])
+            n = np.array([v[2] for v in years])
+            try:
+                if ind.unit == "%":
+                    r = prop_trend_test(x, n, y).iloc[0]
+                else:
+                    r = poisson_trend_test(x, n, y, conf_level=conf).iloc[0]
+            except EstimationError:
+                continue
+            p, slope = float(r["p_value"]), float(r["estimate"])
+            trend = "pas d'évolution significative" if p >= 1 - conf else (UP if slope > 0 else DOWN)
+            trends.append({"quartier": q.libelle, "indicator_id": ind.id, "label": ind.label, "unit": ind.unit,
+                           "direction": ind.direction, "years": len(years), "first_year": years[0][0],
+                           "last_year": years[-1][0], "method": r["method"], "statistic": float(r["statistic"]),
+                           "p_value": p, "slope": slope, "trend": trend,
+                           "verdict": evolution_verdict(slope, p, ind.direction, 1 - conf)})
+    return pd.DataFrame(series, columns=SERIES_COLUMNS), pd.DataFrame(trends, columns=TREND_COLUMNS)
+
+
+def _year_number(year: str) -> float:
+    """2021 for « 2021 », the middle 2020 for « 2019-2021 »."""
+    nums = [float(v) for v in re.findall(r"\d{4}", str(year))]
+    return sum(nums) / len(nums) if nums else math.nan

@@ -158,7 +158,6 @@ def domain_contrast(design: Design, variable: str, by) -> pd.DataFrame:
     ok = ~np.isnan(y) & (dom >= 0)
     w = design.w
     yz = np.where(ok, y, 0.0)
-    rows = []
     S = np.zeros((design.n, len(labels)))
     sides = []
     for k, lab in enumerate(labels):
@@ -173,13 +172,15 @@ def domain_contrast(design: Design, variable: str, by) -> pd.DataFrame:
     var = design._var_from_scores(S)
     df = float(design.degf - 1)
     tq = stats.t.ppf(1 - (1 - design.conf_level) / 2, df) if df > 0 else np.nan
+    rows = []
     for k, (lab, ma, mb, na, nb) in enumerate(sides):
         diff = ma - mb
         se = float(np.sqrt(var[k])) if np.isfinite(diff) else np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
             t = diff / se if se > 0 else np.nan
         p = float(2 * stats.t.sf(abs(t), df)) if np.isfinite(t) and df > 0 else np.nan
-        rows.append(dict(domain=lab, variable=variable, estimate=ma, rest=mb, difference=diff, se=se,
-                         ci_low=diff - tq * se, ci_high=diff + tq * se, statistic=t, df=df,
-                         p_value=p, n=na, n_rest=nb, conf_level=design.conf_level))
+        rows.append({"domain": lab, "variable": variable, "estimate": ma, "rest": mb,
+                     "difference": diff, "se": se, "ci_low": diff - tq * se,
+                     "ci_high": diff + tq * se, "statistic": t, "df": df, "p_value": p,
+                     "n": na, "n_rest": nb, "conf_level": design.conf_level})
     return pd.DataFrame(rows, columns=CONTRAST_COLUMNS)

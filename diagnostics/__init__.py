@@ -65,7 +65,7 @@ _API = {
     "wave_difference": (".stats.trends", "wave_difference"),
     "prop_trend_test": (".stats.trends", "prop_trend_test"),
     "protect_table": (".publish.disclosure", "protect_table"),
-    "protect_indicators": (".publish.disclosure", "protect_indicators"),
+    "protect_indicators": (".publish.secrecy", "protect_indicators"),
     "scrub_text": (".publish.disclosure", "scrub_text"),
     "load_reviewed_quotes": (".publish.disclosure", "load_reviewed_quotes"),
     "reviewed_only": (".publish.disclosure", "reviewed_only"),

@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from diagnostics.errors import DLSError
+from diagnostics.publish.secrecy import protect_indicators
 from diagnostics.publish.disclosure import (
     MASKED,
     PRIMARY,
     SECONDARY,
     audit_table,
-    protect_indicators,
     protect_table,
     scrub_text,
 )

@@ -62,7 +62,10 @@ def french_columns(references: dict[str, str] | None = None) -> dict[str, str]:
     }
     for r, lib in refs.items():
         cols[f"ref_{r}"] = f"Référence {lib}"
-    cols["cmp_ensemble"] = "Comparaison à l'ensemble des quartiers"
+    cols["cmp_ensemble"] = "Comparaison à l'ensemble des quartiers (quartier compris)"
+    cols["ref_reste"] = "Valeur des autres quartiers (quartier exclu)"
+    cols["p_reste"] = "p (écart aux autres quartiers)"
+    cols["cmp_reste"] = "Comparaison aux autres quartiers"
     for r, lib in refs.items():
         cols[f"cmp_{r}"] = f"Comparaison {lib}"
     cols.update({"p_rao_scott": "p (Rao-Scott)", "direction": "Sens", "status": "Statut",

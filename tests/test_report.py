@@ -93,10 +93,8 @@ def test_one_verdict_per_indicator(table, project):
     assert ers["sentence"].endswith(f"plus favorable que les deux autres quartiers enquêtés "
                                     f"(30,0{NB}%, écart testé, p < 0,001).")
     t2.loc[sel, ["p_reste", "cmp_reste"]] = [0.31, "similaire"]
-    (ers,) = [x for x in findings.key_findings(t2, "Hauts-de-Chambéry", project)["dimensions"][0]["rows"]
-              + sum((d["rows"] for d in findings.key_findings(t2, "Hauts-de-Chambéry", project)["dimensions"]), [])
-              if x["id"] == "connait_ers"][:1]
-    assert ers["verdict"]["text"] == f"comparable aux deux autres quartiers enquêtés (30,0{NB}%, écart testé, p = 0,31)"
+    h = findings.headline(t2[sel].iloc[0].to_dict(), {"estimate": 0.387, "suppressed": False}, project)
+    assert h["text"] == f"comparable aux deux autres quartiers enquêtés (30,0{NB}%, écart testé, p = 0,31)"
 
 
 def test_neutral_gap_is_context_and_fragile_flagged(table, project):

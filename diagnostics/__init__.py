@@ -62,6 +62,8 @@ _API = {
     "compute_indicators": (".indicators", "compute_indicators"),
     "write_indicators": (".indicators", "write_indicators"),
     "compare_ci": (".stats.compare", "compare_ci"),
+    "compare_test": (".stats.compare", "compare_test"),
+    "domain_contrast": (".stats.survey.domains", "domain_contrast"),
     "wave_difference": (".stats.trends", "wave_difference"),
     "prop_trend_test": (".stats.trends", "prop_trend_test"),
     "protect_table": (".publish.disclosure", "protect_table"),

@@ -40,7 +40,7 @@ DECIMAL_FORMAT = "0.0"
 INTEGER_FORMAT = "0"
 
 #: Value columns: on the indicator's unit scale (percentages for « % » indicators).
-_VALUES = ("estimate", "ci_low", "ci_high", "ref_chambery", "ref_savoie", "ref_region", "ref_france")
+_VALUES = ("estimate", "ci_low", "ci_high", "ref_chambery", "ref_savoie", "ref_region", "ref_france", "ref_reste")
 
 
 def french_columns(references: dict[str, str] | None = None) -> dict[str, str]:
@@ -117,7 +117,7 @@ def analyst_frame(table: pd.DataFrame, references: dict[str, str] | None = None,
     for c in ("n", "numerator"):
         if c in out:
             out[c] = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
-    for c in _VALUES + ("p_rao_scott",):
+    for c in _VALUES + ("p_rao_scott", "p_reste"):
         if c in out:
             out[c] = pd.to_numeric(out[c], errors="coerce")
     if "direction" in out:

@@ -32,17 +32,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import fmt
-from .config.catalogue import Catalogue, Indicator, load_catalogue
-from .stats.compare import compare_ci, compare_test
-from .publish.disclosure import MASKED, TOTAL_LABELS
-from .publish.secrecy import protect_indicators
-from .errors import DLSError, EstimationError
-from .config.project import Project, load_project
+from . import fmt, paths
 from .collect.pseudonym import get_secret, secret_path
 from .collect.values import normalise_label
-from . import paths
-from .stats.rates import dsr, parse_age_band, proportion_ci, rate_ci, wilson_lower, wilson_upper
+from .config.catalogue import Catalogue, Indicator, load_catalogue
+from .config.project import Project, load_project
+from .errors import DLSError, EstimationError
+from .publish.disclosure import MASKED, TOTAL_LABELS
+from .publish.secrecy import protect_indicators
+from .stats.compare import compare_ci, compare_test
+from .stats.rates import (
+    dsr,
+    parse_age_band,
+    proportion_ci,
+    rate_ci,
+    wilson_lower,
+    wilson_upper,
+)
 from .stats.scores import SCORES
 from .stats.survey import Design
 from .stats.weighting import rake

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from diagnostics.errors import DLSError
-from diagnostics.publish.secrecy import protect_indicators
 from diagnostics.publish.disclosure import (
     MASKED,
     PRIMARY,
@@ -25,6 +24,7 @@ from diagnostics.publish.disclosure import (
     protect_table,
     scrub_text,
 )
+from diagnostics.publish.secrecy import protect_indicators
 
 
 # ----------------------------------------------------------------------------- attackers

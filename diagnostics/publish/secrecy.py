@@ -28,9 +28,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DLSError
-from .disclosure import MASKED, SECONDARY, TOTAL_LABELS, _check_threshold, _norm, _protect_block
+from .disclosure import (
+    MASKED,
+    SECONDARY,
+    TOTAL_LABELS,
+    _check_threshold,
+    _norm,
+    _protect_block,
+)
 
-__all__ = ["protect_indicators", "SURVEY_SOURCE"]
+__all__ = ["SURVEY_SOURCE", "protect_indicators"]
 
 #: ``source`` of the survey rows of the indicator table.
 SURVEY_SOURCE = "questionnaire"

@@ -32,16 +32,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import fmt
-from .config.catalogue import Catalogue, Indicator, load_catalogue
-from .stats.compare import compare_ci
-from .publish.disclosure import MASKED, TOTAL_LABELS, protect_indicators
-from .errors import DLSError, EstimationError
-from .config.project import Project, load_project
+from . import fmt, paths
+from .collect.margins import read_margins
 from .collect.pseudonym import get_secret, secret_path
 from .collect.values import normalise_label
-from . import paths
-from .stats.rates import dsr, parse_age_band, proportion_ci, rate_ci, wilson_lower, wilson_upper
+from .config.catalogue import Catalogue, Indicator, load_catalogue
+from .config.project import Project, load_project
+from .errors import DLSError, EstimationError
+from .publish.disclosure import MASKED, TOTAL_LABELS
+from .publish.secrecy import protect_indicators
+from .stats.compare import compare_ci, compare_test
+from .stats.rates import (
+    dsr,
+    parse_age_band,
+    proportion_ci,
+    rate_ci,
+    wilson_lower,
+    wilson_upper,
+)
 from .stats.scores import SCORES
 from .stats.survey import Design
 from .stats.weighting import rake
@@ -55,7 +63,7 @@ COLUMNS = ["quartier", "indicator_id", "label", "dimension", "source", "unit", "
            "estimate", "ci_low", "ci_high", "n", "numerator", "method", "fragile", "suppressed",
            "suppression_reason", "ref_commune", "ref_departement", "ref_region", "ref_france",
            "cmp_ensemble", "cmp_commune", "cmp_departement", "cmp_region", "cmp_france",
-           "p_rao_scott", "status", "note"]
+           "p_rao_scott", "ref_reste", "p_reste", "cmp_reste", "status", "note"]
 
 #: Label of the row for the set of the three quartiers.
 ENSEMBLE = "Ensemble des trois quartiers"
@@ -427,7 +435,7 @@ def _blank_row(ind: Indicator, quartier: str) -> dict:
     row.update(quartier=quartier, indicator_id=ind.id, label=ind.label, dimension=ind.dimension,
                source=ind.source, unit=ind.unit, direction=ind.direction, method=ind.method_label,
                fragile=False, suppressed=False, suppression_reason="", status=NOT_CALCULABLE, note="")
-    for k in ("cmp_ensemble", *(f"cmp_{r}" for r in REFERENCE_LEVELS)):
+    for k in ("cmp_ensemble", "cmp_reste", *(f"cmp_{r}" for r in REFERENCE_LEVELS)):
         row[k] = "non comparable"
     return row
 
@@ -486,6 +494,13 @@ def _questionnaire_rows(ind: Indicator, design: Design | None, frame: pd.DataFra
                                  ci_high=float(r["ci_high"]), n=int(r["n"]),
                                  numerator=np.nan if is_mean else int(r["numerator"]),
                                  fragile=bool(r["fragile"]), status=CALCULATED, method=method)
+        # each quartier against the rest of the surveyed quartiers (difference, t test)
+        alpha = 1 - design.conf_level
+        for _, c in design.domain_contrast(col, "_quartier").iterrows():
+            if c["domain"] in rows and np.isfinite(c["difference"]):
+                rows[c["domain"]].update(ref_reste=float(c["rest"]), p_reste=float(c["p_value"]),
+                                         cmp_reste=compare_test(c["difference"], c["p_value"], alpha,
+                                                                ind.direction))
     for r in rows.values():
         if r["status"] != CALCULATED:
             r["note"] = ("Non calculable : aucun répondant dans le dénominateur. " + r["note"]).strip()
@@ -624,7 +639,9 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
     without age group or sex cannot be raked and are left out of the weighted estimates (their
     number is in ``counts`` and ``table.attrs``).
 
-    Comparisons: :func:`diagnostics.stats.compare.compare_ci` of each quartier's interval with the
+    Against the other quartiers: ``ref_reste``, ``p_reste``, ``cmp_reste`` compare each quartier
+    with the rest of the surveyed quartiers (:meth:`Design.domain_contrast`, t test at the
+    confidence level).  Comparisons: :func:`diagnostics.stats.compare.compare_ci` of each quartier's interval with the
     « Ensemble » estimate and with each reference value (Fingertips rule), oriented by the
     catalogue's ``sens``.
 
@@ -709,7 +726,8 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
     table["fragile"] = table["fragile"].astype(bool)
     table["suppressed"] = table["suppressed"].astype(bool)
     if protect:
-        table = protect_indicators(table, threshold=thr, total_labels=(ens, *TOTAL_LABELS))
+        table = protect_indicators(table, threshold=thr, total_labels=(ens, *TOTAL_LABELS),
+                                   survey_min=project.repondants_minimum)
         table = table[COLUMNS]
     table.attrs.update(seuil=thr, ensemble=ens, **cnt)
     return table.reset_index(drop=True)
@@ -752,27 +770,6 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
     table = compute_indicators(val.codes, margins, ext, refs, project=project, catalogue=catalogue, counts=counts)
     return IndicatorInputs(table=table, n_respondents=val.n_accepted, counts=counts,
                            files=dict(reponses=reponses, marges=marges, extraits=extraits or [], references=references))
-
-
-def read_margins(path) -> pd.DataFrame:
-    """Read a population margins file (``quartier;groupe_age;sexe;effectif``, ``#`` comments)."""
-    path = Path(path)
-    try:
-        m = pd.read_csv(path, sep=";", comment="#", encoding="utf-8-sig", dtype={"effectif": str})
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DLSError(f"Le fichier de marges « {path.name} » ne peut pas être lu ({exc}).", file=path.name) from exc
-    m.columns = [str(c).strip().lower() for c in m.columns]
-    if "effectif" in m.columns:
-        raw = m["effectif"].astype(str).str.replace("\u202f", "").str.replace("\u00a0", "").str.replace(" ", "")
-        val = pd.to_numeric(raw.str.replace(",", "."), errors="coerce")
-        bad = val.isna() | (val < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DLSError(f"« {path.name} », ligne {i + 2}, colonne « effectif » : la valeur « {m['effectif'].iloc[i]} » "
-                           "ne convient pas ; un nombre positif ou nul est attendu.", file=path.name, row=i + 2,
-                           column="effectif", value=m["effectif"].iloc[i])
-        m["effectif"] = val
-    return m
 
 
 def write_indicators(table: pd.DataFrame, directory, catalogue: Catalogue | None = None,

@@ -21,10 +21,10 @@ from diagnostics.publish.disclosure import (
     PRIMARY,
     SECONDARY,
     audit_table,
-    protect_indicators,
     protect_table,
     scrub_text,
 )
+from diagnostics.publish.secrecy import protect_indicators
 
 
 # ----------------------------------------------------------------------------- attackers

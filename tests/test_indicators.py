@@ -143,12 +143,25 @@ def test_filter_and_skip_logic_in_denominators(equal, inputs):
     age = three["age"].where(three["age"] != 999)      # « refus » is not an age of 999
     vacc = three[(age >= 65) & three["vaccin_grippe"].isin([1, 2])]
     e = row(equal, ENSEMBLE, "vaccin_grippe_65")
-    assert (e["n"], e["numerator"]) == (len(vacc), int((vacc["vaccin_grippe"] == 1).sum()))
+    assert e["n"] == len(vacc)
+    # the raw count is published unless a quartier's count (or its complement) is under 11: the
+    # « Ensemble » count is their sum, hidden with them (survey rule of publish.secrecy)
+    per_q = vacc.groupby("quartier")["vaccin_grippe"].agg(lambda v: min((v == 1).sum(), (v != 1).sum()))
+    if (per_q < 11).any():
+        assert np.isnan(e["numerator"])
+    else:
+        assert e["numerator"] == int((vacc["vaccin_grippe"] == 1).sum())
     # multiple choice among those to whom it applied: ticked « coût » among the renonçants
     ren = three[three["renoncement"] == 1]
     answered = ren[[f"renoncement_raisons_{k}" for k in range(1, 10)]].eq(1).any(axis=1)
     e = row(equal, ENSEMBLE, "renoncement_cout")
-    assert (e["n"], e["numerator"]) == (int(answered.sum()), int((ren["renoncement_raisons_1"] == 1).sum()))
+    cout = ren.loc[answered, ["quartier", "renoncement_raisons_1"]]
+    assert e["n"] == int(answered.sum())
+    per_q = cout.groupby("quartier")["renoncement_raisons_1"].agg(lambda v: min((v == 1).sum(), (v != 1).sum()))
+    if (per_q < 11).any():
+        assert np.isnan(e["numerator"])
+    else:
+        assert e["numerator"] == int((ren["renoncement_raisons_1"] == 1).sum())
 
 
 def test_raking_reproduces_the_margins(inputs, tmp_path):
@@ -324,3 +337,47 @@ def test_labels_and_external_weights_give_the_same_table(table, inputs):
             a, b = row(t, q, ind), row(table, q, ind)
             assert (a["estimate"], a["ci_low"], a["n"]) == (pytest.approx(b["estimate"], rel=1e-9),
                                                            pytest.approx(b["ci_low"], rel=1e-9), b["n"])
+
+
+def test_example_table_masks_only_what_the_rules_require(table, inputs):
+    """Issue 17 item 6: the published example masks what the documented rules require, nothing more.
+
+    Rules (``seuils`` of data/exemple/projet.yaml, publish/secrecy.py):
+    * survey estimates are masked only when fewer than ``repondants_minimum`` (11) people answered
+      in the domain: the smallest domain of the example has 12 respondents (« dépistage du cancer
+      du sein » at Bellevue), so no survey estimate is masked — « sans complémentaire santé » and
+      « médecin traitant déclaré » are published in every quartier (84 of the values were masked
+      under the rule of exhaustive counts);
+    * the raw count of a survey row is blanked when it or its complement is under 11, and the
+      « Ensemble » count with it;
+    * extracts: the 4 indicators that the producer masked at Bellevue in extraits_synthetiques.csv
+      (« secret statistique ») stay masked, and their « Ensemble » (the sum would be unknown).
+    """
+    proj = inputs["project"]
+    assert (proj.repondants_minimum, proj.secret_statistique, proj.effectif_fragile) == (11, 11, 30)
+    q = table[table["source"] == "questionnaire"]
+    assert len(q) == 224 and int(q["suppressed"].sum()) == 0
+    assert q["estimate"].notna().sum() == 224
+    assert int(q["n"].min()) == 12
+    row = q[(q["quartier"] == "Bellevue") & (q["indicator_id"] == "depistage_sein")].iloc[0]
+    assert int(row["n"]) == 12 and bool(row["fragile"])
+    for iid in ("sans_complementaire", "medecin_traitant"):
+        assert q.loc[q["indicator_id"] == iid, "estimate"].notna().all()
+    # raw counts: hidden when k < 11 or n − k < 11; every count shown is at least 11 both ways
+    prop = q[q["unit"] == "%"]
+    inner = prop[prop["quartier"] != ENSEMBLE]
+    hidden = inner[inner["numerator"].isna()]
+    assert set(zip(hidden["quartier"], hidden["indicator_id"])) >= {
+        ("Biollay", "sans_complementaire"), ("Hauts-de-Chambéry", "sans_complementaire"),
+        ("Bellevue", "sans_complementaire"), ("Bellevue", "medecin_traitant")}
+    shown = inner[inner["numerator"].notna()]
+    assert ((shown["numerator"] >= 11) & (shown["n"] - shown["numerator"] >= 11)).all()
+    ens = prop[prop["quartier"] == ENSEMBLE].set_index("indicator_id")
+    for iid in set(hidden["indicator_id"]):
+        assert np.isnan(ens.at[iid, "numerator"])
+    e = table[table["source"] != "questionnaire"]
+    masked = e[e["suppressed"]]
+    assert sorted(zip(masked["quartier"], masked["indicator_id"])) == sorted(
+        (qq, iid) for iid in ("am_passages_urgences", "am_psychotropes", "am_ald", "am_ald_standardise")
+        for qq in ("Bellevue", ENSEMBLE))
+    assert set(masked["suppression_reason"]) == {"secret statistique"}

@@ -121,7 +121,7 @@ def test_setup_gives_jupyterlab():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    assert re.search(r"pip install -q -e '\.\[dev,carnets\]'", (root / "run.sh").read_text(encoding="utf-8"))
+    assert re.search(r"pip install -q -e '\.\[dev,carnets(,spark)?\]'", (root / "run.sh").read_text(encoding="utf-8"))
     assert '"jupyterlab' in (root / "pyproject.toml").read_text(encoding="utf-8")
     lab = Path(sys.executable).parent / "jupyter-lab"
     if not lab.exists() and shutil.which("jupyter-lab") is None:

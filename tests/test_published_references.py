@@ -79,9 +79,7 @@ def test_example_uses_published_values():
 
 
 def _real_project(tmp_path):
-    for f in EXAMPLE.iterdir():
-        if f.is_file():
-            shutil.copy(f, tmp_path / f.name)
+    shutil.copytree(EXAMPLE, tmp_path, dirs_exist_ok=True)
     text = (EXAMPLE / "projet.yaml").read_text(encoding="utf-8")
     text = (text.replace("donnees_synthetiques: true", "donnees_synthetiques: false")
             .replace("../../questionnaires/dls_habitants.yaml", str(QUESTIONNAIRE)))

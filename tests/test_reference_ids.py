@@ -27,9 +27,7 @@ def test_init_writes_generic_ids(tmp_path, monkeypatch):
 
 def _old_project(tmp_path):
     """The example project as written before the generic ids (chambery, savoie)."""
-    for f in EXAMPLE.iterdir():
-        if f.is_file():
-            shutil.copy(f, tmp_path / f.name)
+    shutil.copytree(EXAMPLE, tmp_path, dirs_exist_ok=True)
     text = (EXAMPLE / "projet.yaml").read_text(encoding="utf-8")
     text = (text.replace("{id: commune,", "{id: chambery,").replace("{id: departement,", "{id: savoie,")
             .replace("reference_centrale: commune", "reference_centrale: chambery")

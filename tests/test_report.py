@@ -81,7 +81,20 @@ def test_one_verdict_per_indicator(table, project):
                                                                  estimate=0.387, ci_low=0.34, ci_high=0.43, n=380)
     f = findings.key_findings(pd.concat([t, ens], ignore_index=True), "Hauts-de-Chambéry", project)
     (ers,) = [x for x in f["better"] if x["id"] == "connait_ers"]
-    assert ers["sentence"].endswith(f"plus favorable que l'ensemble des quartiers enquêtés (38,7{NB}%).")
+    # an « Ensemble » that includes the quartier is said to include it
+    assert ers["sentence"].endswith(f"plus favorable que l'ensemble des quartiers enquêtés, "
+                                    f"Hauts-de-Chambéry compris (38,7{NB}%).")
+    # with the rest of the quartiers (quartier left out) and its test, that is the comparator
+    t2 = pd.concat([t, ens], ignore_index=True)
+    sel = (t2["quartier"] == "Hauts-de-Chambéry") & (t2["indicator_id"] == "connait_ers")
+    t2.loc[sel, ["ref_reste", "p_reste", "cmp_reste"]] = [0.30, 0.0004, "mieux"]
+    (ers,) = [x for x in findings.key_findings(t2, "Hauts-de-Chambéry", project)["better"]
+              if x["id"] == "connait_ers"]
+    assert ers["sentence"].endswith(f"plus favorable que les deux autres quartiers enquêtés "
+                                    f"(30,0{NB}%, écart testé, p < 0,001).")
+    t2.loc[sel, ["p_reste", "cmp_reste"]] = [0.31, "similaire"]
+    h = findings.headline(t2[sel].iloc[0].to_dict(), {"estimate": 0.387, "suppressed": False}, project)
+    assert h["text"] == f"comparable aux deux autres quartiers enquêtés (30,0{NB}%, écart testé, p = 0,31)"
 
 
 def test_neutral_gap_is_context_and_fragile_flagged(table, project):

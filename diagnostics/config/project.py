@@ -17,7 +17,7 @@ Layout of the file (see ``data/exemple/projet.yaml`` for the Chambéry example;
     references:  list of {id, libelle, locatif} among commune, departement, region, france
                  (the old ids ``chambery``, ``savoie`` are still read, with a deprecation note)
     reference_centrale: the reference at the centre of the spine charts
-    seuils:      effectif_fragile, secret_statistique, niveau_confiance
+    seuils:      effectif_fragile, secret_statistique, repondants_minimum, niveau_confiance
     recueil:     questionnaires_imprimes, associations_partenaires, periode, modes
     suivi:       (optional, ``dls suivi``) n_cible (per quartier: a number or {id: number}),
                  demi_largeur_cible (0–0.5), debut (date), distribues ({canal code: number})
@@ -133,6 +133,7 @@ class Project:
     reference_centrale: str
     effectif_fragile: int = 30
     secret_statistique: int = 11
+    repondants_minimum: int = 11
     niveau_confiance: float = 0.95
     logo: Path | None = None
     contact: str = ""
@@ -379,14 +380,18 @@ def load_project(path: str | Path | None = None) -> Project:
     # -- seuils ------------------------------------------------------------------------
     seuils = raw.get("seuils") or {}
     if not isinstance(seuils, dict):
-        fail("seuils", "attendu un dictionnaire (effectif_fragile, secret_statistique, niveau_confiance).")
+        fail("seuils", "attendu un dictionnaire (effectif_fragile, secret_statistique, repondants_minimum, "
+                       "niveau_confiance).")
     for key in seuils:
-        if key not in ("effectif_fragile", "secret_statistique", "niveau_confiance"):
-            fail(f"seuils.{key}", "clé inconnue (attendu : effectif_fragile, secret_statistique, niveau_confiance).")
+        if key not in ("effectif_fragile", "secret_statistique", "repondants_minimum", "niveau_confiance"):
+            fail(f"seuils.{key}", "clé inconnue (attendu : effectif_fragile, secret_statistique, repondants_minimum, "
+                                  "niveau_confiance).")
     fragile = seuils.get("effectif_fragile", 30)
     secret = seuils.get("secret_statistique", 11)
+    survey_min = seuils.get("repondants_minimum", 11)
     level = seuils.get("niveau_confiance", 0.95)
-    for key, val in (("effectif_fragile", fragile), ("secret_statistique", secret)):
+    for key, val in (("effectif_fragile", fragile), ("secret_statistique", secret),
+                     ("repondants_minimum", survey_min)):
         if isinstance(val, bool) or not isinstance(val, int) or val < 1:
             fail(f"seuils.{key}", f"valeur « {val} » : attendu un entier positif.")
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.5 <= level < 1:
@@ -406,7 +411,8 @@ def load_project(path: str | Path | None = None) -> Project:
         source=path, titre=titre.strip(), sous_titre=str(meta.get("sous_titre") or ""),
         ville=str(meta.get("ville") or ""), auteurs=auteurs, annee=str(meta.get("annee") or ""),
         quartiers=quartiers, donnees=donnees, references=references, reference_centrale=centre,
-        effectif_fragile=fragile, secret_statistique=secret, niveau_confiance=float(level), logo=logo,
+        effectif_fragile=fragile, secret_statistique=secret, repondants_minimum=survey_min,
+        niveau_confiance=float(level), logo=logo,
         contact=str(meta.get("contact") or ""), donnees_synthetiques=bool(meta.get("donnees_synthetiques", False)),
         recueil=dict(recueil), reference_locatifs=ref_loc, suivi=suivi,
         precedent=parse_previous(raw.get("precedent"), base, fail))

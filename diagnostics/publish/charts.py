@@ -277,7 +277,9 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
             hd = headline(r, agg, project, sources)
             text = ("secret statistique" if _flag(r.get("suppressed")) else
                     "non calculable" if not mine_ok else format_value(r["estimate"], unit))
-            against = {"reference": hd["against"], "quartiers": "ensemble quartiers"}.get(hd["kind"], "")
+            has_rest = not _na(r.get("ref_reste"))
+            against = {"reference": hd["against"],
+                       "quartiers": "autres quartiers" if has_rest else "ensemble (quartier compris)"}.get(hd["kind"], "")
             ill = " (illustr.)" if hd["illustrative"] else ""
             ann.append({"x": 1.0, "xref": "paper", "xanchor": "left", "y": k, "yref": ya, "align": "left",
                         "text": _safe(text) + (f"<br><span style='font-size:9px'>vs {_safe(against)}{ill}</span>"
@@ -287,6 +289,8 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
             refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
             if hd["kind"] == "reference":
                 ref = float(r[f"ref_{hd['ref_key']}"])
+            elif hd["kind"] == "quartiers" and has_rest:
+                ref = float(r["ref_reste"])
             elif agg is not None and _publishable(agg):
                 ref = float(agg["estimate"])
             else:

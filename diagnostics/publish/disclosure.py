@@ -6,9 +6,8 @@ Three tools:
   suppression of cells under a threshold (default: fewer than 10 respondents or cases), then
   secondary suppression until no suppressed cell can be recovered from the published cells and
   margins by subtraction (checked by linear programming, the « audit » of τ-Argus);
-* :func:`protect_indicators` for the tidy indicator table (one row per quartier × indicator):
-  small denominators, small numerators, small complements (n − k) and masked extract values are
-  suppressed, then a second quartier is suppressed where an « Ensemble » row would reveal one;
+* the tidy indicator table has its own rules in :mod:`diagnostics.publish.secrecy`
+  (``protect_indicators``: survey estimates and exhaustive extracts);
 * :func:`scrub_text` for free text (interview notes, open answers): telephone numbers, e-mail
   addresses and person names are replaced by « [téléphone] », « [courriel] », « [nom] ».
 
@@ -29,7 +28,7 @@ from scipy.optimize import linprog
 
 from ..errors import DLSError
 
-__all__ = ["ProtectedTable", "protect_table", "audit_table", "protect_indicators", "scrub_text",
+__all__ = ["ProtectedTable", "protect_table", "audit_table", "scrub_text",
            "PRIMARY", "SECONDARY", "MASKED", "FIRST_NAMES", "quote_id", "load_reviewed_quotes",
            "reviewed_only", "write_quotes_for_review", "is_publishable", "REVIEWED_QUOTES_FILE", "RESIDENTS"]
 
@@ -438,112 +437,6 @@ def audit_table(table: pd.DataFrame, count_cols, group_cols=(), *, total_labels=
         if key[0] == "cell" and unknown[k]:
             out.append(dict(ligne=inner_rows[key[1]], colonne=inner_cols[key[2]], min=lo[k], max=hi[k]))
     return pd.DataFrame(out, columns=["ligne", "colonne", "min", "max"])
-
-
-# =========================================================================== indicator table
-_BLANK_NUM = ("estimate", "ci_low", "ci_high", "numerator", "p_rao_scott")
-_CMP_COLS = ("cmp_ensemble", "cmp_commune", "cmp_departement", "cmp_region", "cmp_france")
-
-
-def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_LABELS,
-                       suppress_zeros=False) -> pd.DataFrame:
-    """Apply the publication rules to the tidy indicator table (one row per quartier × indicator).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Columns ``quartier, indicator_id, estimate, ci_low, ci_high, n, numerator`` at least;
-        ``unit``, ``suppressed``, ``suppression_reason``, ``masked``, ``cmp_*`` used when present.
-    threshold : float, default 10
-    total_labels : tuple of str
-        Labels of the aggregate row (« Ensemble ») whose figures are the sum of the quartiers'.
-    suppress_zeros : bool, default False
-        Whether a numerator of 0 is suppressed (by default it is published).
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with ``suppressed`` and ``suppression_reason`` set and, on suppressed rows,
-        ``estimate, ci_low, ci_high, numerator, p_rao_scott`` blanked, ``n`` blanked when below
-        the threshold, and every ``cmp_*`` set to « non comparable ».
-
-    Notes
-    -----
-    Reasons, in order of precedence:
-
-    * « secret statistique »: the value was masked by the producer (``masked`` true or an
-      earlier « secret statistique » reason) — it stays masked;
-    * « effectif < 10 » (with the threshold): unweighted denominator ``n < threshold``, or
-      unweighted numerator ``0 < k < threshold``, or, for a proportion (unit « % »),
-      complement ``0 < n − k < threshold`` (it would tell that fewer than 10 people lack the trait);
-    * « secondaire »: for each indicator with an « Ensemble » row, the quartiers form a table with
-      a known total; when a suppressed quartier could be recovered by subtraction, the next
-      smallest quartier is suppressed too (see :func:`protect_table`).
-    """
-    thr = _check_threshold(threshold)
-    need = ["quartier", "indicator_id", "estimate", "ci_low", "ci_high", "n"]
-    missing = [c for c in need if c not in table.columns]
-    if missing:
-        raise DLSError(f"Le tableau d'indicateurs n'a pas la colonne « {missing[0]} » ; colonnes attendues : "
-                       f"{', '.join(need)}.", column=missing[0])
-    out = table.copy()
-    if "numerator" not in out.columns:
-        out["numerator"] = np.nan
-    if "suppressed" not in out.columns:
-        out["suppressed"] = False
-    if "suppression_reason" not in out.columns:
-        out["suppression_reason"] = ""
-    out["suppressed"] = out["suppressed"].fillna(False).astype(bool)
-    out["suppression_reason"] = out["suppression_reason"].fillna("").astype(str)
-    small = f"effectif < {int(thr) if float(thr).is_integer() else thr}"
-    n = pd.to_numeric(out["n"], errors="coerce")
-    k = pd.to_numeric(out["numerator"], errors="coerce")
-    pct = out["unit"].astype(str).str.strip().eq("%") if "unit" in out.columns else pd.Series(True, index=out.index)
-    masked = out["masked"].fillna(False).astype(bool) if "masked" in out.columns else pd.Series(False, index=out.index)
-    masked |= out["suppression_reason"].eq(MASKED)
-    low_k = (k < thr) & ((k > 0) | suppress_zeros)
-    comp = pct & k.notna() & ((n - k) < thr) & ((n - k) > 0)
-    primary = (n < thr) | low_k | comp
-    reason = out["suppression_reason"].where(out["suppressed"], "")
-    reason = reason.mask(~out["suppressed"] & primary, small)
-    reason = reason.mask(masked, MASKED)
-    out["suppression_reason"] = reason
-    out["suppressed"] = out["suppressed"] | primary | masked
-
-    labels = {_norm(t) for t in total_labels}
-    is_total = out["quartier"].map(lambda q: _norm(q) in labels)
-    for _, grp in out.groupby("indicator_id", sort=False):
-        tot = grp[is_total.loc[grp.index]]
-        inner = grp[~is_total.loc[grp.index]]
-        if len(tot) != 1 or inner.empty or not inner["suppressed"].any():
-            continue
-        if len(inner) == 1:  # « Ensemble » of a single quartier is that quartier
-            t = tot.index[0]
-            if not out.at[t, "suppressed"]:
-                out.at[t, "suppressed"] = True
-                out.at[t, "suppression_reason"] = SECONDARY
-            continue
-        basis = k.loc[inner.index]
-        if basis.isna().any():
-            basis = n.loc[inner.index]
-        vals = basis.fillna(0).to_numpy(dtype=float).reshape(-1, 1)
-        pre = inner["suppressed"].to_numpy().reshape(-1, 1)
-        total_known = not bool(out.at[tot.index[0], "suppressed"])
-        _, st, _ = _protect_block(vals, pre, np.zeros_like(pre), None, None, None, False, False,
-                                  margins_known=total_known)
-        for pos, idx in enumerate(inner.index):
-            if st[pos] == SECONDARY and not out.at[idx, "suppressed"]:
-                out.at[idx, "suppressed"] = True
-                out.at[idx, "suppression_reason"] = SECONDARY
-    sup = out["suppressed"]
-    for col in _BLANK_NUM:
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).mask(sup)
-    out["n"] = n.mask(sup & (n < thr))
-    for col in _CMP_COLS:
-        if col in out.columns:
-            out[col] = out[col].mask(sup, "non comparable")
-    return out
 
 
 # =========================================================================== free text

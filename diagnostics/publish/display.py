@@ -91,8 +91,9 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
         raise DLSError(f"Le tableau d'indicateurs n'a pas la colonne « {missing[0]} » (colonnes attendues : "
                        f"{', '.join(REQUIRED_COLUMNS)}…).")
     t = rename_legacy_columns(table.copy())
-    for c in ("ref_commune", "ref_departement", "ref_region", "ref_france", "cmp_ensemble", "cmp_commune",
-              "cmp_departement", "cmp_region", "cmp_france", "suppression_reason", "status", "note", "numerator",
+    for c in ("ref_commune", "ref_departement", "ref_region", "ref_france", "cmp_ensemble", "ref_reste", "p_reste",
+              "cmp_reste", "cmp_commune", "cmp_departement", "cmp_region", "cmp_france", "suppression_reason",
+              "status", "note", "numerator",
               "source", "method", "p_rao_scott"):
         if c not in t.columns:
             t[c] = pd.NA
@@ -169,6 +170,7 @@ def _row_view(r: dict, project) -> dict:
         "refs": refs,
         "cmp_centre": None if _na(r.get(f"cmp_{centre}")) else r.get(f"cmp_{centre}"),
         "cmp_ensemble": None if _na(r.get("cmp_ensemble")) else r.get("cmp_ensemble"),
+        "cmp_reste": None if _na(r.get("cmp_reste")) else r.get("cmp_reste"),
         "method": "" if _na(r.get("method")) else str(r.get("method")),
         "note": "" if _na(r.get("note")) else str(r.get("note")),
     }

@@ -27,12 +27,28 @@ def _comparators(project) -> list[str]:
     return [k for k in dict.fromkeys(keys) if k in project.references]
 
 
+_OTHERS = {1: "l'autre quartier enquêté", 2: "les deux autres quartiers enquêtés",
+           3: "les trois autres quartiers enquêtés", 4: "les quatre autres quartiers enquêtés"}
+
+
+def _p_text(p: float) -> str:
+    """« p < 0,001 », « p = 0,04 »."""
+    return "p < 0,001" if p < 0.001 else f"p = {fmt.number(p, 3 if p < 0.01 else 2)}"
+
+
+def rest_label(project) -> str:
+    """« les deux autres quartiers enquêtés »: the comparator of a quartier among the surveyed ones."""
+    return _OTHERS.get(len(project.libelles) - 1, "le reste des quartiers enquêtés")
+
+
 def headline(r: dict, agg: dict | None, project, sources=None) -> dict:
     """The one verdict of an indicator in a quartier, used everywhere in a report.
 
     The comparator is the first reference with a value (central reference, then France, then the
-    other levels), else the « Ensemble » row of the surveyed quartiers, else none: the figure is
-    then stated with its interval.  One comparator per indicator means that a report never calls
+    other levels), else the rest of the surveyed quartiers (the quartier left out: ``ref_reste``,
+    verdict ``cmp_reste`` from the test of the difference, p-value ``p_reste``), else — for an
+    extract without the rest — the « Ensemble » row, said to include the quartier, else none: the
+    figure is then stated with its interval.  One comparator per indicator means that a report never calls
     the same figure both more and less favourable.
 
     Parameters
@@ -50,13 +66,14 @@ def headline(r: dict, agg: dict | None, project, sources=None) -> dict:
     dict
         ``kind`` (« reference », « quartiers » or « seul »), ``verdict`` (a
         :data:`diagnostics.stats.compare.VERDICTS` value or ``None``), ``against`` (label of the
-        comparator), ``against_value`` (formatted), ``ref_key``, ``illustrative`` (bool),
+        comparator), ``against_value`` (formatted), ``ref_key``, ``illustrative`` (bool), ``test``
+        (« écart testé, p = 0,04 » against the other quartiers),
         ``neutral`` (bool) and ``text`` (« moins favorable que Chambéry (89,0 %) »).
     """
     unit = r.get("unit") or ""
     neutral = r.get("direction") == "neutre"
     out = {"kind": "seul", "verdict": None, "against": "", "against_value": "", "ref_key": None,
-           "illustrative": False, "neutral": neutral, "text": "", "short": ""}
+           "illustrative": False, "neutral": neutral, "text": "", "short": "", "test": ""}
     for key in _comparators(project):
         if not _na(r.get(f"ref_{key}")):
             v = r.get(f"cmp_{key}")
@@ -66,10 +83,16 @@ def headline(r: dict, agg: dict | None, project, sources=None) -> dict:
                        against_value=format_value(r.get(f"ref_{key}"), unit), ref_key=key, illustrative=ill)
             break
     else:
-        if agg is not None and _publishable(agg) and agg is not r:
+        if agg is not None and agg is not r and not _na(r.get("ref_reste")):
+            v = r.get("cmp_reste")
+            p = r.get("p_reste")
+            out.update(kind="quartiers", verdict=None if _na(v) else v, against=rest_label(project),
+                       against_value=format_value(r.get("ref_reste"), unit),
+                       test="" if _na(p) else "écart testé, " + _p_text(float(p)))
+        elif agg is not None and _publishable(agg) and agg is not r:
             v = r.get("cmp_ensemble")
             out.update(kind="quartiers", verdict=None if _na(v) else v,
-                       against="l'ensemble des quartiers enquêtés",
+                       against=f"l'ensemble des quartiers enquêtés, {r.get('quartier')} compris",
                        against_value=format_value(agg.get("estimate"), unit))
     if out["kind"] != "seul":
         out["short"] = f"vs {out['against']} : {out['against_value']}" + (" (illustratif)" if out["illustrative"] else "")
@@ -78,8 +101,9 @@ def headline(r: dict, agg: dict | None, project, sources=None) -> dict:
     if out["verdict"] == "non comparable":
         out["verdict"] = None
     if out["verdict"] in _VERDICT_WORDS:
-        mark = ", valeur illustrative" if out["illustrative"] else ""
-        out["text"] = f"{_VERDICT_WORDS[out['verdict']]} {out['against']} ({out['against_value']}{mark})"
+        mark = ", valeur illustrative" if out["illustrative"] else (f", {out['test']}" if out["test"] else "")
+        out["text"] = (f"{_VERDICT_WORDS[out['verdict']]} {out['against']} ({out['against_value']}{mark})"
+                       .replace(" à les ", " aux ").replace(" à le ", " au "))
         if neutral and out["verdict"] in ("plus élevé", "plus bas"):
             out["text"] += " — contexte, sans sens favorable"
     elif out["kind"] != "seul":

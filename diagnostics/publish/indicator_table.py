@@ -40,7 +40,8 @@ DECIMAL_FORMAT = "0.0"
 INTEGER_FORMAT = "0"
 
 #: Value columns: on the indicator's unit scale (percentages for « % » indicators).
-_VALUES = ("estimate", "ci_low", "ci_high", "ref_commune", "ref_departement", "ref_region", "ref_france")
+_VALUES = ("estimate", "ci_low", "ci_high", "ref_commune", "ref_departement", "ref_region", "ref_france",
+           "ref_reste")
 
 
 def french_columns(references: dict[str, str] | None = None) -> dict[str, str]:
@@ -65,7 +66,10 @@ def french_columns(references: dict[str, str] | None = None) -> dict[str, str]:
         cols[f"refstatus_{r}"] = f"Statut référence {lib}"
         cols[f"refsource_{r}"] = f"Source référence {lib}"
         cols[f"refyear_{r}"] = f"Année référence {lib}"
-    cols["cmp_ensemble"] = "Comparaison à l'ensemble des quartiers"
+    cols["cmp_ensemble"] = "Comparaison à l'ensemble des quartiers (quartier compris)"
+    cols["ref_reste"] = "Valeur des autres quartiers (quartier exclu)"
+    cols["p_reste"] = "p (écart aux autres quartiers)"
+    cols["cmp_reste"] = "Comparaison aux autres quartiers"
     for r, lib in refs.items():
         cols[f"cmp_{r}"] = f"Comparaison {lib}"
     cols.update({"p_rao_scott": "p (Rao-Scott)", "direction": "Sens", "status": "Statut",
@@ -140,7 +144,7 @@ def analyst_frame(table: pd.DataFrame, references: dict[str, str] | None = None,
     for c in ("n", "numerator"):
         if c in out:
             out[c] = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
-    for c in _VALUES + ("p_rao_scott",):
+    for c in _VALUES + ("p_rao_scott", "p_reste"):
         if c in out:
             out[c] = pd.to_numeric(out[c], errors="coerce")
     if "direction" in out:

@@ -312,7 +312,7 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
         "n_rejected": m.get("n_rejected"), "channels": protect_counts(_records(m.get("channels")),
                                                                       project.secret_statistique),
         "representativeness": [], "weighting": [], "threshold_fragile": project.effectif_fragile,
-        "threshold_secret": project.secret_statistique,
+        "threshold_secret": project.secret_statistique, "threshold_survey": project.repondants_minimum,
         "confidence": fmt.number(project.niveau_confiance * 100, 0), "return_rate": None,
     }
     if view["printed"] and view["n_read"]:

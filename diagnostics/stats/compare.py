@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..errors import DLSError
 
-__all__ = ["compare_ci", "significance", "compare_columns", "DIRECTIONS", "VERDICTS"]
+__all__ = ["compare_ci", "compare_test", "significance", "compare_columns", "DIRECTIONS", "VERDICTS"]
 
 DIRECTIONS = ("hausse_favorable", "hausse_defavorable", "neutre")
 VERDICTS = ("mieux", "similaire", "moins bien", "plus élevé", "plus bas", "non comparable")
@@ -104,6 +104,47 @@ def compare_ci(est, lo, hi, ref, ref_lo=None, ref_hi=None, direction="hausse_fav
     if direction == "neutre":  # a significant gap, without a value judgement
         return sig
     higher = sig == "plus élevé"
+    return "mieux" if higher == (direction == "hausse_favorable") else "moins bien"
+
+
+def compare_test(difference, p_value, alpha=0.05, direction="hausse_favorable") -> str:
+    """Verdict of a tested difference (e.g. a quartier minus the rest of the quartiers).
+
+    Parameters
+    ----------
+    difference : float
+        Estimate minus its comparator (e.g. ``domain_contrast``'s ``difference``).
+    p_value : float
+        Two-sided p-value of the test of a zero difference.
+    alpha : float, default 0.05
+        Level of the test (1 − the confidence level of the intervals).
+    direction : {"hausse_favorable", "hausse_defavorable", "neutre"}
+
+    Returns
+    -------
+    str
+        « similaire » when :math:`p \\geq \\alpha`; otherwise « mieux » / « moins bien »
+        by the sign of the difference and the direction (« plus élevé » / « plus bas » for a
+        « neutre » indicator); « non comparable » when an input is missing.
+
+    Examples
+    --------
+    >>> compare_test(-0.08, 0.01, direction="hausse_favorable")
+    'moins bien'
+    >>> compare_test(-0.08, 0.20)
+    'similaire'
+    """
+    if direction not in DIRECTIONS:
+        raise DLSError(f"Le sens de l'indicateur « {direction} » n'est pas reconnu ; valeurs "
+                       f"attendues : {', '.join(DIRECTIONS)}.", value=direction,
+                       expected=", ".join(DIRECTIONS))
+    if _missing(difference) or _missing(p_value):
+        return "non comparable"
+    if float(p_value) >= alpha or float(difference) == 0:
+        return "similaire"
+    higher = float(difference) > 0
+    if direction == "neutre":
+        return "plus élevé" if higher else "plus bas"
     return "mieux" if higher == (direction == "hausse_favorable") else "moins bien"
 
 

@@ -17,7 +17,7 @@ from scipy.special import logit
 from diagnostics.errors import EstimationError, where
 
 from . import variance
-from .domains import _ByView
+from .domains import _ByView, domain_contrast
 from .intervals import proportion_ci
 from .variance import _csr, _thread_map
 
@@ -391,6 +391,14 @@ class Estimators:
         M = ans[:, None]
         return self._proportion_table(Y, M, ~M, np.zeros_like(M), np.zeros(K, np.int64),
                                       [question] * K, cols, ci_method, by)
+
+    def domain_contrast(self, variable, by) -> pd.DataFrame:
+        """Each domain of ``by`` against the rest of the domains (R ``svyby`` + ``svycontrast``).
+
+        See :func:`diagnostics.stats.survey.domains.domain_contrast` (difference of the
+        domain's mean and its complement's, covariance included, with Student's t test).
+        """
+        return domain_contrast(self, variable, by)
 
     def by(self, domain):
         """A view whose estimators all use ``by=domain`` (``d.by("quartier").mean("x")``)."""

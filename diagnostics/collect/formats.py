@@ -382,6 +382,31 @@ def _csv_source(data: bytes) -> tuple[bytes, str, list[int]]:
     return data, ("cp1252" if _decodes(data, "cp1252") else "latin-1"), []
 
 
+#: Bytes that never occur in a text table (C0 controls but tab, line feed, carriage return).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+
+
+def _binary_offset(data: bytes, block: int = 4096, share: float = 0.01) -> int | None:
+    """Offset of the first block of ``data`` that is binary, not text, or None.
+
+    A block is binary when it holds a NUL byte or more than ``share`` of control bytes: a CSV
+    with a binary tail or NUL bytes past its first 8 Ko (a copy interrupted, a disk error).  A
+    few stray control characters in a text (a vertical tab pasted from a word processor) are
+    text: the report shows them as « � ».
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return nul
+    for k in range(0, len(data), block):
+        part = data[k:k + block]
+        n_control = len(part) - len(part.translate(None, _CONTROL_BYTES))
+        if n_control > share * max(len(part), 512):
+            return k + re.search(b"[" + re.escape(_CONTROL_BYTES) + b"]", part).start()
+    return None
+
+
 def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], list[tuple], list[tuple]]:
     """Read a CSV: (table, row numbers, rejected rows, notes).
 
@@ -392,7 +417,15 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
     size = path.stat().st_size
     if size > limits.max_bytes:
         _too_big(path, f"il pèse {fmt_bytes(size)}", limits)
-    buf, encoding, foreign = _csv_source(path.read_bytes())
+    data = path.read_bytes()
+    binary = _binary_offset(data)
+    if binary is not None:
+        line = data.count(b"\n", 0, binary) + 1
+        _fail(path, f"à partir de la ligne {fmt_number(line)} (octet n° {fmt_number(binary + 1)}), son contenu est binaire "
+                    "(octets nuls ou de contrôle), pas du texte : le fichier est endommagé ou n'est pas un CSV ; "
+                    "exportez-le de nouveau depuis son logiciel d'origine")
+    buf, encoding, foreign = _csv_source(data)
+    del data
     head = buf[:65536].decode(encoding, errors="replace")
     sep, offset, first_line = _sniff_separator(head)
     if offset:

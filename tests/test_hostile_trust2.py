@@ -1,0 +1,124 @@
+"""Issue 19 (« Trust 2 »): binary garbage, control characters, read-only outputs, huge shared
+strings, wide exports, Kobo « labels » exports with group names, deliverables folder rights.
+
+Expected values come from the files as written here (the sample's own cells, counts of bytes
+planted), never from the reader.
+"""
+import gc
+import os
+import time
+import zipfile
+
+import pandas as pd
+import pytest
+
+from diagnostics import fmt
+from diagnostics.cli import main
+from diagnostics.collect.formats import Limits
+from diagnostics.collect.readers import read_answers
+from diagnostics.collect.sample import SAMPLE_DIR
+from diagnostics.collect.validation import validate, write_report
+from diagnostics.config.questionnaire import load_questionnaire
+from diagnostics.errors import UnreadableFileError
+
+QN = load_questionnaire()
+SAMPLE = SAMPLE_DIR / "reponses_synthetiques.csv"
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch):
+    monkeypatch.setenv("DLS_SECRET", "cle-de-test")
+
+
+def _run(capsys, *argv):
+    with pytest.raises(SystemExit) as e:
+        main(list(argv))
+    gc.collect()                                   # a half-closed writer would complain here
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+# --------------------------------------------------------------------------- binary garbage
+
+def test_binary_tail_refused_before_any_report(tmp_path, capsys):
+    data = SAMPLE.read_bytes()
+    path = tmp_path / "queue_binaire.csv"
+    tail = bytes(range(256)) * 40                   # a binary tail: every byte value, NUL included
+    path.write_bytes(data + tail)
+    report = tmp_path / "r.xlsx"
+    code, out, err = _run(capsys, "check", str(path), "--rapport", str(report))
+    assert code == 2 and not report.exists()
+    assert "Traceback" not in err and "inattendue" not in err
+    lines = data.count(b"\n") + 1                  # the tail starts on the line after the last one
+    assert f"à partir de la ligne {lines} (octet n° {fmt.number(len(data) + 1)})" in err   # first NUL
+    assert "queue_binaire.csv" in err and "binaire" in err
+
+
+def test_nul_bytes_after_8k_refused(tmp_path, capsys):
+    data = SAMPLE.read_bytes()
+    path = tmp_path / "nuls.csv"
+    path.write_bytes(data[:9000] + b"\x00" * 64 + data[9000:])
+    code, _, err = _run(capsys, "check", str(path), "--rapport", str(tmp_path / "r.xlsx"))
+    assert code == 2 and "Traceback" not in err
+    line = data[:9000].count(b"\n") + 1
+    assert f"à partir de la ligne {line} (octet n° {fmt.number(9001)})" in err
+    assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_stray_control_characters_replaced_and_counted(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    src = pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
+    src.loc[3, "commentaire"] = "tab\x0bvertical et \x1b échappement"      # 2 controls, free text
+    src.loc[5, "sexe"] = "Fem\x01me"                                        # 1 control, rejected cell
+    path = tmp_path / "controles.csv"
+    src.to_csv(path, sep=";", index=False, encoding="utf-8")
+    report = tmp_path / "r.xlsx"
+    code, _, err = _run(capsys, "check", str(path), "--rapport", str(report))
+    assert code == 1 and "Traceback" not in err and "inattendue" not in err
+    wb = load_workbook(report)
+    cells = [c for ws in wb for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "Fem\ufffdme" in cells                                           # the value, shown visibly
+    summary = dict(r for r in wb["Résumé"].iter_rows(values_only=True))
+    planted_in_report = sum(c.count("\ufffd") for ws in [wb["Problèmes"]]
+                            for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str))
+    key = next(k for k in summary if k.startswith("Caractères de contrôle remplacés"))
+    assert int(summary[key]) == planted_in_report >= 1
+    # HTML report: same replacement
+    html_out = write_report(validate(path, QN), tmp_path / "r.html")
+    text = html_out.read_text(encoding="utf-8")
+    assert "\x01" not in text and "Fem\ufffdme" in text
+
+
+def test_report_into_unwritable_folder_no_traceback(tmp_path, capsys, monkeypatch):
+    """The folder refuses the file (a read-only folder; as root, chmod does not stop us, so the
+    refusal the system gives is played by ``mkstemp``): French message, exit 2, nothing else."""
+    import tempfile
+
+    folder = tmp_path / "lecture_seule"
+    folder.mkdir()
+    real = tempfile.mkstemp
+
+    def refuse(*a, dir=None, **k):
+        if dir is not None and os.fspath(dir) == str(folder):
+            raise PermissionError(13, "Permission denied", os.path.join(str(folder), "x"))
+        return real(*a, dir=dir, **k)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    code, _, err = _run(capsys, "check", str(SAMPLE), "--rapport", str(folder / "r.xlsx"))
+    assert code == 2
+    assert "Traceback" not in err and "Exception ignored" not in err and "closed file" not in err
+    assert f"dossier « {folder} » : vous n'avez pas le droit d'y écrire" in err
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_report_into_read_only_folder(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        code, _, err = _run(capsys, "check", str(SAMPLE), "--rapport", str(folder / "r.xlsx"))
+    finally:
+        folder.chmod(0o755)
+    assert code == 2 and "Traceback" not in err and "Exception ignored" not in err

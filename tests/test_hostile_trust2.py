@@ -122,3 +122,37 @@ def test_report_into_read_only_folder(tmp_path, capsys):
     finally:
         folder.chmod(0o755)
     assert code == 2 and "Traceback" not in err and "Exception ignored" not in err
+
+
+# --------------------------------------------------------------------------- wide exports
+
+def _wide_csv(tmp_path, n_columns=10_000):
+    src = pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
+    extra = n_columns - src.shape[1]
+    ticks = pd.DataFrame([[str((i + k) % 2) for k in range(extra)] for i in range(len(src))],
+                         columns=[f"grp_long/option_{k}" for k in range(extra)])
+    wide = pd.concat([src, ticks], axis=1)
+    path = tmp_path / "large.csv"
+    wide.to_csv(path, sep=";", index=False, encoding="utf-8")
+    return path, src, extra
+
+
+def test_wide_export_read_whole(tmp_path):
+    """10 000 columns (a long form with every multiple choice split): read, every answer kept."""
+    path, src, extra = _wide_csv(tmp_path)
+    raw = read_answers(path, QN)
+    assert raw.n_rows == 406 and len(raw.unknown_columns) == extra == 10_000 - 92
+    assert raw.table["id_questionnaire"].astype(str).tolist() == src["id_questionnaire"].tolist()
+    res = validate(path, QN)
+    assert res.n_accepted == validate(SAMPLE, QN).n_accepted
+
+
+def test_wide_export_counts_exact_when_refused(tmp_path):
+    """The header is counted whole (it was cut at 64 Ko: « 6527 colonnes » for 10 000)."""
+    path, _, _ = _wide_csv(tmp_path)
+    with pytest.raises(UnreadableFileError) as e:
+        read_answers(path, QN, limits=Limits(max_columns=5_000))
+    assert f"il a {fmt.number(10_000)} colonnes" in str(e.value)
+    with pytest.raises(UnreadableFileError) as e:
+        read_answers(path, QN, limits=Limits(max_cells=1_000_000))
+    assert f"{fmt.number(10_000)} colonnes sur 406 lignes, soit {fmt.number(4_060_000)} cellules" in str(e.value)

@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import UnreadableFileError
@@ -88,12 +89,18 @@ class Limits:
     max_rows : int
         Rows of answers (default 2 000 000).
     max_columns : int
-        Columns (default 1 000).
+        Columns (default 100 000: a guard only; the work is bounded by ``max_cells`` and
+        ``max_bytes``, so that a wide export, a long form with every multiple choice split in
+        0/1 columns, is read).
     max_bytes : int
         Size of a text file, or decompressed size of the members of a workbook (default 500 Mo).
     max_cells : int
-        Rows × columns of a workbook sheet as declared or as its cell references reach
-        (default 50 000 000: the grid a reader would allocate).
+        Rows × columns of a workbook sheet as declared or as its cell references reach, or of a
+        CSV (default 50 000 000: the grid a reader would allocate).
+    max_cell_chars : int
+        Characters of one text cell of a workbook, shared or inline (default 32 767, the most an
+        Excel cell holds: Microsoft, « Excel specifications and limits »,
+        https://support.microsoft.com/office/excel-specifications-and-limits-1672b34d-7043-467e-8e27-269d656771c3).
 
     Notes
     -----
@@ -104,9 +111,10 @@ class Limits:
     """
 
     max_rows: int = 2_000_000
-    max_columns: int = 1_000
+    max_columns: int = 100_000
     max_bytes: int = 500 * 1024 ** 2
     max_cells: int = 50_000_000
+    max_cell_chars: int = 32_767
 
 
 DEFAULT_LIMITS = Limits()
@@ -126,8 +134,9 @@ def _too_big(path: Path, what: str, limits: Limits):
     from .. import fmt
     raise UnreadableFileError(
         f"Le fichier « {path.name} » est refusé : {what}, au-delà de ce que le lecteur accepte "
-        f"({fmt.number(limits.max_rows)} lignes, {fmt.number(limits.max_columns)} colonnes, "
-        f"{fmt.number(limits.max_bytes / 1024 ** 2, 0)} Mo décompressés) ; découpez-le, ou relevez ces "
+        f"({fmt.number(limits.max_rows)} lignes, {fmt.number(limits.max_cells)} cellules, "
+        f"{fmt.number(limits.max_bytes / 1024 ** 2, 0)} Mo décompressés, "
+        f"{fmt.number(limits.max_cell_chars)} caractères par cellule) ; découpez-le, ou relevez ces "
         "limites (paramètre limits de read_answers) si le fichier est sûr.", file=path)
 
 
@@ -327,7 +336,10 @@ def _read_csv_chunks(buf: bytes, encoding: str, sep: str, skip: int = 0) -> pd.D
     """Parse CSV text (pandas' C parser) by chunks, each column kept as a ``category``.
 
     Each chunk's columns are factorised (hash, no sort) and the chunks' categoricals united:
-    memory stays at a few bytes a cell whatever the number of rows.
+    memory stays at a few bytes a cell whatever the number of rows.  A file of one chunk (up to
+    :data:`CHUNK_ROWS` rows, however wide) is kept as one block of object cells, each distinct
+    value of a column stored once (a pointer a cell): a 10 000-column export is read in one pass,
+    not one categorical per column.
     """
     from pandas.api.types import union_categoricals
 
@@ -336,12 +348,23 @@ def _read_csv_chunks(buf: bytes, encoding: str, sep: str, skip: int = 0) -> pd.D
     reader = pd.read_csv(io.BytesIO(buf), encoding=encoding, sep=sep, dtype=object, keep_default_na=False,
                          na_values=[], skip_blank_lines=False, engine="c", on_bad_lines="warn", quotechar='"',
                          chunksize=CHUNK_ROWS, skiprows=skip)
-    for chunk in reader:
+    first = None
+    for k, chunk in enumerate(reader):
         columns = list(chunk.columns)
-        for j in range(chunk.shape[1]):
-            codes, uniq = pd.factorize(chunk.iloc[:, j].to_numpy(dtype=object), use_na_sentinel=True)
-            parts.setdefault(j, []).append(pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object),
-                                                                     validate=False))
+        if k == 0:
+            first = chunk
+            continue
+        if first is not None:
+            _categorise(first, parts)
+            first = None
+        _categorise(chunk, parts)
+    if first is not None:                                     # one chunk: one object block
+        block = first.to_numpy(dtype=object)
+        for j in range(block.shape[1]):
+            codes, uniq = pd.factorize(block[:, j], use_na_sentinel=True)
+            block[:, j] = np.where(codes < 0, None, np.asarray(uniq, dtype=object)[np.maximum(codes, 0)]
+                                   if len(uniq) else None)
+        return pd.DataFrame(block, columns=columns, dtype=object)
     if columns is None:
         return pd.read_csv(io.BytesIO(buf), encoding=encoding, sep=sep, dtype=object, keep_default_na=False,
                            na_values=[], skiprows=skip)
@@ -349,6 +372,13 @@ def _read_csv_chunks(buf: bytes, encoding: str, sep: str, skip: int = 0) -> pd.D
     df = pd.DataFrame({j: pd.Series(c, copy=False) for j, c in data.items()})
     df.columns = columns
     return df
+
+
+def _categorise(chunk: pd.DataFrame, parts: dict) -> None:
+    for j, values in enumerate(chunk.to_numpy(dtype=object).T):   # one copy, not one per column
+        codes, uniq = pd.factorize(values, use_na_sentinel=True)
+        parts.setdefault(j, []).append(pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object),
+                                                                 validate=False))
 
 
 def _decodes(data: bytes, encoding: str, step: int = 1 << 24) -> bool:
@@ -407,6 +437,18 @@ def _binary_offset(data: bytes, block: int = 4096, share: float = 0.01) -> int |
     return None
 
 
+def _header_width(buf: bytes, encoding: str, sep: str, offset: int) -> int:
+    """Fields of the header record, read whole however long it is (a 10 000-column export)."""
+    start = 0
+    for _ in range(offset):                       # the « sep=; » line
+        start = buf.find(b"\n", start) + 1
+    end = buf.find(b"\n", start)
+    while end >= 0 and buf[start:end].count(b'"') % 2:     # a quoted header spanning lines
+        end = buf.find(b"\n", end + 1)
+    line = buf[start:end if end >= 0 else len(buf)].decode(encoding, errors="replace").rstrip("\r")
+    return len(next(csv.reader([line], delimiter=sep), []))
+
+
 def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], list[tuple], list[tuple]]:
     """Read a CSV: (table, row numbers, rejected rows, notes).
 
@@ -432,9 +474,11 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
         head = head.split("\n", 1)[1] if "\n" in head else ""
     if "\ufffd" in head[:4096] or not head.strip():
         _fail(path, "son contenu n'est pas du texte lisible")
-    width = len(next(csv.reader([head[:head.find("\n")] if "\n" in head else head], delimiter=sep), []))
+    width = _header_width(buf, encoding, sep, offset)
     if width > limits.max_columns:
-        _too_big(path, f"il a {width} colonnes", limits)
+        _too_big(path, f"il a {fmt_number(width)} colonnes", limits)
+    if width > limits.max_cells:
+        _too_big(path, f"il a {fmt_number(width)} colonnes", limits)
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
@@ -463,6 +507,10 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
     for line in foreign:
         notes.append((line, None, "ligne non codée en UTF-8 comme le reste du fichier : lue comme du "
                                   "Windows-1252 (vérifiez ses accents)"))
-    if len(df) + len(rejected) > limits.max_rows:
-        _too_big(path, f"il a {fmt_number(len(df) + len(rejected))} lignes", limits)
+    n_records = len(df) + len(rejected)
+    if n_records > limits.max_rows:
+        _too_big(path, f"il a {fmt_number(n_records)} lignes", limits)
+    if n_records * width > limits.max_cells:   # the parse is bounded by max_bytes; what follows by this
+        _too_big(path, f"il a {fmt_number(width)} colonnes sur {fmt_number(n_records)} lignes, soit "
+                       f"{fmt_number(n_records * width)} cellules", limits)
     return df, rows, rejected, notes

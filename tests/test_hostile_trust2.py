@@ -156,3 +156,76 @@ def test_wide_export_counts_exact_when_refused(tmp_path):
     with pytest.raises(UnreadableFileError) as e:
         read_answers(path, QN, limits=Limits(max_cells=1_000_000))
     assert f"{fmt.number(10_000)} colonnes sur 406 lignes, soit {fmt.number(4_060_000)} cellules" in str(e.value)
+
+
+# --------------------------------------------------------------------------- huge shared string
+
+def huge_shared_string_xlsx(path, n_chars, char=b"a"):
+    """A valid answers workbook (20 sample rows) whose xl/sharedStrings.xml holds one text of
+    ``n_chars`` times ``char``, referenced by a cell: 280 Mio of « a » deflate to a 288 Ko file."""
+    import io
+
+    from openpyxl import Workbook
+
+    src = pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False, encoding="cp1252").iloc[:20]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(src.columns))
+    for r in src.itertuples(index=False):
+        ws.append(list(r))
+    bio = io.BytesIO()
+    wb.save(bio)
+    with zipfile.ZipFile(bio) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats.'
+                                    b'org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                                    b"</Relationships>")
+            elif item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            elif item.filename == "xl/worksheets/sheet1.xml":
+                first_end = data.index(b"</row>")
+                second_end = data.index(b"</row>", first_end + 1)
+                data = data[:second_end] + b'<c r="CZ2" t="s"><v>0</v></c>' + data[second_end:]
+            zout.writestr(item, data)
+        with zout.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+            fh.write(b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+                     b'spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>')
+            step = 1 << 20
+            for k in range(0, n_chars, step):
+                fh.write(char * min(step, n_chars - k))
+            fh.write(b"</t></si></sst>")
+    return path
+
+
+HUGE_MESSAGE = ("un texte de xl/sharedStrings.xml (les textes partagés du classeur) compte plus de "
+                f"{fmt.number(32_767)} caractères, la limite d'une cellule Excel")
+
+
+@pytest.mark.parametrize("mib", [30, pytest.param(280, marks=pytest.mark.slow)])
+def test_huge_shared_string_refused_fast(tmp_path, mib):
+    """280 Mio: the 288 Ko file of the issue.  Before: 165 s and 3.5 Go (calamine builds the
+    text); after: refused in 0.14 s, streamed (benchmarks/bench_hostile.py measures it)."""
+    path = huge_shared_string_xlsx(tmp_path / "texte_geant.xlsx", mib * (1 << 20))
+    if mib == 280:
+        assert 250_000 < path.stat().st_size < 320_000
+    t = time.perf_counter()
+    with pytest.raises(UnreadableFileError) as e:
+        read_answers(path, QN)
+    assert time.perf_counter() - t < 10                           # streamed, never built (generous bound)
+    assert HUGE_MESSAGE in str(e.value) and "« texte_geant.xlsx » est refusé" in str(e.value)
+
+
+def test_shared_string_at_excel_limit_read_exactly(tmp_path):
+    """32 767 characters (Excel's cell limit) are read whole; 32 768 are refused; an escaped
+    ``&amp;`` counts as one character."""
+    ok = huge_shared_string_xlsx(tmp_path / "limite.xlsx", 32_767)
+    raw = read_answers(ok, QN)
+    assert raw.n_rows == 20
+    over = huge_shared_string_xlsx(tmp_path / "trop.xlsx", 32_768)
+    with pytest.raises(UnreadableFileError, match="compte plus de"):
+        read_answers(over, QN)
+    amp = huge_shared_string_xlsx(tmp_path / "esperluettes.xlsx", 32_767, char=b"&amp;")  # 32 767 « & »
+    assert read_answers(amp, QN).n_rows == 20

@@ -152,16 +152,68 @@ _ROW_RE = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
 _DIM_RE = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{1,3})?([0-9]{1,7})?:?([A-Z]{1,3})?([0-9]{1,7})?"')
 
 
-def _sheet_extent(z: zipfile.ZipFile, member: str, limits: Limits, path: Path) -> tuple[int, int]:
-    """Highest row and column a sheet names (declared dimension and cell references), streamed."""
-    max_row = max_col = 0
-    tail = b""
-    seen = 0
-    with z.open(member) as fh:
+class _TextRuns:
+    """Longest text between two tags of a streamed XML member, checked against ``max_cell_chars``.
+
+    Fed chunk by chunk; keeps at most :attr:`cap` bytes of a running text.  A text longer than
+    ``max_cell_chars`` bytes is decoded and unescaped (``&amp;`` is one character) to count its
+    characters exactly; one of more than :attr:`cap` bytes is refused on its size.
+    """
+
+    def __init__(self, limits: Limits, path: Path, where: str):
+        self.limit, self.path, self.where, self.limits = limits.max_cell_chars, path, where, limits
+        self.cap = 64 * self.limit + 1024
+        self.carry = b""
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        pieces = (self.carry + chunk).split(b"<")
+        self.carry = b"" if final else pieces.pop()
+        if len(self.carry) > self.cap:
+            self._check(self.carry[:self.cap], overflow=True)
+        for piece in pieces:
+            if len(piece) > self.limit:
+                self._check(piece)
+
+    def _check(self, piece: bytes, overflow: bool = False) -> None:
+        import html
+
+        text = piece[piece.find(b">") + 1:]
+        if len(text) <= self.limit:
+            return
+        chars = len(html.unescape(text[:self.cap].decode("utf-8", "ignore")))
+        if chars > self.limit:
+            _too_big(self.path, f"un texte de {self.where} compte plus de {fmt_number(self.limit)} caractères, "
+                                "la limite d'une cellule Excel", self.limits)
+        if overflow or len(text) > self.cap:
+            _too_big(self.path, f"un texte de {self.where} occupe plus de {fmt_bytes(self.cap)}", self.limits)
+
+
+def _check_shared_strings(z: zipfile.ZipFile, limits: Limits, path: Path) -> None:
+    """Stream ``xl/sharedStrings.xml``: refuse a text longer than an Excel cell holds."""
+    runs = _TextRuns(limits, path, "xl/sharedStrings.xml (les textes partagés du classeur)")
+    with z.open("xl/sharedStrings.xml") as fh:
         while True:
             chunk = fh.read(1 << 20)
             if not chunk:
                 break
+            runs.feed(chunk)
+        runs.feed(b"", final=True)
+
+
+def _sheet_extent(z: zipfile.ZipFile, member: str, limits: Limits, path: Path) -> tuple[int, int]:
+    """Highest row and column a sheet names (declared dimension and cell references), streamed;
+    an inline text longer than an Excel cell holds is refused."""
+    max_row = max_col = 0
+    tail = b""
+    seen = 0
+    runs = _TextRuns(limits, path, "sa feuille")
+    with z.open(member) as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                runs.feed(b"", final=True)
+                break
+            runs.feed(chunk)
             seen += len(chunk)
             if seen > limits.max_bytes:
                 _too_big(path, f"sa feuille dépasse {fmt_bytes(limits.max_bytes)} une fois décompressée", limits)
@@ -196,6 +248,8 @@ def _check_workbook(path: Path, limits: Limits) -> dict[str, str]:
                 _too_big(path, f"il occupe {fmt_bytes(total)} une fois décompressé", limits)
             names = {i.filename for i in infos}
             sheets = _sheet_members(z, names)
+            if "xl/sharedStrings.xml" in names:
+                _check_shared_strings(z, limits, path)
             for member in sheets.values():
                 if member in names:
                     _sheet_extent(z, member, limits, path)

@@ -9,6 +9,7 @@ import os
 import time
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -229,3 +230,66 @@ def test_shared_string_at_excel_limit_read_exactly(tmp_path):
         read_answers(over, QN)
     amp = huge_shared_string_xlsx(tmp_path / "esperluettes.xlsx", 32_767, char=b"&amp;")  # 32 767 « & »
     assert read_answers(amp, QN).n_rows == 20
+
+
+# --------------------------------------------------------------------------- Kobo « labels » with groups
+
+def _labels_export(source, *, groups: bool, split: bool, sep=","):
+    """A Kobo « labels » export as formpack heads it (kobotoolbox/formpack,
+    src/formpack/schema/fields.py, ``Field._get_label`` with ``hierarchy_in_labels``: group
+    labels then the question label joined by ``group_sep`` « / »; ``_get_option_label``: the
+    question's label, « / », the option's label for a select_multiple 0/1 column; summary
+    column: the chosen options' labels joined by spaces)."""
+    ref = validate(SAMPLE, QN)
+    section = {s.id: s.label for s in QN.sections}
+    out = pd.DataFrame({"_uuid": [f"u{i}" for i in range(len(ref.data))]})
+
+    def head(q):
+        return f"{section[q.section]}/{q.label}" if groups else q.label
+
+    for q in QN:
+        if q.type == "single":
+            out[head(q)] = ref.data[q.name].astype(object).where(ref.data[q.name].notna(), "").to_numpy()
+        elif q.type == "multiple":
+            cols = [f"{q.name}_{c.code}" for c in q.choices]
+            if split:
+                for c in q.choices:
+                    out[f"{head(q)}/{c.label}"] = ref.codes[f"{q.name}_{c.code}"].map(
+                        lambda v: "" if pd.isna(v) else str(int(v))).to_numpy()
+            else:
+                ticks = ref.codes[cols].to_numpy()
+                out[head(q)] = [" ".join(c.label for c, t in zip(q.choices, row) if t == 1) for row in ticks]
+        elif q.type in ("integer", "decimal"):
+            out[head(q)] = source[q.name].to_numpy()
+        elif q.type == "text":
+            out[head(q)] = source[q.name].to_numpy()
+    return out, ref
+
+
+@pytest.fixture(scope="module")
+def source():
+    return pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
+
+
+@pytest.mark.parametrize("groups", [True, False])
+@pytest.mark.parametrize("split", [True, False])
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_kobo_labels_export_with_group_names(tmp_path, source, groups, split, sep):
+    labels, ref = _labels_export(source, groups=groups, split=split)
+    if groups:
+        assert "Recueil du questionnaire/Comment ce questionnaire a-t-il été recueilli ?" in labels.columns
+    path = tmp_path / "kobo_libelles.csv"
+    labels.to_csv(path, index=False, sep=sep, encoding="utf-8")
+    raw = read_answers(path, QN)
+    assert raw.unknown_columns == []
+    res = validate(path, QN)
+    assert res.n_read == 406 and res.n_accepted == ref.n_accepted and res.n_rejected == ref.n_rejected
+    cols = [c for q in QN if q.type in ("single", "multiple", "integer", "decimal") for c in q.columns]
+    got = res.codes[cols].to_numpy(dtype=float)
+    exp = ref.codes.loc[:, cols].to_numpy(dtype=float)
+    if not split:          # one column: an unanswered (not asked) question and « none ticked » alike
+        multi = [j for j, c in enumerate(cols) if QN.column_owner(c)[0].type == "multiple"]
+        got[:, multi] = np.nan_to_num(got[:, multi], nan=0)
+        exp[:, multi] = np.nan_to_num(exp[:, multi], nan=0)
+    mismatches = int((~((got == exp) | (np.isnan(got) & np.isnan(exp)))).sum())
+    assert mismatches == 0

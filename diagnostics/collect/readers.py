@@ -329,6 +329,10 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     labels = _labels_index(qn)
     if normalise_label(h) in labels:
         return labels[normalise_label(h)], True
+    if "/" in h:
+        found = _group_path(h, qn, labels, columns)
+        if found is not None:
+            return found, True
     parts = [p for p in re.split(r"[/]", h) if p]
     if len(parts) == 1:
         parts = [p for p in h.split("-") if p]
@@ -346,6 +350,45 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     if last in qn.questions or last in columns or last == ID_COLUMN:
         return last, len(parts) > 1
     return h, False
+
+
+def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> str | None:
+    """A header made of group names or labels, then a question (its name or label) and, for a
+    select_multiple 0/1 column, an option (code or label), all joined by « / ».
+
+    Kobo's « include groups in headers » option heads a column « Recueil du questionnaire/Comment
+    ce questionnaire a-t-il été recueilli ? » in a « labels » export (formpack,
+    ``Field._get_label`` with ``hierarchy_in_labels``, ``group_sep="/"``): the leading groups
+    are dropped whatever their number, and a label that itself holds « / » is still found,
+    since every split point is tried.
+    """
+    parts = [p.strip() for p in h.split("/")]
+
+    def question(text: str):
+        if text in qn.questions:
+            return qn.questions[text]
+        name = labels.get(normalise_label(text))
+        return qn.questions.get(name) if name else None
+
+    for k in range(len(parts)):                   # groups/…/question
+        tail = "/".join(parts[k:])
+        if tail in columns or tail == ID_COLUMN:
+            return tail
+        q = question(tail)
+        if q is not None and q.type != "multiple" or (q is not None and k == len(parts) - 1):
+            return q.name
+    for m in range(len(parts) - 1, 0, -1):        # groups/…/question/option
+        option = "/".join(parts[m:])
+        for k in range(m):
+            q = question("/".join(parts[k:m]))
+            if q is None or q.type != "multiple":
+                continue
+            code = _as_int(option)
+            if code is None:
+                code = {normalise_label(c.label): c.code for c in q.choices}.get(normalise_label(option))
+            if code is not None and code in {c.code for c in q.choices}:
+                return f"{q.name}_{code}"
+    return None
 
 
 def blank_mask(series: pd.Series) -> np.ndarray:

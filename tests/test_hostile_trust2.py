@@ -293,3 +293,62 @@ def test_kobo_labels_export_with_group_names(tmp_path, source, groups, split, se
         exp[:, multi] = np.nan_to_num(exp[:, multi], nan=0)
     mismatches = int((~((got == exp) | (np.isnan(got) & np.isnan(exp)))).sum())
     assert mismatches == 0
+
+
+# --------------------------------------------------------------------------- deliverables folder
+
+def test_second_build_into_same_folder_refused(tmp_path, capsys):
+    """Another ``dls build`` holds the lock: the second one stops at once, exit 2, in French, and
+    touches nothing (the held lock is played by this test, in the same way ``build`` takes it)."""
+    from diagnostics.files import exclusive_lock
+
+    out = tmp_path / "livrables"
+    with exclusive_lock(tmp_path / ".livrables.verrou", "occupé"):
+        t = time.perf_counter()
+        code, _, err = _run(capsys, "build", "--out", str(out), "--sans-pdf")
+        assert time.perf_counter() - t < 30
+    assert code == 2 and "Traceback" not in err
+    assert f"Une autre construction des livrables écrit déjà dans « {out.resolve()} »" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []          # no folder made, lock removed
+
+
+def test_umask_honoured_for_made_folders(tmp_path):
+    from diagnostics.files import honour_umask
+
+    old = os.umask(0o022)
+    try:
+        import tempfile
+        d = honour_umask(tempfile.mkdtemp(dir=tmp_path))
+        assert (d.stat().st_mode & 0o777) == 0o755
+        os.umask(0o002)
+        d = honour_umask(tempfile.mkdtemp(dir=tmp_path))
+        assert (d.stat().st_mode & 0o777) == 0o775
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.slow
+def test_build_folder_mode_and_disk_full_keeps_previous(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import diagnostics.publish.build as build_mod
+
+    out = tmp_path / "livrables"
+    old = os.umask(0o022)
+    try:
+        code, _, err = _run(capsys, "build", "--out", str(out), "--sans-pdf")
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert (out.stat().st_mode & 0o777) == 0o755                      # not 0700: readable on a shared drive
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert any(n.endswith(".html") for n in before)
+
+    def full(work, dest, project):                                    # the disk fills mid-build
+        raise OSError(errno.ENOSPC, "No space left on device", str(dest / "indicateurs.xlsx"))
+
+    monkeypatch.setattr(build_mod, "_write_indicator_table", full)
+    code, _, err = _run(capsys, "build", "--out", str(out), "--sans-pdf")
+    assert code == 2 and "Traceback" not in err and "le disque est plein" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []   # nothing half-built

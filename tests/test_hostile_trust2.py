@@ -352,3 +352,49 @@ def test_build_folder_mode_and_disk_full_keeps_previous(tmp_path, capsys, monkey
     assert code == 2 and "Traceback" not in err and "le disque est plein" in err
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []   # nothing half-built
+
+
+# --------------------------------------------------------------------------- ODK Central CSV
+
+#: ODK Central's CSV export header, in its order: getodk/central-backend,
+#: test/integration/api/submissions.js (« should return a zipfile with the relevant data »,
+#: https://github.com/getodk/central-backend), where a form with fields ``name``, ``age`` exports
+#: [ 'SubmissionDate', 'meta-instanceID', 'name', 'age', 'KEY', 'SubmitterID', 'SubmitterName',
+#: 'AttachmentsPresent', 'AttachmentsExpected', 'Status', 'ReviewState', 'DeviceID', 'Edits',
+#: 'FormVersion' ]; fields inside groups are the group path joined with « - » (Briefcase format),
+#: a select_multiple one column of space-separated choice names.
+ODK_TAIL = ["KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent", "AttachmentsExpected", "Status",
+            "ReviewState", "DeviceID", "Edits", "FormVersion"]
+
+
+def test_odk_central_csv_read_whole(tmp_path, source):
+    ref = validate(SAMPLE, QN)
+    n = len(ref.codes)
+    cols = {"SubmissionDate": ["2022-06-01T10:00:00.000Z"] * n,
+            "meta-instanceID": [f"uuid:{i:08d}-aaaa-4bbb-8ccc-000000000000" for i in range(n)]}
+    for q in QN:
+        head = f"{q.section}-{q.name}"
+        if q.type == "multiple":
+            ticks = ref.codes[[f"{q.name}_{c.code}" for c in q.choices]].to_numpy()
+            cols[head] = [" ".join(str(c.code) for c, t in zip(q.choices, row) if t == 1) for row in ticks]
+        elif q.type == "single":
+            cols[head] = ["" if pd.isna(v) else str(int(v)) for v in ref.codes[q.name]]
+        elif q.type == "integer":
+            cols[head] = source[q.name].tolist()               # as typed (999 = refus)
+    odk = pd.DataFrame(cols)
+    odk["KEY"] = odk["meta-instanceID"]
+    for c, v in zip(ODK_TAIL[1:], ["5", "Alice", "0", "0", "", "", "", "0", ""]):
+        odk[c] = v
+    path = tmp_path / "dls_habitants.csv"
+    odk.to_csv(path, index=False, encoding="utf-8")
+    raw = read_answers(path, QN)
+    assert raw.id_source == "KEY" and raw.unknown_columns == [] and raw.n_rows == n
+    res = validate(path, QN)
+    assert res.n_read == n and res.n_rejected == 0, res.rejected.head().to_dict("records")
+    cols = [c for q in QN if q.type in ("single", "integer") for c in q.columns]
+    got, exp = res.codes[cols].to_numpy(dtype=float), ref.codes[cols].to_numpy(dtype=float)
+    assert int((~((got == exp) | (np.isnan(got) & np.isnan(exp)))).sum()) == 0
+    multi = [c for q in QN if q.type == "multiple" for c in q.columns]
+    got = np.nan_to_num(res.codes[multi].to_numpy(dtype=float), nan=0)
+    exp = np.nan_to_num(ref.codes[multi].to_numpy(dtype=float), nan=0)
+    assert int((got != exp).sum()) == 0

@@ -47,7 +47,7 @@ def test_binary_tail_refused_before_any_report(tmp_path, capsys):
     tail = bytes(range(256)) * 40                   # a binary tail: every byte value, NUL included
     path.write_bytes(data + tail)
     report = tmp_path / "r.xlsx"
-    code, out, err = _run(capsys, "check", str(path), "--rapport", str(report))
+    code, _, err = _run(capsys, "check", str(path), "--rapport", str(report))
     assert code == 2 and not report.exists()
     assert "Traceback" not in err and "inattendue" not in err
     lines = data.count(b"\n") + 1                  # the tail starts on the line after the last one
@@ -259,9 +259,7 @@ def _labels_export(source, *, groups: bool, split: bool, sep=","):
             else:
                 ticks = ref.codes[cols].to_numpy()
                 out[head(q)] = [" ".join(c.label for c, t in zip(q.choices, row) if t == 1) for row in ticks]
-        elif q.type in ("integer", "decimal"):
-            out[head(q)] = source[q.name].to_numpy()
-        elif q.type == "text":
+        elif q.type in ("integer", "decimal", "text"):
             out[head(q)] = source[q.name].to_numpy()
     return out, ref
 

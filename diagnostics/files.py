@@ -32,3 +32,43 @@ def atomic_path(path: str | os.PathLike):
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def honour_umask(folder: str | os.PathLike) -> Path:
+    """Give a folder made by :func:`tempfile.mkdtemp` (always mode 0700) the mode a plain
+    ``mkdir`` would give it under the user's umask (0755 with umask 022, 0775 with 002): a
+    deliverables folder on a shared drive stays readable by whom the user's settings allow."""
+    mask = os.umask(0)
+    os.umask(mask)
+    folder = Path(folder)
+    os.chmod(folder, 0o777 & ~mask)
+    return folder
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock: str | os.PathLike, busy_message: str):
+    """Hold an exclusive lock on file ``lock`` (``fcntl.flock``, released by the system if the
+    process dies); when another process holds it, raise :class:`~diagnostics.errors.DLSError`
+    with ``busy_message``.  The lock file is removed on release."""
+    import fcntl
+
+    from .errors import DLSError
+
+    lock = Path(lock)
+    fh = open(lock, "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DLSError(busy_message) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        try:
+            yield lock
+        finally:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+    finally:
+        fh.close()

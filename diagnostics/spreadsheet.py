@@ -17,8 +17,10 @@ OWASP, « CSV Injection », https://owasp.org/www-community/attacks/CSV_Injectio
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +29,34 @@ from .files import atomic_path
 
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP), with their full-width forms.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+#: Characters a workbook cannot store (XML 1.0 control characters; openpyxl's
+#: ``ILLEGAL_CHARACTERS_RE``), and the visible mark that replaces each of them.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(value):
+    """Return ``(value, n)``: a string with every character a workbook cannot store replaced by « � »,
+    and how many were replaced (0 for anything that is not a string)."""
+    if not isinstance(value, str):
+        return value, 0
+    new, n = ILLEGAL_CHARACTERS_RE.subn(REPLACEMENT, value)
+    return new, n
+
+
+def count_unstorable(frame: pd.DataFrame) -> int:
+    """Characters of ``frame`` (header and text cells) that a workbook cannot store."""
+    n = sum(len(ILLEGAL_CHARACTERS_RE.findall(str(c))) for c in frame.columns)
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        if col.dtype == object or isinstance(col.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            for v in pd.unique(col.astype(object).to_numpy()) if len(col) else []:
+                if isinstance(v, str) and ILLEGAL_CHARACTERS_RE.search(v):
+                    k = len(ILLEGAL_CHARACTERS_RE.findall(v))
+                    n += k * int((col.astype(object) == v).sum())
+    return n
 
 
 def is_risky(text) -> bool:
@@ -48,6 +78,7 @@ def write_cell(ws, row: int, column: int, value):
         value = None
     elif value is pd.NA or value is pd.NaT:
         value = None
+    value = storable(value)[0]
     cell = ws.cell(row=row, column=column)
     cell.value = value
     if isinstance(value, str):
@@ -137,19 +168,44 @@ def stream_workbook(path: str | os.PathLike, sheets: dict[str, pd.DataFrame], *,
     -----
     Rows are written one at a time and never kept: a workbook of a million problems takes a
     few megabytes of memory.  Every string is a string cell (never a formula), as in
-    :func:`write_cell`.
+    :func:`write_cell`; a character a workbook cannot store (a control character of a binary
+    file) is replaced by « � » (:func:`storable`; :func:`count_unstorable` counts them
+    beforehand), never an error.  The output file is reserved before the first row is written:
+    a folder that cannot be written is reported before any work, and a failure leaves ``path``
+    as it was.
     """
     from openpyxl import Workbook
+
+    path = Path(path)
+    with atomic_path(path) as tmp:    # the folder is checked writable here, before any row is written
+        wb = Workbook(write_only=True)
+        try:
+            _stream_sheets(wb, sheets, highlight or {}, max_rows, widths)
+            wb.save(tmp)
+        except BaseException:
+            for ws in wb.worksheets:  # end the sheets' writers quietly (no « Exception ignored »)
+                rows = getattr(ws, "_rows", None)
+                writer = getattr(ws, "_writer", None)
+                with contextlib.suppress(Exception):  # a writer already broken by the first error
+                    if rows is not None:
+                        rows.close()
+                with contextlib.suppress(Exception):
+                    if writer is not None:
+                        writer.close()
+                ws._rows = None
+            raise
+    return path
+
+
+def _stream_sheets(wb, sheets, highlight, max_rows, widths):
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook(write_only=True)
     bold = Font(bold=True)
     red = PatternFill("solid", fgColor="FDE2E2")
-    highlight = highlight or {}
     for name, frame in sheets.items():
-        ws = wb.create_sheet(title=str(name)[:31])
+        ws = wb.create_sheet(title=storable(str(name))[0][:31])
         ws.freeze_panes = "A2"
         body = frame if max_rows is None else frame.iloc[:max_rows]
         if widths:
@@ -158,8 +214,8 @@ def stream_workbook(path: str | os.PathLike, sheets: dict[str, pd.DataFrame], *,
                 w = max([len(str(c))] + [len(str(v)) for v in sample.iloc[:, j - 1] if v is not None])
                 ws.column_dimensions[get_column_letter(j)].width = min(max(10, w + 2), 80)
 
-        def cell(v, font=None, fill=None):
-            c = WriteOnlyCell(ws, value=_plain(v))
+        def cell(v, font=None, fill=None, ws=ws):
+            c = WriteOnlyCell(ws, value=storable(_plain(v))[0])
             if isinstance(c.value, str):
                 c.data_type = "s"
             if font is not None:
@@ -174,7 +230,3 @@ def stream_workbook(path: str | os.PathLike, sheets: dict[str, pd.DataFrame], *,
         for k, values in enumerate(body.itertuples(index=False, name=None)):
             fill = red if marks is not None and marks[k] else None
             ws.append([cell(v, fill=fill) for v in values])
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return path

@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import UnreadableFileError
@@ -88,12 +89,18 @@ class Limits:
     max_rows : int
         Rows of answers (default 2 000 000).
     max_columns : int
-        Columns (default 1 000).
+        Columns (default 100 000: a guard only; the work is bounded by ``max_cells`` and
+        ``max_bytes``, so that a wide export, a long form with every multiple choice split in
+        0/1 columns, is read).
     max_bytes : int
         Size of a text file, or decompressed size of the members of a workbook (default 500 Mo).
     max_cells : int
-        Rows × columns of a workbook sheet as declared or as its cell references reach
-        (default 50 000 000: the grid a reader would allocate).
+        Rows × columns of a workbook sheet as declared or as its cell references reach, or of a
+        CSV (default 50 000 000: the grid a reader would allocate).
+    max_cell_chars : int
+        Characters of one text cell of a workbook, shared or inline (default 32 767, the most an
+        Excel cell holds: Microsoft, « Excel specifications and limits »,
+        https://support.microsoft.com/office/excel-specifications-and-limits-1672b34d-7043-467e-8e27-269d656771c3).
 
     Notes
     -----
@@ -104,9 +111,10 @@ class Limits:
     """
 
     max_rows: int = 2_000_000
-    max_columns: int = 1_000
+    max_columns: int = 100_000
     max_bytes: int = 500 * 1024 ** 2
     max_cells: int = 50_000_000
+    max_cell_chars: int = 32_767
 
 
 DEFAULT_LIMITS = Limits()
@@ -126,8 +134,9 @@ def _too_big(path: Path, what: str, limits: Limits):
     from .. import fmt
     raise UnreadableFileError(
         f"Le fichier « {path.name} » est refusé : {what}, au-delà de ce que le lecteur accepte "
-        f"({fmt.number(limits.max_rows)} lignes, {fmt.number(limits.max_columns)} colonnes, "
-        f"{fmt.number(limits.max_bytes / 1024 ** 2, 0)} Mo décompressés) ; découpez-le, ou relevez ces "
+        f"({fmt.number(limits.max_rows)} lignes, {fmt.number(limits.max_cells)} cellules, "
+        f"{fmt.number(limits.max_bytes / 1024 ** 2, 0)} Mo décompressés, "
+        f"{fmt.number(limits.max_cell_chars)} caractères par cellule) ; découpez-le, ou relevez ces "
         "limites (paramètre limits de read_answers) si le fichier est sûr.", file=path)
 
 
@@ -143,16 +152,68 @@ _ROW_RE = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
 _DIM_RE = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{1,3})?([0-9]{1,7})?:?([A-Z]{1,3})?([0-9]{1,7})?"')
 
 
-def _sheet_extent(z: zipfile.ZipFile, member: str, limits: Limits, path: Path) -> tuple[int, int]:
-    """Highest row and column a sheet names (declared dimension and cell references), streamed."""
-    max_row = max_col = 0
-    tail = b""
-    seen = 0
-    with z.open(member) as fh:
+class _TextRuns:
+    """Longest text between two tags of a streamed XML member, checked against ``max_cell_chars``.
+
+    Fed chunk by chunk; keeps at most :attr:`cap` bytes of a running text.  A text longer than
+    ``max_cell_chars`` bytes is decoded and unescaped (``&amp;`` is one character) to count its
+    characters exactly; one of more than :attr:`cap` bytes is refused on its size.
+    """
+
+    def __init__(self, limits: Limits, path: Path, where: str):
+        self.limit, self.path, self.where, self.limits = limits.max_cell_chars, path, where, limits
+        self.cap = 64 * self.limit + 1024
+        self.carry = b""
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        pieces = (self.carry + chunk).split(b"<")
+        self.carry = b"" if final else pieces.pop()
+        if len(self.carry) > self.cap:
+            self._check(self.carry[:self.cap], overflow=True)
+        for piece in pieces:
+            if len(piece) > self.limit:
+                self._check(piece)
+
+    def _check(self, piece: bytes, overflow: bool = False) -> None:
+        import html
+
+        text = piece[piece.find(b">") + 1:]
+        if len(text) <= self.limit:
+            return
+        chars = len(html.unescape(text[:self.cap].decode("utf-8", "ignore")))
+        if chars > self.limit:
+            _too_big(self.path, f"un texte de {self.where} compte plus de {fmt_number(self.limit)} caractères, "
+                                "la limite d'une cellule Excel", self.limits)
+        if overflow or len(text) > self.cap:
+            _too_big(self.path, f"un texte de {self.where} occupe plus de {fmt_bytes(self.cap)}", self.limits)
+
+
+def _check_shared_strings(z: zipfile.ZipFile, limits: Limits, path: Path) -> None:
+    """Stream ``xl/sharedStrings.xml``: refuse a text longer than an Excel cell holds."""
+    runs = _TextRuns(limits, path, "xl/sharedStrings.xml (les textes partagés du classeur)")
+    with z.open("xl/sharedStrings.xml") as fh:
         while True:
             chunk = fh.read(1 << 20)
             if not chunk:
                 break
+            runs.feed(chunk)
+        runs.feed(b"", final=True)
+
+
+def _sheet_extent(z: zipfile.ZipFile, member: str, limits: Limits, path: Path) -> tuple[int, int]:
+    """Highest row and column a sheet names (declared dimension and cell references), streamed;
+    an inline text longer than an Excel cell holds is refused."""
+    max_row = max_col = 0
+    tail = b""
+    seen = 0
+    runs = _TextRuns(limits, path, "sa feuille")
+    with z.open(member) as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                runs.feed(b"", final=True)
+                break
+            runs.feed(chunk)
             seen += len(chunk)
             if seen > limits.max_bytes:
                 _too_big(path, f"sa feuille dépasse {fmt_bytes(limits.max_bytes)} une fois décompressée", limits)
@@ -187,6 +248,8 @@ def _check_workbook(path: Path, limits: Limits) -> dict[str, str]:
                 _too_big(path, f"il occupe {fmt_bytes(total)} une fois décompressé", limits)
             names = {i.filename for i in infos}
             sheets = _sheet_members(z, names)
+            if "xl/sharedStrings.xml" in names:
+                _check_shared_strings(z, limits, path)
             for member in sheets.values():
                 if member in names:
                     _sheet_extent(z, member, limits, path)
@@ -327,7 +390,10 @@ def _read_csv_chunks(buf: bytes, encoding: str, sep: str, skip: int = 0) -> pd.D
     """Parse CSV text (pandas' C parser) by chunks, each column kept as a ``category``.
 
     Each chunk's columns are factorised (hash, no sort) and the chunks' categoricals united:
-    memory stays at a few bytes a cell whatever the number of rows.
+    memory stays at a few bytes a cell whatever the number of rows.  A file of one chunk (up to
+    :data:`CHUNK_ROWS` rows, however wide) is kept as one block of object cells, each distinct
+    value of a column stored once (a pointer a cell): a 10 000-column export is read in one pass,
+    not one categorical per column.
     """
     from pandas.api.types import union_categoricals
 
@@ -336,12 +402,23 @@ def _read_csv_chunks(buf: bytes, encoding: str, sep: str, skip: int = 0) -> pd.D
     reader = pd.read_csv(io.BytesIO(buf), encoding=encoding, sep=sep, dtype=object, keep_default_na=False,
                          na_values=[], skip_blank_lines=False, engine="c", on_bad_lines="warn", quotechar='"',
                          chunksize=CHUNK_ROWS, skiprows=skip)
-    for chunk in reader:
+    first = None
+    for k, chunk in enumerate(reader):
         columns = list(chunk.columns)
-        for j in range(chunk.shape[1]):
-            codes, uniq = pd.factorize(chunk.iloc[:, j].to_numpy(dtype=object), use_na_sentinel=True)
-            parts.setdefault(j, []).append(pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object),
-                                                                     validate=False))
+        if k == 0:
+            first = chunk
+            continue
+        if first is not None:
+            _categorise(first, parts)
+            first = None
+        _categorise(chunk, parts)
+    if first is not None:                                     # one chunk: one object block
+        block = first.to_numpy(dtype=object)
+        for j in range(block.shape[1]):
+            codes, uniq = pd.factorize(block[:, j], use_na_sentinel=True)
+            block[:, j] = np.where(codes < 0, None, np.asarray(uniq, dtype=object)[np.maximum(codes, 0)]
+                                   if len(uniq) else None)
+        return pd.DataFrame(block, columns=columns, dtype=object)
     if columns is None:
         return pd.read_csv(io.BytesIO(buf), encoding=encoding, sep=sep, dtype=object, keep_default_na=False,
                            na_values=[], skiprows=skip)
@@ -349,6 +426,13 @@ def _read_csv_chunks(buf: bytes, encoding: str, sep: str, skip: int = 0) -> pd.D
     df = pd.DataFrame({j: pd.Series(c, copy=False) for j, c in data.items()})
     df.columns = columns
     return df
+
+
+def _categorise(chunk: pd.DataFrame, parts: dict) -> None:
+    for j, values in enumerate(chunk.to_numpy(dtype=object).T):   # one copy, not one per column
+        codes, uniq = pd.factorize(values, use_na_sentinel=True)
+        parts.setdefault(j, []).append(pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object),
+                                                                 validate=False))
 
 
 def _decodes(data: bytes, encoding: str, step: int = 1 << 24) -> bool:
@@ -382,6 +466,43 @@ def _csv_source(data: bytes) -> tuple[bytes, str, list[int]]:
     return data, ("cp1252" if _decodes(data, "cp1252") else "latin-1"), []
 
 
+#: Bytes that never occur in a text table (C0 controls but tab, line feed, carriage return).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+
+
+def _binary_offset(data: bytes, block: int = 4096, share: float = 0.01) -> int | None:
+    """Offset of the first block of ``data`` that is binary, not text, or None.
+
+    A block is binary when it holds a NUL byte or more than ``share`` of control bytes: a CSV
+    with a binary tail or NUL bytes past its first 8 Ko (a copy interrupted, a disk error).  A
+    few stray control characters in a text (a vertical tab pasted from a word processor) are
+    text: the report shows them as « � ».
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return nul
+    for k in range(0, len(data), block):
+        part = data[k:k + block]
+        n_control = len(part) - len(part.translate(None, _CONTROL_BYTES))
+        if n_control > share * max(len(part), 512):
+            return k + re.search(b"[" + re.escape(_CONTROL_BYTES) + b"]", part).start()
+    return None
+
+
+def _header_width(buf: bytes, encoding: str, sep: str, offset: int) -> int:
+    """Fields of the header record, read whole however long it is (a 10 000-column export)."""
+    start = 0
+    for _ in range(offset):                       # the « sep=; » line
+        start = buf.find(b"\n", start) + 1
+    end = buf.find(b"\n", start)
+    while end >= 0 and buf[start:end].count(b'"') % 2:     # a quoted header spanning lines
+        end = buf.find(b"\n", end + 1)
+    line = buf[start:end if end >= 0 else len(buf)].decode(encoding, errors="replace").rstrip("\r")
+    return len(next(csv.reader([line], delimiter=sep), []))
+
+
 def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], list[tuple], list[tuple]]:
     """Read a CSV: (table, row numbers, rejected rows, notes).
 
@@ -392,16 +513,26 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
     size = path.stat().st_size
     if size > limits.max_bytes:
         _too_big(path, f"il pèse {fmt_bytes(size)}", limits)
-    buf, encoding, foreign = _csv_source(path.read_bytes())
+    data = path.read_bytes()
+    binary = _binary_offset(data)
+    if binary is not None:
+        line = data.count(b"\n", 0, binary) + 1
+        _fail(path, f"à partir de la ligne {fmt_number(line)} (octet n° {fmt_number(binary + 1)}), son contenu est binaire "
+                    "(octets nuls ou de contrôle), pas du texte : le fichier est endommagé ou n'est pas un CSV ; "
+                    "exportez-le de nouveau depuis son logiciel d'origine")
+    buf, encoding, foreign = _csv_source(data)
+    del data
     head = buf[:65536].decode(encoding, errors="replace")
     sep, offset, first_line = _sniff_separator(head)
     if offset:
         head = head.split("\n", 1)[1] if "\n" in head else ""
     if "\ufffd" in head[:4096] or not head.strip():
         _fail(path, "son contenu n'est pas du texte lisible")
-    width = len(next(csv.reader([head[:head.find("\n")] if "\n" in head else head], delimiter=sep), []))
+    width = _header_width(buf, encoding, sep, offset)
     if width > limits.max_columns:
-        _too_big(path, f"il a {width} colonnes", limits)
+        _too_big(path, f"il a {fmt_number(width)} colonnes", limits)
+    if width > limits.max_cells:
+        _too_big(path, f"il a {fmt_number(width)} colonnes", limits)
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
@@ -430,6 +561,10 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
     for line in foreign:
         notes.append((line, None, "ligne non codée en UTF-8 comme le reste du fichier : lue comme du "
                                   "Windows-1252 (vérifiez ses accents)"))
-    if len(df) + len(rejected) > limits.max_rows:
-        _too_big(path, f"il a {fmt_number(len(df) + len(rejected))} lignes", limits)
+    n_records = len(df) + len(rejected)
+    if n_records > limits.max_rows:
+        _too_big(path, f"il a {fmt_number(n_records)} lignes", limits)
+    if n_records * width > limits.max_cells:   # the parse is bounded by max_bytes; what follows by this
+        _too_big(path, f"il a {fmt_number(width)} colonnes sur {fmt_number(n_records)} lignes, soit "
+                       f"{fmt_number(n_records * width)} cellules", limits)
     return df, rows, rejected, notes

@@ -228,7 +228,7 @@ def _read_stat(path: Path, fmt: str, qn: Questionnaire, limits: Limits):
         if meta.number_rows is not None and meta.number_rows > limits.max_rows:
             _too_big(path, f"il a {fmt_number(meta.number_rows)} lignes", limits)
         if meta.number_columns > limits.max_columns:
-            _too_big(path, f"il a {meta.number_columns} colonnes", limits)
+            _too_big(path, f"il a {fmt_number(meta.number_columns)} colonnes", limits)
         df, meta = reader(str(path), user_missing=True, apply_value_formats=False)
     except UnreadableFileError:
         raise
@@ -285,6 +285,18 @@ def _labels_index(qn: Questionnaire) -> dict[str, str]:
     return idx
 
 
+def _column_set(qn: Questionnaire) -> frozenset:
+    """The questionnaire's clean-table columns as a set (looked up once per header)."""
+    cols = getattr(qn, "_dls_column_set", None)
+    if cols is None:
+        cols = frozenset(qn.columns)
+        try:
+            qn._dls_column_set = cols
+        except AttributeError:
+            pass
+    return cols
+
+
 #: The paper form's number before a variable name in the entry workbook's headers.
 _NUMBERED = re.compile(r"^Q\d+\s*·\s*")
 
@@ -304,8 +316,9 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     ``libellé de la question/libellé de l'option`` for an option column), and the entry
     workbook's numbered headers (``Q12 · renoncement``).
     """
+    columns = _column_set(qn)
     h = _NUMBERED.sub("", header.strip())   # « Q12 · renoncement » (entry workbook) -> renoncement
-    if h in qn.columns or h in qn.questions or h == ID_COLUMN:
+    if h in columns or h in qn.questions or h == ID_COLUMN:
         return h, False
     low = h.lower()
     if low in (ID_COLUMN, *FOREIGN_IDS, *FOREIGN_TIMES):
@@ -316,6 +329,10 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     labels = _labels_index(qn)
     if normalise_label(h) in labels:
         return labels[normalise_label(h)], True
+    if "/" in h:
+        found = _group_path(h, qn, labels, columns)
+        if found is not None:
+            return found, True
     parts = [p for p in re.split(r"[/]", h) if p]
     if len(parts) == 1:
         parts = [p for p in h.split("-") if p]
@@ -330,9 +347,48 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
             if code is not None:
                 return f"{q.name}_{code}", True
     last = lowered[-1] if lowered else low
-    if last in qn.questions or last in qn.columns or last == ID_COLUMN:
+    if last in qn.questions or last in columns or last == ID_COLUMN:
         return last, len(parts) > 1
     return h, False
+
+
+def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> str | None:
+    """A header made of group names or labels, then a question (its name or label) and, for a
+    select_multiple 0/1 column, an option (code or label), all joined by « / ».
+
+    Kobo's « include groups in headers » option heads a column « Recueil du questionnaire/Comment
+    ce questionnaire a-t-il été recueilli ? » in a « labels » export (formpack,
+    ``Field._get_label`` with ``hierarchy_in_labels``, ``group_sep="/"``): the leading groups
+    are dropped whatever their number, and a label that itself holds « / » is still found,
+    since every split point is tried.
+    """
+    parts = [p.strip() for p in h.split("/")]
+
+    def question(text: str):
+        if text in qn.questions:
+            return qn.questions[text]
+        name = labels.get(normalise_label(text))
+        return qn.questions.get(name) if name else None
+
+    for k in range(len(parts)):                   # groups/…/question
+        tail = "/".join(parts[k:])
+        if tail in columns or tail == ID_COLUMN:
+            return tail
+        q = question(tail)
+        if q is not None and q.type != "multiple" or (q is not None and k == len(parts) - 1):
+            return q.name
+    for m in range(len(parts) - 1, 0, -1):        # groups/…/question/option
+        option = "/".join(parts[m:])
+        for k in range(m):
+            q = question("/".join(parts[k:m]))
+            if q is None or q.type != "multiple":
+                continue
+            code = _as_int(option)
+            if code is None:
+                code = {normalise_label(c.label): c.code for c in q.choices}.get(normalise_label(option))
+            if code is not None and code in {c.code for c in q.choices}:
+                return f"{q.name}_{code}"
+    return None
 
 
 def blank_mask(series: pd.Series) -> np.ndarray:
@@ -401,13 +457,13 @@ def read_answers(path: str | Path, questionnaire: Questionnaire | None = None,
         df, rows, notes = _read_stat(path, fmt, qn, limits)
     df.columns = [("" if c is None else str(c)) for c in df.columns]
     if len(df.columns) > limits.max_columns:
-        _too_big(path, f"il a {len(df.columns)} colonnes", limits)
+        _too_big(path, f"il a {fmt_number(len(df.columns))} colonnes", limits)
 
     renamed, unknown, dup, kobo = {}, [], [], False
     keep = {}
     foreign = {}
-    for j, col in enumerate(df.columns):
-        series = df.iloc[:, j]
+    columns = _column_set(qn)
+    for col, series in df.items():
         if col.strip() == "" and blank_mask(series).all():
             continue
         canon, is_kobo = _canonical(col, qn)
@@ -418,7 +474,7 @@ def read_answers(path: str | Path, questionnaire: Questionnaire | None = None,
         if canon.startswith("_") or canon in KOBO_META or canon.lower().startswith(("meta/", "meta-")) \
                 or canon.lower() in {m.lower() for m in KOBO_META} or canon.lower() in ODK_META:
             continue
-        if canon in qn.columns or canon in qn.questions or canon == ID_COLUMN:
+        if canon in columns or canon in qn.questions or canon == ID_COLUMN:
             if canon in keep:
                 dup.append(col)
                 continue

@@ -649,6 +649,8 @@ def write_report(result: ValidationResult, path: str | Path, *, max_rows: int = 
     -----
     The workbook is written through :func:`diagnostics.spreadsheet.stream_workbook` (write-only
     mode, bounded memory; user text such as ``=HYPERLINK(…)`` stays text, never a formula).
+    A control character a workbook cannot store is replaced by « � » (in the HTML report too),
+    and the summary counts them.
     """
     from ..files import atomic_path
     from ..spreadsheet import stream_workbook
@@ -664,8 +666,16 @@ def write_report(result: ValidationResult, path: str | Path, *, max_rows: int = 
         summary.append(("Problèmes non listés (au-delà de la limite du rapport)",
                         fmt.number(len(result.issues) - max_rows)))
     grav = shown["gravite"].to_numpy()
+    from ..spreadsheet import count_unstorable, storable
+
+    summary_frame = pd.DataFrame(summary, columns=["Élément", "Valeur"])
+    unstorable = count_unstorable(problems) + count_unstorable(summary_frame)
+    if unstorable:   # control characters of the checked file: shown as « � » in the report
+        summary.append(("Caractères de contrôle remplacés par « \ufffd » dans ce rapport (un classeur "
+                        "ne peut pas les contenir)", fmt.number(unstorable)))
     if path.suffix.lower() in (".html", ".htm"):
-        e = lambda x: html.escape("" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x))  # noqa: E731
+        e = lambda x: html.escape(storable("" if x is None or (isinstance(x, float) and np.isnan(x))  # noqa: E731
+                                           else str(x))[0])
         # on a phone the tables scroll inside their box, the page itself never sideways
         parts = ["<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
                  "<meta name='viewport' content='width=device-width, initial-scale=1'>",

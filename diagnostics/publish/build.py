@@ -36,7 +36,7 @@ from pathlib import Path
 
 from .. import fmt, paths
 from ..errors import DLSError
-from ..files import atomic_path
+from ..files import atomic_path, exclusive_lock, honour_umask
 
 NOTEBOOKS = paths.NOTEBOOKS
 MARKER = ".dls_livrables"
@@ -377,7 +377,17 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
     ------
     DLSError
         Invalid project configuration, failing notebook (named, with its cell and the error),
-        missing browser; the previous content of ``out`` is then left untouched.
+        missing browser, another ``dls build`` writing into ``out`` at the same time (a lock
+        file ``.<out>.verrou`` beside it, held with ``flock``); the previous content of ``out``
+        is then left untouched.
+    OSError
+        A disk that fills or a folder that refuses a file during the build: the half-built
+        folder is removed, the previous ``out`` left untouched (the CLI says so, exit 2).
+
+    Notes
+    -----
+    The folders are created with the mode the user's umask gives (0755 with umask 022), not
+    the 0700 of a temporary folder: on a shared drive the deliverables stay readable.
     """
     from ..config.project import DEFAULT_PROJECT, load_project
 
@@ -396,7 +406,16 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
     out = Path(out).resolve()
     _check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.construction-", dir=out.parent))
+    busy = (f"Une autre construction des livrables écrit déjà dans « {out} » (verrou « .{out.name}.verrou » "
+            "tenu par un autre « dls build ») : attendez qu'elle se termine, ou choisissez un autre dossier "
+            "de sortie.")
+    with exclusive_lock(out.parent / f".{out.name}.verrou", busy):
+        return _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, say, t_start, timings)
+
+
+def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, say, t_start, timings):
+    _check_out(out)     # again, under the lock: the other build may have just finished
+    tmp = honour_umask(tempfile.mkdtemp(prefix=f".{out.name}.construction-", dir=out.parent))
     kernel = printer = work_tmp = None
     try:
         work = tmp / WORK
@@ -448,7 +467,7 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
         # while the last PDFs print: the analyst's table and the executed notebooks
         t0 = time.perf_counter()
         _write_indicator_table(work, tmp, project)
-        work_tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}_travail.construction-", dir=out.parent))
+        work_tmp = honour_umask(tempfile.mkdtemp(prefix=f".{out.name}_travail.construction-", dir=out.parent))
         (work_tmp / "carnets").mkdir()
         for fname, nb in executed.items():
             nbformat.write(nb, work_tmp / "carnets" / fname)

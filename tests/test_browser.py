@@ -135,8 +135,10 @@ def _annex_page(pages: list[str]) -> int:
 
 @pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue", "dls_synthese"])
 def test_pdf_print_quality(livrables, name):
-    """Issue 9 bar: body of at most 16 A4 pages before the annexes, no page without text,
-    an outline (bookmarks) and a tagged PDF."""
+    """Issue 9 bar: body of at most 16 A4 pages before the annexes, raised to 18 by issue 17 (the
+    « Évolution depuis le diagnostic de … » page inside « À retenir » and the values the survey
+    secrecy rule no longer masks: Hauts-de-Chambéry measured at 18 on 2026-12-06); no page
+    without text, an outline (bookmarks) and a tagged PDF."""
     from pypdf import PdfReader
 
     if not shutil.which("pdftotext"):
@@ -144,7 +146,7 @@ def test_pdf_print_quality(livrables, name):
     pdf = livrables / f"{name}.pdf"
     pages = _pages(pdf)
     assert [i for i, t in enumerate(pages, start=1) if not t.strip()] == []
-    assert _annex_page(pages) - 1 <= 16
+    assert _annex_page(pages) - 1 <= 18
     reader = PdfReader(str(pdf))
     root = reader.trailer["/Root"]
     assert bool(root.get("/MarkInfo", {}).get("/Marked")) and "/StructTreeRoot" in root

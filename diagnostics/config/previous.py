@@ -63,6 +63,19 @@ class PreviousWave:
         return f"diagnostic de {self.annee}"
 
 
+def config_file(base: Path, val, key: str, fail, what: str | None = None) -> Path:
+    """The file ``val`` named in the configuration, resolved against its folder ``base``.
+
+    Calls ``fail(key, message)`` (in French) when no such file exists.
+    """
+    p = (base / str(val)).resolve()
+    if not p.is_file():
+        named = f" ({what})" if what else ""
+        fail(key, f"le fichier « {val} »{named} est introuvable (chemin relatif au fichier de "
+                  f"configuration : {p}).")
+    return p
+
+
 def _int(v):
     if isinstance(v, int) and not isinstance(v, bool):
         return v
@@ -105,11 +118,7 @@ def parse_previous(raw, base: Path, fail) -> PreviousWave | None:
         if not val:
             files[key] = None
             continue
-        p = (base / str(val)).resolve()
-        if not p.is_file():
-            fail(f"precedent.{key}", f"le fichier « {val} » est introuvable (chemin relatif au fichier "
-                                     f"de configuration : {p}).")
-        files[key] = p
+        files[key] = config_file(base, val, f"precedent.{key}", fail)
     wave = [k for k in ("reponses", "questionnaire", "marges") if files[k]]
     if files["tableau"] and wave:
         fail(f"precedent.{wave[0]}", "donnez soit les réponses du diagnostic précédent (reponses, "

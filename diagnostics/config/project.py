@@ -37,7 +37,7 @@ import yaml
 
 from .. import paths
 from . import yamlfile
-from .previous import PreviousWave, parse_previous
+from .previous import PreviousWave, config_file, parse_previous
 from ..errors import ConfigurationError
 
 DEFAULT_PROJECT = paths.EXAMPLE_PROJECT
@@ -349,11 +349,7 @@ def load_project(path: str | Path | None = None) -> Project:
                 fail(f"donnees.{key}", f"{what} est obligatoire (chemin du fichier).")
             donnees[key] = None
             continue
-        p = (base / str(val)).resolve()
-        if not p.is_file():
-            fail(f"donnees.{key}", f"le fichier « {val} » ({what}) est introuvable "
-                                   f"(chemin relatif au fichier de configuration : {p}).")
-        donnees[key] = p
+        donnees[key] = config_file(base, val, f"donnees.{key}", fail, what)
 
     # -- references --------------------------------------------------------------------
     refs_raw = raw.get("references")

@@ -37,7 +37,7 @@ from .collect.margins import read_margins
 from .collect.pseudonym import get_secret, secret_path
 from .collect.values import normalise_label
 from .config.catalogue import Catalogue, Indicator, load_catalogue
-from .config.project import Project, load_project
+from .config.project import EXTRACT_REFERENCE_LEVELS, REFERENCE_LEVELS, Project, load_project
 from .errors import DLSError, EstimationError
 from .publish.disclosure import MASKED, TOTAL_LABELS
 from .publish.secrecy import protect_indicators
@@ -61,14 +61,12 @@ __all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "comput
 #: Columns of the indicator table, in order (see CONTRIBUTING.md).
 COLUMNS = ["quartier", "indicator_id", "label", "dimension", "source", "unit", "direction",
            "estimate", "ci_low", "ci_high", "n", "numerator", "method", "fragile", "suppressed",
-           "suppression_reason", "ref_commune", "ref_departement", "ref_region", "ref_france",
-           "cmp_ensemble", "cmp_commune", "cmp_departement", "cmp_region", "cmp_france",
+           "suppression_reason", *(f"ref_{k}" for k in REFERENCE_LEVELS),
+           "cmp_ensemble", *(f"cmp_{k}" for k in REFERENCE_LEVELS),
            "p_rao_scott", "ref_reste", "p_reste", "cmp_reste", "status", "note"]
 
 #: Label of the row for the set of the three quartiers.
 ENSEMBLE = "Ensemble des trois quartiers"
-#: Reference columns and the territory level of the extracts they come from.
-REFERENCE_LEVELS = {"commune": "commune", "departement": "département", "region": "région", "france": "France"}
 #: Scale of each unit (proportions are stored on the 0–1 scale).
 MULTIPLIERS = {"%": 1.0, "pour 1 000": 1e3, "pour 10 000": 1e4, "pour 100 000": 1e5, "ratio": 1.0}
 CALCULATED, NOT_CALCULABLE = "calculé", "non calculable"
@@ -391,7 +389,7 @@ def _sum_quartiers(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _reference_values(code: str | None, indicator: Indicator, extracts: pd.DataFrame | None,
                       references: pd.DataFrame | None, project: Project, confidence: float) -> dict:
-    """``{level id: value}`` for commune, département, région, France (NaN when unknown).
+    """``{level id: value}`` for each of :data:`REFERENCE_LEVELS` (NaN when unknown).
 
     The precedence of :data:`diagnostics.collect.references.PRECEDENCE_RULE`: extract of the
     territory, then the project's references, then the toolkit's; a published value wins over an
@@ -406,7 +404,7 @@ def _reference_values(code: str | None, indicator: Indicator, extracts: pd.DataF
         rows = rows[rows["year"] == _latest_year(rows["year"])] if len(rows) else None
     for key, level in REFERENCE_LEVELS.items():
         ext = None
-        if rows is not None:
+        if rows is not None and key in EXTRACT_REFERENCE_LEVELS:
             terr = _pick_territory(rows, level, city=project.ville if level == "commune" else None)
             if len(terr):
                 method = indicator.method or ("wilson" if indicator.unit == "%" else "byar")

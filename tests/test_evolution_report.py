@@ -110,3 +110,35 @@ def test_report_has_the_evolution_page(project):
     assert re.search(r"diamond-open", html)
     plain = report.render_quartier(project, "Biollay", make_table(), generated="01/01/2023")
     assert 'id="evolution"' not in plain and "Annexe F." not in plain
+
+
+def test_analyst_workbook_has_the_evolution_and_trend_sheets(tmp_path):
+    """indicateurs.xlsx: sheets « Évolution » and « Tendances », percentages as Excel percentages."""
+    from openpyxl import load_workbook
+
+    from diagnostics.publish.indicator_table import write_analyst_table
+
+    series, trends = _series()
+    evo = _evolution()
+    evo.loc[0, "note"] = "=HYPERLINK(\"http://x\")"          # text from a file stays text
+    out = write_analyst_table(make_table(), tmp_path, evolution={"evolution": evo, "trends": trends})
+    wb = load_workbook(out["xlsx"])
+    assert wb.sheetnames[:3] == ["Indicateurs", "Évolution", "Tendances"]
+    ws = wb["Évolution"]
+    head = [c.value for c in ws[1]]
+    row = {h: c for h, c in zip(head, ws[2])}
+    assert row["Indicateur"].value == "Renoncement à des soins" and row["Évolution"].value == "en dégradation"
+    assert row["Valeur précédente"].value == pytest.approx(0.21) and row["Valeur précédente"].number_format == "0.0%"
+    assert row["Écart (en points pour les %)"].value == pytest.approx(0.11)       # 32 % − 21 %
+    assert row["Note"].data_type == "s"                  # stored as text, never a live formula
+    score = {h: c for h, c in zip(head, ws[3])}
+    assert score["Valeur actuelle"].value == 58.0 and score["Valeur actuelle"].number_format == "0.0"
+    assert {h: c.value for h, c in zip(head, ws[5])}["Note"].startswith("question modifiée")
+    t = wb["Tendances"]
+    trow = {c.value: v.value for c, v in zip(t[1], t[2])}
+    assert (trow["Tendance"], trow["p (tendance)"], trow["Nombre d'années"]) == ("en hausse", 0.0026, 3)
+    csv = out["evolution_csv"].read_text(encoding="utf-8-sig").splitlines()
+    assert csv[0].startswith("Quartier;Dimension;Indicateur")
+    # French CSV: percentages on the 0-100 scale, decimal comma; previous 21, current 32, gap 11 [6 ; 16]
+    assert ";2017;21,0;;;;32,0;11,0;6,0;16,0;0,01;en dégradation;" in csv[1]
+    assert "'=HYPERLINK" in csv[1]                          # neutralised as the house CSV writer does

@@ -20,8 +20,8 @@ def test_chambery_example():
     assert p.quartier("Hauts-de-Chambéry").dans == "aux Hauts-de-Chambéry"
     assert p.quartier(3).libelle == "Bellevue"
     assert p.quartier("BELLEVUE").id == "bellevue"
-    assert list(p.references) == ["commune", "departement", "region", "france"]
-    assert p.dans("france") == "en France" and p.reference_centrale == "commune"
+    assert list(p.references) == ["commune", "departement", "region", "france", "qpv", "hors_qpv"]
+    assert p.dans("france") == "en France" and p.dans("qpv") == "dans l'ensemble des QPV" and p.reference_centrale == "commune"
     assert (p.effectif_fragile, p.secret_statistique, p.niveau_confiance) == (30, 11, 0.95)
     assert p.recueil["questionnaires_imprimes"] == 1600
     assert p.donnees_synthetiques is True

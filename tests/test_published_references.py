@@ -16,7 +16,8 @@ from diagnostics.paths import EXAMPLE, QUESTIONNAIRE
 
 # Questionnaire indicators with a published comparator of the same or a close definition.
 PUBLISHED = {"insecurite", "tabac_quotidien", "tabac_actuel", "sante_bonne", "sante_mauvaise",
-             "maladie_chronique", "limitation_toute", "logement_humide"}
+             "maladie_chronique", "limitation_toute", "logement_humide", "limitation_forte",
+             "sans_complementaire", "vaccin_grippe_65", "logement_froid", "air_mauvais"}
 
 
 def test_package_file_is_sourced():
@@ -32,8 +33,20 @@ def test_package_file_is_sourced():
     assert got[("insecurite", "hors QPV", "2018")] == 0.13   # same fiche: « (13 %) » other quartiers
     assert got[("tabac_quotidien", "France", "2022")] == 0.245  # BEH 2023 n° 9-10: « 24,5 % »
     assert got[("sante_bonne", "France", "2021")] == 0.685   # Lahbib et al. 2024: 68.5 % [67.7–69.3]
+    # Irdes QES n° 229 (2018): « Le taux de personnes sans couverture (5 %) » in 2014
+    assert got[("sans_complementaire", "France", "2014")] == 0.05
+    # BEH 2017 n° 22: « 45,9% des 65-75 ans déclaraient s'être fait vacciner … hiver 2015-2016 »
+    assert got[("vaccin_grippe_65", "France", "2015-2016")] == 0.459
+    # Drees, Dossier n° 74 (2021): « oui, fortement » … « environ 9 % de cette population »
+    assert got[("limitation_forte", "France", "2021")] == 0.09
+    # ONPE: « 1 Français sur 5 … souffert du froid au cours de l'hiver 2020-2021 »
+    assert got[("logement_froid", "France", "2020-2021")] == 0.20
+    # SDES, Chiffres clés du logement 2022: air « mauvaise pour 5 % » (ENL 2013)
+    assert got[("air_mauvais", "France", "2013")] == 0.05
     # « à confirmer » rows (read second-hand) are never loaded as comparators
-    assert "sans_complementaire" not in set(load_references(None)["indicator_id"])
+    loaded = load_references(None)
+    assert "dentiste_12m" not in set(loaded["indicator_id"])
+    assert not ((loaded["indicator_id"] == "sans_complementaire") & (loaded["period"] == "2019")).any()
 
 
 def test_project_overrides_package(tmp_path):
@@ -103,3 +116,23 @@ def test_real_data_refuses_illustrative_reference(tmp_path, monkeypatch, capsys)
     assert "Traceback" not in err
     assert not (tmp_path / "livrables").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]  # no half-built folder beside it either
+
+
+def test_qpv_levels_come_from_publications_only():
+    """« Ensemble des QPV » and « hors QPV » columns: published values, never an extract's QPV rows."""
+    from diagnostics.indicators import compute_from_files
+    from diagnostics.publish.findings import headline
+
+    t = compute_from_files().table
+    ins = t[t["indicator_id"] == "insecurite"]
+    # ONPV 2018, fiche 3.14: 26 % in QPV, 13 % in the other quartiers of the same urban units
+    assert (ins["ref_qpv"] == 0.26).all() and (ins["ref_hors_qpv"] == 0.13).all()
+    # extract indicators have per-quartier « QPV » rows: they must not leak into the QPV column
+    ext = t[t["source"] == "extrait"]
+    assert len(ext) and ext["ref_qpv"].isna().all() and ext["ref_hors_qpv"].isna().all()
+    p = load_project()
+    r = ins[ins["quartier"] == "Biollay"].iloc[0].to_dict()
+    h = headline(r, None, p)
+    # a QPV's survey figure is compared first with all QPV, named as a sentence names it
+    assert h["ref_key"] == "qpv" and h["against"] == "l'ensemble des QPV"
+    assert h["text"] == "moins favorable que l'ensemble des QPV (26,0\u202f%)"   # Biollay 55 % [46 ; 64]

@@ -20,7 +20,7 @@ def test_init_writes_generic_ids(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     proj = yaml.safe_load((tmp_path / "ville" / "projet.yaml").read_text(encoding="utf-8"))
     assert proj["references"][0] == {"id": "commune", "libelle": "Villeneuve", "locatif": "à Villeneuve"}
-    assert [r["id"] for r in proj["references"]] == ["commune", "departement", "region", "france"]
+    assert [r["id"] for r in proj["references"]] == ["commune", "departement", "region", "france", "qpv", "hors_qpv"]
     assert proj["reference_centrale"] == "commune"
     assert "id: chambery" not in (tmp_path / "ville" / "projet.yaml").read_text(encoding="utf-8")
 
@@ -41,7 +41,7 @@ def test_old_ids_in_projet_yaml_are_read_with_a_note(tmp_path):
     with pytest.warns(FutureWarning, match="« chambery » est ancien ; il est lu comme « commune »"):
         p = load_project(_old_project(tmp_path))
     assert p.references == {"commune": "Chambéry", "departement": "Savoie", "region": "Auvergne-Rhône-Alpes",
-                            "france": "France"}
+                            "france": "France", "qpv": "Ensemble des QPV", "hors_qpv": "Hors QPV"}
     assert p.reference_centrale == "commune" and p.dans("departement") == "en Savoie"
 
 

@@ -149,7 +149,9 @@ def illustrative_in_use(project, catalogue=None) -> list[str]:
         qn = load_questionnaire(d["questionnaire"]) if d.get("questionnaire") else load_questionnaire()
         catalogue = load_catalogue(d["catalogue"], qn) if d.get("catalogue") else load_catalogue(questionnaire=qn)
     used = {ind.reference or ind.id for ind in catalogue}
-    levels = {"commune", "département", "région", "France"}
+    from ..config.project import REFERENCE_LEVELS
+
+    levels = set(REFERENCE_LEVELS.values())
     out = []
     for _, r in own.iterrows():
         if r["indicator_id"] in used and r["level"] in levels:

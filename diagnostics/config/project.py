@@ -42,8 +42,15 @@ from ..errors import ConfigurationError
 
 DEFAULT_PROJECT = paths.EXAMPLE_PROJECT
 
-#: Reference levels known to the indicator table (columns ``ref_<id>`` and ``cmp_<id>``).
-REFERENCE_LEVELS = ("commune", "departement", "region", "france")
+#: Reference levels known to the indicator table (columns ``ref_<id>`` and ``cmp_<id>``) -> the
+#: territory level of the extract rows and reference entries they read (``level`` column).
+#: ``qpv`` is the set of all priority neighbourhoods of France, ``hors_qpv`` the other
+#: neighbourhoods of the same urban units (the comparators of the ONPV reports): published
+#: references only, never an extract row (an extract's « QPV » rows are the quartiers themselves).
+REFERENCE_LEVELS = {"commune": "commune", "departement": "département", "region": "région", "france": "France",
+                    "qpv": "QPV", "hors_qpv": "hors QPV"}
+#: Reference levels that an extract of the territories can fill.
+EXTRACT_REFERENCE_LEVELS = ("commune", "departement", "region", "france")
 
 #: Old reference ids (Chambéry's example before the ids became generic) -> generic id.
 #: Still read in ``projet.yaml``, ``references.yaml`` and indicator tables, with a deprecation note.
@@ -140,12 +147,17 @@ class Project:
     donnees_synthetiques: bool = False
     recueil: dict = field(default_factory=dict)
     reference_locatifs: dict[str, str] = field(default_factory=dict)
+    reference_comparatifs: dict[str, str] = field(default_factory=dict)
     suivi: dict = field(default_factory=dict)
     precedent: PreviousWave | None = None
 
     def dans(self, ref_id: str) -> str:
         """Locative phrase for a reference level (« en France »), « à <libellé> » by default."""
         return self.reference_locatifs.get(ref_id) or f"à {self.references.get(ref_id, ref_id)}"
+
+    def comparatif(self, ref_id: str) -> str:
+        """The reference as a verdict names it (« plus élevé que l'ensemble des QPV »), its label by default."""
+        return self.reference_comparatifs.get(ref_id) or self.references.get(ref_id, ref_id)
 
     def quartier(self, key) -> Quartier:
         """Find a neighbourhood by id, label (case-insensitive) or questionnaire code."""
@@ -357,7 +369,7 @@ def load_project(path: str | Path | None = None) -> Project:
         refs_raw = [{"id": r, "libelle": r.capitalize()} for r in REFERENCE_LEVELS]
     if not isinstance(refs_raw, list):
         fail("references", "attendu une liste de {id, libelle}.")
-    references, ref_loc = {}, {}
+    references, ref_loc, ref_cmp = {}, {}, {}
     src_name = name
     for i, r in enumerate(refs_raw, start=1):
         if isinstance(r, dict) and r.get("id") in LEGACY_REFERENCE_IDS:
@@ -368,6 +380,8 @@ def load_project(path: str | Path | None = None) -> Project:
         references[r["id"]] = str(r.get("libelle") or r["id"])
         if r.get("locatif"):
             ref_loc[r["id"]] = str(r["locatif"])
+        if r.get("comparatif"):
+            ref_cmp[r["id"]] = str(r["comparatif"])
     centre = legacy_reference_id(raw.get("reference_centrale", next(iter(references), None)), src_name)
     if centre is not None and centre not in references:
         fail("reference_centrale", f"valeur « {centre} » : attendu une des références déclarées "
@@ -410,7 +424,7 @@ def load_project(path: str | Path | None = None) -> Project:
         effectif_fragile=fragile, secret_statistique=secret, repondants_minimum=survey_min,
         niveau_confiance=float(level), logo=logo,
         contact=str(meta.get("contact") or ""), donnees_synthetiques=bool(meta.get("donnees_synthetiques", False)),
-        recueil=dict(recueil), reference_locatifs=ref_loc, suivi=suivi,
+        recueil=dict(recueil), reference_locatifs=ref_loc, reference_comparatifs=ref_cmp, suivi=suivi,
         precedent=parse_previous(raw.get("precedent"), base, fail))
 
 

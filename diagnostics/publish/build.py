@@ -522,8 +522,9 @@ def _write_indicator_table(work: Path, out: Path, project) -> None:
                  if project.donnees.get("catalogue") else load_catalogue())
     from .sources import load_sources
 
+    evolution = pd.read_pickle(work / "evolution.pkl") if (work / "evolution.pkl").is_file() else None
     write_analyst_table(table, out, catalogue, references=project.references,
-                        sources=load_sources(project, catalogue))
+                        sources=load_sources(project, catalogue), evolution=evolution)
 
 
 def _replace_work(new: Path, work: Path) -> None:
@@ -542,7 +543,9 @@ def _readme(project, htmls, pdf: bool, out_name: str = "livrables") -> str:
     for h in htmls:
         lines.append(f"- {h.name}" + (f" et {h.with_suffix('.pdf').name}" if pdf else ""))
     lines += ["- indicateurs.xlsx et indicateurs.csv : le tableau des indicateurs publiés (après secret "
-              "statistique), avec la feuille des définitions",
+              "statistique), avec la feuille des définitions et, quand le projet les a, les feuilles "
+              "« Évolution » (depuis le diagnostic précédent, aussi dans indicateurs_evolution.csv) et "
+              "« Tendances » (séries des extraits)",
               f"Les carnets d'analyse exécutés (avec des données individuelles) restent dans le dossier de "
               f"travail de l'analyste, « {out_name}_travail/carnets/ », et ne sont pas à diffuser.", "",
               "Les fichiers HTML s'ouvrent sans connexion internet dans n'importe quel navigateur."]

@@ -113,7 +113,8 @@ def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None
     quartiers = project.libelles
     nq = len(quartiers)
     colours = {q: QUARTIER_COLOURS[i % len(QUARTIER_COLOURS)] for i, q in enumerate(quartiers)}
-    ref_symbols = {"commune": "line-ns-open", "departement": "triangle-up", "region": "square", "france": "diamond"}
+    ref_symbols = {"commune": "line-ns-open", "departement": "triangle-up", "region": "square", "france": "diamond",
+                   "qpv": "cross-open", "hors_qpv": "x-open"}
     groups: dict[str, list] = {}
     for iid in ids:
         unit = idx.rows(iid)[0].get("unit") or ""

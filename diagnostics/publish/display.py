@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import fmt
+from ..config.project import REFERENCE_LEVELS
 
 #: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable by most readers.
 OKABE_ITO = {"noir": "#000000", "orange": "#E69F00", "bleu_ciel": "#56B4E9", "vert": "#009E73",
@@ -91,8 +92,8 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
         raise DLSError(f"Le tableau d'indicateurs n'a pas la colonne « {missing[0]} » (colonnes attendues : "
                        f"{', '.join(REQUIRED_COLUMNS)}…).")
     t = rename_legacy_columns(table.copy())
-    for c in ("ref_commune", "ref_departement", "ref_region", "ref_france", "cmp_ensemble", "ref_reste", "p_reste",
-              "cmp_reste", "cmp_commune", "cmp_departement", "cmp_region", "cmp_france", "suppression_reason",
+    for c in (*(f"ref_{k}" for k in REFERENCE_LEVELS), "cmp_ensemble", "ref_reste", "p_reste",
+              "cmp_reste", *(f"cmp_{k}" for k in REFERENCE_LEVELS), "suppression_reason",
               "status", "note", "numerator",
               "source", "method", "p_rao_scott"):
         if c not in t.columns:

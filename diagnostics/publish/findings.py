@@ -22,8 +22,12 @@ _VERDICT_RANK = {"moins bien": 0, "mieux": 1, "plus élevé": 2, "plus bas": 2, 
 
 
 def _comparators(project) -> list[str]:
-    """Reference keys in the order a verdict looks for them: the central one, France, the others."""
-    keys = [project.reference_centrale, "france", *project.references]
+    """Reference keys in the order a verdict looks for them.
+
+    The central one (the city, from the extracts), then all the priority neighbourhoods of France
+    (the comparator of a QPV's survey figure the ONPV uses), then France, then the others.
+    """
+    keys = [project.reference_centrale, "qpv", "france", *project.references]
     return [k for k in dict.fromkeys(keys) if k in project.references]
 
 
@@ -79,7 +83,7 @@ def headline(r: dict, agg: dict | None, project, sources=None) -> dict:
             v = r.get(f"cmp_{key}")
             ill = bool(sources and (r.get("indicator_id"), key) in sources.references
                        and sources.references[(r.get("indicator_id"), key)]["illustrative"])
-            out.update(kind="reference", verdict=None if _na(v) else v, against=project.references[key],
+            out.update(kind="reference", verdict=None if _na(v) else v, against=project.comparatif(key),
                        against_value=format_value(r.get(f"ref_{key}"), unit), ref_key=key, illustrative=ill)
             break
     else:

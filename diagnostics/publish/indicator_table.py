@@ -15,6 +15,10 @@
     the same table for those who prefer a CSV, as French Excel reads it: ``;`` separator,
     decimal comma, UTF-8 with BOM, French headers, oui/non, percentages on the 0–100 scale
     (column « Unité » says « % »).
+``indicateurs.xlsx`` sheets « Évolution » and « Tendances », ``indicateurs_evolution.csv``
+    when the project names a previous diagnostic or has extract series: each quartier ×
+    indicator against the previous diagnostic (previous value, difference and its interval, p,
+    verdict), and the trend test of each extract series.
 
 The machine-readable table (English column names of the agreed indicator table,
 ``CONTRIBUTING.md``; proportions 0–1; decimal point; ``True``/``False``) is
@@ -32,7 +36,8 @@ from ..files import atomic_path
 from ..spreadsheet import write_csv, write_frame
 
 #: Reference levels of the table (``ref_<id>``, ``cmp_<id>``) and their default labels.
-_REFERENCES = {"commune": "Commune", "departement": "Département", "region": "Région", "france": "France"}
+_REFERENCES = {"commune": "Commune", "departement": "Département", "region": "Région", "france": "France",
+               "qpv": "Ensemble des QPV", "hors_qpv": "Hors QPV (mêmes unités urbaines)"}
 
 #: Percentage format of Excel (value stored 0–1).
 PERCENT_FORMAT = "0.0%"
@@ -40,8 +45,7 @@ DECIMAL_FORMAT = "0.0"
 INTEGER_FORMAT = "0"
 
 #: Value columns: on the indicator's unit scale (percentages for « % » indicators).
-_VALUES = ("estimate", "ci_low", "ci_high", "ref_commune", "ref_departement", "ref_region", "ref_france",
-           "ref_reste")
+_VALUES = ("estimate", "ci_low", "ci_high", *(f"ref_{k}" for k in _REFERENCES), "ref_reste")
 
 
 def french_columns(references: dict[str, str] | None = None) -> dict[str, str]:
@@ -170,6 +174,67 @@ def definitions_frame(catalogue) -> pd.DataFrame:
         "unite": "Unité", "sens": "Sens", "methode": "Méthode"})
 
 
+#: French headers of the sheet « Évolution » (columns of :data:`diagnostics.evolution.EVOLUTION_COLUMNS`).
+_EVOLUTION_HEADERS = {
+    "quartier": "Quartier", "dimension": "Dimension", "label": "Indicateur", "unit": "Unité",
+    "direction": "Sens", "previous_year": "Année du diagnostic précédent", "estimate_previous": "Valeur précédente",
+    "ci_low_previous": "IC bas (précédent)", "ci_high_previous": "IC haut (précédent)",
+    "n_previous": "Répondants (précédent)", "estimate": "Valeur actuelle", "difference": "Écart (en points pour les %)",
+    "diff_ci_low": "Écart, IC bas", "diff_ci_high": "Écart, IC haut", "p_value": "p (écart)",
+    "verdict": "Évolution", "note": "Note", "indicator_id": "Identifiant"}
+_EVOLUTION_VALUES = ("estimate_previous", "ci_low_previous", "ci_high_previous", "estimate", "difference",
+                     "diff_ci_low", "diff_ci_high")
+#: French headers of the sheet « Tendances » (extract series, :data:`diagnostics.evolution.TREND_COLUMNS`).
+_TREND_HEADERS = {
+    "quartier": "Territoire", "label": "Indicateur", "unit": "Unité", "direction": "Sens", "years": "Nombre d'années",
+    "first_year": "Première année", "last_year": "Dernière année", "method": "Test", "statistic": "Statistique",
+    "p_value": "p (tendance)", "trend": "Tendance", "verdict": "Lecture", "indicator_id": "Identifiant"}
+
+
+def evolution_frame(evolution: pd.DataFrame, dimensions: dict[str, str] | None = None) -> pd.DataFrame:
+    """The sheet « Évolution »: each quartier × questionnaire indicator against the previous diagnostic.
+
+    Values stay on their stored scale (proportions 0–1, the XLSX formats them as percentages;
+    the difference of two proportions is then shown in percentage points).  Rows whose current
+    value is not published keep their note and no figure.
+    """
+    e = evolution[[c for c in _EVOLUTION_HEADERS if c in evolution.columns]].copy()
+    for c in _EVOLUTION_VALUES + ("p_value",):
+        if c in e:
+            e[c] = pd.to_numeric(e[c], errors="coerce")
+    if "n_previous" in e:
+        e["n_previous"] = pd.to_numeric(e["n_previous"], errors="coerce").round().astype("Int64")
+    e["direction"] = e["direction"].map(lambda v: _DIRECTIONS.get(v, v))
+    if dimensions:
+        e["dimension"] = e["dimension"].map(lambda v: dimensions.get(v, v))
+    return e.rename(columns=_EVOLUTION_HEADERS).reset_index(drop=True)
+
+
+def trends_frame(trends: pd.DataFrame) -> pd.DataFrame:
+    """The sheet « Tendances »: the trend test of each extract series (Fingertips-style recent trend)."""
+    t = trends[[c for c in _TREND_HEADERS if c in trends.columns]].copy()
+    for c in ("statistic", "p_value"):
+        if c in t:
+            t[c] = pd.to_numeric(t[c], errors="coerce")
+    t["direction"] = t["direction"].map(lambda v: _DIRECTIONS.get(v, v))
+    return t.rename(columns=_TREND_HEADERS).reset_index(drop=True)
+
+
+def _add_sheet(wb, title: str, frame: pd.DataFrame, percent_rows=None, value_headers=(), formats=None) -> None:
+    ws = wb.create_sheet(title)
+    write_frame(ws, frame)
+    index = {name: j for j, name in enumerate(frame.columns, start=1)}
+    for i in range(len(frame)):
+        for h in value_headers:
+            if h in index:
+                pct = percent_rows is not None and percent_rows[i]
+                ws.cell(i + 2, index[h]).number_format = PERCENT_FORMAT if pct else DECIMAL_FORMAT
+        for h, f in (formats or {}).items():
+            if h in index:
+                ws.cell(i + 2, index[h]).number_format = f
+    _style_sheet(ws, frame)
+
+
 def _width(series: pd.Series, header: str) -> float:
     longest = max([len(str(header))] + [len(str(v)) for v in series.head(500) if not pd.isna(v)])
     return float(min(max(longest + 2, 8), 60))
@@ -192,7 +257,7 @@ def _style_sheet(ws, frame: pd.DataFrame) -> None:
 
 def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
                         references: dict[str, str] | None = None, stem: str = "indicateurs",
-                        sources=None) -> dict[str, Path]:
+                        sources=None, evolution: dict | None = None) -> dict[str, Path]:
     """Write ``indicateurs.xlsx`` and ``indicateurs.csv`` for analysts (see the module docstring).
 
     Parameters
@@ -207,11 +272,15 @@ def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
         ``{reference id: label}`` (the project's ``references``), for the headers.
     sources : IndicatorSources, optional
         Status (publiée / illustrative), source and year beside each reference value.
+    evolution : dict, optional
+        ``{"evolution", "trends"}`` of :mod:`diagnostics.evolution`: the sheets « Évolution »
+        (against the previous diagnostic) and « Tendances » (extract series), and the CSV
+        ``<stem>_evolution.csv``.
 
     Returns
     -------
     dict
-        ``{"xlsx": path, "csv": path}``.
+        ``{"xlsx": path, "csv": path}`` (and ``"evolution_csv"`` when there is an evolution).
     """
     from openpyxl import Workbook
 
@@ -236,6 +305,16 @@ def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
         if cols["p_rao_scott"] in index:
             ws.cell(i + 2, index[cols["p_rao_scott"]]).number_format = "0.000"
     _style_sheet(ws, frame)
+    evo = (evolution or {}).get("evolution")
+    evo_frame = None
+    if evo is not None and len(evo):
+        evo_frame = evolution_frame(evo, _dimension_labels())
+        evo_pct = evo["unit"].astype(str).str.strip().eq("%").to_numpy()
+        _add_sheet(wb, "Évolution", evo_frame, evo_pct, [_EVOLUTION_HEADERS[c] for c in _EVOLUTION_VALUES],
+                   {"Répondants (précédent)": INTEGER_FORMAT, "p (écart)": "0.000"})
+    trends = (evolution or {}).get("trends")
+    if trends is not None and len(trends):
+        _add_sheet(wb, "Tendances", trends_frame(trends), formats={"p (tendance)": "0.000", "Statistique": "0.00"})
     if catalogue is not None:
         defs = definitions_frame(catalogue)
         wd = wb.create_sheet("Définitions")
@@ -249,7 +328,14 @@ def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
     for h in value_headers:
         csv_frame[h] = csv_frame[h].where(~pct, csv_frame[h] * 100).round(4)
     csv = write_csv(csv_frame, directory / f"{stem}.csv")
-    return {"xlsx": xlsx, "csv": csv}
+    out = {"xlsx": xlsx, "csv": csv}
+    if evo_frame is not None:
+        ecsv = evo_frame.copy()
+        for c in _EVOLUTION_VALUES:
+            h = _EVOLUTION_HEADERS[c]
+            ecsv[h] = ecsv[h].where(~evo_pct, ecsv[h] * 100).round(4)
+        out["evolution_csv"] = write_csv(ecsv, directory / f"{stem}_evolution.csv")
+    return out
 
 
 def write_machine_table(table: pd.DataFrame, directory, *, name: str = "indicateurs_machine.csv") -> Path:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..config.project import REFERENCE_LEVELS
 from ..errors import DLSError
 from .disclosure import (
     MASKED,
@@ -42,7 +43,7 @@ __all__ = ["SURVEY_SOURCE", "protect_indicators"]
 #: ``source`` of the survey rows of the indicator table.
 SURVEY_SOURCE = "questionnaire"
 _BLANK_NUM = ("estimate", "ci_low", "ci_high", "numerator", "p_rao_scott", "ref_reste", "p_reste")
-_CMP_COLS = ("cmp_ensemble", "cmp_reste", "cmp_commune", "cmp_departement", "cmp_region", "cmp_france")
+_CMP_COLS = ("cmp_ensemble", "cmp_reste", *(f"cmp_{k}" for k in REFERENCE_LEVELS))
 
 
 def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_LABELS,

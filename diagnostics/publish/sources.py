@@ -18,11 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from .. import fmt
+from ..config.project import EXTRACT_REFERENCE_LEVELS, REFERENCE_LEVELS
 
 __all__ = ["IndicatorSources", "load_sources", "survey_source"]
 
-#: Reference level of each ``ref_<key>`` column (same mapping as the indicator table).
-REFERENCE_LEVELS = {"commune": "commune", "departement": "département", "region": "région", "france": "France"}
 
 
 @dataclass
@@ -236,7 +235,7 @@ def _load(project, catalogue, extracts, references) -> IndicatorSources:
         ex = extracts[extracts["indicator_id"] == code] if extracts is not None and code is not None else None
         for key, level in REFERENCE_LEVELS.items():
             ext = None
-            if ex is not None and len(ex) and (ex["level"] == level).any():
+            if key in EXTRACT_REFERENCE_LEVELS and ex is not None and len(ex) and (ex["level"] == level).any():
                 e = ex[ex["level"] == level]
                 years = sorted({str(y) for y in e["year"].dropna()})
                 ext = {"value": 1.0, "source": _extract_source(e), "period": years[-1] if years else "",

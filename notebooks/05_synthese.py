@@ -53,6 +53,8 @@ pd.DataFrame([{"quartier": q.libelle, **{k: len(v) for k, v in
 
 # %%
 liens = {q.libelle: f"dls_{q.id}.html" for q in p.quartiers}
-html = report.render_synthesis(p, tableau, methods=resume, interviews=entretiens, links=liens, sources=sources)
+evolution = load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists() else None  # carnet 3
+html = report.render_synthesis(p, tableau, methods=resume, interviews=entretiens, links=liens, sources=sources,
+                               evolution=evolution)
 sortie = report.write_html(html, Path(dossier_sortie) / fichier)
 print(f"Synthèse écrite : {sortie}")

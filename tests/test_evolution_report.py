@@ -142,3 +142,25 @@ def test_analyst_workbook_has_the_evolution_and_trend_sheets(tmp_path):
     # French CSV: percentages on the 0-100 scale, decimal comma; previous 21, current 32, gap 11 [6 ; 16]
     assert ";2017;21,0;;;;32,0;11,0;6,0;16,0;0,01;en dégradation;" in csv[1]
     assert "'=HYPERLINK" in csv[1]                          # neutralised as the house CSV writer does
+
+
+def test_synthesis_has_the_evolution_overview(project):
+    """The synthesis: per quartier the count of each verdict, then the indicators that changed."""
+    evo = _evolution()
+    other = evo.copy()
+    other["quartier"] = "Bellevue"
+    other["verdict"] = ["stable", "stable", "en dégradation", "non comparable"]
+    html = report.render_synthesis(project, make_table(), generated="01/01/2023",
+                                   evolution={"evolution": pd.concat([evo, other], ignore_index=True)})
+    page = html[html.index('id="evolution"'):html.index('id="qualitatif"')]
+    assert "Évolution depuis le diagnostic de 2017" in page
+    # Biollay: 1 worse, 1 better, 0 without direction, 1 stable, 1 not comparable
+    row = re.search(r'<th scope="row">Biollay</th>((?:<td class="nombre">\d+</td>){5})', page).group(1)
+    assert re.findall(r">(\d+)<", row) == ["1", "1", "0", "1", "1"]
+    # changed somewhere: renoncement (Biollay worse), who5 (Biollay better), solitude (Bellevue worse)
+    changed = page[page.index("ont changé significativement"):]
+    assert changed.index("Renoncement à des soins") < changed.index("Score de bien-être WHO-5")
+    assert "Sentiment de solitude" in changed and "Insécurité" not in changed
+    assert "+11,0 points" in changed and "+2,0 points" in changed     # 22 % − 20 % at Bellevue
+    no_prev = report.render_synthesis(project, make_table(), generated="01/01/2023")
+    assert 'id="evolution"' not in no_prev

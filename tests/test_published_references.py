@@ -17,7 +17,7 @@ from diagnostics.paths import EXAMPLE, QUESTIONNAIRE
 # Questionnaire indicators with a published comparator of the same or a close definition.
 PUBLISHED = {"insecurite", "tabac_quotidien", "tabac_actuel", "sante_bonne", "sante_mauvaise",
              "maladie_chronique", "limitation_toute", "logement_humide", "limitation_forte",
-             "sans_complementaire", "vaccin_grippe_65", "logement_froid", "air_mauvais"}
+             "sans_complementaire", "vaccin_grippe_65", "logement_froid", "air_mauvais", "depistage_sein"}
 
 
 def test_package_file_is_sourced():
@@ -43,6 +43,8 @@ def test_package_file_is_sourced():
     assert got[("logement_froid", "France", "2020-2021")] == 0.20
     # SDES, Chiffres clés du logement 2022: air « mauvaise pour 5 % » (ENL 2013)
     assert got[("air_mauvais", "France", "2013")] == 0.05
+    # BEH 2007 n° 17 (Baromètre santé 2004-2005): women 50-74, mammography < 2 years « 65,4 % en 2005 »
+    assert got[("depistage_sein", "France", "2005")] == 0.654
     # « à confirmer » rows (read second-hand) are never loaded as comparators
     loaded = load_references(None)
     assert "dentiste_12m" not in set(loaded["indicator_id"])

@@ -15,7 +15,7 @@ import pandas as pd
 from .. import fmt
 from .display import _na, format_interval, format_value
 
-__all__ = ["evolution_view", "previous_values", "sparkline_svg"]
+__all__ = ["evolution_view", "previous_values", "sparkline_svg", "synthesis_evolution"]
 
 _ARROWS = {"en hausse": "▲", "en baisse": "▼", "pas d'évolution significative": "●"}
 _CLASSES = {"en amélioration": "mieux", "en dégradation": "moins-bien", "stable": "similaire",
@@ -27,7 +27,8 @@ def _points(diff: float, unit: str) -> str:
     if _na(diff):
         return "–"
     if unit == "%":
-        s = fmt.number(abs(diff) * 100, 1) + " point" + ("s" if abs(diff) * 100 >= 2 else "")
+        pts = round(abs(diff) * 100, 1)           # the plural follows the printed figure (« 2,0 points »)
+        s = fmt.number(pts, 1) + " point" + ("s" if pts >= 2 else "")
     else:
         s = format_value(abs(diff), unit)
     return ("+" if diff > 0 else "−" if diff < 0 else "") + s
@@ -135,3 +136,45 @@ def evolution_view(evolution: pd.DataFrame | None, quartier: str, *, series: pd.
             "Évolution sur plusieurs années", "year": previous_year, "groups": groups,
             "n_compared": sum(len(g["rows"]) for g in groups),
             "not_comparable": [r for r in rows if r["verdict"] == "non comparable"], "series": ser}
+
+
+def synthesis_evolution(evolution: pd.DataFrame | None, project) -> dict | None:
+    """The synthesis' « Évolution depuis le diagnostic de … »: the quartiers side by side.
+
+    One row per questionnaire indicator that changed significantly in at least one quartier
+    (worsening first, then improving, then changes without a favourable direction), one cell
+    per quartier with its difference and verdict; per quartier, the count of each verdict.
+    ``None`` when the project has no previous diagnostic.
+    """
+    if evolution is None or evolution.empty:
+        return None
+    year = str(evolution["previous_year"].dropna().iloc[0]) if evolution["previous_year"].notna().any() else ""
+    order = {"en dégradation": 0, "en amélioration": 1, "en hausse": 2, "en baisse": 2}
+    counts, rows = [], {}
+    for q in project.libelles:
+        e = evolution[evolution["quartier"] == q]
+        v = e["verdict"].fillna("")
+        counts.append({"quartier": q, "worse": int((v == "en dégradation").sum()),
+                       "better": int((v == "en amélioration").sum()),
+                       "moved": int(v.isin(["en hausse", "en baisse"]).sum()), "stable": int((v == "stable").sum()),
+                       "not_comparable": int((v == "non comparable").sum())})
+        for _, r in e.iterrows():
+            if r["verdict"] in order:
+                rows.setdefault(r["indicator_id"], {"id": r["indicator_id"], "label": r["label"],
+                                                    "rank": order[r["verdict"]], "cells": {}})
+                row = rows[r["indicator_id"]]
+                row["rank"] = min(row["rank"], order[r["verdict"]])
+    for iid, row in rows.items():
+        for q in project.libelles:
+            sel = evolution[(evolution["quartier"] == q) & (evolution["indicator_id"] == iid)]
+            if not len(sel) or not sel["verdict"].iloc[0]:
+                row["cells"][q] = None
+                continue
+            r = sel.iloc[0]
+            row["cells"][q] = {"verdict": r["verdict"], "class": _CLASSES.get(r["verdict"], ""),
+                               "difference": _points(r["difference"], r["unit"]),
+                               "previous": format_value(r["estimate_previous"], r["unit"]),
+                               "current": format_value(r["estimate"], r["unit"])}
+    ordered = sorted(rows.values(), key=lambda r: r["rank"])
+    return {"year": year, "title": f"Évolution depuis le diagnostic de {year}" if year else "Évolution",
+            "counts": counts, "rows": [{**r, "cells": [r["cells"][q] for q in project.libelles]} for r in ordered]}

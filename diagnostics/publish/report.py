@@ -35,7 +35,7 @@ from .display import (
     check_table,
     format_value,
 )
-from .evolution_view import evolution_view, previous_values
+from .evolution_view import evolution_view, previous_values, synthesis_evolution
 from .findings import _publishable, headline, key_findings
 
 TEMPLATES = paths.template_dir()
@@ -239,7 +239,10 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                               "headline": headline(r, agg, project, sources) if _publishable(r) else None})
             cross.append({"id": iid, "label": first["label"] if (first.get("unit") or "%") == "%"
                           else f"{first['label']} ({first['unit']})",
-                          "unit": first.get("unit") or "", "cells": cells, "refs": _row_view(first, project)["refs"],
+                          "unit": first.get("unit") or "", "cells": cells,
+                          "refs": [{**ref, "illustrative": bool(sources and (iid, ref["id"]) in sources.references
+                                                                and sources.references[(iid, ref["id"])]["illustrative"])}
+                                   for ref in _row_view(first, project)["refs"]],
                           "ensemble": _row_view(agg, project) if agg is not None else None})
         block["cross"] = cross
         blocks.append(block)
@@ -562,7 +565,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
 
 def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = None, interviews: list | None = None,
                      dimensions: dict[str, str] | None = None, generated: str | None = None,
-                     links: dict[str, str] | None = None, sources=None, statement: str | Path | None = None) -> str:
+                     links: dict[str, str] | None = None, sources=None, statement: str | Path | None = None,
+                     evolution: dict | None = None) -> str:
     """Render the cross-quartier synthesis as a self-contained HTML page.
 
     Parameters
@@ -571,6 +575,9 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         ``{quartier label: relative file name}`` of each quartier's report.
     sources, statement
         As for :func:`render_quartier` (the statement file is ``constats/synthese.md``).
+    evolution : dict, optional
+        ``{"evolution", …}`` of :mod:`diagnostics.evolution`: the « Évolution depuis le diagnostic
+        de … » overview, quartiers side by side (:func:`~diagnostics.publish.evolution_view.synthesis_evolution`).
 
     Returns
     -------
@@ -604,6 +611,9 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "precedence_rule": PRECEDENCE_RULE,
         "survey_source": sources.survey if sources is not None else "",
         "all_sources": sources.line([r["id"] for b in blocks for r in b["cross"]]) if sources is not None else "",
+        "overview_refs": [k for k in dict.fromkeys((project.reference_centrale, "qpv", "france"))
+                          if k in project.references],
+        "evolution": synthesis_evolution((evolution or {}).get("evolution"), project),
     })
     return _env().get_template("report_synthese.html.j2").render(**ctx)
 

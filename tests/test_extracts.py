@@ -205,8 +205,13 @@ def test_parse_age_band():
 def test_references_file_cites_its_published_values():
     ref = read_references(REFS)
     pub = ref[ref.status == "publiée"].set_index("indicator_id")
-    assert pub.at["vaccination_grippe_65", "value"] == 0.599
+    # PQE « Maladie » 2.2.1 (evaluation.securite-sociale.fr): participation 2021, 51 % (sein), 35 % (colorectal)
     assert pub.at["depistage_sein", "value"] == 0.51 and pub.at["depistage_colorectal", "value"] == 0.35
+    # organised screening only: never a comparator of « mammography within 2 years, any setting »
+    assert pub.at["depistage_sein", "comparabilite"] == "différente"
+    # 59.9 % was read only in a press article: « à confirmer », never printed
+    conf = ref[ref.status == "à confirmer"].set_index("indicator_id")
+    assert conf.at["vaccination_grippe_65", "value"] == 0.599
     assert pub["url"].str.startswith("https://").all()
     assert set(ref["level"]) == {"commune", "département", "région", "France"}
     # the synthetic extract reproduces the published national values

@@ -81,6 +81,14 @@ def test_example_uses_published_values():
     row = t[(t["indicator_id"] == "tabac_quotidien")].iloc[0]
     assert row["ref_france"] == pytest.approx(0.245)
     assert np.isnan(t.loc[t["indicator_id"] == "who5_moyen", "ref_france"]).all()
+    france = t.drop_duplicates("indicator_id").set_index("indicator_id")["ref_france"]
+    # mapped to the extract code « vaccination_grippe_65 », whose France value is only « à confirmer »
+    # in the example: the questionnaire indicator falls back on its own published value (BEH 2017)
+    assert france["vaccin_grippe_65"] == pytest.approx(0.459)
+    # the project's organised-screening rate (51 %) has a different definition: the shipped
+    # declared value (Baromètre santé 2005) is used; colorectal keeps the project's close one (PQE)
+    assert france["depistage_sein"] == pytest.approx(0.654)
+    assert france["depistage_colorectal"] == pytest.approx(0.35)
     p = load_project()
     s = load_sources(p)
     pub = {(r["indicator_id"], r["level"]): r for r in s.published(p.references)}

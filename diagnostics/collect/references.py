@@ -31,12 +31,13 @@ PACKAGE_REFERENCES = paths.resource("references", "references_publiees.yaml")
 
 #: The rule, in the words the report prints in its method annex.
 PRECEDENCE_RULE = (
-    "Pour chaque indicateur et chaque niveau (commune, département, région, France), la valeur de "
-    "référence retenue est, dans l'ordre : l'extrait ORS / Assurance Maladie du territoire, puis la "
-    "valeur inscrite dans le fichier de références du projet, puis la valeur publiée livrée avec la "
-    "boîte à outils (définition identique ou proche seulement) ; la période la plus récente d'abord. "
-    "Une valeur publiée l'emporte toujours sur une valeur illustrative (données synthétiques), et une "
-    "valeur « à confirmer » n'est jamais utilisée.")
+    "Pour chaque indicateur et chaque niveau (commune, département, région, France, ensemble des QPV, "
+    "hors QPV), la valeur de référence retenue est, dans l'ordre : l'extrait ORS / Assurance Maladie du "
+    "territoire (jamais pour les niveaux QPV et hors QPV), puis la valeur inscrite dans le fichier de "
+    "références du projet, puis la valeur publiée livrée avec la boîte à outils ; la période la plus "
+    "récente d'abord. Seule une valeur de définition identique ou proche sert de comparaison. Une valeur "
+    "publiée l'emporte toujours sur une valeur illustrative (données synthétiques), et une valeur « à "
+    "confirmer » (lue seulement dans une reprise) ou de définition différente n'est jamais utilisée.")
 
 _ORIGIN_PROJECT, _ORIGIN_PACKAGE = "projet", "boîte à outils"
 
@@ -68,7 +69,8 @@ def load_references(project_file=None, *, package: bool = True) -> pd.DataFrame 
     parts = []
     if project_file:
         own = read_references(project_file)
-        parts.append(own[own["status"] != "à confirmer"].assign(origin=_ORIGIN_PROJECT))
+        usable = (own["status"] != "à confirmer") & (own["comparabilite"] != "différente")
+        parts.append(own[usable].assign(origin=_ORIGIN_PROJECT))
     if package:
         pkg = package_references()
         if parts:

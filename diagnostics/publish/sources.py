@@ -241,6 +241,10 @@ def _load(project, catalogue, extracts, references) -> IndicatorSources:
                 ext = {"value": 1.0, "source": _extract_source(e), "period": years[-1] if years else "",
                        "illustrative": bool(project.donnees_synthetiques)}
             choice = choose_reference(ext, references, code or ind.id, level)
+            if (choice is None or choice["illustrative"]) and code not in (None, ind.id):
+                own = choose_reference(None, references, ind.id, level)   # as the indicator table does
+                if own is not None and (choice is None or not own["illustrative"]):
+                    choice = own
             if choice is not None:
                 refs[(ind.id, key)] = {"source": " ".join(str(choice["source"]).split()), "period": choice["period"],
                                        "illustrative": bool(choice["illustrative"]), "url": choice["url"],

@@ -146,3 +146,23 @@ def test_qpv_levels_come_from_publications_only():
     # a QPV's survey figure is compared first with all QPV, named as a sentence names it
     assert h["ref_key"] == "qpv" and h["against"] == "l'ensemble des QPV"
     assert h["text"] == "moins favorable que l'ensemble des QPV (26,0\u202f%)"   # Biollay 55 % [46 ; 64]
+
+
+def test_example_has_fifteen_published_comparators():
+    """Issue bar: ≥ 15 of the 56 questionnaire indicators have a published comparator (same or close)."""
+    import pandas as pd
+
+    from diagnostics.indicators import compute_from_files
+    from diagnostics.publish.sources import load_sources
+
+    p = load_project()
+    s = load_sources(p)
+    t = compute_from_files().table
+    q = t[t["source"] == "questionnaire"].drop_duplicates("indicator_id")
+    assert len(q) == 56
+    with_published = {r["indicator_id"] for _, r in q.iterrows()
+                      for k in p.references
+                      if pd.notna(r[f"ref_{k}"]) and (r["indicator_id"], k) in s.references
+                      and not s.references[(r["indicator_id"], k)]["illustrative"]}
+    # the 14 shipped (PUBLISHED) and the example's organised colorectal screening rate (PQE 2.2.1)
+    assert with_published == PUBLISHED | {"depistage_colorectal"}

@@ -134,8 +134,9 @@ _TICK = {"1": 1, "0": 0, "oui": 1, "non": 0, "x": 1, "vrai": 1, "faux": 0, "true
          "coche": 1, "cochee": 1, "non coche": 0, "non cochee": 0}
 
 
-def parse_tick(value):
-    """Read a 0/1 cell of a multiple-choice option (``1``/``0``, ``oui``/``non``, ``x``).
+def parse_tick(value, option_label: str | None = None):
+    """Read a 0/1 cell of a multiple-choice option (``1``/``0``, ``oui``/``non``, ``x``, or the
+    option's own label ``option_label``, as a « labels » table writes a ticked option).
 
     Returns ``(0 | 1 | None, problem | None)``.
     """
@@ -147,6 +148,8 @@ def parse_tick(value):
     key = normalise_label(value)
     if code is None and key in _TICK:
         return _TICK[key], None
+    if code is None and option_label is not None and key == normalise_label(option_label):
+        return 1, None
     return None, f"« {_show(value)} » n'est ni 0 (non coché) ni 1 (coché)"
 
 

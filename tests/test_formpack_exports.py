@@ -84,6 +84,8 @@ def test_formpack_export_read_whole(name):
     # rows come back in the file's order, keyed by the pseudonym of Kobo's _uuid
     ids = pseudonymise([s["_uuid"] for s in SUBMISSIONS], secret=SECRET)
     assert list(res.codes.index) == list(ids)
+    # row numbers as the analyst sees them (header = 1), a line break inside an answer included
+    assert res.sources["ligne"].tolist() == list(range(2, 42))
     mismatches = []
     for col, exp in EXPECTED.items():
         got = res.codes[col].tolist()

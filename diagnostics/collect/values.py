@@ -7,6 +7,7 @@ rejections.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 import unicodedata
@@ -23,7 +24,13 @@ __all__ = ["normalise_label", "is_blank", "expected_choices", "parse_choice", "p
 
 def normalise_label(text) -> str:
     """Case-, accent- and punctuation-insensitive key: ``"Hauts-de-Chambéry"`` → ``"hauts de chambery"``."""
-    s = unicodedata.normalize("NFKD", str(text))
+    return _normalise(str(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalise(s: str) -> str:
+    """:func:`normalise_label` of a string, cached: a header is looked up under several forms."""
+    s = unicodedata.normalize("NFKD", s)
     s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
     return " ".join(re.sub(r"[^0-9a-z]+", " ", s).split())
 

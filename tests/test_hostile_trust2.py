@@ -404,3 +404,58 @@ def test_odk_central_csv_read_whole(tmp_path, source):
     got = np.nan_to_num(res.codes[multi].to_numpy(dtype=float), nan=0)
     exp = np.nan_to_num(ref.codes[multi].to_numpy(dtype=float), nan=0)
     assert int((got != exp).sum()) == 0
+
+
+# --------------------------------------------------------------------------- hand-made « labels » CSV
+
+@pytest.mark.parametrize("encoding, id_header, layout, ticks", [
+    ("cp1252", "id_questionnaire", "/", "01"),
+    ("utf-8-sig", "Numéro du questionnaire", " - ", "oui/non"),
+    ("cp1252", "Numéro du questionnaire", " : ", "label"),
+    ("utf-8-sig", "id_questionnaire", "summary", None),
+])
+def test_hand_made_labels_csv_semicolon(tmp_path, source, encoding, id_header, layout, ticks):
+    """Issue 19: « a hand-made labels CSV with ; (headers and answers as labels) has all 406 valid
+    rows rejected ».  The sample rewritten as such a table is saved the way Excel writes
+    « CSV (séparateur : point-virgule) » (Windows-1252) or « CSV UTF-8 » (with BOM): the
+    identifier headed by its label (as the toolkit's own SPSS file labels it), every question
+    by its label, every choice answer by its label, a number's non-response by its label
+    (« Ne souhaite pas répondre » for 999), a multiple choice as one 0/1 column per option
+    headed « question/option », « question - option » or « question : option » (ticks as
+    0/1, Oui/Non or the option's label) or as one column of labels.  All 406 rows come back,
+    with 0 code mismatches against the sample read as codes."""
+    ref = validate(SAMPLE, QN)
+    out = pd.DataFrame({id_header: source["id_questionnaire"].to_numpy()})
+    for q in QN:
+        if q.type == "single":
+            out[q.label] = ref.data[q.name].astype(object).where(ref.data[q.name].notna(), "").to_numpy()
+        elif q.type == "multiple":
+            tick = ref.codes[[f"{q.name}_{c.code}" for c in q.choices]].to_numpy()
+            if layout == "summary":
+                out[q.label] = [" ".join(c.label for c, t in zip(q.choices, row) if t == 1) for row in tick]
+                continue
+            for j, c in enumerate(q.choices):
+                shown = {"01": ("0", "1"), "oui/non": ("Non", "Oui"), "label": ("", c.label)}[ticks]
+                out[f"{q.label}{layout}{c.label}"] = ["" if np.isnan(t) else shown[int(t)] for t in tick[:, j]]
+        elif q.type in ("integer", "decimal"):
+            refus = {str(m.code): m.label for m in q.missing}
+            out[q.label] = source[q.name].map(lambda v, r=refus: r.get(v, v)).to_numpy()
+        else:
+            out[q.label] = source[q.name].to_numpy()
+    assert (out[QN["age"].label] == "Ne souhaite pas répondre").sum() >= 1
+    path = tmp_path / "libelles_faits_main.csv"
+    out.to_csv(path, sep=";", index=False, encoding=encoding)
+    raw = read_answers(path, QN)
+    assert raw.unknown_columns == [] and raw.absent_columns == []
+    res = validate(path, QN)
+    assert res.n_read == 406 and res.n_accepted == ref.n_accepted == 406 and res.n_rejected == 0
+    cols = [c for q in QN if q.type in ("single", "multiple", "integer", "decimal") for c in q.columns]
+    got = res.codes[cols].to_numpy(dtype=float)
+    exp = ref.codes.loc[:, cols].to_numpy(dtype=float)
+    if layout == "summary" or ticks == "label":   # an unticked option is a blank cell there
+        multi = [j for j, c in enumerate(cols) if QN.column_owner(c)[0].type == "multiple"]
+        got[:, multi] = np.nan_to_num(got[:, multi], nan=0)
+        exp[:, multi] = np.nan_to_num(exp[:, multi], nan=0)
+    mismatches = int((~((got == exp) | (np.isnan(got) & np.isnan(exp)))).sum())
+    assert mismatches == 0
+    assert list(res.codes.index) == list(ref.codes.index)

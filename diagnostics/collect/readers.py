@@ -24,7 +24,12 @@ Formats (detected from the file content, not only the extension)
   per option (``groupe/question/code``); ``_uuid`` (Kobo), ``KEY`` or ``meta-instanceID`` (ODK Central)
   serves as the identifier when there is no ``id_questionnaire`` column, ``_submission_time`` /
   ``SubmissionDate`` as the answer date when there is no ``date_reponse``; the other meta columns (``_id``, ``start``, ``end``, ``__version__``…) are
-  ignored.
+  ignored, and so is the XLSForm's note (``introduction``, headed by its text in a « labels »
+  export).  Checked against the 48 flavours the real formpack writes from our XLSForm
+  (``tests/fixtures/exporters/``);
+* **hand-made « labels » tables**: the identifier headed « Numéro du questionnaire », an option's
+  0/1 column headed ``question/option``, ``question - option`` or ``question : option``, a
+  ticked option written as its own label, a number's non-response written as its label.
 
 Detection uses magic bytes: ``PK\\x03\\x04`` (zip → xlsx), ``$FL2``/``$FL3`` (SPSS),
 ``<stata_dta>`` or the old binary Stata header (Stata), otherwise text if it decodes and has
@@ -263,6 +268,9 @@ def _read_stat(path: Path, fmt: str, qn: Questionnaire, limits: Limits):
 #: Identifier columns of foreign exports, by preference, used when there is no ``id_questionnaire``:
 #: KoboToolbox ``_uuid``, ODK Central ``KEY`` and ``meta-instanceID`` (or ``meta/instanceID``).
 FOREIGN_IDS = ("_uuid", "key", "meta-instanceid", "meta/instanceid", "instanceid", "_id")
+#: Headers that stand for ``id_questionnaire`` (normalised): the label the toolkit itself gives it
+#: (SPSS variable label, paper form), as a « labels » table heads it.
+ID_LABELS = {"numero du questionnaire", "n du questionnaire", "no du questionnaire"}
 #: Submission time columns: Kobo ``_submission_time``, ODK Central ``SubmissionDate``.
 FOREIGN_TIMES = ("_submission_time", "submissiondate")
 #: Other ODK Central meta columns, ignored silently.
@@ -323,16 +331,24 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     low = h.lower()
     if low in (ID_COLUMN, *FOREIGN_IDS, *FOREIGN_TIMES):
         return low, low != ID_COLUMN
+    if normalise_label(h) in ID_LABELS:
+        return ID_COLUMN, False
     if h.startswith("_") or h in KOBO_META or low in {m.lower() for m in KOBO_META} or low.startswith("meta/") \
             or low in ODK_META or low.startswith("meta-"):
         return h, True
     labels = _labels_index(qn)
-    if normalise_label(h) in labels:
-        return labels[normalise_label(h)], True
+    key = normalise_label(h)
+    if key in labels:
+        return labels[key], True
+    if qn.intro and key == normalise_label(qn.intro):
+        return "introduction", True         # the XLSForm's note, headed by its text in « labels »
     if "/" in h:
         found = _group_path(h, qn, labels, columns)
         if found is not None:
             return found, True
+    found = _option_header(h, qn, labels)
+    if found is not None:
+        return found, False
     parts = [p for p in re.split(r"[/]", h) if p]
     if len(parts) == 1:
         parts = [p for p in h.split("-") if p]
@@ -383,6 +399,29 @@ def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> 
             q = question("/".join(parts[k:m]))
             if q is None or q.type != "multiple":
                 continue
+            code = _as_int(option)
+            if code is None:
+                code = {normalise_label(c.label): c.code for c in q.choices}.get(normalise_label(option))
+            if code is not None and code in {c.code for c in q.choices}:
+                return f"{q.name}_{code}"
+    return None
+
+
+#: Separators a hand-made « labels » table puts between a question's label and an option's label.
+OPTION_SEPARATORS = (" - ", " – ", " : ", " | ")
+
+
+def _option_header(h: str, qn: Questionnaire, labels: dict) -> str | None:
+    """``question_code`` for a 0/1 column headed « libellé de la question - libellé de l'option »
+    (or « : », « – », « | »), every split point tried since labels hold such characters too."""
+    for sep in OPTION_SEPARATORS:
+        pieces = h.split(sep)
+        for m in range(len(pieces) - 1, 0, -1):
+            name = labels.get(normalise_label(sep.join(pieces[:m])))
+            q = qn.questions.get(name) if name else qn.questions.get(sep.join(pieces[:m]).strip())
+            if q is None or q.type != "multiple":
+                continue
+            option = sep.join(pieces[m:]).strip()
             code = _as_int(option)
             if code is None:
                 code = {normalise_label(c.label): c.code for c in q.choices}.get(normalise_label(option))

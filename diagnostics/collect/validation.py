@@ -68,6 +68,7 @@ from .values import (
     _show,
     expected_choices,
     is_blank,
+    normalise_label,
     parse_choice,
     parse_date,
     parse_multiple_text,
@@ -260,7 +261,7 @@ def _judge(raw: RawAnswers, qn: Questionnaire, tick=None):
             for j, c in enumerate(cols):
                 if c not in t:
                     continue
-                codes_, res, uniq = _per_value(t[c], parse_tick)
+                codes_, res, uniq = _per_value(t[c], lambda v, lab=q.choices[j].label: parse_tick(v, lab))
                 vals = np.array([np.nan if r[0] is None else r[0] for r in res] + [np.nan], dtype=float)[codes_]
                 probs = [r[1] for r in res]
                 bad = each_problem(codes_, probs, uniq, c, q, "0 ou 1", "case à cocher invalide")
@@ -307,7 +308,11 @@ def _judge(raw: RawAnswers, qn: Questionnaire, tick=None):
                     return (None, prob) if prob else (code, None)
                 expected, kind = expected_choices(q), "code inconnu"
             elif q.type in ("integer", "decimal"):
-                def judge(v, q=q):
+                labels_missing = {normalise_label(m.label) for m in q.missing}
+
+                def judge(v, q=q, labels_missing=labels_missing):
+                    if isinstance(v, str) and labels_missing and normalise_label(v) in labels_missing:
+                        return ("missing", None)  # « Ne souhaite pas répondre » written out, not 999
                     x, prob = parse_number(v, integer=q.type == "integer")
                     if prob is None and x is not None:
                         if x in q.missing_codes:

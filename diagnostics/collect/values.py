@@ -7,6 +7,7 @@ rejections.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 import unicodedata
@@ -23,7 +24,13 @@ __all__ = ["normalise_label", "is_blank", "expected_choices", "parse_choice", "p
 
 def normalise_label(text) -> str:
     """Case-, accent- and punctuation-insensitive key: ``"Hauts-de-Chambéry"`` → ``"hauts de chambery"``."""
-    s = unicodedata.normalize("NFKD", str(text))
+    return _normalise(str(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalise(s: str) -> str:
+    """:func:`normalise_label` of a string, cached: a header is looked up under several forms."""
+    s = unicodedata.normalize("NFKD", s)
     s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
     return " ".join(re.sub(r"[^0-9a-z]+", " ", s).split())
 
@@ -134,8 +141,9 @@ _TICK = {"1": 1, "0": 0, "oui": 1, "non": 0, "x": 1, "vrai": 1, "faux": 0, "true
          "coche": 1, "cochee": 1, "non coche": 0, "non cochee": 0}
 
 
-def parse_tick(value):
-    """Read a 0/1 cell of a multiple-choice option (``1``/``0``, ``oui``/``non``, ``x``).
+def parse_tick(value, option_label: str | None = None):
+    """Read a 0/1 cell of a multiple-choice option (``1``/``0``, ``oui``/``non``, ``x``, or the
+    option's own label ``option_label``, as a « labels » table writes a ticked option).
 
     Returns ``(0 | 1 | None, problem | None)``.
     """
@@ -147,6 +155,8 @@ def parse_tick(value):
     key = normalise_label(value)
     if code is None and key in _TICK:
         return _TICK[key], None
+    if code is None and option_label is not None and key == normalise_label(option_label):
+        return 1, None
     return None, f"« {_show(value)} » n'est ni 0 (non coché) ni 1 (coché)"
 
 

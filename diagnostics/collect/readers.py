@@ -396,15 +396,20 @@ def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> 
     for m in range(len(parts) - 1, 0, -1):        # groups/…/question/option
         option = "/".join(parts[m:])
         for k in range(m):
-            q = question("/".join(parts[k:m]))
-            if q is None or q.type != "multiple":
-                continue
-            code = _as_int(option)
-            if code is None:
-                code = {normalise_label(c.label): c.code for c in q.choices}.get(normalise_label(option))
-            if code is not None and code in {c.code for c in q.choices}:
-                return f"{q.name}_{code}"
+            found = _option_column(question("/".join(parts[k:m])), option)
+            if found is not None:
+                return found
     return None
+
+
+def _option_column(q, option: str) -> str | None:
+    """``question_code`` when ``q`` is a multiple choice and ``option`` one of its codes or labels."""
+    if q is None or q.type != "multiple":
+        return None
+    code = _as_int(option)
+    if code is None:
+        code = {normalise_label(c.label): c.code for c in q.choices}.get(normalise_label(option))
+    return f"{q.name}_{code}" if code is not None and code in {c.code for c in q.choices} else None
 
 
 #: Separators a hand-made « labels » table puts between a question's label and an option's label.
@@ -419,14 +424,9 @@ def _option_header(h: str, qn: Questionnaire, labels: dict) -> str | None:
         for m in range(len(pieces) - 1, 0, -1):
             name = labels.get(normalise_label(sep.join(pieces[:m])))
             q = qn.questions.get(name) if name else qn.questions.get(sep.join(pieces[:m]).strip())
-            if q is None or q.type != "multiple":
-                continue
-            option = sep.join(pieces[m:]).strip()
-            code = _as_int(option)
-            if code is None:
-                code = {normalise_label(c.label): c.code for c in q.choices}.get(normalise_label(option))
-            if code is not None and code in {c.code for c in q.choices}:
-                return f"{q.name}_{code}"
+            found = _option_column(q, sep.join(pieces[m:]).strip())
+            if found is not None:
+                return found
     return None
 
 

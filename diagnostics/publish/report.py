@@ -245,6 +245,9 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                                    for ref in _row_view(first, project)["refs"]],
                           "ensemble": _row_view(agg, project) if agg is not None else None})
         block["cross"] = cross
+        # reference columns of the synthesis' detail table: the levels with a value in this dimension
+        block["cross_refs"] = [rid for rid in project.references
+                               if any(ref["id"] == rid and ref["value"] != "–" for row in cross for ref in row["refs"])]
         blocks.append(block)
     return blocks
 

@@ -89,6 +89,21 @@ class ReferenceChoice(dict):
     """
 
 
+_BY_KEY: list = [None, None]     # (the references table, its rows by (indicator, level, origin))
+
+
+def _rows_by_key(refs: pd.DataFrame) -> dict:
+    """The rows of ``refs`` as dicts grouped by (indicator, level, origin), built once per table
+    (a report looks every indicator × level up; boolean masks on the whole table took seconds)."""
+    if _BY_KEY[0] is not refs:
+        origin = refs["origin"] if "origin" in refs else pd.Series(_ORIGIN_PROJECT, index=refs.index)
+        groups: dict = {}
+        for r, o in zip(refs.to_dict("records"), origin):
+            groups.setdefault((r["indicator_id"], r["level"], o), []).append(r)
+        _BY_KEY[:] = [refs, groups]
+    return _BY_KEY[1]
+
+
 def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, level: str) -> ReferenceChoice | None:
     """Apply :data:`PRECEDENCE_RULE` for indicator ``code`` at ``level``.
 
@@ -112,13 +127,14 @@ def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, leve
         candidates.append(ReferenceChoice(extract, status="illustrative" if extract["illustrative"] else "publiée",
                                           origin="extrait", url="", fichier="", entree=None))
     if refs is not None and len(refs) and code is not None:
-        if "origin" not in refs:
-            refs = refs.assign(origin=_ORIGIN_PROJECT)
-        rows = refs[(refs["indicator_id"] == code) & (refs["level"] == level)]
+        by_key = _rows_by_key(refs)
         for origin in (_ORIGIN_PROJECT, _ORIGIN_PACKAGE):
-            sel = rows[rows["origin"] == origin]
-            if len(sel):
-                r = sel.sort_values("period").iloc[-1]
+            sel = by_key.get((code, level, origin))
+            if sel:
+                r = sel[0]
+                for x in sel[1:]:                     # the latest period (the last row on a tie)
+                    if str(x["period"]) >= str(r["period"]):
+                        r = x
                 candidates.append(ReferenceChoice(
                     value=float(r["value"]), source=str(r["source"]), period=str(r["period"]),
                     url=str(r.get("url") or ""), court=str(r.get("court") or ""), status=str(r["status"]), illustrative=r["status"] != "publiée",

@@ -27,6 +27,7 @@ intermediate respondent-level tables in ``livrables_travail/tables/``.
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import os
 import shutil
 import tempfile
@@ -92,6 +93,20 @@ def _load_notebook(name: str, parameters: dict):
     return nb
 
 
+#: Errors of the output drive met inside a notebook (errno → French reason, as the CLI says it).
+_DISK_ERRORS = {errno.ENOSPC: "le disque est plein", errno.EROFS: "le disque est en lecture seule",
+                errno.EACCES: "vous n'avez pas le droit d'écrire dans le dossier de sortie",
+                getattr(errno, "EDQUOT", -1): "le quota du disque est atteint"}
+
+
+def _errno_of(evalue: str) -> int | None:
+    """The errno of an ``OSError`` message as a kernel reports it (« [Errno 28] No space left… »)."""
+    import re
+
+    m = re.match(r"\[Errno (\d+)\]", str(evalue).strip())
+    return int(m.group(1)) if m else None
+
+
 def _cell_error(name: str, nb, exc) -> DLSError:
     """Turn a failed cell into one French sentence: notebook, cell number, first code line, error."""
     failed = None
@@ -107,6 +122,11 @@ def _cell_error(name: str, nb, exc) -> DLSError:
     code_cells = [c for c in nb.cells[:i + 1] if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
     first = next((ln.strip() for ln in cell.source.splitlines() if ln.strip() and not ln.strip().startswith("#")), "")
     ename, evalue = o.get("ename", "Erreur"), o.get("evalue", "")
+    disk = _DISK_ERRORS.get(_errno_of(evalue)) if ename in ("OSError", "PermissionError") else None
+    if disk is not None:   # the output drive, not the notebook: say it as « dls » says it elsewhere
+        return DLSError(f"Impossible d'écrire les livrables : {disk} (carnet « {name} », cellule de code "
+                        f"n° {len(code_cells)}). Rien n'a été remplacé : les livrables précédents sont "
+                        "intacts. Libérez de la place ou choisissez un autre dossier de sortie (--out).")
     kind = "" if ename in ("DLSError", "ConfigurationError", "UnreadableFileError", "EstimationError") else f"{ename} : "
     return DLSError(f"Le carnet « {name} » s'est arrêté à la cellule de code n° {len(code_cells)} "
                     f"(« {first[:80]} ») : {kind}{evalue}")

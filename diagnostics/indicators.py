@@ -410,13 +410,7 @@ def _reference_values(code: str | None, indicator: Indicator, extracts: pd.DataF
                 method = indicator.method or ("wilson" if indicator.unit == "%" else "byar")
                 ext = {"value": _extract_estimate(terr, indicator.unit, method, confidence).estimate,
                        "illustrative": bool(project.donnees_synthetiques), "source": "", "period": ""}
-        choice = choose_reference(ext, references, code or indicator.id, level)
-        if (choice is None or choice["illustrative"]) and code not in (None, indicator.id):
-            # a questionnaire indicator mapped to an extract code falls back on its own published
-            # value (a published value beats an illustrative one)
-            own = choose_reference(None, references, indicator.id, level)
-            if own is not None and (choice is None or not own["illustrative"]):
-                choice = own
+        choice = choose_reference(ext, references, code or indicator.id, level, fallback_code=indicator.id)
         if choice is not None:
             out[key] = choice["value"]
     return out

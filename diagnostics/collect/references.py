@@ -104,7 +104,8 @@ def _rows_by_key(refs: pd.DataFrame) -> dict:
     return _BY_KEY[1]
 
 
-def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, level: str) -> ReferenceChoice | None:
+def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, level: str,
+                     fallback_code=None) -> ReferenceChoice | None:
     """Apply :data:`PRECEDENCE_RULE` for indicator ``code`` at ``level``.
 
     Parameters
@@ -116,7 +117,11 @@ def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, leve
     code : str
         The indicator's reference code (``reference:`` of the catalogue, else its id).
     level : str
-        « commune », « département », « région » or « France ».
+        A territory level of :data:`diagnostics.config.project.REFERENCE_LEVELS` (« France »…).
+    fallback_code : str, optional
+        A second code whose reference rows come after those of ``code``: a questionnaire
+        indicator mapped to an extract code (``reference:``) falls back on its own id's published
+        value, which then beats an illustrative one of the extract code.
 
     Returns
     -------
@@ -126,10 +131,11 @@ def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, leve
     if extract is not None and not pd.isna(extract.get("value", np.nan)):
         candidates.append(ReferenceChoice(extract, status="illustrative" if extract["illustrative"] else "publiée",
                                           origin="extrait", url="", fichier="", entree=None))
-    if refs is not None and len(refs) and code is not None:
+    codes = [c for c in dict.fromkeys((code, fallback_code)) if c is not None]
+    if refs is not None and len(refs) and codes:
         by_key = _rows_by_key(refs)
-        for origin in (_ORIGIN_PROJECT, _ORIGIN_PACKAGE):
-            sel = by_key.get((code, level, origin))
+        for key, origin in ((c, o) for c in codes for o in (_ORIGIN_PROJECT, _ORIGIN_PACKAGE)):
+            sel = by_key.get((key, level, origin))
             if sel:
                 r = sel[0]
                 for x in sel[1:]:                     # the latest period (the last row on a tie)

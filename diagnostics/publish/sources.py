@@ -240,11 +240,7 @@ def _load(project, catalogue, extracts, references) -> IndicatorSources:
                 years = sorted({str(y) for y in e["year"].dropna()})
                 ext = {"value": 1.0, "source": _extract_source(e), "period": years[-1] if years else "",
                        "illustrative": bool(project.donnees_synthetiques)}
-            choice = choose_reference(ext, references, code or ind.id, level)
-            if (choice is None or choice["illustrative"]) and code not in (None, ind.id):
-                own = choose_reference(None, references, ind.id, level)   # as the indicator table does
-                if own is not None and (choice is None or not own["illustrative"]):
-                    choice = own
+            choice = choose_reference(ext, references, code or ind.id, level, fallback_code=ind.id)
             if choice is not None:
                 refs[(ind.id, key)] = {"source": " ".join(str(choice["source"]).split()), "period": choice["period"],
                                        "illustrative": bool(choice["illustrative"]), "url": choice["url"],

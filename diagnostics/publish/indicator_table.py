@@ -220,8 +220,10 @@ def trends_frame(trends: pd.DataFrame) -> pd.DataFrame:
     return t.rename(columns=_TREND_HEADERS).reset_index(drop=True)
 
 
-def _add_sheet(wb, title: str, frame: pd.DataFrame, percent_rows=None, value_headers=(), formats=None) -> None:
-    ws = wb.create_sheet(title)
+def _fill_sheet(ws, frame: pd.DataFrame, percent_rows=None, value_headers=(), formats=None) -> None:
+    """Write ``frame`` into ``ws`` (house safe writer), then number formats and header style:
+    ``value_headers`` as percentages on the rows of ``percent_rows``, else one decimal; each
+    header of ``formats`` with its own format."""
     write_frame(ws, frame)
     index = {name: j for j, name in enumerate(frame.columns, start=1)}
     for i in range(len(frame)):
@@ -233,6 +235,14 @@ def _add_sheet(wb, title: str, frame: pd.DataFrame, percent_rows=None, value_hea
             if h in index:
                 ws.cell(i + 2, index[h]).number_format = f
     _style_sheet(ws, frame)
+
+
+def _percent_csv(frame: pd.DataFrame, headers, percent_rows) -> pd.DataFrame:
+    """``frame`` for the French CSV: the ``headers`` columns of percentage rows on the 0–100 scale."""
+    out = frame.copy()
+    for h in headers:
+        out[h] = out[h].where(~percent_rows, out[h] * 100).round(4)
+    return out
 
 
 def _width(series: pd.Series, header: str) -> float:
@@ -294,47 +304,31 @@ def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
     wb = Workbook()
     ws = wb.active
     ws.title = "Indicateurs"
-    write_frame(ws, frame)
-    index = {name: j for j, name in enumerate(frame.columns, start=1)}
-    for i in range(len(frame)):
-        for h in value_headers:
-            ws.cell(i + 2, index[h]).number_format = PERCENT_FORMAT if pct[i] else DECIMAL_FORMAT
-        for key in ("n", "numerator"):
-            if cols[key] in index:
-                ws.cell(i + 2, index[cols[key]]).number_format = INTEGER_FORMAT
-        if cols["p_rao_scott"] in index:
-            ws.cell(i + 2, index[cols["p_rao_scott"]]).number_format = "0.000"
-    _style_sheet(ws, frame)
+    _fill_sheet(ws, frame, pct, value_headers, {cols["n"]: INTEGER_FORMAT, cols["numerator"]: INTEGER_FORMAT,
+                                                cols["p_rao_scott"]: "0.000"})
     evo = (evolution or {}).get("evolution")
     evo_frame = None
     if evo is not None and len(evo):
         evo_frame = evolution_frame(evo, _dimension_labels())
-        evo_pct = evo["unit"].astype(str).str.strip().eq("%").to_numpy()
-        _add_sheet(wb, "Évolution", evo_frame, evo_pct, [_EVOLUTION_HEADERS[c] for c in _EVOLUTION_VALUES],
-                   {"Répondants (précédent)": INTEGER_FORMAT, "p (écart)": "0.000"})
+        evo_pct = _is_percent(evo).to_numpy()
+        evo_values = [_EVOLUTION_HEADERS[c] for c in _EVOLUTION_VALUES]
+        _fill_sheet(wb.create_sheet("Évolution"), evo_frame, evo_pct, evo_values,
+                    {"Répondants (précédent)": INTEGER_FORMAT, "p (écart)": "0.000"})
     trends = (evolution or {}).get("trends")
     if trends is not None and len(trends):
-        _add_sheet(wb, "Tendances", trends_frame(trends), formats={"p (tendance)": "0.000", "Statistique": "0.00"})
+        _fill_sheet(wb.create_sheet("Tendances"), trends_frame(trends),
+                    formats={"p (tendance)": "0.000", "Statistique": "0.00"})
     if catalogue is not None:
-        defs = definitions_frame(catalogue)
-        wd = wb.create_sheet("Définitions")
-        write_frame(wd, defs)
-        _style_sheet(wd, defs)
+        _fill_sheet(wb.create_sheet("Définitions"), definitions_frame(catalogue))
     xlsx = directory / f"{stem}.xlsx"
     with atomic_path(xlsx) as tmp:
         wb.save(tmp)
 
-    csv_frame = frame.copy()
-    for h in value_headers:
-        csv_frame[h] = csv_frame[h].where(~pct, csv_frame[h] * 100).round(4)
-    csv = write_csv(csv_frame, directory / f"{stem}.csv")
+    csv = write_csv(_percent_csv(frame, value_headers, pct), directory / f"{stem}.csv")
     out = {"xlsx": xlsx, "csv": csv}
     if evo_frame is not None:
-        ecsv = evo_frame.copy()
-        for c in _EVOLUTION_VALUES:
-            h = _EVOLUTION_HEADERS[c]
-            ecsv[h] = ecsv[h].where(~evo_pct, ecsv[h] * 100).round(4)
-        out["evolution_csv"] = write_csv(ecsv, directory / f"{stem}_evolution.csv")
+        out["evolution_csv"] = write_csv(_percent_csv(evo_frame, evo_values, evo_pct),
+                                         directory / f"{stem}_evolution.csv")
     return out
 
 

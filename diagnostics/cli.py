@@ -170,11 +170,9 @@ def output_error(exc: OSError) -> str:
             return (f"impossible d'écrire « {target} » : « {probe} » est un fichier, pas un dossier ; "
                     "choisissez un autre emplacement de sortie.")
         folder = probe if probe.is_dir() else folder
-    why = {errno.EACCES: "vous n'avez pas le droit d'y écrire", errno.EPERM: "vous n'avez pas le droit d'y écrire",
-           errno.EROFS: "il est en lecture seule", errno.ENOSPC: "le disque est plein",
-           errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
-           errno.EEXIST: "un fichier porte déjà le nom du dossier à créer",
-           errno.ENOENT: "il n'existe pas"}.get(exc.errno, exc.strerror or type(exc).__name__)
+    from .files import WRITE_REFUSALS
+
+    why = WRITE_REFUSALS.get(exc.errno, exc.strerror or type(exc).__name__)
     return f"impossible d'écrire dans le dossier « {folder} » : {why}."
 
 

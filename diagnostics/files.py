@@ -2,9 +2,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
+
+#: Why the system refuses to write, as a French clause (« … dans le dossier X : le disque est plein »).
+WRITE_REFUSALS = {errno.EACCES: "vous n'avez pas le droit d'y écrire", errno.EPERM: "vous n'avez pas le droit d'y écrire",
+                  errno.EROFS: "il est en lecture seule", errno.ENOSPC: "le disque est plein",
+                  errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
+                  errno.EEXIST: "un fichier porte déjà le nom du dossier à créer",
+                  errno.ENOENT: "il n'existe pas", getattr(errno, "EDQUOT", -1): "le quota du disque est atteint"}
+#: Of those, the refusals of the output drive itself (not of a path the program chose).
+DRIVE_REFUSALS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, getattr(errno, "EDQUOT", -1))
 
 
 @contextlib.contextmanager

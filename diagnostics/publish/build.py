@@ -27,7 +27,6 @@ intermediate respondent-level tables in ``livrables_travail/tables/``.
 from __future__ import annotations
 
 import concurrent.futures
-import errno
 import os
 import shutil
 import tempfile
@@ -37,7 +36,7 @@ from pathlib import Path
 
 from .. import fmt, paths
 from ..errors import DLSError
-from ..files import atomic_path, exclusive_lock, honour_umask
+from ..files import DRIVE_REFUSALS, WRITE_REFUSALS, atomic_path, exclusive_lock, honour_umask
 
 NOTEBOOKS = paths.NOTEBOOKS
 MARKER = ".dls_livrables"
@@ -93,12 +92,6 @@ def _load_notebook(name: str, parameters: dict):
     return nb
 
 
-#: Errors of the output drive met inside a notebook (errno → French reason, as the CLI says it).
-_DISK_ERRORS = {errno.ENOSPC: "le disque est plein", errno.EROFS: "le disque est en lecture seule",
-                errno.EACCES: "vous n'avez pas le droit d'écrire dans le dossier de sortie",
-                getattr(errno, "EDQUOT", -1): "le quota du disque est atteint"}
-
-
 def _errno_of(evalue: str) -> int | None:
     """The errno of an ``OSError`` message as a kernel reports it (« [Errno 28] No space left… »)."""
     import re
@@ -122,9 +115,10 @@ def _cell_error(name: str, nb, exc) -> DLSError:
     code_cells = [c for c in nb.cells[:i + 1] if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
     first = next((ln.strip() for ln in cell.source.splitlines() if ln.strip() and not ln.strip().startswith("#")), "")
     ename, evalue = o.get("ename", "Erreur"), o.get("evalue", "")
-    disk = _DISK_ERRORS.get(_errno_of(evalue)) if ename in ("OSError", "PermissionError") else None
-    if disk is not None:   # the output drive, not the notebook: say it as « dls » says it elsewhere
-        return DLSError(f"Impossible d'écrire les livrables : {disk} (carnet « {name} », cellule de code "
+    code = _errno_of(evalue) if ename in ("OSError", "PermissionError") else None
+    if code in DRIVE_REFUSALS:   # the output drive, not the notebook: say it as « dls » says it elsewhere
+        return DLSError(f"Impossible d'écrire les livrables dans le dossier de sortie : {WRITE_REFUSALS[code]} "
+                        f"(carnet « {name} », cellule de code "
                         f"n° {len(code_cells)}). Rien n'a été remplacé : les livrables précédents sont "
                         "intacts. Libérez de la place ou choisissez un autre dossier de sortie (--out).")
     kind = "" if ename in ("DLSError", "ConfigurationError", "UnreadableFileError", "EstimationError") else f"{ename} : "

@@ -30,7 +30,9 @@ def test_init_layout_and_refusal(tmp_path):
             "data/annuaire_acteurs.csv", "data/entretiens.md", "carnets/01_verifier_reponses.py",
             "carnets/jupytext.toml"} <= names
     assert (tmp_path / "ville" / "data" / "raw").is_dir()
-    assert "data/raw/" in (tmp_path / "ville" / ".gitignore").read_text(encoding="utf-8").splitlines()
+    ignored = (tmp_path / "ville" / ".gitignore").read_text(encoding="utf-8").splitlines()
+    # the real answers, and the build's working folder (« livrables_travail »: executed notebooks)
+    assert "data/raw/" in ignored and "*_travail/" in ignored
     assert "Villeneuve" in (tmp_path / "ville" / "LISEZMOI.md").read_text(encoding="utf-8")
     # no answers yet: the project says which file is missing, in French
     with pytest.raises(DLSError, match="donnees.reponses.*introuvable"):

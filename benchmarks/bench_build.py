@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sans-pdf", action="store_true", help="ne pas imprimer les PDF")
     args = ap.parse_args(argv)
 
-    from diagnostics.publish.build import build
+    from diagnostics.engine.build import build
 
     runs = []
     with tempfile.TemporaryDirectory(prefix="dls-bench-") as tmp:

@@ -170,7 +170,7 @@ def output_error(exc: OSError) -> str:
             return (f"impossible d'écrire « {target} » : « {probe} » est un fichier, pas un dossier ; "
                     "choisissez un autre emplacement de sortie.")
         folder = probe if probe.is_dir() else folder
-    from .files import WRITE_REFUSALS
+    from .io.files import WRITE_REFUSALS
 
     why = WRITE_REFUSALS.get(exc.errno, exc.strerror or type(exc).__name__)
     return f"impossible d'écrire dans le dossier « {folder} » : {why}."
@@ -322,7 +322,7 @@ def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_)
     """Calculer le tableau des indicateurs (quartier × indicateur), protégé par le secret statistique."""
     from .config.catalogue import load_catalogue
     from .publish.indicator_table import write_machine_table
-    from .indicators import compute_from_files, write_indicators
+    from .engine.indicators import compute_from_files, write_indicators
     from .config.project import find_project, load_project
     from .config.questionnaire import load_questionnaire
 
@@ -370,7 +370,7 @@ def extraits(fichiers, rejets, sheet):
     for rec in res.rejected.head(20).itertuples(index=False):
         click.echo(f"  « {rec.fichier} », ligne {rec.ligne}, colonne « {rec.colonne} », valeur « {rec.valeur} » : {rec.motif}.")
     if rejets:
-        from .spreadsheet import write_csv
+        from .io.spreadsheet import write_csv
         write_csv(res.rejected, rejets)
         click.echo(f"Lignes rejetées écrites dans « {rejets} ».")
     if res.n_rejected:
@@ -439,7 +439,7 @@ def build_cmd(out, projet, no_pdf):
     construits à côté du dossier de sortie, qui n'est remplacé qu'en cas de succès : une
     construction qui échoue ne laisse jamais de rapport à moitié écrit.
     """
-    from .publish.build import build
+    from .engine.build import build
     from .config.project import DEFAULT_PROJECT, find_project
 
     projet = find_project(projet)

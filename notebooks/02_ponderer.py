@@ -32,7 +32,7 @@ import pandas as pd
 
 from diagnostics.config.catalogue import load_catalogue
 from diagnostics.config.questionnaire import load_questionnaire
-from diagnostics.indicators import read_margins, survey_frame
+from diagnostics.engine.indicators import read_margins, survey_frame
 from diagnostics.publish.carnets import load_step, open_project, save_step, show
 from diagnostics.publish.report import collection_summary
 from diagnostics.stats.weighting import rake, weight_diagnostics

@@ -46,7 +46,7 @@ else:
     from diagnostics.collect.references import load_references
     from diagnostics.config.catalogue import load_catalogue
     from diagnostics.config.questionnaire import load_questionnaire
-    from diagnostics.indicators import compute_indicators
+    from diagnostics.engine.indicators import compute_indicators
 
     catalogue = load_catalogue(p.donnees["catalogue"], load_questionnaire(p.donnees["questionnaire"])) \
         if p.donnees["catalogue"] else load_catalogue()
@@ -93,7 +93,7 @@ show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].astype(
 # couvrent plusieurs années donnent une série et un test de tendance.
 
 # %%
-from diagnostics import evolution as evol
+from diagnostics.engine import evolution as evol
 from diagnostics.collect.extracts import read_extracts as _read_extracts
 from diagnostics.collect.pseudonym import get_secret, secret_path
 from diagnostics.config.catalogue import load_catalogue as _load_catalogue

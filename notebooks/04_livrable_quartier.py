@@ -36,7 +36,7 @@ from diagnostics.collect.actors import load_actors
 from diagnostics.collect.interviews import load_interviews
 from diagnostics.publish import findings, report
 from diagnostics.publish.carnets import load_step, open_project
-from diagnostics.publish.disclosure import write_quotes_for_review
+from diagnostics.protect.review import write_quotes_for_review
 
 p, travail = open_project(projet, dossier_travail)
 q = p.quartier(quartier) if quartier else p.quartiers[0]

@@ -3,7 +3,7 @@
 The stages are subpackages in data-flow order; a module may import from its own stage, from an
 earlier one, or from the shared top-level helpers, never from a later stage::
 
-    config → collect → stats → publish        (cli, indicators and impact sit on top)
+    config → collect → stats → protect → publish        (engine, impact and cli sit on top)
 """
 import ast
 from pathlib import Path
@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "diagnostics"
-#: Data-flow rank of each stage; top-level helpers (errors, files, fmt, paths, pdf, results, spreadsheet)
-#: rank 0, the orchestrators (indicators, evolution, cli, impact, the package itself) rank last.
-RANK = {"errors": 0, "files": 0, "fmt": 0, "paths": 0, "pdf": 0, "results": 0, "spreadsheet": 0,
-        "config": 1, "collect": 2, "stats": 3, "publish": 4, "indicators": 5, "evolution": 5, "impact": 5,
-        "cli": 6,
-        "__init__": 7}
+#: Data-flow rank of each stage; the helpers (errors, fmt, paths, results, io/) rank 0, the
+#: orchestrators (engine/, impact/, cli, the package itself) rank last.
+RANK = {"errors": 0, "fmt": 0, "paths": 0, "results": 0, "io": 0,
+        "config": 1, "collect": 2, "stats": 3, "protect": 4, "publish": 5, "engine": 6, "impact": 6,
+        "cli": 7,
+        "__init__": 8}
 
 
 def _modules():

@@ -19,7 +19,7 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "captures"
 
 
 def _chromium():
-    from diagnostics.pdf import find_chromium
+    from diagnostics.io.pdf import find_chromium
 
     try:
         return find_chromium()
@@ -41,7 +41,7 @@ def browser():
 def livrables(tmp_path_factory):
     """The real end-to-end build of the embedded sample (notebooks, indicators, PDFs)."""
     _chromium()
-    from diagnostics.publish.build import build
+    from diagnostics.engine.build import build
 
     out = tmp_path_factory.mktemp("build") / "livrables"
     build(out)

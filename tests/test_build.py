@@ -6,7 +6,7 @@ from report_fixture import make_table
 
 from diagnostics.cli import cli
 from diagnostics.errors import ConfigurationError, DLSError
-from diagnostics.publish.build import MARKER, build
+from diagnostics.engine.build import MARKER, build
 
 REPORTS = ["dls_bellevue.html", "dls_biollay.html", "dls_hauts_de_chambery.html", "dls_synthese.html"]
 
@@ -117,8 +117,8 @@ def _small_html(tmp_path, name, text):
 def test_pdf_printer_one_browser_or_fallback(tmp_path, monkeypatch, broken_playwright):
     """Both printing paths give A4 PDFs holding the page's text; errors arrive in French."""
     pypdf = pytest.importorskip("pypdf")
-    from diagnostics.pdf import find_chromium
-    from diagnostics.publish import build as build_mod
+    from diagnostics.io.pdf import find_chromium
+    from diagnostics.engine import build as build_mod
 
     try:
         find_chromium()

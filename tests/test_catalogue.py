@@ -38,7 +38,7 @@ def test_shipped_catalogue_covers_the_brief(cat):
 
 def test_extract_codes_match_the_sample_extracts(cat):
     from diagnostics.collect.extracts import read_extracts
-    from diagnostics.indicators import DEFAULT_EXTRAITS
+    from diagnostics.engine.indicators import DEFAULT_EXTRAITS
     codes = set(read_extracts([DEFAULT_EXTRAITS]).data["indicator_id"])
     assert {i.extract_code for i in cat if i.source == "extrait"} == codes
 

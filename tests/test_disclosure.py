@@ -16,15 +16,9 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from diagnostics.errors import DLSError
-from diagnostics.publish.disclosure import (
-    MASKED,
-    PRIMARY,
-    SECONDARY,
-    audit_table,
-    protect_table,
-    scrub_text,
-)
-from diagnostics.publish.secrecy import protect_indicators
+from diagnostics.protect.cells import MASKED, PRIMARY, SECONDARY, audit_table, protect_table
+from diagnostics.protect.text import scrub_text
+from diagnostics.protect.estimates import protect_indicators
 
 
 # ----------------------------------------------------------------------------- attackers
@@ -288,7 +282,7 @@ def test_scrub_text_with_supplied_names_accent_insensitive():
 
 def test_reviewed_quotes_gate(tmp_path):
     from diagnostics.collect.interviews import Interview, Quote
-    from diagnostics.publish.disclosure import (
+    from diagnostics.protect.review import (
         RESIDENTS,
         is_publishable,
         load_reviewed_quotes,

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from diagnostics import evolution as ev
+from diagnostics.engine import evolution as ev
 from diagnostics.collect.extracts import read_extracts
 from diagnostics.collect.validation import validate
 from diagnostics.config.catalogue import load_catalogue
 from diagnostics.config.project import load_project
 from diagnostics.errors import ConfigurationError, DLSError
-from diagnostics.indicators import read_margins
+from diagnostics.engine.indicators import read_margins
 from diagnostics.stats import trends
 
 # R 4.2.2, survey 4.1.1 (tests/fixtures/r_trends/waves.R): quartier, estimate 2022, SE 2022,

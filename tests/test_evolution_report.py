@@ -7,7 +7,7 @@ import pytest
 from report_fixture import make_table
 
 from diagnostics.config.project import load_project
-from diagnostics.evolution import EVOLUTION_COLUMNS, SERIES_COLUMNS, TREND_COLUMNS
+from diagnostics.engine.evolution import EVOLUTION_COLUMNS, SERIES_COLUMNS, TREND_COLUMNS
 from diagnostics.publish import charts, report
 from diagnostics.publish.evolution_view import (
     evolution_view,

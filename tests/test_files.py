@@ -1,7 +1,7 @@
 """Atomic output: the target changes only when the writer succeeds."""
 import pytest
 
-from diagnostics.files import atomic_path
+from diagnostics.io.files import atomic_path
 
 
 def test_success_replaces_and_leaves_no_temporary(tmp_path):

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from diagnostics.cli import main
-from diagnostics.collect.formats import Limits
+from diagnostics.io.formats import Limits
 from diagnostics.collect.readers import read_answers
 from diagnostics.collect.sample import SAMPLE_DIR
 from diagnostics.collect.validation import validate, write_report
@@ -348,7 +348,7 @@ def test_validation_report_keeps_payloads_as_text(tmp_path, source):
     values = {c.value for ws in load_workbook(out) for row in ws.iter_rows() for c in row}
     assert {"+cmd", "@SUM(1)", PAYLOADS[0]} <= values          # kept unchanged, as text
     # the rejected rows CSV of ``dls extraits`` and any CSV go through the safe writer
-    from diagnostics.spreadsheet import write_csv
+    from diagnostics.io.spreadsheet import write_csv
     rej = res.rejected.copy()
     rej["valeur"] = (PAYLOADS * len(rej))[:len(rej)]
     csv_path = write_csv(rej, tmp_path / "rejets.csv")
@@ -368,7 +368,7 @@ def test_report_parent_is_a_file(tmp_path, capsys):
 
 
 def test_unwritable_folder(tmp_path, capsys, monkeypatch):
-    import diagnostics.spreadsheet as sp
+    import diagnostics.io.spreadsheet as sp
 
     def refuse(*a, **k):
         raise PermissionError(13, "Permission denied", str(tmp_path / "verrou" / "r.xlsx"))
@@ -383,7 +383,7 @@ def test_unwritable_folder(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_ctrl_c_during_build_keeps_previous_outputs(tmp_path):
-    from diagnostics.publish.build import MARKER
+    from diagnostics.engine.build import MARKER
 
     out = tmp_path / "livrables"
     out.mkdir()
@@ -431,8 +431,8 @@ def test_no_planted_personal_data_in_deliverables(tmp_path):
     import yaml
 
     from diagnostics import paths
-    from diagnostics.pdf import find_chromium
-    from diagnostics.publish.build import build
+    from diagnostics.io.pdf import find_chromium
+    from diagnostics.engine.build import build
 
     try:
         find_chromium()

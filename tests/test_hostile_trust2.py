@@ -15,7 +15,7 @@ import pytest
 
 from diagnostics import fmt
 from diagnostics.cli import main
-from diagnostics.collect.formats import Limits
+from diagnostics.io.formats import Limits
 from diagnostics.collect.readers import read_answers
 from diagnostics.collect.sample import SAMPLE_DIR
 from diagnostics.collect.validation import validate, write_report
@@ -306,7 +306,7 @@ def test_kobo_labels_export_with_group_names(tmp_path, source, groups, split, se
 def test_second_build_into_same_folder_refused(tmp_path, capsys):
     """Another ``dls build`` holds the lock: the second one stops at once, exit 2, in French, and
     touches nothing (the held lock is played by this test, in the same way ``build`` takes it)."""
-    from diagnostics.files import exclusive_lock
+    from diagnostics.io.files import exclusive_lock
 
     out = tmp_path / "livrables"
     with exclusive_lock(tmp_path / ".livrables.verrou", "occupé"):
@@ -319,7 +319,7 @@ def test_second_build_into_same_folder_refused(tmp_path, capsys):
 
 
 def test_umask_honoured_for_made_folders(tmp_path):
-    from diagnostics.files import honour_umask
+    from diagnostics.io.files import honour_umask
 
     old = os.umask(0o022)
     try:
@@ -352,7 +352,7 @@ def test_build_folder_mode_and_disk_full_keeps_previous(tmp_path, capsys, monkey
     import errno
     import subprocess
 
-    import diagnostics.publish.build as build_mod
+    import diagnostics.engine.build as build_mod
 
     disk = tmp_path / "petit_disque"
     disk.mkdir()

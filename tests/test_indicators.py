@@ -13,7 +13,7 @@ from diagnostics.collect.extracts import read_extracts, read_references
 from diagnostics.collect.validation import validate
 from diagnostics.config.catalogue import load_catalogue
 from diagnostics.config.project import load_project
-from diagnostics.indicators import (
+from diagnostics.engine.indicators import (
     COLUMNS,
     DEFAULT_EXTRAITS,
     DEFAULT_MARGES,
@@ -322,7 +322,7 @@ def test_agrees_with_r_survey(table):
 
 def test_labels_and_external_weights_give_the_same_table(table, inputs):
     """The notebooks' route: labelled answers (``.data``) + weights raked outside, with calibration."""
-    from diagnostics.indicators import survey_frame
+    from diagnostics.engine.indicators import survey_frame
     from diagnostics.stats.weighting import rake
     cat, project = inputs["catalogue"], inputs["project"]
     data = validate(DEFAULT_REPONSES, cat.questionnaire).data
@@ -342,7 +342,7 @@ def test_labels_and_external_weights_give_the_same_table(table, inputs):
 def test_example_table_masks_only_what_the_rules_require(table, inputs):
     """Issue 17 item 6: the published example masks what the documented rules require, nothing more.
 
-    Rules (``seuils`` of data/exemple/projet.yaml, publish/secrecy.py):
+    Rules (``seuils`` of data/exemple/projet.yaml, protect/estimates.py):
     * survey estimates are masked only when fewer than ``repondants_minimum`` (11) people answered
       in the domain: the smallest domain of the example has 12 respondents (« dépistage du cancer
       du sein » at Bellevue), so no survey estimate is masked — « sans complémentaire santé » and

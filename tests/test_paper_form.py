@@ -17,7 +17,7 @@ from diagnostics.errors import ConfigurationError, DLSError
 
 def _has_chromium():
     try:
-        from diagnostics.pdf import find_chromium
+        from diagnostics.io.pdf import find_chromium
         return bool(find_chromium())
     except DLSError:
         return False
@@ -117,7 +117,7 @@ def test_pdf_is_a4_and_holds_every_question(qn, tmp_path):
 
 
 def test_find_chromium_errors_in_french(monkeypatch):
-    from diagnostics import pdf
+    from diagnostics.io import pdf
 
     monkeypatch.setenv("DLS_CHROMIUM", "/chemin/inexistant/chrome")
     with pytest.raises(DLSError, match="DLS_CHROMIUM"):
@@ -130,7 +130,7 @@ def test_find_chromium_errors_in_french(monkeypatch):
 
 
 def test_missing_html_is_refused(tmp_path):
-    from diagnostics.pdf import html_to_pdf
+    from diagnostics.io.pdf import html_to_pdf
 
     with pytest.raises(DLSError, match="introuvable"):
         html_to_pdf(tmp_path / "absent.html", tmp_path / "x.pdf")
@@ -140,7 +140,7 @@ def test_missing_html_is_refused(tmp_path):
 def test_png_screenshot_has_requested_size(tmp_path):
     import struct
 
-    from diagnostics.pdf import html_to_png
+    from diagnostics.io.pdf import html_to_png
 
     page = tmp_path / "p.html"
     page.write_text("<html><body style='background:#1d4e89'>Biollay</body></html>", encoding="utf-8")

@@ -73,7 +73,7 @@ def test_precedence_extract_reference():
 
 
 def test_example_uses_published_values():
-    from diagnostics.indicators import compute_from_files
+    from diagnostics.engine.indicators import compute_from_files
     from diagnostics.publish.indicator_table import analyst_frame
     from diagnostics.publish.sources import load_sources
 
@@ -130,7 +130,7 @@ def test_real_data_refuses_illustrative_reference(tmp_path, monkeypatch, capsys)
 
 def test_qpv_levels_come_from_publications_only():
     """« Ensemble des QPV » and « hors QPV » columns: published values, never an extract's QPV rows."""
-    from diagnostics.indicators import compute_from_files
+    from diagnostics.engine.indicators import compute_from_files
     from diagnostics.publish.findings import headline
 
     t = compute_from_files().table
@@ -152,7 +152,7 @@ def test_example_has_fifteen_published_comparators():
     """Issue bar: ≥ 15 of the 56 questionnaire indicators have a published comparator (same or close)."""
     import pandas as pd
 
-    from diagnostics.indicators import compute_from_files
+    from diagnostics.engine.indicators import compute_from_files
     from diagnostics.publish.sources import load_sources
 
     p = load_project()

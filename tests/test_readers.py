@@ -5,7 +5,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from diagnostics.collect.formats import detect_format
+from diagnostics.io.formats import detect_format
 from diagnostics.collect.readers import read_answers
 from diagnostics.collect.sample import SAMPLE_DIR
 from diagnostics.collect.values import (

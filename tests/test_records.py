@@ -135,7 +135,7 @@ def test_extract_reader_accepts_the_generated_table(cells, catalogue, tmp_path):
 def test_example_project_reads_it_as_an_ors_table(cells, catalogue, tmp_path):
     """The example project builds its indicator table from the generated extract of its own
     three quartiers, as it does from the ORS file."""
-    from diagnostics.indicators import compute_from_files
+    from diagnostics.engine.indicators import compute_from_files
     t = records_extract(cells, catalogue)
     path = write_records_extract(t, tmp_path / "extraits_individuels.csv")
     table = compute_from_files(extraits=path).table

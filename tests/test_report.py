@@ -213,7 +213,7 @@ def test_select_comments_scrubbed():
                                          None, "Écrivez à jean.dupont@example.fr pour les ateliers, merci !",
                                          "Appelez Mme Martin au 06 12 34 56 78 pour le jardin partagé.",
                                          "Bellevue : il faudrait plus de bancs sur la place."]})
-    from diagnostics.publish.disclosure import RESIDENTS, quote_id
+    from diagnostics.protect.review import RESIDENTS, quote_id
 
     everything = {quote_id(RESIDENTS, c): True for c in resp["commentaire"].dropna()}
     out = report.select_comments(resp, "Biollay", reviewed=everything, n=4)
@@ -232,7 +232,7 @@ def test_reviewed_quotes_gate(tmp_path):
     import types
 
     from diagnostics.collect.interviews import load_interviews
-    from diagnostics.publish.disclosure import quote_id
+    from diagnostics.protect.review import quote_id
 
     quartiers = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}
     interviews = load_interviews(EXAMPLE / "entretiens_synthetiques.md", quartiers=quartiers)

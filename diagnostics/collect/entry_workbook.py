@@ -35,8 +35,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..config.questionnaire import Question, Questionnaire
 from ..errors import DLSError
-from ..files import atomic_path
-from ..spreadsheet import write_cell
+from ..io.files import atomic_path
+from ..io.spreadsheet import write_cell
 
 ID_COLUMN = "id_questionnaire"
 SHEET_ENTRY = "Saisie"

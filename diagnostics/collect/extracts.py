@@ -26,7 +26,7 @@ import yaml
 from ..config import yamlfile
 from ..config.project import legacy_reference_id
 from ..errors import ConfigurationError, DLSError, UnreadableFileError, where
-from .formats import decode_text
+from ..io.formats import decode_text
 
 __all__ = ["ExtractResult", "read_extract", "read_extracts", "read_references", "parse_number",
            "parse_age_band", "MASKED_TOKENS", "LEVELS", "EXTRACT_COLUMNS"]

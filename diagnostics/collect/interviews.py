@@ -19,7 +19,7 @@ The metadata block is the run of ``Clé : valeur`` lines right under the heading
 starting with ``>`` is a quote; ``#theme`` tags at its end give its themes (otherwise it takes
 the interview's themes).  Quotes are published only after scrubbing phone numbers, e-mail
 addresses and names (:func:`diagnostics.publish.report.select_quotes`, with
-:func:`diagnostics.publish.disclosure.scrub_text`).
+:func:`diagnostics.protect.text.scrub_text`).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The printable paper questionnaire (A4 PDF, French), rendered from the questionnaire definition.
 
 An HTML page is rendered from ``templates/paper_form.html.j2`` (style sheet
-``templates/paper_form.css`` inlined) and printed to PDF by :mod:`diagnostics.pdf`.  Questions
+``templates/paper_form.css`` inlined) and printed to PDF by :mod:`diagnostics.io.pdf`.  Questions
 are numbered from 1 across sections; choice questions get tick boxes (☐) with the code printed
 small next to each box to speed up keying in; numbers get digit boxes, dates ``jj/mm/aaaa``
 boxes, free text answer lines.  Skip logic (``relevant``) is turned into a plain French
@@ -245,7 +245,7 @@ def write_paper_form(qn: Questionnaire, pdf_path: str | os.PathLike, html_path: 
     qn : Questionnaire
         Loaded questionnaire.
     pdf_path : path-like
-        Output PDF (written atomically by :func:`diagnostics.pdf.html_to_pdf`).
+        Output PDF (written atomically by :func:`diagnostics.io.pdf.html_to_pdf`).
     html_path : path-like, optional
         Also keep the intermediate HTML there (otherwise a temporary file is used).
     timeout : float
@@ -261,7 +261,7 @@ def write_paper_form(qn: Questionnaire, pdf_path: str | os.PathLike, html_path: 
     DLSError
         When no Chromium is available or printing fails (French message).
     """
-    from ..pdf import html_to_pdf
+    from ..io.pdf import html_to_pdf
 
     if html_path is not None:
         return html_to_pdf(render_paper_form_html(qn, html_path), pdf_path, timeout=timeout)

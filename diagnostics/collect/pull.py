@@ -11,7 +11,7 @@ Pulls are incremental: only the submissions newer than the last one stored are a
 (KoboToolbox: ``query={"_id": {"$gt": <last _id>}}``; ODK Central:
 ``$filter=__system/submissionDate gt <last date>``), and a submission already stored (same
 ``_id`` / ``__id``) is never stored twice.  Every file is replaced atomically
-(:func:`diagnostics.files.atomic_path`): an interrupted pull leaves the previous files whole.
+(:func:`diagnostics.io.files.atomic_path`): an interrupted pull leaves the previous files whole.
 
 The token is read from an environment variable (``DLS_KOBO_TOKEN``, ``DLS_ODK_TOKEN``) or from a
 file outside the repository; it is sent in the ``Authorization`` header only and never printed,
@@ -50,7 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import DLSError
-from ..files import atomic_path
+from ..io.files import atomic_path
 
 SERVERS = ("kobo", "odk")
 TOKEN_ENV = {"kobo": "DLS_KOBO_TOKEN", "odk": "DLS_ODK_TOKEN"}

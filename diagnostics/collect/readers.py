@@ -58,7 +58,7 @@ import pandas as pd
 
 from ..config.questionnaire import Question, Questionnaire, load_questionnaire
 from ..errors import UnreadableFileError
-from .formats import (
+from ..io.formats import (
     DEFAULT_LIMITS,
     Limits,
     _check_workbook,

@@ -652,13 +652,13 @@ def write_report(result: ValidationResult, path: str | Path, *, max_rows: int = 
 
     Notes
     -----
-    The workbook is written through :func:`diagnostics.spreadsheet.stream_workbook` (write-only
+    The workbook is written through :func:`diagnostics.io.spreadsheet.stream_workbook` (write-only
     mode, bounded memory; user text such as ``=HYPERLINK(…)`` stays text, never a formula).
     A control character a workbook cannot store is replaced by « � » (in the HTML report too),
     and the summary counts them.
     """
-    from ..files import atomic_path
-    from ..spreadsheet import stream_workbook
+    from ..io.files import atomic_path
+    from ..io.spreadsheet import stream_workbook
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -671,7 +671,7 @@ def write_report(result: ValidationResult, path: str | Path, *, max_rows: int = 
         summary.append(("Problèmes non listés (au-delà de la limite du rapport)",
                         fmt.number(len(result.issues) - max_rows)))
     grav = shown["gravite"].to_numpy()
-    from ..spreadsheet import count_unstorable, storable
+    from ..io.spreadsheet import count_unstorable, storable
 
     summary_frame = pd.DataFrame(summary, columns=["Élément", "Valeur"])
     unstorable = count_unstorable(problems) + count_unstorable(summary_frame)

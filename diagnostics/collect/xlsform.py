@@ -32,7 +32,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ..config.questionnaire import Question, Questionnaire
-from ..files import atomic_path
+from ..io.files import atomic_path
 
 LANGUAGE = "French (fr)"
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DLSError, UnreadableFileError, where
-from ..collect.formats import decode_text
+from ..io.formats import decode_text
 
 __all__ = [
     "ReadResult", "Variable", "FOLLOWUP_VARIABLES", "ACTIVITY_TYPES",

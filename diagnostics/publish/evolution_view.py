@@ -1,7 +1,7 @@
 """The « Évolution depuis le diagnostic de … » page of « À retenir », and the extracts' series.
 
-:func:`evolution_view` turns the tables of :func:`diagnostics.evolution.compute_evolution` and
-:func:`diagnostics.evolution.extract_series` into what the report prints for one quartier:
+:func:`evolution_view` turns the tables of :func:`diagnostics.engine.evolution.compute_evolution` and
+:func:`diagnostics.engine.evolution.extract_series` into what the report prints for one quartier:
 the changes since the previous diagnostic grouped by verdict (worsening first), the indicators
 that cannot be compared and why, and for each extract indicator with several years its series
 (a small sparkline in inline SVG and the values) with its recent trend, as Fingertips shows it.

@@ -1,7 +1,7 @@
 """The indicator table as analysts open it: one XLSX and one French CSV, the same everywhere.
 
 ``dls indicators`` and ``dls build`` both write the protected indicator table
-(:func:`diagnostics.indicators.compute_indicators`, after disclosure control) through
+(:func:`diagnostics.engine.indicators.compute_indicators`, after disclosure control) through
 :func:`write_analyst_table`:
 
 ``indicateurs.xlsx``
@@ -24,7 +24,7 @@ The machine-readable table (English column names of the agreed indicator table,
 ``CONTRIBUTING.md``; proportions 0–1; decimal point; ``True``/``False``) is
 :func:`write_machine_table`, for other programs only.
 
-Every file goes through :mod:`diagnostics.spreadsheet` (user text never a live formula).
+Every file goes through :mod:`diagnostics.io.spreadsheet` (user text never a live formula).
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..files import atomic_path
-from ..spreadsheet import write_csv, write_frame
+from ..io.files import atomic_path
+from ..io.spreadsheet import write_csv, write_frame
 
 #: Reference levels of the table (``ref_<id>``, ``cmp_<id>``) and their default labels.
 _REFERENCES = {"commune": "Commune", "departement": "Département", "region": "Région", "france": "France",
@@ -174,7 +174,7 @@ def definitions_frame(catalogue) -> pd.DataFrame:
         "unite": "Unité", "sens": "Sens", "methode": "Méthode"})
 
 
-#: French headers of the sheet « Évolution » (columns of :data:`diagnostics.evolution.EVOLUTION_COLUMNS`).
+#: French headers of the sheet « Évolution » (columns of :data:`diagnostics.engine.evolution.EVOLUTION_COLUMNS`).
 _EVOLUTION_HEADERS = {
     "quartier": "Quartier", "dimension": "Dimension", "label": "Indicateur", "unit": "Unité",
     "direction": "Sens", "previous_year": "Année du diagnostic précédent", "estimate_previous": "Valeur précédente",
@@ -184,7 +184,7 @@ _EVOLUTION_HEADERS = {
     "verdict": "Évolution", "note": "Note", "indicator_id": "Identifiant"}
 _EVOLUTION_VALUES = ("estimate_previous", "ci_low_previous", "ci_high_previous", "estimate", "difference",
                      "diff_ci_low", "diff_ci_high")
-#: French headers of the sheet « Tendances » (extract series, :data:`diagnostics.evolution.TREND_COLUMNS`).
+#: French headers of the sheet « Tendances » (extract series, :data:`diagnostics.engine.evolution.TREND_COLUMNS`).
 _TREND_HEADERS = {
     "quartier": "Territoire", "label": "Indicateur", "unit": "Unité", "direction": "Sens", "years": "Nombre d'années",
     "first_year": "Première année", "last_year": "Dernière année", "method": "Test", "statistic": "Statistique",
@@ -283,7 +283,7 @@ def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
     sources : IndicatorSources, optional
         Status (publiée / illustrative), source and year beside each reference value.
     evolution : dict, optional
-        ``{"evolution", "trends"}`` of :mod:`diagnostics.evolution`: the sheets « Évolution »
+        ``{"evolution", "trends"}`` of :mod:`diagnostics.engine.evolution`: the sheets « Évolution »
         (against the previous diagnostic) and « Tendances » (extract series), and the CSV
         ``<stem>_evolution.csv``.
 

@@ -36,7 +36,7 @@ from ..collect.validation import validate
 from ..config.project import Project
 from ..config.questionnaire import load_questionnaire
 from ..errors import DLSError, EstimationError
-from ..files import atomic_path
+from ..io.files import atomic_path
 from ..stats.weighting import rake, weight_diagnostics
 
 #: A group is « under-represented » when it holds less than this share of the respondents the

@@ -5,7 +5,7 @@ CONTRIBUTING.md), the project configuration, a summary of the methods (collectio
 the directory of actors and the partner interview notes.  Output is a single HTML file that
 works offline: the plotly library is embedded once, the logo is a ``data:`` URI, no font or
 image is fetched; the same file prints to A4 (print CSS, page breaks) with
-:func:`diagnostics.pdf.html_to_pdf`.
+:func:`diagnostics.io.pdf.html_to_pdf`.
 
 Every text that comes from data (labels, names, quotes) goes through Jinja2 autoescaping, so a
 ``<script>`` in a partner file is shown as text, never run.  Colours follow the Okabe–Ito
@@ -25,7 +25,7 @@ from .. import fmt, paths
 from ..collect.interviews import Interview
 from ..collect.references import PRECEDENCE_RULE
 from .charts import _fig_html, ci_chart, spine_chart
-from .disclosure import scrub_text
+from ..protect.text import scrub_text
 from .display import (
     VERDICT_COLOURS,
     _aggregate,
@@ -128,13 +128,14 @@ def select_comments(responses: pd.DataFrame, quartier: str, *, reviewed: dict[st
     """A few free-text answers of one quartier, reviewed and scrubbed, for the qualitative part.
 
     Only the comments the analyst marked publishable in the project's review file pass
-    (``reviewed``, from :func:`diagnostics.publish.disclosure.load_reviewed_quotes`: the gate); they are
+    (``reviewed``, from :func:`diagnostics.protect.review.load_reviewed_quotes`: the gate); they are
     then scrubbed of phone numbers, e-mail addresses and names
-    (:func:`diagnostics.publish.disclosure.scrub_text`: the safety net), de-duplicated, and the first
+    (:func:`diagnostics.protect.text.scrub_text`: the safety net), de-duplicated, and the first
     ``n`` of at least ``min_length`` characters are kept (file order: the selection is
     reproducible).
     """
-    from .disclosure import RESIDENTS, is_publishable, scrub_text
+    from ..protect.review import RESIDENTS, is_publishable
+    from ..protect.text import scrub_text
 
     if column not in responses or "quartier" not in responses:
         return []
@@ -360,7 +361,7 @@ def reviewed_quotes(project, interviews, responses: pd.DataFrame | None = None, 
     Returns the interviews keeping only the quotes marked « oui » in :func:`review_path`, the
     ``{id: publishable}`` reviews, and the number of quotes and comments not reviewed yet.
     """
-    from .disclosure import RESIDENTS, load_reviewed_quotes, quote_id, reviewed_only
+    from ..protect.review import RESIDENTS, load_reviewed_quotes, quote_id, reviewed_only
 
     path = review_path(project)
     reviewed = load_reviewed_quotes(path) if path is not None else {}
@@ -459,7 +460,7 @@ def select_quotes(interviews: list[Interview], quartier: str, *, dimensions: dic
 
     Each quote is published under its first theme.  Scrubbing removes phone numbers, e-mail
     addresses and the names listed in the interview's ``Personnes`` line
-    (:func:`diagnostics.publish.disclosure.scrub_text`).
+    (:func:`diagnostics.protect.text.scrub_text`).
 
     Returns
     -------
@@ -519,7 +520,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
         The ASV's markdown file of « points forts » and « pistes d'action » (default:
         :func:`statement_path`); a placeholder says where to write it when it is absent.
     evolution : dict, optional
-        ``{"evolution", "series", "trends"}`` of :mod:`diagnostics.evolution` (all quartiers): the
+        ``{"evolution", "series", "trends"}`` of :mod:`diagnostics.engine.evolution` (all quartiers): the
         « Évolution depuis le diagnostic de … » page of « À retenir » and the previous values on
         the spine charts.
 
@@ -579,7 +580,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
     sources, statement
         As for :func:`render_quartier` (the statement file is ``constats/synthese.md``).
     evolution : dict, optional
-        ``{"evolution", …}`` of :mod:`diagnostics.evolution`: the « Évolution depuis le diagnostic
+        ``{"evolution", …}`` of :mod:`diagnostics.engine.evolution`: the « Évolution depuis le diagnostic
         de … » overview, quartiers side by side (:func:`~diagnostics.publish.evolution_view.synthesis_evolution`).
 
     Returns
@@ -623,7 +624,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
 
 def write_html(html: str, path: str | Path) -> Path:
     """Write ``html`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    from ..files import atomic_path
+    from ..io.files import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:

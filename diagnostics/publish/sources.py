@@ -8,7 +8,7 @@ files (source and year of each extract indicator) and ``references.yaml`` (sourc
 status « publiée » / « illustrative » of each reference value).
 
 It reads configuration and published aggregates only, never an answer table, and sits between
-:mod:`diagnostics.indicators` and :mod:`diagnostics.publish.report` in the data flow.
+:mod:`diagnostics.engine.indicators` and :mod:`diagnostics.publish.report` in the data flow.
 """
 from __future__ import annotations
 

@@ -398,7 +398,7 @@ def write_records_extract(table: pd.DataFrame, path) -> Path:
     """Write the extract as the ORS files are written (``;``, decimal comma, UTF-8 with BOM),
     masked cells as their token so that :func:`~diagnostics.collect.extracts.read_extract` reads
     them as masked."""
-    from ..spreadsheet import write_csv
+    from ..io.spreadsheet import write_csv
     t = table.copy().astype({"numerateur": object, "valeur": object, "denominateur": object})
     m = t["masque"] != ""
     for c in ("numerateur", "valeur"):

@@ -2,7 +2,7 @@
 
 * :func:`compute_evolution` compares each questionnaire indicator of each quartier with the
   previous diagnostic named in ``projet.yaml`` (:class:`diagnostics.config.previous.PreviousWave`):
-  each wave is raked to its own margins (as :func:`diagnostics.indicators.compute_indicators`),
+  each wave is raked to its own margins (as :func:`diagnostics.engine.indicators.compute_indicators`),
   the difference of the two independent estimates has the standard error
   :math:`\\sqrt{SE_1^2 + SE_2^2}` (:func:`diagnostics.stats.trends.wave_difference`), and the verdict
   (« en amélioration », « stable », « en dégradation ») follows the indicator's direction.  An
@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config.catalogue import Catalogue, load_catalogue
-from .config.project import Project
-from .errors import DLSError, EstimationError
+from ..config.catalogue import Catalogue, load_catalogue
+from ..config.project import Project
+from ..errors import DLSError, EstimationError
 from .indicators import (
     _clean_numeric,
     _extract_estimate,
@@ -37,10 +37,10 @@ from .indicators import (
     read_margins,
     survey_frame,
 )
-from .stats.scores import SCORES
-from .stats.survey import Design
-from .stats.trends import poisson_trend_test, prop_trend_test, wave_difference
-from .stats.weighting import rake
+from ..stats.scores import SCORES
+from ..stats.survey import Design
+from ..stats.trends import poisson_trend_test, prop_trend_test, wave_difference
+from ..stats.weighting import rake
 
 __all__ = [
     "EVOLUTION_COLUMNS",
@@ -103,7 +103,7 @@ def wave_estimates(codes: pd.DataFrame, margins: pd.DataFrame, project: Project,
 
     The wave is raked within each quartier to its own margins by age group and by sex, the
     quartiers are domains of the wave's design, as in
-    :func:`diagnostics.indicators.compute_indicators` (same estimates).
+    :func:`diagnostics.engine.indicators.compute_indicators` (same estimates).
 
     Returns
     -------
@@ -167,8 +167,8 @@ def read_previous_wave(project: Project, catalogue: Catalogue, secret: bytes | N
         raise DLSError("Aucun diagnostic précédent n'est déclaré dans projet.yaml (section « precedent »).")
     if prev.tableau is not None:
         return _read_previous_table(prev.tableau, project, catalogue)
-    from .collect.validation import validate
-    from .config.questionnaire import load_questionnaire
+    from ..collect.validation import validate
+    from ..config.questionnaire import load_questionnaire
 
     qn = load_questionnaire(prev.questionnaire)
     val = validate(prev.reponses, qn, secret=secret)

@@ -62,7 +62,7 @@ def exclusive_lock(lock: str | os.PathLike, busy_message: str):
     with ``busy_message``.  The lock file is removed on release."""
     import fcntl
 
-    from .errors import DLSError
+    from ..errors import DLSError
 
     lock = Path(lock)
     fh = open(lock, "a+")  # noqa: SIM115 - held for the whole block

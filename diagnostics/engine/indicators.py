@@ -17,7 +17,7 @@ of the quartiers, « Ensemble des trois quartiers »):
   territories, else from ``references.yaml`` of the project;
 * every estimate is compared with the « Ensemble » row and with each reference
   (:func:`diagnostics.stats.compare.compare_ci`, with the catalogue's direction);
-* the publication rules (:func:`diagnostics.publish.disclosure.protect_indicators`) are applied last.
+* the publication rules (:func:`diagnostics.protect.estimates.protect_indicators`) are applied last.
 
 Every catalogue entry yields rows: an entry that cannot be computed (a column absent from the
 answers, no extract row, a masked value, nobody in the denominator…) is reported with
@@ -32,27 +32,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import fmt, paths
-from .collect.margins import read_margins
-from .collect.pseudonym import get_secret, secret_path
-from .collect.values import normalise_label
-from .config.catalogue import Catalogue, Indicator, load_catalogue
-from .config.project import EXTRACT_REFERENCE_LEVELS, REFERENCE_LEVELS, Project, load_project
-from .errors import DLSError, EstimationError
-from .publish.disclosure import MASKED, TOTAL_LABELS
-from .publish.secrecy import protect_indicators
-from .stats.compare import compare_ci, compare_test
-from .stats.rates import (
-    dsr,
-    parse_age_band,
-    proportion_ci,
-    rate_ci,
-    wilson_lower,
-    wilson_upper,
-)
-from .stats.scores import SCORES
-from .stats.survey import Design
-from .stats.weighting import rake
+from .. import fmt, paths
+from ..collect.margins import read_margins
+from ..collect.pseudonym import get_secret, secret_path
+from ..collect.values import normalise_label
+from ..config.catalogue import Catalogue, Indicator, load_catalogue
+from ..config.project import EXTRACT_REFERENCE_LEVELS, REFERENCE_LEVELS, Project, load_project
+from ..errors import DLSError, EstimationError
+from ..protect.cells import MASKED, TOTAL_LABELS
+from ..protect.estimates import protect_indicators
+from ..stats.compare import compare_ci, compare_test
+from ..stats.rates import dsr, parse_age_band, proportion_ci, rate_ci, wilson_lower, wilson_upper
+from ..stats.scores import SCORES
+from ..stats.survey import Design
+from ..stats.weighting import rake
 
 __all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "compute_indicators", "as_codes",
            "compute_from_files", "indicator_variable", "survey_frame", "ensemble_label",
@@ -395,7 +388,7 @@ def _reference_values(code: str | None, indicator: Indicator, extracts: pd.DataF
     territory, then the project's references, then the toolkit's; a published value wins over an
     illustrative one.  Questionnaire indicators without ``reference:`` look up their own id.
     """
-    from .collect.references import choose_reference
+    from ..collect.references import choose_reference
 
     out = {k: np.nan for k in REFERENCE_LEVELS}
     rows = None
@@ -615,7 +608,7 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
         Publication threshold of the disclosure rules (default: the project's
         ``secret_statistique``).
     protect : bool, default True
-        Apply :func:`diagnostics.publish.disclosure.protect_indicators` (never switch it off for a table
+        Apply :func:`diagnostics.protect.estimates.protect_indicators` (never switch it off for a table
         that leaves the machine).
     counts : dict, optional
         Filled with ``hors_quartiers`` and ``sans_age_sexe`` (respondents left out).
@@ -746,9 +739,9 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
         (:mod:`diagnostics.collect.references`); ``extraits`` may be ``False`` to do without, and
         ``references=False`` drops every reference value (the project's and the toolkit's).
     """
-    from .collect.extracts import read_extracts
-    from .collect.references import load_references
-    from .collect.validation import validate
+    from ..collect.extracts import read_extracts
+    from ..collect.references import load_references
+    from ..collect.validation import validate
 
     reponses = Path(reponses) if reponses else DEFAULT_REPONSES
     marges = Path(marges) if marges else DEFAULT_MARGES
@@ -777,6 +770,6 @@ def write_indicators(table: pd.DataFrame, directory, catalogue: Catalogue | None
     See :func:`diagnostics.publish.indicator_table.write_analyst_table` (French headers, Excel
     percentages, sheet « Définitions » from ``catalogue``).  Returns ``{"xlsx": path, "csv": path}``.
     """
-    from .publish.indicator_table import write_analyst_table
+    from ..publish.indicator_table import write_analyst_table
 
     return write_analyst_table(table, directory, catalogue, references=references, sources=sources)

@@ -9,7 +9,7 @@ Excel or LibreOffice (CSV / formula injection).  Following the OWASP guidance:
 * in a CSV, where there are no cell types, such a string is prefixed with a single quote ``'``.
 
 Every XLSX/CSV output goes through :func:`write_csv`, :func:`write_cell` / :func:`write_frame`
-(openpyxl worksheets) or :func:`write_workbook`, and through :func:`diagnostics.files.atomic_path`.
+(openpyxl worksheets) or :func:`write_workbook`, and through :func:`diagnostics.io.files.atomic_path`.
 
 References
 ----------

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import DLSError
+from ..errors import DLSError
 from .files import atomic_path
 
 _PATH_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "msedge",

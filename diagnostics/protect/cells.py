@@ -1,12 +1,12 @@
-"""Statistical disclosure control: the publication rules applied to every table before a report.
+"""Statistical disclosure control of tables of counts: what may be printed of a table.
 
-Three tools:
+The secrecy package (:mod:`diagnostics.protect`) has three parts besides this one:
 
 * :func:`protect_table` for any table of counts (1-D with a total, 2-D with margins): primary
   suppression of cells under a threshold (default: fewer than 10 respondents or cases), then
   secondary suppression until no suppressed cell can be recovered from the published cells and
   margins by subtraction (checked by linear programming, the « audit » of τ-Argus);
-* the tidy indicator table has its own rules in :mod:`diagnostics.publish.secrecy`
+* the tidy indicator table has its own rules in :mod:`diagnostics.protect.estimates`
   (``protect_indicators``: survey estimates and exhaustive extracts);
 * :func:`scrub_text` for free text (interview notes, open answers): telephone numbers, e-mail
   addresses and person names are replaced by « [téléphone] », « [courriel] », « [nom] ».
@@ -28,9 +28,8 @@ from scipy.optimize import linprog
 
 from ..errors import DLSError
 
-__all__ = ["ProtectedTable", "protect_table", "audit_table", "scrub_text",
-           "PRIMARY", "SECONDARY", "MASKED", "FIRST_NAMES", "quote_id", "load_reviewed_quotes",
-           "reviewed_only", "write_quotes_for_review", "is_publishable", "REVIEWED_QUOTES_FILE", "RESIDENTS"]
+__all__ = ["ProtectedTable", "protect_table", "audit_table", "PRIMARY", "SECONDARY", "MASKED",
+           "TOTAL_LABELS", "fold", "check_threshold", "protect_block"]
 
 PRIMARY = "primaire"
 SECONDARY = "secondaire"
@@ -39,12 +38,12 @@ TOTAL_LABELS = ("total", "ensemble", "ensemble des quartiers", "tous les quartie
                 "ensemble qpv", "ensemble des qpv", "tous")
 
 
-def _norm(s) -> str:
+def fold(s) -> str:
     s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", " ", s).strip()
 
 
-def _check_threshold(threshold) -> float:
+def check_threshold(threshold) -> float:
     try:
         t = float(threshold)
     except (TypeError, ValueError):
@@ -163,14 +162,14 @@ class ProtectedTable:
 
 
 def _split_margins(df, count_cols, group_cols, total_labels, total_col):
-    labels = {_norm(t) for t in total_labels}
+    labels = {fold(t) for t in total_labels}
     total_rows = [idx for idx in df.index
-                  if any(_norm(df.at[idx, g]) in labels for g in group_cols)] if group_cols else []
+                  if any(fold(df.at[idx, g]) in labels for g in group_cols)] if group_cols else []
     if len(total_rows) > 1:
         raise DLSError(f"Le tableau contient plusieurs lignes de total ({len(total_rows)}) ; une seule "
                        "ligne « Total » ou « Ensemble » est attendue par tableau.")
     if total_col is None:
-        cands = [c for c in count_cols if _norm(c) in labels]
+        cands = [c for c in count_cols if fold(c) in labels]
         total_col = cands[0] if cands else None
     elif total_col not in df.columns:
         raise DLSError(f"La colonne de total « {total_col} » est absente du tableau.", column=total_col)
@@ -179,7 +178,7 @@ def _split_margins(df, count_cols, group_cols, total_labels, total_col):
     return inner_rows, inner_cols, (total_rows[0] if total_rows else None), total_col
 
 
-def _protect_block(values, primary, masked, margin_row, margin_col, grand, row_present, col_present,
+def protect_block(values, primary, masked, margin_row, margin_col, grand, row_present, col_present,
                    margins_known, rule=lambda v: False):
     """Core engine on one block; returns (status matrix incl. margins, unprotected list).
 
@@ -344,7 +343,7 @@ def protect_table(df: pd.DataFrame, count_cols, group_cols=(), *, threshold=10, 
     >>> res.status["n"].tolist()
     ['secondaire', 'primaire', '', '']
     """
-    thr = _check_threshold(threshold)
+    thr = check_threshold(threshold)
     count_cols = [count_cols] if isinstance(count_cols, str) else list(count_cols)
     group_cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
     for col in [*count_cols, *group_cols]:
@@ -376,7 +375,7 @@ def protect_table(df: pd.DataFrame, count_cols, group_cols=(), *, threshold=10, 
         margin_row = values_all.loc[inner_rows, tcol].to_numpy(dtype=float) if tcol else None
         margin_col = values_all.loc[trow, inner_cols].to_numpy(dtype=float) if trow is not None else None
         grand = float(values_all.at[trow, tcol]) if (trow is not None and tcol) else None
-        model, st, unprot = _protect_block(vals, primary, masked, margin_row, margin_col, grand,
+        model, st, unprot = protect_block(vals, primary, masked, margin_row, margin_col, grand,
                                            tcol is not None, trow is not None, margins_known, rule)
         for key, k in model.index.items():
             if key[0] == "cell":
@@ -437,255 +436,3 @@ def audit_table(table: pd.DataFrame, count_cols, group_cols=(), *, total_labels=
         if key[0] == "cell" and unknown[k]:
             out.append(dict(ligne=inner_rows[key[1]], colonne=inner_cols[key[2]], min=lo[k], max=hi[k]))
     return pd.DataFrame(out, columns=["ligne", "colonne", "min", "max"])
-
-
-# =========================================================================== free text
-#: Common French first names (INSEE frequent names), used to spot « Prénom Nom ».
-FIRST_NAMES = frozenset("""
-Adam Adèle Agnès Alain Albert Alexandre Alexis Alice Aline Amandine Amélie Anaïs André Andrée Anne
-Annie Antoine Arnaud Arthur Aurélie Baptiste Benjamin Benoît Bernadette Bernard Brigitte Bruno
-Camille Caroline Catherine Cécile Céline Chantal Charles Charlotte Chloé Christian Christiane
-Christine Christophe Claude Claudine Clément Colette Corinne Cyril Damien Daniel Danielle David
-Delphine Denis Denise Didier Dominique Élise Élodie Emma Emmanuel Éric Estelle Étienne Fabien
-Fabrice Fanny Fatima Florence Florian Francis Françoise François Frédéric Gabriel Geneviève
-Georges Gérard Germaine Gilbert Gilles Ginette Guillaume Guy Hélène Henri Hugo Isabelle Jacqueline
-Jacques Jean Jeanne Jérémy Jérôme Joël Josette Joseph Julie Julien Juliette Karim Karine Kevin
-Laetitia Laura Laurence Laurent Léa Léo Léon Liliane Louis Louise Luc Lucas Lucie Lucien Madeleine
-Malika Manon Marc Marcel Marguerite Maria Marie Marine Martine Mathieu Mathilde Maurice Michel
-Michèle Mohamed Monique Muriel Mylène Nadia Nadine Nathalie Nicolas Nicole Noël Odette Olivier
-Pascal Pascale Patrice Patricia Patrick Paul Paulette Philippe Pierre Quentin Raymond Rémi Renée
-René Richard Robert Roger Romain Sabine Sandrine Sarah Serge Simone Sophie Stéphane Stéphanie
-Suzanne Sylvain Sylvie Thérèse Thierry Thomas Valérie Véronique Vincent Virginie Yannick Yasmine
-Yves Yvette Yvonne Zoé
-""".split())
-
-_UPPER = "A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ"
-_LOWER = "a-zàâäçéèêëîïôöùûüÿœæ"
-_NAME_WORD = rf"(?:[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)*|[{_UPPER}]{{2,}}(?:-[{_UPPER}]{{2,}})*)"
-_CIVILITY = r"(?:M\.|MM\.|Mr\.?|Mme\.?|Mmes|Mlle\.?|Madame|Monsieur|Mademoiselle|Dr\.?|Docteure?|Pr\.?|Professeure?|Maître|Me\.?)"
-_PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[1-9]|0[1-9])(?:[\s.\-]?\d{2}){4}(?!\d)")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_AFTER_CIVILITY = re.compile(rf"\b({_CIVILITY})(\s+)(?:{_NAME_WORD})(?:\s+{_NAME_WORD}){{0,2}}")
-_FIRST_LAST = re.compile(
-    rf"\b(?:{'|'.join(sorted(map(re.escape, FIRST_NAMES), key=len, reverse=True))})"
-    rf"(?:-[{_UPPER}][{_LOWER}]+)?\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?")
-
-PHONE_TOKEN = "[téléphone]"
-EMAIL_TOKEN = "[courriel]"
-NAME_TOKEN = "[nom]"
-
-
-def scrub_text(text, names=()) -> str:
-    """Replace telephone numbers, e-mail addresses and person names in free text.
-
-    Parameters
-    ----------
-    text : str
-        Interview notes, an open answer…  ``None`` or NaN is returned unchanged.
-    names : iterable of str
-        Names known to appear (partners, residents); matched as whole words, case and accents
-        ignored.
-
-    Returns
-    -------
-    str
-        The text with « [téléphone] », « [courriel] » and « [nom] » in place.
-
-    Notes
-    -----
-    Telephone numbers: French numbers ``0X XX XX XX XX`` with spaces, dots, dashes or nothing,
-    and ``+33``/``0033`` forms.  Names: the supplied ``names``; one to three capitalised words
-    after a civility (M., Mme, Dr, Docteur, Pr…), the civility being kept; a common French first
-    name (:data:`FIRST_NAMES`) followed by a capitalised surname.  A first name alone is left
-    (too many homonyms: « Pierre », « Claude », « Marine »); add it to ``names`` if needed.
-
-    Examples
-    --------
-    >>> scrub_text("Appeler Mme Dupont au 06 12 34 56 78 ou j.dupont@example.fr")
-    'Appeler Mme [nom] au [téléphone] ou [courriel]'
-    """
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return text
-    s = _EMAIL.sub(EMAIL_TOKEN, str(text))
-    s = _PHONE.sub(PHONE_TOKEN, s)
-    for name in sorted({str(n).strip() for n in names if str(n).strip()}, key=len, reverse=True):
-        s = _accent_insensitive(name).sub(NAME_TOKEN, s)
-    s = _AFTER_CIVILITY.sub(lambda m: f"{m.group(1)}{m.group(2)}{NAME_TOKEN}", s)
-    s = _FIRST_LAST.sub(NAME_TOKEN, s)
-    s = re.sub(rf"{re.escape(NAME_TOKEN)}(?:\s+{re.escape(NAME_TOKEN)})+", NAME_TOKEN, s)
-    return s
-
-
-_EQUIV = {"a": "aàâä", "c": "cç", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "uùûü", "y": "yÿ"}
-
-
-def _accent_insensitive(name: str) -> re.Pattern:
-    parts = []
-    for ch in unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode():
-        low = ch.lower()
-        if low in _EQUIV:
-            chars = _EQUIV[low] + _EQUIV[low].upper()
-            parts.append(f"[{chars}]")
-        elif ch.isspace():
-            parts.append(r"\s+")
-        else:
-            parts.append(re.escape(ch))
-    return re.compile(r"(?<!\w)" + "".join(parts) + r"(?!\w)", re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------- reviewed quotes
-
-#: File of the project where the analyst marks each resident or partner quote as publishable.
-REVIEWED_QUOTES_FILE = "citations_relues.csv"
-REVIEW_COLUMNS = ["id_citation", "partenaire", "ligne", "texte", "publiable"]
-
-
-def quote_id(partenaire: str, text: str) -> str:
-    """Stable identifier of a quote: 10 hex digits of SHA-256 over its source and normalised text.
-
-    The same quote keeps its identifier when the notes are re-read or reordered; an edited
-    quote gets a new one, and must be reviewed again.
-    """
-    import hashlib
-
-    key = f"{_norm(partenaire)}\x1f{' '.join(str(text).split())}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-
-
-#: Source name of residents' free-text answers in the review file (``partenaire`` column).
-RESIDENTS = "habitant"
-
-
-def is_publishable(reviewed: dict[str, bool], source: str, text: str) -> bool:
-    """True when the analyst marked this free text « oui » (``source``: partner, or :data:`RESIDENTS`)."""
-    return reviewed.get(quote_id(source, text)) is True
-
-
-def write_quotes_for_review(interviews, path, *, reviewed: dict | None = None, comments=()):
-    """Write the review file (``citations_relues.csv``) listing every quote, ``publiable`` to fill.
-
-    Parameters
-    ----------
-    interviews : list of Interview
-        From :func:`diagnostics.collect.interviews.load_interviews`.
-    path : path-like
-        The project's review file; the answers already given (``reviewed``, or those of the
-        existing file) are kept.
-    comments : iterable of str, optional
-        Residents' free-text answers (e.g. the ``commentaire`` column of the validated
-        answers), listed under the source :data:`RESIDENTS` (``ligne`` empty).
-
-    Returns
-    -------
-    pathlib.Path
-
-    Notes
-    -----
-    The file stays in the project folder (it holds the raw quotes): it is never a deliverable.
-    Written through :func:`diagnostics.spreadsheet.write_csv` (``;``, UTF-8 with BOM, text never
-    a formula).
-    """
-    from pathlib import Path
-
-    from ..spreadsheet import write_csv
-
-    path = Path(path)
-    if reviewed is None:
-        reviewed = load_reviewed_quotes(path) if path.is_file() else {}
-    rows = []
-    for it in interviews:
-        for q in it.quotes:
-            qid = quote_id(it.partenaire, q.text)
-            verdict = reviewed.get(qid)
-            rows.append(dict(id_citation=qid, partenaire=it.partenaire, ligne=q.line, texte=q.text,
-                             publiable="" if verdict is None else ("oui" if verdict else "non")))
-    seen = set()
-    for text in comments:
-        if text is None or (isinstance(text, float) and math.isnan(text)) or not str(text).strip():
-            continue
-        qid = quote_id(RESIDENTS, text)
-        if qid in seen:
-            continue
-        seen.add(qid)
-        verdict = reviewed.get(qid)
-        rows.append(dict(id_citation=qid, partenaire=RESIDENTS, ligne="", texte=str(text),
-                         publiable="" if verdict is None else ("oui" if verdict else "non")))
-    return write_csv(pd.DataFrame(rows, columns=REVIEW_COLUMNS), path)
-
-
-_YES = {"oui", "o", "yes", "1", "x", "vrai", "publiable"}
-_NO = {"non", "n", "no", "0", "faux", ""}
-
-
-def load_reviewed_quotes(path) -> dict[str, bool]:
-    """Read the review file: ``{id_citation: publishable?}``.
-
-    Parameters
-    ----------
-    path : path-like
-        CSV (``;`` or ``,``) with at least the columns ``id_citation`` and ``publiable``
-        (« oui » / « non »; an empty cell means not reviewed yet, hence not publishable).
-
-    Returns
-    -------
-    dict
-        Identifier → True when the analyst wrote « oui ».  A missing file gives ``{}``: nothing
-        is publishable until reviewed.
-
-    Raises
-    ------
-    DLSError
-        Missing column, or a ``publiable`` cell that is neither « oui » nor « non » (file, row,
-        value named).
-    """
-    import io
-    from pathlib import Path
-
-    from ..collect.formats import decode_text
-
-    path = Path(path)
-    if not path.is_file():
-        return {}
-    text = decode_text(path.read_bytes())
-    sep = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
-    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    df.columns = [c.strip().lower() for c in df.columns]
-    for col in ("id_citation", "publiable"):
-        if col not in df.columns:
-            raise DLSError(f"« {path.name} » : colonne « {col} » absente (attendu : id_citation;publiable, "
-                           "« oui » ou « non » pour chaque citation).", file=path, column=col)
-    out = {}
-    for i, (qid, verdict) in enumerate(zip(df["id_citation"], df["publiable"]), start=2):
-        v = _norm(verdict)
-        if v not in _YES and v not in _NO:
-            raise DLSError(f"« {path.name} », ligne {i}, colonne « publiable » : valeur « {verdict} » "
-                           "(attendu : « oui » ou « non »).", file=path, row=i, column="publiable", value=verdict)
-        out[str(qid).strip().lstrip("'")] = v in _YES
-    return out
-
-
-def reviewed_only(interviews, reviewed: dict[str, bool]):
-    """The interviews with only the quotes the analyst marked publishable (« oui »).
-
-    Free text is published only when reviewed: this is the gate; :func:`scrub_text` (phone
-    numbers, e-mails, known names) remains the safety net applied to what passes it.
-
-    Parameters
-    ----------
-    interviews : list of Interview
-    reviewed : dict
-        From :func:`load_reviewed_quotes`.
-
-    Returns
-    -------
-    list of Interview
-        Copies; the input is not modified.
-    """
-    import copy
-
-    out = []
-    for it in interviews:
-        kept = copy.copy(it)
-        kept.quotes = [q for q in it.quotes if reviewed.get(quote_id(it.partenaire, q.text)) is True]
-        out.append(kept)
-    return out

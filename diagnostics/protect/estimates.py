@@ -29,14 +29,7 @@ import pandas as pd
 
 from ..config.project import REFERENCE_LEVELS
 from ..errors import DLSError
-from .disclosure import (
-    MASKED,
-    SECONDARY,
-    TOTAL_LABELS,
-    _check_threshold,
-    _norm,
-    _protect_block,
-)
+from .cells import MASKED, SECONDARY, TOTAL_LABELS, check_threshold, fold, protect_block
 
 __all__ = ["SURVEY_SOURCE", "protect_indicators"]
 
@@ -91,7 +84,7 @@ def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_
       a known total; when a suppressed quartier could be recovered by subtraction, the next
       smallest quartier is suppressed too (see :func:`protect_table`).
     """
-    thr = _check_threshold(threshold)
+    thr = check_threshold(threshold)
     need = ["quartier", "indicator_id", "estimate", "ci_low", "ci_high", "n"]
     missing = [c for c in need if c not in table.columns]
     if missing:
@@ -117,7 +110,7 @@ def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_
     primary = (n < thr) | low_k | comp
     survey = pd.Series(False, index=out.index)
     if survey_min is not None and "source" in out.columns:
-        smin = _check_threshold(survey_min)
+        smin = check_threshold(survey_min)
         survey = out["source"].astype(str).eq(SURVEY_SOURCE)
         primary = primary.mask(survey, n < smin)
         small = pd.Series(small, index=out.index).mask(
@@ -128,8 +121,8 @@ def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_
     out["suppression_reason"] = reason
     out["suppressed"] = out["suppressed"] | primary | masked
 
-    labels = {_norm(t) for t in total_labels}
-    is_total = out["quartier"].map(lambda q: _norm(q) in labels)
+    labels = {fold(t) for t in total_labels}
+    is_total = out["quartier"].map(lambda q: fold(q) in labels)
     for _, grp in out[~survey].groupby("indicator_id", sort=False):
         tot = grp[is_total.loc[grp.index]]
         inner = grp[~is_total.loc[grp.index]]
@@ -147,7 +140,7 @@ def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_
         vals = basis.fillna(0).to_numpy(dtype=float).reshape(-1, 1)
         pre = inner["suppressed"].to_numpy().reshape(-1, 1)
         total_known = not bool(out.at[tot.index[0], "suppressed"])
-        _, st, _ = _protect_block(vals, pre, np.zeros_like(pre), None, None, None, False, False,
+        _, st, _ = protect_block(vals, pre, np.zeros_like(pre), None, None, None, False, False,
                                   margins_known=total_known)
         for pos, idx in enumerate(inner.index):
             if st[pos] == SECONDARY and not out.at[idx, "suppressed"]:

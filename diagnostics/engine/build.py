@@ -36,7 +36,7 @@ from pathlib import Path
 
 from .. import fmt, paths
 from ..errors import DLSError
-from ..files import DRIVE_REFUSALS, WRITE_REFUSALS, atomic_path, exclusive_lock, honour_umask
+from ..io.files import DRIVE_REFUSALS, WRITE_REFUSALS, atomic_path, exclusive_lock, honour_umask
 
 NOTEBOOKS = paths.NOTEBOOKS
 MARKER = ".dls_livrables"
@@ -230,7 +230,7 @@ class PdfPrinter:
     figures as the page is parsed (mostly style and layout forced by plotly's measurements),
     ~0.8 s to lay the document out again for print and write the tagged PDF.  Without
     Playwright, or when it cannot start the browser, each document is printed by
-    :func:`diagnostics.pdf.html_to_pdf` (one Chromium per document).
+    :func:`diagnostics.io.pdf.html_to_pdf` (one Chromium per document).
 
     Notes
     -----
@@ -269,7 +269,7 @@ class PdfPrinter:
 
     @staticmethod
     def _fallback_print(html, pdf, fut) -> None:
-        from ..pdf import html_to_pdf
+        from ..io.pdf import html_to_pdf
 
         try:
             html_to_pdf(html, pdf)
@@ -282,7 +282,7 @@ class PdfPrinter:
 
         from playwright.async_api import async_playwright
 
-        from ..pdf import _BASE_FLAGS, find_chromium
+        from ..io.pdf import _BASE_FLAGS, find_chromium
 
         loop = asyncio.get_running_loop()
         async with async_playwright() as pw:
@@ -414,7 +414,7 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
 
     refuse_illustrative(project)  # real data: no illustrative comparator, before any work
     if pdf:
-        from ..pdf import find_chromium
+        from ..io.pdf import find_chromium
 
         find_chromium()  # fail early, in French, before any work
     out = Path(out).resolve()
@@ -527,14 +527,14 @@ def _write_indicator_table(work: Path, out: Path, project) -> None:
 
     from ..config.catalogue import load_catalogue
     from ..config.questionnaire import load_questionnaire
-    from .indicator_table import write_analyst_table
+    from ..publish.indicator_table import write_analyst_table
 
     if not (work / "indicateurs.pkl").is_file():
         return
     table = pd.read_pickle(work / "indicateurs.pkl")
     catalogue = (load_catalogue(project.donnees["catalogue"], load_questionnaire(project.donnees["questionnaire"]))
                  if project.donnees.get("catalogue") else load_catalogue())
-    from .sources import load_sources
+    from ..publish.sources import load_sources
 
     evolution = pd.read_pickle(work / "evolution.pkl") if (work / "evolution.pkl").is_file() else None
     write_analyst_table(table, out, catalogue, references=project.references,

@@ -468,25 +468,32 @@ def _fail(ctx, exc: DLSError):
                    "DLS_KOBO_TOKEN ou DLS_ODK_TOKEN.")
 @click.option("--sortie", "out", type=click.Path(file_okay=False), default="data/raw", show_default=True,
               help="Dossier des données brutes (jamais dans git).")
+@click.option("--essais", "retries", type=click.IntRange(0, 20), default=5, show_default=True,
+              help="Nouvelles tentatives quand le serveur limite les requêtes (429), est en erreur (5xx) "
+                   "ou coupe une réponse en cours de route.")
 @click.pass_context
-def recuperer(ctx, serveur_type, url, form, project, token_file, out):
+def recuperer(ctx, serveur_type, url, form, project, token_file, out, retries):
     """Récupérer les soumissions d'un formulaire en ligne (KoboToolbox ou ODK Central).
 
-    Seules les soumissions nouvelles depuis la dernière récupération sont téléchargées ;
-    un manifeste (serveur, formulaire, version, heure, nombre) est tenu à jour. Le jeton
-    n'est jamais affiché ni écrit.
+    Chaque récupération relit toutes les soumissions du serveur et met à jour le dossier :
+    nouvelles, modifiées (réponse corrigée, statut de revue changé), supprimées ; le dossier
+    est alors identique à une première récupération. Les soumissions rejetées sur le serveur
+    sont gardées dans les fichiers et écartées de l'analyse par dls check et dls suivi. Un
+    manifeste (serveur, formulaire, versions, heure, nombres) est tenu à jour. Le jeton n'est
+    jamais affiché ni écrit, et n'est envoyé qu'à l'adresse donnée.
     """
     import time
 
     from .collect.pull import pull, read_token
+    from .collect.pull_http import wait_message
 
-    def wait(seconds):
-        click.echo(f"Serveur saturé : nouvel essai dans {seconds:.0f} s…", err=True)
+    def wait(seconds, status):
+        click.echo(wait_message(seconds, status), err=True)
         time.sleep(seconds)
 
     try:
         token = read_token(serveur_type, token_file)
-        res = pull(serveur_type, url, form, out, project=project, token=token, sleep=wait)
+        res = pull(serveur_type, url, form, out, project=project, token=token, on_wait=wait, max_retries=retries)
     except DLSError as exc:
         _fail(ctx, exc)
     click.echo(res.summary())

@@ -292,3 +292,53 @@ def test_double_matches_real_central(tmp_path):
     assert "membres@odata.navigationLink" in dp and "membres" not in dp
     assert set(de["membres"][0]) == set(expand["membres"][0])
     assert len(de["membres"][0]["__id"]) == len(expand["membres"][0]["__id"]) == 40
+
+
+def test_rejected_kept_out_of_check_and_suivi_by_default_and_counted(tmp_path, monkeypatch):
+    state = CentralState(40)
+    ids = [s.instance_id for s in state.subs]
+    state.set_review(ids[0], "rejected")
+    state.set_review(ids[1], "rejected")
+    state.set_review(ids[2], "hasIssues")
+    state.set_review(ids[3], "approved")
+    with Running(state, "odk") as srv:
+        res = _odk(srv.url, tmp_path / "raw")
+    assert (res.rejected, res.has_issues) == (2, 1) and "2 rejetées" in res.summary()
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    r = runner.invoke(cli, ["check", str(res.csv), "--rapport", str(tmp_path / "c.xlsx")])
+    assert r.exit_code == 1, r.output
+    assert "40 lignes lues, 38 acceptées, 2 rejetées" in r.output
+    assert ("Revue sur le serveur : 2 soumissions rejetées lors de la revue sur le serveur de collecte, écartées "
+            "de l'analyse (--inclure-rejetees pour les garder) ; 1 soumission marquée « à problème » à la revue, "
+            "gardée et signalée.") in r.output
+    r = runner.invoke(cli, ["check", str(res.csv), "--rapport", str(tmp_path / "c.xlsx"), "--inclure-rejetees"])
+    assert "40 lignes lues, 40 acceptées, 0 rejetée" in r.output and "2 soumissions rejetées à la revue gardées" in r.output
+    r = runner.invoke(cli, ["suivi", str(res.csv), "--out", str(tmp_path / "suivi.html"), "--date", "2024-03-20"])
+    assert r.exit_code == 0, r.output
+    assert "38 réponses retenues, 0 doublon écarté, 0 autre ligne rejetée" in r.output
+    assert "2 soumissions rejetées lors de la revue" in r.output
+    page = (tmp_path / "suivi.html").read_text()
+    assert "rejetées à la revue" in page and "Rejetées à la revue" in page
+    r = runner.invoke(cli, ["suivi", str(res.csv), "--out", str(tmp_path / "s2.html"), "--date", "2024-03-20",
+                            "--inclure-rejetees"])
+    assert "40 réponses retenues" in r.output
+
+
+def test_kobo_export_validation_status_applied(tmp_path):
+    """Kobo's own export (formpack) writes the uid in ``_validation_status``: « Not approved »
+    is set apart, « On hold » flagged, « Approved » kept."""
+    from diagnostics.collect.review import counts
+    from diagnostics.collect.validation import validate
+    state = KoboState(12)
+    state.validate(5001, "validation_status_not_approved")
+    state.validate(5002, "validation_status_on_hold")
+    state.validate(5003, "validation_status_approved")
+    with Running(state, "kobo") as srv:
+        res = _kobo(srv.url, tmp_path)
+    val = validate(res.csv, secret="essai")
+    assert (val.n_read, val.n_accepted) == (12, 11)
+    assert counts(val.issues) == {"rejected": 1, "rejected_kept": 0, "has_issues": 1}
+    row = val.rejected.iloc[0]
+    assert row["ligne"] == 2 and "rejetée lors de la revue" in row["motif"]
+    assert validate(res.csv, secret="essai", include_rejected=True).n_accepted == 12

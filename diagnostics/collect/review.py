@@ -55,3 +55,42 @@ def row_state(server: str, row: dict) -> str | None:
     if server == "kobo":
         return normalise(row.get("_validation_status"))
     return normalise((row.get("__system") or {}).get("reviewState"))
+
+
+#: Kinds of the validation issues this rule raises (``ValidationResult.issues["type"]``).
+KIND_REJECTED = "soumission rejetée à la revue sur le serveur"
+KIND_REJECTED_KEPT = "soumission rejetée à la revue, gardée (--inclure-rejetees)"
+KIND_HAS_ISSUES = "soumission « à problème » à la revue sur le serveur"
+
+
+def counts(issues) -> dict:
+    """How many rows the review rule rejected, kept although rejected, and flagged « has issues ».
+
+    Parameters
+    ----------
+    issues : DataFrame
+        ``ValidationResult.issues`` (its ``type`` column).
+    """
+    kinds = issues["type"].value_counts() if len(issues) and "type" in issues else {}
+    return {"rejected": int(kinds.get(KIND_REJECTED, 0)), "rejected_kept": int(kinds.get(KIND_REJECTED_KEPT, 0)),
+            "has_issues": int(kinds.get(KIND_HAS_ISSUES, 0))}
+
+
+def summary_line(found: dict) -> str | None:
+    """French line for ``dls check`` / ``dls suivi``: how many rows the review rule set apart and why."""
+    from .. import fmt
+    parts = []
+    if found["rejected"]:
+        k = found["rejected"]
+        parts.append(f"{fmt.number(k)} soumission{'s' if k > 1 else ''} rejetée{'s' if k > 1 else ''} lors de la "
+                     "revue sur le serveur de collecte, écartée" + ("s" if k > 1 else "")
+                     + " de l'analyse (--inclure-rejetees pour les garder)")
+    if found["rejected_kept"]:
+        k = found["rejected_kept"]
+        parts.append(f"{fmt.number(k)} soumission{'s' if k > 1 else ''} rejetée{'s' if k > 1 else ''} à la revue "
+                     "gardée" + ("s" if k > 1 else "") + " à la demande (--inclure-rejetees)")
+    if found["has_issues"]:
+        k = found["has_issues"]
+        parts.append(f"{fmt.number(k)} soumission{'s' if k > 1 else ''} marquée{'s' if k > 1 else ''} « à problème » "
+                     "à la revue, gardée" + ("s" if k > 1 else "") + " et signalée" + ("s" if k > 1 else ""))
+    return ("Revue sur le serveur : " + " ; ".join(parts) + ".") if parts else None

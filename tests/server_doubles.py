@@ -25,8 +25,10 @@ The shapes were checked against the real backend run locally (``tests/fixtures/o
 
 **KoboToolbox** — built from kobotoolbox/kpi (https://github.com/kobotoolbox/kpi):
 ``GET /api/v2/assets/{uid}/data.json?limit=&start=&sort=&query=`` → ``{"count", "next",
-"previous", "results"}`` (DRF ``LimitOffsetPagination``, ``next`` an absolute URL on the request's
-host); ``Authorization: Token``; rows with ``_id`` (kept through edits), ``_uuid`` (the current
+"previous", "results"}`` (``kpi/paginators.py`` ``DataPagination``: DRF ``LimitOffsetPagination``,
+``start`` the offset, ``limit`` capped at ``SUBMISSION_LIST_LIMIT``; ``kpi/views/v2/data.py``
+paginates a dummy list of ``current_submission_count``, so ``count`` and ``next`` follow the
+form's counter, not the query); ``Authorization: Token``; rows with ``_id`` (kept through edits), ``_uuid`` (the current
 instance; its root under ``meta/rootUuid`` after an edit, as kpi's front end looks both up),
 ``_submission_time``, ``_validation_status`` (``{}`` or ``{"uid", "label", "by_whom",
 "timestamp", "color"}``); a deleted submission is gone; a repeat group is a list of objects whose
@@ -182,6 +184,8 @@ class KoboState:
     def __init__(self, n=0, asset="aDLSsuivi"):
         self.asset, self.rows, self.requests, self.auth_hosts, self.fail, self.cut_next = asset, [], [], [], [], 0
         self.next_id = 5000
+        self.max_limit = 30000         # kpi's SUBMISSION_LIST_LIMIT
+        self.counter_drift = 0         # the form's counter off from the rows (kpi keeps it apart)
         for i in range(n):
             self.add(age=20 + i % 60, quartier=1 + i % 3, sexe=1 + i % 2, canal=1 + i % 5)
 
@@ -221,6 +225,8 @@ class KoboState:
 
 
 def kobo_page(state, path_query, host):
+    """(status, body) as kpi's ``DataViewSet.list``: the Mongo query and sort applied, then
+    ``LimitOffsetPagination`` over a dummy list of the form's *counter* (not the query's count)."""
     u = urllib.parse.urlsplit(path_query)
     q = dict(urllib.parse.parse_qsl(u.query))
     if u.path != f"/api/v2/assets/{state.asset}/data.json":
@@ -228,12 +234,16 @@ def kobo_page(state, path_query, host):
     rows = sorted(state.rows, key=lambda r: r["_id"])
     if "sort" in q and json.loads(q["sort"]).get("_id") == -1:
         rows.reverse()
-    start, limit = int(q.get("start", 0)), min(int(q.get("limit", 100)), 30000)
+    if "query" in q:
+        gt = json.loads(q["query"])["_id"]["$gt"]
+        rows = [r for r in rows if r["_id"] > gt]
+    start, limit = int(q.get("start", 0)), min(int(q.get("limit", 100)), state.max_limit)
     page = rows[start:start + limit]
+    counter = len(state.rows) + state.counter_drift
     nxt = None
-    if start + limit < len(rows):
+    if start + limit < counter:
         nxt = f"http://{host}{u.path}?" + urllib.parse.urlencode(dict(q, start=start + limit))
-    return 200, {"count": len(rows), "next": nxt, "previous": None, "results": json.loads(json.dumps(page))}
+    return 200, {"count": counter, "next": nxt, "previous": None, "results": json.loads(json.dumps(page))}
 
 
 def _handler(state, page_fn, auth_ok):
@@ -271,7 +281,9 @@ def _handler(state, page_fn, auth_ok):
             if refusal:
                 return self._send(401, refusal)
             code, body = page_fn(state, self.path, host)
-            return self._send(code, body)
+            self._send(code, body)
+            if getattr(state, "after_page", None):
+                state.after_page()
     return Handler
 
 

@@ -83,7 +83,9 @@ def test_kobo_edits_validation_status_deletions_equal_fresh_pull(tmp_path):
     state = KoboState(25)
     with Running(state, "kobo") as srv:
         first = _kobo(srv.url, tmp_path / "a", page_size=10)
-        assert (first.new, first.total, first.pages) == (25, 25, 3)
+        # 10 + 10 + 5, then an empty page: kpi's next link follows the form's counter (25), not
+        # the query « _id > 5020 », so only an empty page ends the pull
+        assert (first.new, first.total, first.pages) == (25, 25, 4)
         state.edit(5001, age=47)
         state.validate(5002, "validation_status_not_approved")
         state.validate(5003, "validation_status_on_hold")
@@ -342,3 +344,24 @@ def test_kobo_export_validation_status_applied(tmp_path):
     row = val.rejected.iloc[0]
     assert row["ligne"] == 2 and "rejetée lors de la revue" in row["motif"]
     assert validate(res.csv, secret="essai", include_rejected=True).n_accepted == 12
+
+
+def test_kobo_pages_by_id_whatever_the_counter_the_cap_or_a_deletion_mid_pull(tmp_path):
+    """kpi's ``count``/``next`` follow the form's counter, ``limit`` is capped, and an offset
+    shifts when a row is deleted during the pull: paging by ``_id`` gets every row anyway."""
+    state = KoboState(30)
+    state.counter_drift = -12          # the counter says 18: kpi's next link stops early
+    state.max_limit = 7                # asked 10, served 7 a page
+    calls = []
+
+    def delete_once():
+        calls.append(1)
+        if len(calls) == 1:
+            state.delete(5002)         # a row of the first page goes while the pull goes on
+    state.after_page = delete_once
+    with Running(state, "kobo") as srv:
+        res = _kobo(srv.url, tmp_path, page_size=10)
+    stored = [r["_id"] for r in json.loads((res.folder / "soumissions.json").read_text())]
+    assert 5001 in stored and 5003 in stored and stored[-1] == 5030
+    assert res.total == 30 and len(set(stored)) == 30     # 5002 was served before it went
+    assert any("%24gt" in r or "$gt" in r for r in state.requests)

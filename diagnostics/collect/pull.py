@@ -18,9 +18,10 @@ review state (approved, has issues, rejected) changes nothing of it; a deletion 
 and ODK Central stamps the receipt time (``createdAt``) before its transaction commits, so a
 submission that commits after a later one was pulled would be skipped for good.  A form of a
 local diagnosis holds hundreds to a few thousand submissions (≈ 1 Ko each): reading them all
-again costs a few requests and leaves the folder equal to a fresh pull, by construction.  The
-pull is checked against the server's own count (``@odata.count``, Kobo's ``count``) and started
-again (twice at most) when submissions arrived or left while it paged.  Files are written only
+again costs a few requests and leaves the folder equal to a fresh pull, by construction.  A
+Central pull is checked against the server's own count (``@odata.count``) and started again
+(twice at most) when submissions arrived or left while it paged; a Kobo pull pages by ``_id``
+(keyset), which a deletion during the pull cannot shift.  Files are written only
 once every page has come, each replaced atomically (:func:`diagnostics.io.files.atomic_path`):
 an interrupted pull leaves the previous files whole.
 
@@ -30,9 +31,10 @@ user gave only, and never printed, logged, nor written (:mod:`diagnostics.collec
 
 API shapes (read in the servers' code):
 
-- KoboToolbox, ``GET /api/v2/assets/{uid}/data.json?start=&limit=&sort=`` (``limit`` at most
-  30 000); response ``{"count", "next", "previous", "results"}`` (Django REST framework
-  pagination, kpi's ``DataPagination``); header ``Authorization: Token <token>``; each row has
+- KoboToolbox, ``GET /api/v2/assets/{uid}/data.json?limit=&sort=&query=`` (``limit`` at most
+  30 000, ``query`` a MongoDB filter); response ``{"count", "next", "previous", "results"}``
+  (kpi's ``DataPagination``, a Django REST framework ``LimitOffsetPagination`` whose count is the
+  form's submission counter); header ``Authorization: Token <token>``; each row has
   ``_id`` (kept through edits), ``_uuid``, ``_submission_time``, ``_validation_status``; a repeat
   group is a list of objects.  Source: kobotoolbox/kpi ``kpi/views/v2/data.py``,
   ``kpi/paginators.py`` (https://github.com/kobotoolbox/kpi).
@@ -170,13 +172,28 @@ def _odk_pages(client: ServerClient, project, form: str, page: int):
 
 
 def _kobo_pages(client: ServerClient, form: str, page: int):
-    """Yield ``(rows, count)`` for each page of Kobo's data, in ``_id`` order, following ``next``."""
-    params = {"limit": page, "start": 0, "sort": json.dumps({"_id": 1})}
-    url = f"{client.base}/api/v2/assets/{urllib.parse.quote(form)}/data.json?" + urllib.parse.urlencode(params)
-    while url:
-        doc = client.get(url)
-        yield doc.get("results") or [], doc.get("count")
-        url = client.same_server(doc["next"]) if doc.get("next") else None
+    """Yield ``(rows, None)`` for each page of Kobo's data, paged by ``_id`` (keyset), not by offset.
+
+    kpi's ``count`` is the form's submission counter, not the number of rows the query matches,
+    and its ``next`` link is computed from that counter (``kpi/views/v2/data.py``: « dummy list »
+    of ``current_submission_count``); with ``start`` offsets, a submission deleted during the pull
+    shifts every later row and one is skipped.  So each page asks ``_id > <last _id seen>`` in
+    ``_id`` order, and the pull ends on an empty page, or on a short one that kpi also closes
+    (no ``next``); the count is not checked.
+    """
+    url = f"{client.base}/api/v2/assets/{urllib.parse.quote(form)}/data.json?"
+    last = None
+    while True:
+        params = {"limit": page, "sort": json.dumps({"_id": 1})}
+        if last is not None:
+            params["query"] = json.dumps({"_id": {"$gt": last}})
+        doc = client.get(url + urllib.parse.urlencode(params))
+        rows = doc.get("results") or []
+        yield rows, None
+        ids = [r["_id"] for r in rows if isinstance(r.get("_id"), int)]
+        if not ids or (len(rows) < page and not doc.get("next")):
+            return
+        last = max(ids)
 
 
 def _order(server: str, rows: list) -> list:

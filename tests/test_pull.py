@@ -365,3 +365,24 @@ def test_kobo_pages_by_id_whatever_the_counter_the_cap_or_a_deletion_mid_pull(tm
     assert 5001 in stored and 5003 in stored and stored[-1] == 5030
     assert res.total == 30 and len(set(stored)) == 30     # 5002 was served before it went
     assert any("%24gt" in r or "$gt" in r for r in state.requests)
+
+
+def test_odk_pull_started_again_when_a_submission_arrives_mid_pull(tmp_path):
+    """A submission received while the pull pages (newest first) is not in the pages already
+    served but is in the count: the pull starts again and gets it; a count that never agrees
+    is refused in French, nothing written."""
+    state = CentralState(25)
+    served = []
+
+    def arrive_once():
+        served.append(1)
+        if len(served) == 1:
+            state.add(age=55)
+    state.after_page = arrive_once
+    with Running(state, "odk") as srv:
+        res = _odk(srv.url, tmp_path / "a", page_size=10)
+        assert res.total == 26 and res.pages == 3 + 3
+        state.after_page = lambda: state.add(age=56)      # one more after every page: never settles
+        with pytest.raises(PullError, match="annonce .* soumissions mais en a envoyé .* relancez la commande"):
+            _odk(srv.url, tmp_path / "b", page_size=10)
+    assert not (tmp_path / "b").exists()

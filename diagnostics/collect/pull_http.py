@@ -131,6 +131,7 @@ class ServerClient:
         self.server, self.base, self.form, self.timeout = server, base.rstrip("/"), form, timeout
         self.host = urllib.parse.urlsplit(self.base).netloc
         self.on_wait, self.max_retries, self.retries, self.requests = on_wait, max_retries, 0, 0
+        self.basic = auth.startswith("Basic ")
         retry = _retry_class(self._waited)(
             total=max_retries, connect=0, read=0, redirect=0, status=max_retries,
             status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
@@ -195,10 +196,12 @@ class ServerClient:
         if code < 300:
             return
         if code in (401, 403):
-            what = "le jeton est refusé" if code == 401 else "ce compte n'a pas accès à ce formulaire"
-            raise PullError(f"Le serveur {host} répond {code} : {what}. Vérifiez le jeton "
-                            f"(variable {TOKEN_ENV[self.server]} ou --jeton-fichier) et ses droits "
-                            "sur le formulaire.")
+            who = "l'e-mail ou le mot de passe" if self.basic else "le jeton"
+            what = f"{who} est refusé" if code == 401 else "ce compte n'a pas accès à ce formulaire"
+            how = (f"{ODK_BASIC_ENV[0]} et {ODK_BASIC_ENV[1]}" if self.basic
+                   else f"le jeton (variable {TOKEN_ENV[self.server]} ou --jeton-fichier)")
+            raise PullError(f"Le serveur {host} répond {code} : {what}. Vérifiez {how} et les droits du "
+                            "compte sur le formulaire.")
         if code == 404:
             raise PullError(f"Le serveur {host} ne connaît pas le formulaire « {self.form} » (404) : "
                             "vérifiez son identifiant"

@@ -432,10 +432,12 @@ def render_monitor(res: MonitorResult) -> str:
              f"<p class='meta'>{e(res.project_title)}</p>",
              f"<h1>Suivi de la collecte au {e(_date(res.today))}</h1>",
              "<div class='chiffres'>"]
+    review = ([("rejetées à la revue (écartées)", res.review["rejected"]),
+               ("« à problème » à la revue (gardées)", res.review["has_issues"])]
+              if res.review["rejected"] or res.review["has_issues"] else [])
     for label, v in (("réponses retenues", res.n_accepted), ("doublons écartés", res.n_duplicates),
                      ("autres lignes rejetées", res.n_rejected - res.n_duplicates - res.review["rejected"]),
-                     ("rejetées à la revue", res.review["rejected"]), ("« à problème »", res.review["has_issues"]),
-                     ("sans date", res.n_undated)):
+                     *review, ("sans date", res.n_undated)):
         parts.append(f"<div class='chiffre'><strong>{e(fmt.number(v))}</strong>{e(label)}</div>")
     parts.append("</div>")
 

@@ -386,3 +386,20 @@ def test_odk_pull_started_again_when_a_submission_arrives_mid_pull(tmp_path):
         with pytest.raises(PullError, match="annonce .* soumissions mais en a envoyé .* relancez la commande"):
             _odk(srv.url, tmp_path / "b", page_size=10)
     assert not (tmp_path / "b").exists()
+
+
+def test_basic_only_over_https_and_a_vanished_repeat_file_removed(tmp_path):
+    import base64
+
+    from diagnostics.collect.pull_http import auth_header
+    env = {"DLS_ODK_EMAIL": "a@b.fr", "DLS_ODK_MOT_DE_PASSE": "pw"}
+    assert auth_header("odk", "https://odk.ma-ville.fr", None, env) == "Basic " + base64.b64encode(b"a@b.fr:pw").decode()
+    assert auth_header("odk", "http://127.0.0.1:8383", TOKEN, {}) == f"Bearer {TOKEN}"
+    state = CentralState(2)
+    state.subs[0].repeats = {"membres": [{"age_membre": 9}]}
+    with Running(state, "odk") as srv:
+        assert (_odk(srv.url, tmp_path).folder / "reponses_membres.csv").exists()
+        state.delete(state.subs[0].instance_id)
+        res = _odk(srv.url, tmp_path)
+        fresh = _odk(srv.url, tmp_path / "fresh")
+    assert not (res.folder / "reponses_membres.csv").exists() and _files(res.folder) == _files(fresh.folder)

@@ -389,6 +389,8 @@ def pull(server: str, url: str, form: str, out: str | os.PathLike = "data/raw", 
     _write_text(_csv_text(flat), csv_path)
     for name, rows in repeats.items():
         _write_text(_csv_text(rows), folder / _repeat_file(name))
+    for stale in set(folder.glob("reponses_*.csv")) - {folder / _repeat_file(n) for n in repeats}:
+        stale.unlink()                  # a repeat group no submission has any more
     _write_text(json.dumps(entries, ensure_ascii=False, indent=1), manifest)
     return PullResult(folder=folder, csv=csv_path, manifest=manifest, pages=pages, retries=client.retries,
                       versions=versions, repeats={k: len(v) for k, v in repeats.items()}, **counts)

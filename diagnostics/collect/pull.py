@@ -307,6 +307,18 @@ def _write_text(text: str, path: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def _write_folder(folder: Path, fresh: list, flat: list, repeats: dict, entries: list) -> None:
+    """Write the pull's files, each atomically, the manifest last; remove a repeat file that no
+    submission feeds any more (the folder stays equal to a fresh pull)."""
+    _write_text(json.dumps(fresh, ensure_ascii=False, indent=1), folder / "soumissions.json")
+    _write_text(_csv_text(flat), folder / "reponses.csv")
+    for name, rows in repeats.items():
+        _write_text(_csv_text(rows), folder / _repeat_file(name))
+    for stale in set(folder.glob("reponses_*.csv")) - {folder / _repeat_file(n) for n in repeats}:
+        stale.unlink()
+    _write_text(json.dumps(entries, ensure_ascii=False, indent=1), folder / "manifeste.json")
+
+
 def _check_address(url: str) -> str:
     base = url.rstrip("/")
     if not base.startswith(("http://", "https://")) or not urllib.parse.urlsplit(base).hostname:
@@ -385,12 +397,6 @@ def pull(server: str, url: str, form: str, out: str | os.PathLike = "data/raw", 
                     "total": counts["total"], "rejetees": counts["rejected"], "a_probleme": counts["has_issues"],
                     "groupes_repetes": {k: len(v) for k, v in repeats.items()},
                     "derniere_soumission": max((_stamp(server, r) for r in fresh), default="")})
-    _write_text(json.dumps(fresh, ensure_ascii=False, indent=1), store)
-    _write_text(_csv_text(flat), csv_path)
-    for name, rows in repeats.items():
-        _write_text(_csv_text(rows), folder / _repeat_file(name))
-    for stale in set(folder.glob("reponses_*.csv")) - {folder / _repeat_file(n) for n in repeats}:
-        stale.unlink()                  # a repeat group no submission has any more
-    _write_text(json.dumps(entries, ensure_ascii=False, indent=1), manifest)
+    _write_folder(folder, fresh, flat, repeats, entries)
     return PullResult(folder=folder, csv=csv_path, manifest=manifest, pages=pages, retries=client.retries,
                       versions=versions, repeats={k: len(v) for k, v in repeats.items()}, **counts)

@@ -137,7 +137,10 @@ class ServerClient:
             status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
             backoff_factor=1, backoff_max=60, respect_retry_after_header=True, raise_on_status=False)
         self.session = requests.Session()
-        self.session.trust_env = False          # no proxy or .netrc credentials from the environment
+        # no .netrc credentials (they would replace our header), but the environment's proxy
+        # (HTTPS_PROXY, NO_PROXY) as urllib honoured it
+        self.session.trust_env = False
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base))
         self.session.headers.update({"Authorization": auth, "Accept": "application/json"})
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))

@@ -28,8 +28,10 @@ The shapes were checked against the real backend run locally (``tests/fixtures/o
 "previous", "results"}`` (``kpi/paginators.py`` ``DataPagination``: DRF ``LimitOffsetPagination``,
 ``start`` the offset, ``limit`` capped at ``SUBMISSION_LIST_LIMIT``; ``kpi/views/v2/data.py``
 paginates a dummy list of ``current_submission_count``, so ``count`` and ``next`` follow the
-form's counter, not the query); ``Authorization: Token``; rows with ``_id`` (kept through edits), ``_uuid`` (the current
-instance; its root under ``meta/rootUuid`` after an edit, as kpi's front end looks both up),
+form's counter, not the query); ``Authorization: Token``; rows with ``_id`` (kept through edits:
+an edit, XML with ``deprecatedID``, updates the same ``Instance`` and sets ``instance.uuid =
+new_uuid``, ``kobo/apps/openrosa/libs/utils/logger_tools.py``), ``_uuid`` (so the current
+instance; its root under ``meta/rootUuid``, as kpi's front end looks both up),
 ``_submission_time``, ``_validation_status`` (``{}`` or ``{"uid", "label", "by_whom",
 "timestamp", "color"}``); a deleted submission is gone; a repeat group is a list of objects whose
 keys are full paths (``membres/age_membre``).

@@ -35,8 +35,9 @@ API shapes (read in the servers' code):
   30 000, ``query`` a MongoDB filter); response ``{"count", "next", "previous", "results"}``
   (kpi's ``DataPagination``, a Django REST framework ``LimitOffsetPagination`` whose count is the
   form's submission counter); header ``Authorization: Token <token>``; each row has
-  ``_id`` (kept through edits), ``_uuid``, ``_submission_time``, ``_validation_status``; a repeat
-  group is a list of objects.  Source: kobotoolbox/kpi ``kpi/views/v2/data.py``,
+  ``_id`` (kept through edits, while ``_uuid`` becomes the edit's instance id:
+  ``kobo/apps/openrosa/libs/utils/logger_tools.py``), ``_submission_time``, ``_validation_status``;
+  a repeat group is a list of objects.  Source: kobotoolbox/kpi ``kpi/views/v2/data.py``,
   ``kpi/paginators.py`` (https://github.com/kobotoolbox/kpi).
 - ODK Central, ``GET /v1/projects/{projectId}/forms/{xmlFormId}.svc/Submissions?$top=&$count=true&$expand=*``;
   response ``{"value": [...], "@odata.context", "@odata.nextLink", "@odata.count"}``; rows keyed

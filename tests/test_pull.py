@@ -403,3 +403,47 @@ def test_basic_only_over_https_and_a_vanished_repeat_file_removed(tmp_path):
         res = _odk(srv.url, tmp_path)
         fresh = _odk(srv.url, tmp_path / "fresh")
     assert not (res.folder / "reponses_membres.csv").exists() and _files(res.folder) == _files(fresh.folder)
+
+
+def test_rows_recorded_on_the_real_central_read_back_cell_for_cell(tmp_path):
+    """The real backend's rows (recorded after an edit, two reviews and a deletion), served
+    verbatim, pulled, written and read back by ``read_answers``: every answer cell equals the
+    server's value, the review states and the root ``__id`` of the edited one are kept."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    body = json.loads(SESSION.read_text(encoding="utf-8"))["after_changes"]["body"]
+    real = {r["__id"]: r for r in body["value"]}
+
+    class Replay(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Replay)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        res = _odk(f"http://127.0.0.1:{httpd.server_address[1]}", tmp_path)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert (res.total, res.rejected, res.has_issues) == (4, 1, 1)
+    raw = read_answers(res.csv)
+    cells = 0
+    for i, key in enumerate(raw.table["id_questionnaire"]):
+        row = real[key]
+        for col in raw.table.columns.drop("id_questionnaire"):
+            group = next((g for g, v in row.items() if isinstance(v, dict) and col in v), None)
+            if group is None:
+                continue
+            want, got = row[group][col], raw.table.at[i, col]
+            assert ("" if want is None else str(want)) == ("" if got is None or got != got else str(got)), (key, col)
+            cells += 1
+    assert cells == 4 * 62, cells          # the form's 62 answer columns found in each of the 4 rows
+    assert list(raw.review.map(lambda v: v or "")) == [real[k]["__system"]["reviewState"] or ""
+                                                       for k in raw.table["id_questionnaire"]]

@@ -32,6 +32,9 @@ from scipy import stats as sps
 
 from .. import fmt, paths
 from ..collect.extracts import parse_age_band
+from ..collect.review import KIND_REJECTED
+from ..collect.review import counts as review_counts
+from ..collect.review import summary_line as review_summary
 from ..collect.validation import validate
 from ..config.project import Project
 from ..config.questionnaire import load_questionnaire
@@ -53,7 +56,7 @@ class MonitorResult:
     """What the page shows (see :func:`monitor`); every table is plain counts."""
 
     today: dt.date
-    files: pd.DataFrame           # fichier, lignes, acceptees, rejetees, doublons
+    files: pd.DataFrame           # fichier, lignes, acceptees, doublons, rejetees_revue, rejetees_autres
     weekly: pd.DataFrame          # index semaine (Monday), columns quartiers (+ other), counts
     pace: pd.DataFrame            # quartier, n, cible, rythme, restant, date_prevue
     channels: pd.DataFrame        # canal, n, distribues, taux
@@ -69,6 +72,7 @@ class MonitorResult:
     half_width_target: float | None
     project_title: str = ""
     notes: list[str] = field(default_factory=list)
+    review: dict = field(default_factory=lambda: {"rejected": 0, "rejected_kept": 0, "has_issues": 0})
 
 
 def _age_groups(margins: pd.DataFrame, age: pd.Series) -> pd.Series:
@@ -163,7 +167,7 @@ def _association_column(val, files) -> pd.Series | None:
 
 
 def monitor(files, project: Project, *, today: str | dt.date | None = None, secret: str | None = None,
-            questionnaire=None) -> MonitorResult:
+            questionnaire=None, include_rejected: bool = False) -> MonitorResult:
     """Compute the collection follow-up from the answer files received so far.
 
     Parameters
@@ -175,6 +179,9 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
         Quartiers, margins (``donnees: marges:``), threshold and the ``suivi:`` targets.
     today : date or str, optional
         Date of the follow-up (default: the latest answer date); pace and projections use it.
+    include_rejected : bool
+        Count the submissions rejected at the review on the collection server (default: set
+        apart and counted, :mod:`diagnostics.collect.review`).
 
     Returns
     -------
@@ -204,7 +211,7 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
     """
     files = [Path(f) for f in (files if isinstance(files, (list, tuple)) else [files])]
     qn = questionnaire or load_questionnaire(project.donnees.get("questionnaire"))
-    val = validate(files, qn, secret=secret or "dls-suivi")
+    val = validate(files, qn, secret=secret or "dls-suivi", include_rejected=include_rejected)
     codes = val.codes
     thr = int(project.secret_statistique)
     rej = val.rejected
@@ -214,8 +221,10 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
         n_acc = int((val.sources["fichier"] == f.name).sum())
         r = rej[rej["fichier"] == f.name] if len(rej) else rej
         n_dup = int(dup_mask[r.index].sum()) if len(r) else 0
+        n_rev = int(((val.issues["type"] == KIND_REJECTED) & (val.issues["fichier"] == f.name)).sum()) \
+            if len(val.issues) else 0
         per_file.append({"fichier": f.name, "lignes": n_acc + len(r), "acceptees": n_acc, "doublons": n_dup,
-                             "rejetees_autres": len(r) - n_dup})
+                         "rejetees_revue": n_rev, "rejetees_autres": len(r) - n_dup - n_rev})
     files_t = pd.DataFrame(per_file)
 
     by_code = {q.code: q.libelle for q in project.quartiers if q.code is not None}
@@ -339,7 +348,8 @@ def monitor(files, project: Project, *, today: str | dt.date | None = None, secr
                          associations=associations, quotas=quotas, under=under, precision=precision,
                          n_accepted=val.n_accepted, n_duplicates=int(dup_mask.sum()) if len(rej) else 0,
                          n_rejected=val.n_rejected, n_undated=int(dates.isna().sum()), threshold=thr,
-                         half_width_target=hstar, project_title=project.titre, notes=notes)
+                         half_width_target=hstar, project_title=project.titre, notes=notes,
+                         review=review_counts(val.issues))
 
 
 # ---------------------------------------------------------------------------------- output
@@ -363,11 +373,13 @@ def _points(h) -> str:
 
 def summary_text(res: MonitorResult) -> str:
     """The short terminal summary (French)."""
+    other = res.n_rejected - res.n_duplicates - res.review["rejected"]
     lines = [(f"Suivi de la collecte au {_date(res.today)} : {fmt.number(res.n_accepted)} réponses retenues, "
              f"{fmt.number(res.n_duplicates)} doublon{'s' if res.n_duplicates > 1 else ''} écarté"
-             f"{'s' if res.n_duplicates > 1 else ''}, {fmt.number(res.n_rejected - res.n_duplicates)} autre"
-             f"{'s' if res.n_rejected - res.n_duplicates > 1 else ''} ligne{'s' if res.n_rejected - res.n_duplicates > 1 else ''} rejetée"
-             f"{'s' if res.n_rejected - res.n_duplicates > 1 else ''}.")]
+             f"{'s' if res.n_duplicates > 1 else ''}, {fmt.number(other)} autre"
+             f"{'s' if other > 1 else ''} ligne{'s' if other > 1 else ''} rejetée{'s' if other > 1 else ''}.")]
+    if review_summary(res.review):
+        lines.append("  " + review_summary(res.review))
     for p, r in zip(res.pace.itertuples(), res.precision.itertuples()):
         cible = "" if p.cible is None or p.cible != p.cible else f"/{fmt.number(p.cible)}"
         quand = "" if p.date_prevue is None else f", cible {'atteinte' if p.date_prevue == 'atteinte' else 'vers le ' + _date(p.date_prevue)}"
@@ -420,8 +432,12 @@ def render_monitor(res: MonitorResult) -> str:
              f"<p class='meta'>{e(res.project_title)}</p>",
              f"<h1>Suivi de la collecte au {e(_date(res.today))}</h1>",
              "<div class='chiffres'>"]
+    review = ([("rejetées à la revue (écartées)", res.review["rejected"]),
+               ("« à problème » à la revue (gardées)", res.review["has_issues"])]
+              if res.review["rejected"] or res.review["has_issues"] else [])
     for label, v in (("réponses retenues", res.n_accepted), ("doublons écartés", res.n_duplicates),
-                     ("autres lignes rejetées", res.n_rejected - res.n_duplicates), ("sans date", res.n_undated)):
+                     ("autres lignes rejetées", res.n_rejected - res.n_duplicates - res.review["rejected"]),
+                     *review, ("sans date", res.n_undated)):
         parts.append(f"<div class='chiffre'><strong>{e(fmt.number(v))}</strong>{e(label)}</div>")
     parts.append("</div>")
 
@@ -499,9 +515,10 @@ def render_monitor(res: MonitorResult) -> str:
                         num={3, 4, 5}))
 
     parts.append("<h2>Fichiers lus</h2>")
-    parts.append(_table(["Fichier", "Lignes", "Retenues", "Doublons", "Autres rejets"],
+    parts.append(_table(["Fichier", "Lignes", "Retenues", "Doublons", "Rejetées à la revue", "Autres rejets"],
                         [(f.fichier, fmt.number(f.lignes), fmt.number(f.acceptees), fmt.number(f.doublons),
-                          fmt.number(f.rejetees_autres)) for f in res.files.itertuples()], num={1, 2, 3, 4}))
+                          fmt.number(f.rejetees_revue), fmt.number(f.rejetees_autres))
+                         for f in res.files.itertuples()], num={1, 2, 3, 4, 5}))
     for n in res.notes:
         parts.append(f"<p>{e(n)}</p>")
     parts.append("<p class='meta'>Page de suivi interne : effectifs de retours seulement, aucune réponse au "

@@ -486,6 +486,18 @@ def select_quotes(interviews: list[Interview], quartier: str, *, dimensions: dic
     return out
 
 
+def _map_view(project, quartier: str, directory: list[dict]) -> dict | None:
+    """The quartier's map from the project's contours (``donnees: contours_qpv``), or None without them."""
+    from ..collect.contours import load_contours
+    from .maps import quartier_map
+
+    path, commune = project.donnees.get("contours_qpv"), project.donnees.get("contour_commune")
+    if path is None:
+        return None
+    return quartier_map(project, quartier, load_contours(path), directory,
+                        load_contours(commune) if commune is not None else None)
+
+
 def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dict | None = None,
                     actors: pd.DataFrame | None = None, interviews: list | None = None,
                     comments: list[str] = (), dimensions: dict[str, str] | None = None,
@@ -531,7 +543,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
 
     Notes
     -----
-    Structure: cover, « À retenir » (at most four A4 pages), one part per dimension (spine
+    Structure: cover, « À retenir » (at most four A4 pages), the quartier's map when the project
+    names its contours (:func:`diagnostics.publish.maps.quartier_map`), one part per dimension (spine
     chart and table, each followed by its source), the partners' and residents' words, then the
     annexes: methods, confidence-interval charts, definitions of every catalogue indicator,
     glossary, directory of actors.
@@ -546,6 +559,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
     stmt_path = Path(statement) if statement is not None else statement_path(project, q.id)
     quotes = select_quotes(interviews, q.libelle, dimensions=dims, per_theme=1) if interviews else []
     evo = evolution or {}
+    directory = _directory(actors, q.libelle, dims)
     ctx.update({
         "doc_title": f"{project.titre} — {q.libelle}", "quartier": q,
         "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
@@ -555,7 +569,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
                                     trends=evo.get("trends"),
                                     previous_year=project.precedent.annee if project.precedent else ""),
         "methods": _methods_view(methods, project, q.libelle),
-        "directory": _directory(actors, q.libelle, dims), "matrix": _matrix_view(interviews, dims, project),
+        "directory": directory, "map": _map_view(project, q.libelle, directory),
+        "matrix": _matrix_view(interviews, dims, project),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
         "quartiers": project.quartiers, "statement": render_statement(stmt_path),
         "statement_path": stmt_path, "definitions": _definitions(sources, dims),

@@ -64,9 +64,22 @@ def test_broken_geojson_is_refused_in_french(tmp_path, content, error, message):
 def test_missing_quartier_contour_names_code_and_file(tmp_path):
     c = load_contours(_geojson(tmp_path, {"type": "FeatureCollection", "features": [_feature("QN073009")]}))
     project = load_project()
-    with pytest.raises(ConfigurationError, match="« qpv.geojson » : aucun contour pour le QPV QN073001 "
-                                                 r"\(quartier Biollay\).*codes trouvés : QN073009"):
+    with pytest.raises(ConfigurationError, match="« qpv.geojson » : aucun contour pour le quartier Biollay "
+                                                 r"\(QPV QN073001\).*trouvés : QN073009"):
         quartier_map(project, "Biollay", c)
+
+
+def test_quartier_without_code_found_by_name(tmp_path):
+    """A quartier whose QPV code is not (yet) in projet.yaml is found by its name in the file."""
+    import dataclasses
+
+    project = load_project()
+    project = dataclasses.replace(project, quartiers=[dataclasses.replace(q, qpv=None) for q in project.quartiers])
+    c = load_contours(EXAMPLE / "contours_qpv_synthetiques.geojson")
+    m = quartier_map(project, "hauts_de_chambery", c)
+    assert m["qpv"] is None and "Carte du quartier Hauts-de-Chambéry :" in m["alt"]
+    with pytest.raises(ConfigurationError, match="pas de code QPV dans projet.yaml.*« Nulle part »"):
+        c.require(None, "Nulle part")
 
 
 def test_local_projection_by_hand():

@@ -56,20 +56,25 @@ class Contours:
             return [p for polys in self.areas.values() for p in polys]
         return self.areas.get(code, [])
 
-    def require(self, code: str | None, quartier: str) -> list[list[Ring]]:
-        """The polygons of the QPV ``code`` of ``quartier``; a French error when there are none."""
-        if not code:
-            raise ConfigurationError(
-                f"« {self.path.name} » : le quartier {quartier} n'a pas de code QPV dans projet.yaml (clé "
-                f"« qpv » du quartier) : il est attendu pour trouver son contour dans ce fichier.",
-                file=self.path, column="qpv", expected="code QPV")
-        if code not in self.areas:
-            known = ", ".join(sorted(k for k in self.areas if k)[:8]) or "aucun"
-            raise ConfigurationError(
-                f"« {self.path.name} » : aucun contour pour le QPV {code} (quartier {quartier}) ; attendu une "
-                f"entité dont la propriété {' ou '.join(CODE_KEYS[:2])} vaut {code} (codes trouvés : {known}).",
-                file=self.path, value=code, expected="contour du QPV")
-        return self.areas[code]
+    def require(self, code: str | None, quartier: str, *aliases: str) -> list[list[Ring]]:
+        """The polygons of ``quartier``: by its QPV ``code``, else by its name (``quartier`` or one of
+        ``aliases``, case- and accent-insensitive) in the file's name property; a French error when
+        the file has neither."""
+        from .values import normalise_label
+
+        if code and code in self.areas:
+            return self.areas[code]
+        wanted = {normalise_label(n) for n in (quartier, *aliases) if n}
+        for key, name in self.names.items():
+            if normalise_label(name) in wanted:
+                return self.areas[key]
+        known = ", ".join(sorted(f"{k} ({self.names[k]})" if k in self.names else k for k in self.areas if k)[:8])
+        raise ConfigurationError(
+            f"« {self.path.name} » : aucun contour pour le quartier {quartier}"
+            + (f" (QPV {code})" if code else " (pas de code QPV dans projet.yaml)")
+            + f" ; attendu une entité dont la propriété {' ou '.join(CODE_KEYS[:2])} vaut son code QPV, ou dont "
+            f"le nom ({' ou '.join(NAME_KEYS[:2])}) est « {quartier} » (trouvés : {known or 'aucun'}).",
+            file=self.path, value=code or quartier, expected="contour du quartier")
 
 
 def _fail(path: Path, msg: str, **kw):

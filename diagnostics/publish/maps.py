@@ -13,6 +13,7 @@ import math
 from markupsafe import Markup, escape
 
 from .. import fmt
+from ..errors import ConfigurationError
 
 #: Mean Earth radius (m), IUGG: the sphere of the local projection.
 EARTH_RADIUS = 6_371_008.8
@@ -118,6 +119,14 @@ def _label(polygons, to_svg, name: str, height: int, weight: str = "bold") -> st
             f'stroke-width="4" paint-order="stroke" fill="#003b5c">{escape(name)}</text>')
 
 
+def _others(contours, quartier) -> list:
+    """The contour of another quartier of the diagnostic, or none when the file lacks it (context only)."""
+    try:
+        return contours.require(quartier.qpv, quartier.libelle, quartier.id)
+    except ConfigurationError:
+        return []
+
+
 def _coords(a: dict):
     lat, lon = a.get("latitude"), a.get("longitude")
     ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lat, lon))
@@ -149,17 +158,17 @@ def quartier_map(project, quartier: str, contours, actors: list[dict] = (), comm
     Raises
     ------
     ConfigurationError
-        The quartier has no QPV code or the file has no contour for it.
+        The file has no contour for the quartier, neither by its QPV code nor by its name.
     """
     if contours is None:
         return None
     q = project.quartier(quartier)
-    mine = contours.require(q.qpv, q.libelle)
+    mine = contours.require(q.qpv, q.libelle, q.id)
     placed = [{**a, "n": i} for i, a in enumerate((a for a in actors if _coords(a)), start=1)]
     unplaced = [a for a in actors if not _coords(a)]
     pts = [p for poly in mine for p in poly[0]] + [_coords(a) for a in placed]
     to_svg, scale, height = _frame(pts)
-    others = [(o.libelle, contours.polygons(o.qpv)) for o in project.quartiers if o.qpv and o.qpv != q.qpv]
+    others = [(o.libelle, _others(contours, o)) for o in project.quartiers if o.id != q.id]
     synthetic = contours.synthetic or bool(commune is not None and commune.synthetic)
     title = f"Carte du quartier {q.libelle}" + (f" (QPV {q.qpv})" if q.qpv else "")
     alt = (f"{title} : contour du quartier" + (", limite de la commune" if commune is not None else "")

@@ -11,7 +11,7 @@ from diagnostics.collect.contours import load_contours
 from diagnostics.config.project import load_project
 from diagnostics.errors import ConfigurationError, UnreadableFileError
 from diagnostics.paths import EXAMPLE
-from diagnostics.publish.maps import local_projection, quartier_map
+from diagnostics.publish.maps import local_projection, overview_map, quartier_map
 
 QUARTIERS = {"biollay": "Biollay", "hauts_de_chambery": "Hauts-de-Chambéry", "bellevue": "Bellevue"}
 SQUARE = [[5.90, 45.55], [5.91, 45.55], [5.91, 45.56], [5.90, 45.56], [5.90, 45.55]]
@@ -146,3 +146,15 @@ def test_report_has_the_map():
     assert '<section id="carte" class="carte">' in html and '<a href="#carte">' in html
     assert html.count('class="acteur-point"') == html.count("<li value=")
     assert "Sans position sur la carte" in html and "Médiation de nuit (service fictif)" in html
+
+
+def test_overview_map_names_every_quartier():
+    project = load_project()
+    m = overview_map(project, load_contours(EXAMPLE / "contours_qpv_synthetiques.geojson"),
+                     load_contours(EXAMPLE / "contour_commune_synthetique.geojson"))
+    assert m["alt"].startswith("Carte des 3 quartiers du diagnostic dans la commune : Biollay")
+    svg = str(m["svg"])
+    assert svg.count('class="quartier"') == 3 and 'class="commune"' in svg
+    for q in project.libelles:
+        assert f">{q}</text>" in svg
+    assert overview_map(project, None) is None

@@ -133,6 +133,36 @@ def _coords(a: dict):
     return (float(lon), float(lat)) if ok else None
 
 
+def _svg(body: list[str], to_svg, scale: float, height: int, alt: str, commune, synthetic: bool) -> Markup:
+    """The SVG element: the commune behind ``body``, then the scale bar, the north and the
+    « synthetic » mark on top; ``alt`` is its text alternative (``role="img"``)."""
+    back = []
+    if commune is not None:
+        back.append(f'<path class="commune" d="{_path(commune.polygons(), to_svg)}" fill="#f2f2f2" '
+                    'stroke="#595959" stroke-width="1.5" stroke-dasharray="6 4" fill-rule="evenodd"/>')
+    top = [_scale_bar(scale, height),
+           f'<g class="nord"><path d="M{WIDTH - 24} 14 l8 22 l-8 -6 l-8 6 Z" fill="#000"/>'
+           f'<text x="{WIDTH - 24}" y="50" text-anchor="middle">N</text></g>']
+    if synthetic:
+        top.append(f'<text x="{WIDTH - 10}" y="{height - 10}" text-anchor="end" font-weight="bold" '
+                   'fill="#8a3b00">CONTOURS SYNTHÉTIQUES (exemple)</text>')
+    return Markup(f'<svg class="carte-svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(alt)}" '
+                  f'xmlns="http://www.w3.org/2000/svg" font-family="DejaVu Sans, Arial, sans-serif" font-size="14">'
+                  + "".join(back + body + top) + "</svg>")
+
+
+def _area(polygons, to_svg, focus: bool) -> str:
+    """A quartier's contour: in blue for the map's subject, in grey for the others."""
+    style = ('fill="#0072B2" fill-opacity="0.18" stroke="#0072B2" stroke-width="3"' if focus
+             else 'fill="#e0e0e0" stroke="#767676" stroke-width="1"')
+    return f'<path class="{"quartier" if focus else "autre-quartier"}" d="{_path(polygons, to_svg)}" {style} ' \
+           'fill-rule="evenodd"/>'
+
+
+def _ending(synthetic: bool) -> str:
+    return ". Contours synthétiques, inventés pour l'exemple." if synthetic else "."
+
+
 def quartier_map(project, quartier: str, contours, actors: list[dict] = (), commune=None) -> dict | None:
     """The map of one quartier: its contour, the others of the diagnostic, the commune, the actors.
 
@@ -166,36 +196,54 @@ def quartier_map(project, quartier: str, contours, actors: list[dict] = (), comm
     mine = contours.require(q.qpv, q.libelle, q.id)
     placed = [{**a, "n": i} for i, a in enumerate((a for a in actors if _coords(a)), start=1)]
     unplaced = [a for a in actors if not _coords(a)]
-    pts = [p for poly in mine for p in poly[0]] + [_coords(a) for a in placed]
-    to_svg, scale, height = _frame(pts)
-    others = [(o.libelle, _others(contours, o)) for o in project.quartiers if o.id != q.id]
+    to_svg, scale, height = _frame([p for poly in mine for p in poly[0]] + [_coords(a) for a in placed])
     synthetic = contours.synthetic or bool(commune is not None and commune.synthetic)
-    title = f"Carte du quartier {q.libelle}" + (f" (QPV {q.qpv})" if q.qpv else "")
-    alt = (f"{title} : contour du quartier" + (", limite de la commune" if commune is not None else "")
-           + (f", {len(placed)} acteur{'s' if len(placed) > 1 else ''} de l'annuaire placé"
-              f"{'s' if len(placed) > 1 else ''} par un numéro : "
+    n = len(placed)
+    alt = (f"Carte du quartier {q.libelle}" + (f" (QPV {q.qpv})" if q.qpv else "") + " : contour du quartier"
+           + (", limite de la commune" if commune is not None else "")
+           + (f", {n} acteur{'s' * (n > 1)} de l'annuaire placé{'s' * (n > 1)} par un numéro : "
               + " ; ".join(f"{a['n']}. {a['nom']}" for a in placed) if placed else ", aucun acteur placé")
-           + (". Contours synthétiques, inventés pour l'exemple." if synthetic else "."))
+           + _ending(synthetic))
     body = []
-    if commune is not None:
-        body.append(f'<path class="commune" d="{_path(commune.polygons(), to_svg)}" fill="#f2f2f2" '
-                    'stroke="#595959" stroke-width="1.5" stroke-dasharray="6 4" fill-rule="evenodd"/>')
-    for name, polys in others:
+    for o in project.quartiers:
+        polys = _others(contours, o) if o.id != q.id else []
         if polys:
-            body.append(f'<path class="autre-quartier" d="{_path(polys, to_svg)}" fill="#e0e0e0" stroke="#767676" '
-                        f'stroke-width="1" fill-rule="evenodd"/>' + _label(polys, to_svg, name, height, "normal"))
-    body.append(f'<path class="quartier" d="{_path(mine, to_svg)}" fill="#0072B2" fill-opacity="0.18" '
-                'stroke="#0072B2" stroke-width="3" fill-rule="evenodd"/>')
-    body += _markers(placed, to_svg)
-    body.append(_label(mine, to_svg, q.libelle, height))
-    body.append(_scale_bar(scale, height))
-    body.append(f'<g class="nord"><path d="M{WIDTH - 24} 14 l8 22 l-8 -6 l-8 6 Z" fill="#000"/>'
-                f'<text x="{WIDTH - 24}" y="50" text-anchor="middle">N</text></g>')
-    if synthetic:
-        body.append(f'<text x="{WIDTH - 10}" y="{height - 10}" text-anchor="end" font-weight="bold" '
-                    'fill="#8a3b00">CONTOURS SYNTHÉTIQUES (exemple)</text>')
-    svg = (f'<svg class="carte-svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(alt)}" '
-           f'xmlns="http://www.w3.org/2000/svg" font-family="DejaVu Sans, Arial, sans-serif" font-size="14">'
-           + "".join(body) + "</svg>")
-    return {"svg": Markup(svg), "alt": alt, "placed": placed, "unplaced": unplaced, "synthetic": synthetic,
-            "source": contours.source, "commune": commune is not None, "qpv": q.qpv}
+            body += [_area(polys, to_svg, False), _label(polys, to_svg, o.libelle, height, "normal")]
+    body += [_area(mine, to_svg, True), *_markers(placed, to_svg), _label(mine, to_svg, q.libelle, height)]
+    return {"svg": _svg(body, to_svg, scale, height, alt, commune, synthetic), "alt": alt, "placed": placed,
+            "unplaced": unplaced, "synthetic": synthetic, "source": contours.source,
+            "commune": commune is not None, "qpv": q.qpv}
+
+
+def overview_map(project, contours, commune=None) -> dict | None:
+    """The synthesis' map: every quartier of the diagnostic in the commune, each named.
+
+    Parameters
+    ----------
+    project, contours, commune
+        As for :func:`quartier_map`.
+
+    Returns
+    -------
+    dict or None
+        ``svg``, ``alt``, ``synthetic``, ``source``, ``commune``; None without contours.
+
+    Raises
+    ------
+    ConfigurationError
+        The file has no contour for one of the quartiers.
+    """
+    if contours is None:
+        return None
+    areas = [(q, contours.require(q.qpv, q.libelle, q.id)) for q in project.quartiers]
+    frame_pts = [p for _, polys in areas for poly in polys for p in poly[0]]
+    if commune is not None:
+        frame_pts += [p for poly in commune.polygons() for p in poly[0]]
+    to_svg, scale, height = _frame(frame_pts)
+    synthetic = contours.synthetic or bool(commune is not None and commune.synthetic)
+    alt = (f"Carte des {len(areas)} quartiers du diagnostic"
+           + (" dans la commune" if commune is not None else "") + " : "
+           + ", ".join(q.libelle + (f" (QPV {q.qpv})" if q.qpv else "") for q, _ in areas) + _ending(synthetic))
+    body = [x for q, polys in areas for x in (_area(polys, to_svg, True), _label(polys, to_svg, q.libelle, height))]
+    return {"svg": _svg(body, to_svg, scale, height, alt, commune, synthetic), "alt": alt, "synthetic": synthetic,
+            "source": contours.source, "commune": commune is not None}

@@ -486,16 +486,21 @@ def select_quotes(interviews: list[Interview], quartier: str, *, dimensions: dic
     return out
 
 
-def _map_view(project, quartier: str, directory: list[dict]) -> dict | None:
-    """The quartier's map from the project's contours (``donnees: contours_qpv``), or None without them."""
+def _contours(project):
+    """The project's QPV contours and commune contour (``donnees: contours_qpv, contour_commune``), or Nones."""
     from ..collect.contours import load_contours
-    from .maps import quartier_map
 
     path, commune = project.donnees.get("contours_qpv"), project.donnees.get("contour_commune")
-    if path is None:
-        return None
-    return quartier_map(project, quartier, load_contours(path), directory,
-                        load_contours(commune) if commune is not None else None)
+    return (load_contours(path) if path is not None else None,
+            load_contours(commune) if commune is not None else None)
+
+
+def _map_view(project, quartier: str, directory: list[dict]) -> dict | None:
+    """The quartier's map (:func:`~diagnostics.publish.maps.quartier_map`), or None without contours."""
+    from .maps import quartier_map
+
+    contours, commune = _contours(project)
+    return quartier_map(project, quartier, contours, directory, commune)
 
 
 def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dict | None = None,
@@ -605,10 +610,12 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
     Notes
     -----
     The body is one quartier × indicator overview (values coloured by their verdict, as in the
-    Fingertips overview) on one or two A4 pages; the per-dimension detail (charts and tables with
-    the references) is in the annex.
+    Fingertips overview) on one or two A4 pages, then the map of the quartiers when the project
+    names their contours; the per-dimension detail (charts and tables with the references) is in
+    the annex.
     """
     from ..config.questionnaire import load_dimensions
+    from .maps import overview_map
 
     dims = dimensions or load_dimensions()
     t = _Index(table)
@@ -633,6 +640,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "overview_refs": [k for k in dict.fromkeys((project.reference_centrale, "qpv", "france"))
                           if k in project.references],
         "evolution": synthesis_evolution((evolution or {}).get("evolution"), project),
+        "map": overview_map(project, *_contours(project)),
     })
     return _env().get_template("report_synthese.html.j2").render(**ctx)
 

@@ -89,8 +89,8 @@ DATA_KEYS = {
     "catalogue": (False, "le catalogue des indicateurs"),
     "annuaire": (False, "l'annuaire des acteurs locaux"),
     "entretiens": (False, "les notes d'entretiens avec les partenaires"),
-    "contours_qpv": (False, "les contours des quartiers (GeoJSON des QPV, une entité par code QPV)"),
-    "contour_commune": (False, "le contour de la commune (GeoJSON), dessiné autour des quartiers"),
+    "contours_qpv": (False, "les contours des quartiers en GeoJSON, une entité par QPV"),
+    "contour_commune": (False, "le contour de la commune en GeoJSON"),
 }
 
 _QPV = re.compile(r"^Q[NP]\d{5,6}[A-Z]?$")

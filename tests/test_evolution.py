@@ -124,7 +124,7 @@ def _project_with(tmp_path, precedent: str) -> Path:
     text = src.read_text(encoding="utf-8").split("\nprecedent:")[0]
     for key in ("reponses_synthetiques.csv", "marges_population_synthetiques.csv", "extraits_synthetiques.csv",
                 "references.yaml", "annuaire_acteurs_synthetique.csv", "entretiens_synthetiques.md",
-                "logo_dls_exemple.svg"):
+                "logo_dls_exemple.svg", "contours_qpv_synthetiques.geojson", "contour_commune_synthetique.geojson"):
         text = text.replace(f" {key}", f" {src.parent / key}")
     text = text.replace("../../questionnaires/", str(src.parent.parents[1] / "questionnaires") + "/")
     path = tmp_path / "projet.yaml"

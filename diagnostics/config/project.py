@@ -13,7 +13,8 @@ Layout of the file (see ``data/exemple/projet.yaml`` for the Chambéry example;
 
     projet:      titre, sous_titre, ville, auteurs, annee, logo, donnees_synthetiques, contact
     quartiers:   list of {id, libelle, code, qpv, locatif}
-    donnees:     questionnaire, reponses, marges, extraits, references, catalogue, annuaire, entretiens
+    donnees:     questionnaire, reponses, marges, extraits, references, catalogue, annuaire, entretiens,
+                 contours_qpv, contour_commune (GeoJSON of the map, :mod:`diagnostics.collect.contours`)
     references:  list of {id, libelle, locatif} among commune, departement, region, france
                  (the old ids ``chambery``, ``savoie`` are still read, with a deprecation note)
     reference_centrale: the reference at the centre of the spine charts
@@ -88,6 +89,8 @@ DATA_KEYS = {
     "catalogue": (False, "le catalogue des indicateurs"),
     "annuaire": (False, "l'annuaire des acteurs locaux"),
     "entretiens": (False, "les notes d'entretiens avec les partenaires"),
+    "contours_qpv": (False, "les contours des quartiers en GeoJSON, une entité par QPV"),
+    "contour_commune": (False, "le contour de la commune en GeoJSON"),
 }
 
 _QPV = re.compile(r"^Q[NP]\d{5,6}[A-Z]?$")
@@ -362,6 +365,9 @@ def load_project(path: str | Path | None = None) -> Project:
             donnees[key] = None
             continue
         donnees[key] = config_file(base, val, f"donnees.{key}", fail, what)
+    if donnees["contour_commune"] is not None and donnees["contours_qpv"] is None:
+        fail("donnees.contour_commune", "le contour de la commune n'est dessiné que sur la carte des quartiers : "
+                                        "attendu aussi « contours_qpv » (les contours des QPV, GeoJSON).")
 
     # -- references --------------------------------------------------------------------
     refs_raw = raw.get("references")

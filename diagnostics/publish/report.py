@@ -486,6 +486,23 @@ def select_quotes(interviews: list[Interview], quartier: str, *, dimensions: dic
     return out
 
 
+def _contours(project):
+    """The project's QPV contours and commune contour (``donnees: contours_qpv, contour_commune``), or Nones."""
+    from ..collect.contours import load_contours
+
+    path, commune = project.donnees.get("contours_qpv"), project.donnees.get("contour_commune")
+    return (load_contours(path) if path is not None else None,
+            load_contours(commune) if commune is not None else None)
+
+
+def _map_view(project, quartier: str, directory: list[dict]) -> dict | None:
+    """The quartier's map (:func:`~diagnostics.publish.maps.quartier_map`), or None without contours."""
+    from .maps import quartier_map
+
+    contours, commune = _contours(project)
+    return quartier_map(project, quartier, contours, directory, commune)
+
+
 def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dict | None = None,
                     actors: pd.DataFrame | None = None, interviews: list | None = None,
                     comments: list[str] = (), dimensions: dict[str, str] | None = None,
@@ -531,7 +548,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
 
     Notes
     -----
-    Structure: cover, « À retenir » (at most four A4 pages), one part per dimension (spine
+    Structure: cover, « À retenir » (at most four A4 pages), the quartier's map when the project
+    names its contours (:func:`diagnostics.publish.maps.quartier_map`), one part per dimension (spine
     chart and table, each followed by its source), the partners' and residents' words, then the
     annexes: methods, confidence-interval charts, definitions of every catalogue indicator,
     glossary, directory of actors.
@@ -546,6 +564,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
     stmt_path = Path(statement) if statement is not None else statement_path(project, q.id)
     quotes = select_quotes(interviews, q.libelle, dimensions=dims, per_theme=1) if interviews else []
     evo = evolution or {}
+    directory = _directory(actors, q.libelle, dims)
     ctx.update({
         "doc_title": f"{project.titre} — {q.libelle}", "quartier": q,
         "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
@@ -555,7 +574,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
                                     trends=evo.get("trends"),
                                     previous_year=project.precedent.annee if project.precedent else ""),
         "methods": _methods_view(methods, project, q.libelle),
-        "directory": _directory(actors, q.libelle, dims), "matrix": _matrix_view(interviews, dims, project),
+        "directory": directory, "map": _map_view(project, q.libelle, directory),
+        "matrix": _matrix_view(interviews, dims, project),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
         "quartiers": project.quartiers, "statement": render_statement(stmt_path),
         "statement_path": stmt_path, "definitions": _definitions(sources, dims),
@@ -590,10 +610,12 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
     Notes
     -----
     The body is one quartier × indicator overview (values coloured by their verdict, as in the
-    Fingertips overview) on one or two A4 pages; the per-dimension detail (charts and tables with
-    the references) is in the annex.
+    Fingertips overview) on one or two A4 pages, then the map of the quartiers when the project
+    names their contours; the per-dimension detail (charts and tables with the references) is in
+    the annex.
     """
     from ..config.questionnaire import load_dimensions
+    from .maps import overview_map
 
     dims = dimensions or load_dimensions()
     t = _Index(table)
@@ -618,6 +640,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "overview_refs": [k for k in dict.fromkeys((project.reference_centrale, "qpv", "france"))
                           if k in project.references],
         "evolution": synthesis_evolution((evolution or {}).get("evolution"), project),
+        "map": overview_map(project, *_contours(project)),
     })
     return _env().get_template("report_synthese.html.j2").render(**ctx)
 

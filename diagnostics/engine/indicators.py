@@ -234,23 +234,17 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
         Reference values (:func:`diagnostics.collect.extracts.read_references`).
     project : Project, optional
         Quartiers (label, questionnaire code, QPV code), city, thresholds and confidence level;
-        default ``config/projet.yaml``.  The questionnaire side is :func:`diagnostics.engine.wave.prepare_wave`
-        then :func:`~diagnostics.engine.wave.estimate`.
+        default ``config/projet.yaml``.
     catalogue : Catalogue, optional
         Default ``config/indicateurs.yaml``.
-    weights : {"calage", "egaux"} or Series
-        ``"calage"``: raking within each quartier to the margins by age group and by sex;
-        ``"egaux"``: every respondent weighs 1 (unweighted estimates); a Series: given weights
-        (aligned on ``codes`` by index; respondents without a weight are left out).
-    calibration : RakeResult or Calibration, optional
-        With a Series of weights computed by :func:`diagnostics.stats.weighting.rake` on the same
-        respondents (same order), gives calibration-adjusted variances.
+    weights, calibration
+        As :func:`diagnostics.engine.wave.prepare_wave`: ``"calage"`` (raked to ``margins``),
+        ``"egaux"``, or a Series of weights with the raking that produced them.
     threshold : float, optional
         Publication threshold of the disclosure rules (default: the project's
         ``secret_statistique``).
     protect : bool, default True
-        Apply :func:`diagnostics.protect.estimates.protect_indicators` (never switch it off for a table
-        that leaves the machine).
+        :func:`diagnostics.protect.estimates.protect_indicators` (always, for a table that is shared).
     counts : dict, optional
         Filled with ``hors_quartiers`` and ``sans_age_sexe`` (respondents left out).
 
@@ -261,21 +255,14 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
 
     Notes
     -----
-    Questionnaire indicators: weighted proportion
-    :math:`\\hat p_d = \\sum_{i \\in d} w_i y_i / \\sum_{i \\in d} w_i` over the domain :math:`d`
-    (quartier ∩ denominator) of the full raked design, linearised variance with the calibration
-    adjustment, logit interval :math:`\\mathrm{expit}(\\mathrm{logit}\\,\\hat p \\pm t\\,
-    \\widehat{se}/(\\hat p(1-\\hat p)))` (R ``svyciprop(method = "logit")``); ``n`` and
-    ``numerator`` are unweighted.  ``p_rao_scott`` is the second-order Rao-Scott F test of
-    independence between the indicator and the quartier (R ``svychisq``).  Respondents
-    without age group or sex cannot be raked and are left out of the weighted estimates (their
-    number is in ``counts`` and ``table.attrs``).
-
-    Against the other quartiers: ``ref_reste``, ``p_reste``, ``cmp_reste`` compare each quartier
-    with the rest of the surveyed quartiers (:meth:`Design.domain_contrast`, t test at the
-    confidence level).  Comparisons: :func:`diagnostics.stats.compare.compare_ci` of each quartier's interval with the
-    « Ensemble » estimate and with each reference value (Fingertips rule), oriented by the
-    catalogue's ``sens``.
+    Questionnaire indicators: :func:`diagnostics.engine.wave.prepare_wave` (one raked design,
+    each quartier a domain of it) then :func:`~diagnostics.engine.wave.estimate` (weighted
+    proportion or mean, logit interval as R ``svyciprop``; ``n`` and ``numerator`` unweighted)
+    and :func:`~diagnostics.engine.wave.quartier_tests`: ``p_rao_scott`` (R ``svychisq``) and
+    ``ref_reste``, ``p_reste``, ``cmp_reste`` (each quartier against the other quartiers, t test).
+    Respondents without age group or sex cannot be raked and are left out (their number is in
+    ``counts`` and ``table.attrs``).  Comparisons: :func:`diagnostics.stats.compare.compare_ci`
+    of each interval with the « Ensemble » estimate and each reference (Fingertips rule).
 
     References
     ----------

@@ -89,43 +89,33 @@ td.barre-cell { min-width: 90px; }
 """
 
 
-def render_monitor(res: MonitorResult) -> str:
-    """The one-page HTML of the follow-up (house report CSS, counts only, no script)."""
-    e = html.escape
-    css = (paths.template_dir() / "report.css").read_text(encoding="utf-8") + _CSS
-    n_num = lambda x: fmt.number(x) if _ok(x) else "–"
-    parts = ["<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
-             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-             f"<title>Suivi de la collecte — {e(_date(res.today))}</title><style>{css}</style></head><body><main>",
-             f"<p class='meta'>{e(res.project_title)}</p>",
-             f"<h1>Suivi de la collecte au {e(_date(res.today))}</h1>",
-             "<div class='chiffres'>"]
-    for label, v in (("réponses retenues", res.n_accepted), ("doublons écartés", res.n_duplicates),
-                     ("autres lignes rejetées", res.n_rejected - res.n_duplicates), ("sans date", res.n_undated)):
-        parts.append(f"<div class='chiffre'><strong>{e(fmt.number(v))}</strong>{e(label)}</div>")
-    parts.append("</div>")
+def _n(x) -> str:
+    return fmt.number(x) if _ok(x) else "–"
 
-    # quartiers: progress, pace, projection, precision
-    parts.append("<h2>Par quartier : avancement, rythme, précision</h2>")
+
+def _section_quartiers(res: MonitorResult) -> list[str]:
+    """Progress, pace, projection and precision per quartier."""
     rows = []
     hstar = res.half_width_target
     for p, r in zip(res.pace.itertuples(), res.precision.itertuples()):
         late = (p.restant or 0) > 0 and (p.date_prevue is None)
-        rows.append((p.quartier, n_num(p.n), n_num(p.cible), fmt.number(p.rythme, 1),
+        rows.append((p.quartier, _n(p.n), _n(p.cible), fmt.number(p.rythme, 1),
                      "atteinte" if p.date_prevue == "atteinte" else _date(p.date_prevue),
                      fmt.number(r.deff, 2) if r.deff == r.deff else "–", _points(r.demi_largeur),
-                     n_num(r.restant), "alerte" if late else ""))
-    parts.append(_table(["Quartier", "Réponses", "Cible", "Par semaine", "Cible atteinte le",
-                         "Effet du plan", "Précision (IC 95 %)",
-                         "Encore nécessaires" + (f" pour ± {fmt.number(100 * hstar, 0)} pts" if hstar else "")],
-                        rows, num={1, 2, 3, 5, 7}))
-    parts.append("<p class='lecture'>Rythme : réponses par semaine sur les trois dernières semaines. Précision : "
-                 "demi-largeur de l'intervalle de confiance à 95 % d'une proportion de 50 %, avec l'effet "
-                 "du plan (Kish) des poids provisoires calés sur l'âge et le sexe. En rouge : plus aucune "
-                 "réponse ces trois dernières semaines, la cible n'a pas de date prévisible.</p>")
+                     _n(r.restant), "alerte" if late else ""))
+    return ["<h2>Par quartier : avancement, rythme, précision</h2>",
+            _table(["Quartier", "Réponses", "Cible", "Par semaine", "Cible atteinte le", "Effet du plan",
+                    "Précision (IC 95 %)",
+                    "Encore nécessaires" + (f" pour ± {fmt.number(100 * hstar, 0)} pts" if hstar else "")],
+                   rows, num={1, 2, 3, 5, 7}),
+            "<p class='lecture'>Rythme : réponses par semaine sur les trois dernières semaines. Précision : "
+            "demi-largeur de l'intervalle de confiance à 95 % d'une proportion de 50 %, avec l'effet "
+            "du plan (Kish) des poids provisoires calés sur l'âge et le sexe. En rouge : plus aucune "
+            "réponse ces trois dernières semaines, la cible n'a pas de date prévisible.</p>"]
 
-    # weekly returns
-    parts.append("<h2>Retours par semaine</h2>")
+
+def _section_weekly(res: MonitorResult) -> list[str]:
+    """Returns per week and quartier, with the total and the running total."""
     cols = list(res.weekly.columns)
     wrows = []
     cum = 0
@@ -136,61 +126,82 @@ def render_monitor(res: MonitorResult) -> str:
     if len(res.weekly):
         wrows.append(tuple(["Total"] + [fmt.number(int(v)) for v in res.weekly.sum()]
                            + [fmt.number(int(res.weekly.to_numpy().sum())), ""]) + ("total",))
-    parts.append(_table(["Semaine du"] + cols + ["Total", "Cumul"], wrows, num=set(range(1, len(cols) + 3))))
+    parts = ["<h2>Retours par semaine</h2>",
+             _table(["Semaine du"] + cols + ["Total", "Cumul"], wrows, num=set(range(1, len(cols) + 3)))]
     if res.n_undated:
-        parts.append(f"<p>{e(fmt.number(res.n_undated))} réponse(s) sans date de réponse, comptées dans les "
-                     "totaux par quartier mais pas dans ce tableau.</p>")
+        parts.append(f"<p>{html.escape(fmt.number(res.n_undated))} réponse(s) sans date de réponse, comptées dans "
+                     "les totaux par quartier mais pas dans ce tableau.</p>")
+    return parts
 
-    # under-represented groups
-    parts.append("<h2>Groupes sous-représentés aujourd'hui</h2>")
-    if len(res.under):
-        nb, hy = "\u00a0", "\u2011"      # no-break space and hyphen: « Hommes 60‑74 ans » on one line
-        urows = [(u.quartier, f"{u.sexe}s{nb}{u.groupe_age.replace('-', hy)}{nb}ans", fmt.number(u.n),
-                  fmt.number(u.attendu, 1),
-                  fmt.percent(u.ratio, 0), n_num(u.manquants)) for u in res.under.itertuples()]
-        parts.append(_table(["Quartier", "Groupe", "Réponses", "Attendues", "Atteint",
-                             "Manquent (cible)"], urows, num={2, 3, 4, 5}))
-        parts.append("<p class='lecture'>Attendues : part du groupe dans la population du quartier "
-                     "(recensement) × répondants du quartier à ce jour ; un groupe est signalé sous 80 %, "
-                     "du plus en retard au moins en retard. Manquent (cible) : réponses encore à obtenir "
-                     "dans ce groupe pour la cible du quartier.</p>")
-    else:
-        parts.append("<p>Aucun groupe sous 80 % de sa part attendue.</p>")
 
-    # channels and associations
-    parts.append("<h2>Canaux de recueil</h2>")
+def _section_under(res: MonitorResult) -> list[str]:
+    """The under-represented age × sex groups, the latest first."""
+    parts = ["<h2>Groupes sous-représentés aujourd'hui</h2>"]
+    if not len(res.under):
+        return parts + ["<p>Aucun groupe sous 80 % de sa part attendue.</p>"]
+    nb, hy = "\u00a0", "\u2011"      # no-break space and hyphen: « Hommes 60‑74 ans » on one line
+    urows = [(u.quartier, f"{u.sexe}s{nb}{u.groupe_age.replace('-', hy)}{nb}ans", fmt.number(u.n),
+              fmt.number(u.attendu, 1), fmt.percent(u.ratio, 0), _n(u.manquants)) for u in res.under.itertuples()]
+    return parts + [_table(["Quartier", "Groupe", "Réponses", "Attendues", "Atteint", "Manquent (cible)"], urows,
+                           num={2, 3, 4, 5}),
+                    "<p class='lecture'>Attendues : part du groupe dans la population du quartier "
+                    "(recensement) × répondants du quartier à ce jour ; un groupe est signalé sous 80 %, "
+                    "du plus en retard au moins en retard. Manquent (cible) : réponses encore à obtenir "
+                    "dans ce groupe pour la cible du quartier.</p>"]
+
+
+def _section_channels(res: MonitorResult) -> list[str]:
+    """Channels and partner associations, through the one rule of printed counts."""
     shown, _ = publish_counts(res.channels, ["n"], "canal", res.threshold)
-    crows = [(c.canal, c.n if c.n == SECRET_MARK else fmt.number(c.n), n_num(c.distribues),
+    crows = [(c.canal, c.n if c.n == SECRET_MARK else fmt.number(c.n), _n(c.distribues),
               "–" if c.n == SECRET_MARK or c.taux is None or c.taux != c.taux else fmt.percent(c.taux, 1))
              for c in shown.itertuples()]
-    parts.append(_table(["Canal", "Réponses", "Questionnaires remis", "Taux de retour"], crows, num={1, 2, 3}))
+    parts = ["<h2>Canaux de recueil</h2>",
+             _table(["Canal", "Réponses", "Questionnaires remis", "Taux de retour"], crows, num={1, 2, 3})]
     if any(r[1] == SECRET_MARK for r in crows):
         parts.append(f"<p class='lecture'>« {SECRET_MARK} » : effectif masqué (secret statistique) ; un canal de moins "
                      f"de {res.threshold} réponses, et un autre pour qu'il ne se retrouve pas par différence avec le "
                      "total des réponses.</p>")
     if res.associations is not None:
-        parts.append("<h2>Associations partenaires</h2>")
-        parts.append(_table(["Association", "Réponses"],
-                            [(a.association, a.n if a.n == SECRET_MARK else fmt.number(a.n))
-                             for a in res.associations.itertuples()], num={1}))
-        parts.append(f"<p class='lecture'>Les associations de moins de {res.threshold} réponses sont regroupées ; "
-                     f"« {SECRET_MARK} » : effectif masqué (secret statistique), pour qu'aucun effectif inférieur à "
-                     f"{res.threshold} ne puisse être retrouvé à partir du total des réponses.</p>")
+        parts += ["<h2>Associations partenaires</h2>",
+                  _table(["Association", "Réponses"], [(a.association, a.n if a.n == SECRET_MARK else fmt.number(a.n))
+                                                      for a in res.associations.itertuples()], num={1}),
+                  f"<p class='lecture'>Les associations de moins de {res.threshold} réponses sont regroupées ; "
+                  f"« {SECRET_MARK} » : effectif masqué (secret statistique), pour qu'aucun effectif inférieur à "
+                  f"{res.threshold} ne puisse être retrouvé à partir du total des réponses.</p>"]
+    return parts
 
-    # full quota table
-    parts.append("<h2>Quotas par âge et sexe</h2>")
+
+def _section_quotas_files(res: MonitorResult) -> list[str]:
+    """The full quota table and the files read."""
     qrows = [(q.quartier, q.groupe_age, q.sexe, fmt.number(q.n), fmt.number(q.attendu, 1),
               fmt.number(q.cible, 0) if q.cible == q.cible else "–", "alerte" if q.ratio < UNDER_RATIO else "")
              for q in res.quotas.itertuples()]
-    parts.append(_table(["Quartier", "Âge", "Sexe", "Réponses", "Attendues", "Cible"], qrows,
-                        num={3, 4, 5}))
+    return ["<h2>Quotas par âge et sexe</h2>",
+            _table(["Quartier", "Âge", "Sexe", "Réponses", "Attendues", "Cible"], qrows, num={3, 4, 5}),
+            "<h2>Fichiers lus</h2>",
+            _table(["Fichier", "Lignes", "Retenues", "Doublons", "Autres rejets"],
+                   [(f.fichier, fmt.number(f.lignes), fmt.number(f.acceptees), fmt.number(f.doublons),
+                     fmt.number(f.rejetees_autres)) for f in res.files.itertuples()], num={1, 2, 3, 4})]
 
-    parts.append("<h2>Fichiers lus</h2>")
-    parts.append(_table(["Fichier", "Lignes", "Retenues", "Doublons", "Autres rejets"],
-                        [(f.fichier, fmt.number(f.lignes), fmt.number(f.acceptees), fmt.number(f.doublons),
-                          fmt.number(f.rejetees_autres)) for f in res.files.itertuples()], num={1, 2, 3, 4}))
-    for n in res.notes:
-        parts.append(f"<p>{e(n)}</p>")
+
+def render_monitor(res: MonitorResult) -> str:
+    """The one-page HTML of the follow-up (house report CSS, counts only, no script)."""
+    e = html.escape
+    css = (paths.template_dir() / "report.css").read_text(encoding="utf-8") + _CSS
+    parts = ["<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             f"<title>Suivi de la collecte — {e(_date(res.today))}</title><style>{css}</style></head><body><main>",
+             f"<p class='meta'>{e(res.project_title)}</p>",
+             f"<h1>Suivi de la collecte au {e(_date(res.today))}</h1>",
+             "<div class='chiffres'>"]
+    for label, v in (("réponses retenues", res.n_accepted), ("doublons écartés", res.n_duplicates),
+                     ("autres lignes rejetées", res.n_rejected - res.n_duplicates), ("sans date", res.n_undated)):
+        parts.append(f"<div class='chiffre'><strong>{e(fmt.number(v))}</strong>{e(label)}</div>")
+    parts.append("</div>")
+    parts += _section_quartiers(res) + _section_weekly(res) + _section_under(res) + _section_channels(res)
+    parts += _section_quotas_files(res)
+    parts += [f"<p>{e(n)}</p>" for n in res.notes]
     parts.append("<p class='meta'>Page de suivi interne : effectifs de retours seulement, aucune réponse au "
                  "questionnaire. Produite par « dls suivi ».</p></main></body></html>")
     return "\n".join(parts)

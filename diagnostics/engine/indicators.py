@@ -39,7 +39,7 @@ from ..protect.cells import MASKED, TOTAL_LABELS
 from ..protect.estimates import protect_indicators
 from ..stats.compare import compare_ci, compare_test
 from .extract_estimates import ExtractEstimate, extract_estimate, latest_year, pick_territory, sum_quartiers
-from .wave import Wave, as_codes, estimate, ensemble_label, prepare_wave, quartier_tests
+from .wave import Wave, ensemble_label, estimate, prepare_wave, quartier_tests
 
 __all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "compute_indicators",
            "compute_from_files", "write_indicators"]
@@ -223,8 +223,8 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
     Parameters
     ----------
     codes : DataFrame
-        Validated answers as numeric codes (``ValidationResult.codes``), one row per respondent;
-        a table with French labels (``ValidationResult.data``) is converted by :func:`as_codes`.
+        Validated answers, one row per respondent: numeric codes (``ValidationResult.codes``)
+        or French labels (``.data``, converted by :func:`diagnostics.engine.wave.as_codes`).
     margins : DataFrame, optional
         Population margins ``quartier, groupe_age, sexe, effectif``; required when
         ``weights="calage"``.

@@ -339,7 +339,7 @@ class Wave:
     problem: str | None = None
 
 
-def _weights(frame, codes, margins, project, weights, calibration):
+def _weights(frame, margins, project, weights, calibration):
     """``(frame, weights or None, calibration)`` of the design: raked, equal or given weights."""
     if isinstance(weights, str) and weights == "calage":
         if margins is None:
@@ -423,7 +423,7 @@ def prepare_wave(codes: pd.DataFrame, margins: pd.DataFrame | None, project: Pro
     codes = as_codes(codes, catalogue)
     thr = float(project.secret_statistique if threshold is None else threshold)
     frame, counts = survey_frame(codes, project, catalogue, margins)
-    frame, w, cal = _weights(frame, codes, margins, project, weights, calibration)
+    frame, w, cal = _weights(frame, margins, project, weights, calibration)
     if not (isinstance(weights, str) and weights == "calage"):
         counts["sans_age_sexe"] = 0
     ens = ensemble_label(len(project.quartiers))

@@ -25,6 +25,7 @@ from .. import fmt, paths
 from ..collect.interviews import Interview
 from ..collect.references import PRECEDENCE_RULE
 from .charts import _fig_html, ci_chart, spine_chart
+from ..errors import DLSError
 from ..protect.cells import group_neighbours, publish_counts
 from ..protect.text import scrub_text
 from .display import (
@@ -343,16 +344,16 @@ def _representativeness_view(rep: pd.DataFrame, threshold) -> list[dict]:
     plus »), then :func:`~diagnostics.protect.cells.publish_counts` on each block (age, sex) of
     each quartier, the quartier's total being printed elsewhere; a suppressed count hides its
     share of the sample too."""
+    if not {"kind", "band"} <= set(rep.columns):
+        raise DLSError("Le résumé de la collecte est d'un ancien format (colonnes « kind » et « band » absentes) ; "
+                       "relancez le carnet 02_ponderer.")
     out = []
-    for (_, kind), block in rep.groupby(["quartier", "kind"], sort=False) if "kind" in rep else [((None, None), rep)]:
-        known = block[block["band"] != ""] if kind == "groupe_age" else block
-        rows = known.to_dict("records")
+    for (_, kind), block in rep.groupby(["quartier", "kind"], sort=False):
+        known, unknown = block[block["band"] != ""].to_dict("records"), block[block["band"] == ""].to_dict("records")
         if kind == "groupe_age":
-            rows = [_merge_rows([rows[i] for i in g]) for g in group_neighbours([r["n"] for r in rows], threshold)]
-        rows += block[block["band"] == ""].to_dict("records") if kind == "groupe_age" else []
-        table, status = publish_counts(pd.DataFrame(rows), ["n"], "groupe", threshold)
-        for r, st in zip(table.to_dict("records"), status["n"]):
-            out.append({**r, "pct_echantillon": None} if st else r)
+            known = [_merge_rows([known[i] for i in g]) for g in group_neighbours([r["n"] for r in known], threshold)]
+        table, status = publish_counts(pd.DataFrame(known + unknown), ["n"], "groupe", threshold)
+        out += [{**r, "pct_echantillon": None} if st else r for r, st in zip(table.to_dict("records"), status["n"])]
     return out
 
 

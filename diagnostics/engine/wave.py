@@ -15,7 +15,7 @@ Every questionnaire estimate of the toolkit goes through these functions, in thi
 
 The indicator table (:func:`diagnostics.engine.indicators.compute_indicators`), the evolution
 (:func:`diagnostics.engine.evolution.wave_estimates`), the fieldwork page
-(:func:`diagnostics.publish.monitor.monitor`) and notebook 02 all call them.
+(:func:`diagnostics.engine.fieldwork.monitor`) and notebook 02 all call them.
 """
 from __future__ import annotations
 

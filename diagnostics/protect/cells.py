@@ -292,6 +292,44 @@ def protect_block(values, primary, masked, margin_row, margin_col, grand, row_pr
     return model, status, unprotected
 
 
+def _counts(df: pd.DataFrame, count_cols: list, group_cols: list) -> pd.DataFrame:
+    """The count columns as numbers (NaN: masked upstream); a column absent, a text or a negative refused."""
+    for col in [*count_cols, *group_cols]:
+        if col not in df.columns:
+            raise DLSError(f"La colonne « {col} » est absente du tableau ; colonnes présentes : "
+                           f"{', '.join(map(str, df.columns))}.", column=col)
+    values_all = df[count_cols].apply(pd.to_numeric, errors="coerce")
+    bad = df[count_cols].notna() & values_all.isna()
+    if bad.to_numpy().any() or (values_all < 0).to_numpy().any():
+        where_bad = (bad | (values_all < 0)).stack()
+        idx, col = where_bad[where_bad].index[0]
+        raise DLSError(f"Ligne {idx}, colonne « {col} » : la valeur « {df.at[idx, col]} » ne convient pas ; "
+                       "un effectif positif ou nul est attendu.", row=idx, column=col, value=df.at[idx, col])
+    return values_all
+
+
+def _protect_part(values_all, split, status, margins_known, rule) -> list:
+    """:func:`protect_block` on one sub-table; fills ``status``; returns the unprotected cells."""
+    inner_rows, inner_cols, trow, tcol = split
+    vals = values_all.loc[inner_rows, inner_cols].to_numpy(dtype=float)
+    primary = np.vectorize(rule, otypes=[bool])(vals) if vals.size else vals.astype(bool)
+    margin_row = values_all.loc[inner_rows, tcol].to_numpy(dtype=float) if tcol else None
+    margin_col = values_all.loc[trow, inner_cols].to_numpy(dtype=float) if trow is not None else None
+    grand = float(values_all.at[trow, tcol]) if (trow is not None and tcol) else None
+    model, st, unprot = protect_block(vals, primary, np.isnan(vals), margin_row, margin_col, grand,
+                                      tcol is not None, trow is not None, margins_known, rule)
+    for key, k in model.index.items():
+        if key[0] == "cell":
+            status.at[inner_rows[key[1]], inner_cols[key[2]]] = st[k]
+        elif key[0] == "rowtot" and tcol:
+            status.at[inner_rows[key[1]], tcol] = st[k]
+        elif key[0] == "coltot" and trow is not None:
+            status.at[trow, inner_cols[key[1]]] = st[k]
+        elif key[0] == "grand" and trow is not None and tcol:
+            status.at[trow, tcol] = st[k]
+    return [(inner_rows[key[1]], inner_cols[key[2]]) if key[0] == "cell" else key for key in unprot]
+
+
 def protect_table(df: pd.DataFrame, count_cols, group_cols=(), *, threshold=10, by=None,
                   total_labels=TOTAL_LABELS, total_col=None, margins_known=True,
                   suppress_zeros=False) -> ProtectedTable:
@@ -351,17 +389,7 @@ def protect_table(df: pd.DataFrame, count_cols, group_cols=(), *, threshold=10, 
     thr = check_threshold(threshold)
     count_cols = [count_cols] if isinstance(count_cols, str) else list(count_cols)
     group_cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
-    for col in [*count_cols, *group_cols]:
-        if col not in df.columns:
-            raise DLSError(f"La colonne « {col} » est absente du tableau ; colonnes présentes : "
-                           f"{', '.join(map(str, df.columns))}.", column=col)
-    values_all = df[count_cols].apply(pd.to_numeric, errors="coerce")
-    bad = df[count_cols].notna() & values_all.isna()
-    if bad.to_numpy().any() or (values_all < 0).to_numpy().any():
-        where_bad = (bad | (values_all < 0)).stack()
-        idx, col = where_bad[where_bad].index[0]
-        raise DLSError(f"Ligne {idx}, colonne « {col} » : la valeur « {df.at[idx, col]} » ne convient pas ; "
-                       "un effectif positif ou nul est attendu.", row=idx, column=col, value=df.at[idx, col])
+    values_all = _counts(df, count_cols, group_cols)
 
     def rule(v):
         return (not np.isnan(v)) and v < thr and (v > 0 or suppress_zeros)
@@ -371,29 +399,9 @@ def protect_table(df: pd.DataFrame, count_cols, group_cols=(), *, threshold=10, 
     by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
     parts = df.groupby(by_cols, sort=False, dropna=False) if by_cols else [((), df)]
     for _, part in parts:
-        inner_rows, inner_cols, trow, tcol = _split_margins(part, count_cols, group_cols, total_labels, total_col)
-        if not inner_rows or not inner_cols:
-            continue
-        vals = values_all.loc[inner_rows, inner_cols].to_numpy(dtype=float)
-        masked = np.isnan(vals)
-        primary = np.vectorize(rule, otypes=[bool])(vals) if vals.size else vals.astype(bool)
-        margin_row = values_all.loc[inner_rows, tcol].to_numpy(dtype=float) if tcol else None
-        margin_col = values_all.loc[trow, inner_cols].to_numpy(dtype=float) if trow is not None else None
-        grand = float(values_all.at[trow, tcol]) if (trow is not None and tcol) else None
-        model, st, unprot = protect_block(vals, primary, masked, margin_row, margin_col, grand,
-                                           tcol is not None, trow is not None, margins_known, rule)
-        for key, k in model.index.items():
-            if key[0] == "cell":
-                status.at[inner_rows[key[1]], inner_cols[key[2]]] = st[k]
-            elif key[0] == "rowtot" and tcol:
-                status.at[inner_rows[key[1]], tcol] = st[k]
-            elif key[0] == "coltot" and trow is not None:
-                status.at[trow, inner_cols[key[1]]] = st[k]
-            elif key[0] == "grand" and trow is not None and tcol:
-                status.at[trow, tcol] = st[k]
-        for key in unprot:
-            label = (inner_rows[key[1]], inner_cols[key[2]]) if key[0] == "cell" else key
-            unprotected_all.append(label)
+        split = _split_margins(part, count_cols, group_cols, total_labels, total_col)
+        if split[0] and split[1]:
+            unprotected_all += _protect_part(values_all, split, status, margins_known, rule)
     table = df.copy()
     for col in count_cols:
         table[col] = values_all[col].where(status[col] == "")

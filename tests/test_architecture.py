@@ -273,7 +273,6 @@ LONG_ALLOWED = {
     ("diagnostics.impact.change", "wilcoxon_signed_rank"): "exact and normal branches with ties, as R",
     ("diagnostics.impact.read", "read_followup"): "one pass over the follow-up file's columns",
     ("diagnostics.protect.cells", "protect_block"): "the secondary suppression loop and its audit, one algorithm",
-    ("diagnostics.protect.estimates", "protect_indicators"): "the two publication rules of the indicator table",
     ("diagnostics.publish.charts", "ci_chart"): "one plotly figure, trace by trace",
     ("diagnostics.publish.charts", "spine_chart"): "one plotly figure, trace by trace",
     ("diagnostics.stats.quantiles", "quantile"): "R's survey quantile rules, one branch per interval type",

@@ -526,7 +526,8 @@ def suivi(ctx, fichiers, projet, out, today, include_rejected):
     les fusionne, signale les doublons et écrit une page HTML d'une page (effectifs seulement).
     """
     from .config.project import find_project, load_project
-    from .publish.monitor import monitor, summary_text, write_monitor_page
+    from .engine.fieldwork import monitor
+    from .publish.monitor import summary_text, write_monitor_page
 
     try:
         project = load_project(find_project(projet))

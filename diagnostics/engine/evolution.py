@@ -25,22 +25,11 @@ from scipy import stats
 from ..config.catalogue import Catalogue, load_catalogue
 from ..config.project import Project
 from ..errors import DLSError, EstimationError
-from .indicators import (
-    _clean_numeric,
-    _extract_estimate,
-    _level_one,
-    _margins_frame,
-    _pick_territory,
-    as_codes,
-    ensemble_label,
-    indicator_variable,
-    read_margins,
-    survey_frame,
-)
+from ..collect.margins import read_margins
 from ..stats.scores import SCORES
-from ..stats.survey import Design
 from ..stats.trends import poisson_trend_test, prop_trend_test, wave_difference
-from ..stats.weighting import rake
+from .extract_estimates import extract_estimate, pick_territory
+from .wave import estimate, prepare_wave
 
 __all__ = [
     "EVOLUTION_COLUMNS",
@@ -101,9 +90,10 @@ def _questions_of(ind, catalogue: Catalogue) -> set[str]:
 def wave_estimates(codes: pd.DataFrame, margins: pd.DataFrame, project: Project, catalogue: Catalogue) -> pd.DataFrame:
     """Estimate and SE of every questionnaire indicator, per quartier, for one wave.
 
-    The wave is raked within each quartier to its own margins by age group and by sex, the
-    quartiers are domains of the wave's design, as in
-    :func:`diagnostics.engine.indicators.compute_indicators` (same estimates).
+    The wave goes through the one indicator engine (:func:`diagnostics.engine.wave.prepare_wave`,
+    :func:`~diagnostics.engine.wave.estimate`): raked within each quartier to its own margins by
+    age group and by sex, the quartiers are domains of the wave's design, as in the indicator
+    table (same estimates).
 
     Returns
     -------
@@ -111,46 +101,11 @@ def wave_estimates(codes: pd.DataFrame, margins: pd.DataFrame, project: Project,
         ``quartier, indicator_id, estimate, se, ci_low, ci_high, n, df``; an indicator the wave
         cannot compute (question absent…) has no row.
     """
-    codes = as_codes(codes, catalogue)
-    frame, _ = survey_frame(codes, project, catalogue, margins)
-    frame = frame[frame["_groupe_age"].notna() & frame["_sexe"].notna()]
-    if frame.empty:
+    wave = prepare_wave(codes, margins, project, catalogue)
+    if wave.design is None:
         raise EstimationError("aucun répondant des quartiers étudiés avec un âge et un sexe connus dans cette "
                               "vague ; des réponses avec l'âge et le sexe étaient attendues.")
-    m = _margins_frame(margins, project)
-    res = rake(frame, {("_quartier", "_groupe_age"): m[["_quartier", "_groupe_age", "effectif"]],
-                       ("_quartier", "_sexe"): m[["_quartier", "_sexe", "effectif"]]})
-    design = Design(frame.copy(), calibration=res, fragile_n=project.effectif_fragile,
-                    conf_level=float(project.niveau_confiance), domain_df="answers")
-    sub = codes.loc[frame.index]
-    clean = _clean_numeric(sub, catalogue)
-    ens = ensemble_label(len(project.quartiers))
-    rows = []
-    for ind in catalogue:
-        if ind.source != "questionnaire":
-            continue
-        try:
-            var = indicator_variable(ind, sub, catalogue, clean)
-        except (EstimationError, KeyError):
-            continue
-        if not var["value"].notna().any():
-            continue
-        design.data["_y"] = var["value"].to_numpy()
-        for by in ("_quartier", None):
-            if ind.statistic == "moyenne":
-                r = design.mean("_y", by=by)
-            else:
-                r = _level_one(design.proportion("_y", ci_method="logit", missing=(), by=by))
-            for _, x in r.iterrows():
-                if not x["n"] > 0:
-                    continue
-                rows.append({"quartier": x["domain"] if by else ens, "indicator_id": ind.id,
-                             "estimate": float(x["estimate"]), "se": float(x["se"]),
-                             "ci_low": float(x["ci_low"]), "ci_high": float(x["ci_high"]),
-                             "n": int(x["n"]), "df": float(x["df"])})
-        del design.data["_y"]
-    return pd.DataFrame(rows, columns=["quartier", "indicator_id", "estimate", "se", "ci_low", "ci_high", "n",
-                                       "df"])
+    return estimate(wave, catalogue)[["quartier", "indicator_id", "estimate", "se", "ci_low", "ci_high", "n", "df"]]
 
 
 def read_previous_wave(project: Project, catalogue: Catalogue, secret: bytes | None = None) -> pd.DataFrame:
@@ -339,10 +294,10 @@ def extract_series(extracts: pd.DataFrame | None, project: Project, catalogue: C
         if d.empty:
             continue
         for q in project.quartiers:
-            terr = _pick_territory(d, "QPV", code=q.qpv, label=q.libelle)
+            terr = pick_territory(d, "QPV", code=q.qpv, label=q.libelle)
             years = []
             for year, rows in sorted(terr.groupby(terr["year"].astype(str)), key=lambda x: x[0]):
-                est = _extract_estimate(rows, ind.unit, ind.method, conf)
+                est = extract_estimate(rows, ind.unit, ind.method, conf)
                 tot = rows[(rows["age_group"] == "Ensemble") & (rows["sex"] == "Ensemble")]
                 if ind.method == "dsr" or tot.empty:
                     tot = rows[(rows["age_group"] != "Ensemble") & (rows["sex"] == "Ensemble")]

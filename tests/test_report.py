@@ -357,3 +357,30 @@ def test_sources_of_the_example(project):
     assert "yaml" not in " ".join(s.line([i]) + s.reference_line([i], ["commune", "departement", "region", "france"])
                                   for i in s.indicators["indicator_id"])
     assert s.line(["precarite_epices"]) == f"Source : {s.survey}, 2020-2022."
+
+
+def test_no_coloured_verdict_against_an_illustrative_value_and_counts_match(project):
+    """Issue 27: an illustrative value never gives a verdict nor centres a chart; the key-figure box
+    counts the verdicts the tables print (it once counted a list cut at 8)."""
+    t = make_table()
+    # a published France value of the same definition for one indicator, illustrative commune values
+    # for the others (the example's references.yaml flags medecin_traitant's as illustrative)
+    html = report.render_quartier(project, "Biollay", t, generated="01/01/2023")
+    body = html[html.index('id="lire"'):html.index('id="annexes"')]
+    cells = re.findall(r'<td class="comparaison">(.*?)</td>', body, re.S)
+    assert cells
+    for cell in cells:
+        badge = re.search(r'<span class="badge [^"]+">([^<]+)</span>', cell)
+        comparator = cell.split(" · ")[0]
+        if badge:
+            assert "illustr" not in comparator, cell
+    box = html[html.index('id="essentiel"'):html.index('id="lire"')]
+    worse = int(re.search(r"<strong>(\d+)</strong> moins favorables", box).group(1))
+    better = int(re.search(r"<strong>(\d+)</strong> plus favorables", box).group(1))
+    assert worse == sum('<span class="badge moins-bien">moins bien</span>' in c for c in cells)
+    assert better == sum('<span class="badge mieux">mieux</span>' in c for c in cells)
+    # médecin traitant: only an illustrative commune value (89 %) besides France (89 %, same row in the
+    # fixture): the verdict comes from France, the illustrative value is at most grey context
+    s = findings.headline(t[(t["quartier"] == "Biollay") & (t["indicator_id"] == "medecin_traitant")].iloc[0].to_dict(),
+                          None, project, report._sources_or_none(project, None))
+    assert s["ref_key"] != "commune" and s["context"].startswith("Chambéry") and "(illustratif)" in s["context"]

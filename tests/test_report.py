@@ -283,7 +283,8 @@ def test_html_has_every_section(html):
                   "Annexe E. Annuaire des acteurs", "Annexe C. Définitions", "Annexe D. Glossaire", "30,17", "secret statistique", "† fragile", f"1{NB}600"):
         assert title in text, title
     # no analyst instruction where the ASV has written nothing (issue 27): the box is left out
-    for instruction in ("Texte à rédiger", "constats/biollay.md", "Points forts et pistes d'action"):
+    for instruction in ("Texte à rédiger", "constats/", "Points forts et pistes d'action", "projet.yaml",
+                        "references.yaml", "MODELE.md", "<!--"):
         assert instruction not in text, instruction
     # the interview quote with a phone number is scrubbed if it is selected (one quote per theme)
     assert "04 79 00 99 98" not in text and "mediation.fictive@example.org" not in text
@@ -326,6 +327,12 @@ def test_synthesis(table, project):
         assert label.replace("'", "&#39;") in out
     assert 'href="dls_biollay.html"' in out and "Synthèse des quartiers" in out
     assert out.count("dlsFigure(\"fig-synthese-ic-") == 9
+    # « L'essentiel » across quartiers first; no ASV box and no instruction when constats/synthese.md is absent
+    text = re.sub(r"<[^>]+>", " ", out)
+    assert text.index("L'essentiel") < text.index("Vue d'ensemble")
+    assert all(f" {q} " in text[:text.index("Vue d'ensemble")] for q in ("Biollay", "Bellevue"))
+    for instruction in ("Texte à rédiger", "constats/", "projet.yaml", "<!--"):
+        assert instruction not in text, instruction
 
 
 def test_write_html_atomic(tmp_path):

@@ -282,10 +282,17 @@ def _evolution_candidates(evolution, quartier: str, rows_by_id: dict) -> list[di
     if evolution is None or not len(evolution):
         return []
     out = []
-    e = evolution[(evolution["quartier"] == quartier) & evolution["p_value"].notna()]
+    e = evolution[(evolution["quartier"] == quartier) & evolution["p_value"].notna()
+                  & ~evolution["verdict"].isin(["non comparable", "non testé"])]
     for x in e.to_dict("records"):
         r = rows_by_id.get(x["indicator_id"])
-        if r is None or x.get("verdict") in ("non comparable", "non testé") or x.get("direction") == "neutre":
+        if r is None or x.get("direction") == "neutre":
+            continue
+        if x.get("verdict") not in ("en dégradation", "en amélioration"):
+            # tested but not significant on the evolution page (its own FDR family): p stays a test of
+            # the report, never a finding, so that the two pages never disagree
+            out.append({"row": r, "h": {"kind": "evolution", "verdict": None, "against_value": "", "year": "",
+                                        "p": float(x["p_value"]), "ref": float(x["estimate_previous"])}})
             continue
         up = float(x["difference"]) > 0
         good = up == (x.get("direction") == "hausse_favorable")

@@ -268,8 +268,10 @@ def _pair_twins(rows: list[dict], twins: dict) -> list[dict]:
         done.add(r["id"])
         twin = by_id.get(twins.get(r["id"]))
         if twin is not None and twin["id"] not in done:
+            if r.get("source") == "extrait":     # the declared measure first, as the note says
+                out[-1], twin = twin, r
+            out[-1]["twin_first"] = True
             out.append({**twin, "twin_note": TWIN_NOTE})
-            r["twin_first"] = True
             done.add(twin["id"])
     return out
 

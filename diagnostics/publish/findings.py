@@ -86,24 +86,7 @@ def headline(r: dict, agg: dict | None, project, sources=None) -> dict:
     out = {"kind": "seul", "verdict": None, "against": "", "against_value": "", "ref_key": None,
            "illustrative": False, "neutral": neutral, "text": "", "short": "", "test": "", "source": "",
            "p": float("nan")}
-    out["context"] = ""
-    for key in _comparators(project):
-        if _na(r.get(f"ref_{key}")):
-            continue
-        ref = (sources.references.get((r.get("indicator_id"), key)) if sources else None) or {}
-        if ref.get("illustrative"):
-            if not out["context"]:  # grey context at most, never a verdict nor a centre
-                out["context"] = (f"{project.references.get(key, key)} : "
-                                  f"{format_value(r.get(f'ref_{key}'), unit)} (illustratif)")
-            continue
-        v = r.get(f"cmp_{key}")
-        out.update(kind="reference", verdict=None if _na(v) else v, against=project.comparatif(key),
-                   against_value=format_value(r.get(f"ref_{key}"), unit), ref_key=key,
-                   source=_ref_source(ref), p=p_from_interval(r.get("estimate"), r.get("ci_low"),
-                                                              r.get("ci_high"), r.get(f"ref_{key}"), unit,
-                                                              project.niveau_confiance))
-        break
-    else:
+    if not _reference_comparator(r, project, sources, out):
         if not _na(r.get("ref_reste")):
             v = r.get("cmp_reste")
             p = r.get("p_reste")
@@ -136,6 +119,29 @@ def headline(r: dict, agg: dict | None, project, sources=None) -> dict:
     if out["context"] and out["kind"] == "seul":
         out["text"] += f" ({out['context']}, sans verdict)"
     return out
+
+
+def _reference_comparator(r: dict, project, sources, out: dict) -> bool:
+    """Fill ``out`` with the first *published* reference of ``r`` (``True``), the first illustrative
+    one becoming grey ``context`` only; ``False`` when there is no published reference."""
+    unit = r.get("unit") or ""
+    out["context"] = ""
+    for key in _comparators(project):
+        if _na(r.get(f"ref_{key}")):
+            continue
+        ref = (sources.references.get((r.get("indicator_id"), key)) if sources else None) or {}
+        if ref.get("illustrative"):
+            if not out["context"]:  # grey context at most, never a verdict nor a centre
+                out["context"] = (f"{project.references.get(key, key)} : "
+                                  f"{format_value(r.get(f'ref_{key}'), unit)} (illustratif)")
+            continue
+        v = r.get(f"cmp_{key}")
+        out.update(kind="reference", verdict=None if _na(v) else v, against=project.comparatif(key),
+                   against_value=format_value(r.get(f"ref_{key}"), unit), ref_key=key, source=_ref_source(ref),
+                   p=p_from_interval(r.get("estimate"), r.get("ci_low"), r.get("ci_high"), r.get(f"ref_{key}"),
+                                     unit, project.niveau_confiance))
+        return True
+    return False
 
 
 def _ref_source(ref: dict) -> str:
@@ -385,10 +391,7 @@ def essentiel(table, quartier: str, project, *, sources=None, evolution=None, st
             pick.take(c, f"écart significatif après contrôle du taux de fausses découvertes (p ajusté = "
                          f"{fmt.number(c['q'], 3)}), taille {fmt.number(c['size'], 2)} (|log du rapport|)", cap=cap)
     n_significant = sum(1 for _, why in pick.chosen if not why.startswith("épinglé"))
-    rest = [c for c in cands if c not in ok and c["h"]["kind"] == "reference" and c["h"].get("verdict") == "similaire"]
-    for c in sorted(rest, key=lambda c: float(c["row"]["ci_high"]) - float(c["row"]["ci_low"])):
-        pick.take({**c, "h": {**c["h"], "kind": "complement"}}, "complément : aucun autre écart significatif ; "
-                  "comparaison la plus précise à une référence publiée", cap=per_dimension)
+    _complete(pick, [c for c in cands if c not in ok], per_dimension)
     survey = sources.survey if sources is not None else "enquête auprès des habitants"
     out = [{"id": c["row"]["indicator_id"], "dimension": c["row"]["dimension"], "label": c["row"]["label"],
             "sentence": _sentence(c["row"], c["h"], q, project, survey, st.reworded),
@@ -398,6 +401,15 @@ def essentiel(table, quartier: str, project, *, sources=None, evolution=None, st
 
 
 _DIRECTIONAL = ("mieux", "moins bien", "en dégradation", "en amélioration")
+
+
+def _complete(pick, rest: list, cap: int) -> None:
+    """Fewer significant gaps than wanted: the most precise comparisons with a published reference
+    that show *no* significant gap (``kind`` « complement », said so in their sentence)."""
+    rest = [c for c in rest if c["h"]["kind"] == "reference" and c["h"].get("verdict") == "similaire"]
+    for c in sorted(rest, key=lambda c: float(c["row"]["ci_high"]) - float(c["row"]["ci_low"])):
+        pick.take({**c, "h": {**c["h"], "kind": "complement"}}, "complément : aucun autre écart significatif ; "
+                  "comparaison la plus précise à une référence publiée", cap=cap)
 
 
 class _Picker:

@@ -332,6 +332,18 @@ def protect_counts(rows: list[dict], threshold: int, label: str = "Autres canaux
     return out
 
 
+def _opening(project, q, t, sources, stmt_path, evo: dict, methods) -> dict:
+    """The opening pages of a quartier's report: « L'essentiel », the ASV's text, « Le quartier en bref »."""
+    from .constats import read_statement, render_markdown
+    from .context import quartier_context
+
+    stmt = read_statement(stmt_path)
+    return {"essentiel": essentiel(t, q.libelle, project, sources=sources, evolution=evo.get("evolution"),
+                                   statement=stmt, twins=sources.twins if sources is not None else {}),
+            "statement": render_markdown(stmt.text), "context": quartier_context(project, q, t, methods=methods),
+            "extract_levels": _extract_levels(project)}
+
+
 def _read(path):
     from .constats import read_statement
 
@@ -572,17 +584,10 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
     stmt_path = Path(statement) if statement is not None else statement_path(project, q.id)
     quotes = select_quotes(interviews, q.libelle, dimensions=dims, per_theme=1) if interviews else []
     evo = evolution or {}
-    from .constats import read_statement, render_markdown
-    from .context import quartier_context
-
-    stmt = read_statement(stmt_path)
+    ctx.update(_opening(project, q, t, sources, stmt_path, evo, methods))
     ctx.update({
         "doc_title": f"{project.titre} — {q.libelle}", "quartier": q,
         "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
-        "essentiel": essentiel(t, q.libelle, project, sources=sources, evolution=evo.get("evolution"),
-                               statement=stmt, twins=sources.twins if sources is not None else {}),
-        "context": quartier_context(project, q, t, methods=methods),
-        "extract_levels": _extract_levels(project),
         "dimensions": _dimension_blocks(t, project, dims, q.libelle, sources,
                                         previous=previous_values(evo.get("evolution"), q.libelle)),
         "evolution": evolution_view(evo.get("evolution"), q.libelle, series=evo.get("series"),
@@ -592,8 +597,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
         "methods": _methods_view(methods, project, q.libelle),
         "directory": _directory(actors, q.libelle, dims), "matrix": _matrix_view(interviews, dims, project),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
-        "quartiers": project.quartiers, "statement": render_markdown(stmt.text),
-        "statement_path": stmt_path, "definitions": _definitions(sources, dims),
+        "quartiers": project.quartiers, "statement_path": stmt_path, "definitions": _definitions(sources, dims),
         "illustrative": bool(sources and sources.has_illustrative()),
         "published_refs": sources.published(project.references) if sources is not None else [],
         "precedence_rule": PRECEDENCE_RULE,

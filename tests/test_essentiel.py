@@ -150,3 +150,28 @@ def test_statement_file(tmp_path):
     model = read_statement(paths.resource("nouveau_projet", "constats_modele.md"))
     assert model.text == "" and not (model.pinned or model.dropped or model.reworded)
     assert read_statement(Path(tmp_path / "absent.md")).text == ""
+
+
+def test_missing_asv_text_is_said_not_printed(project):
+    from diagnostics.publish.constats import missing_statements
+
+    said = missing_statements(project)
+    # the example has constats/biollay.md only: the three other deliverables are named
+    assert len(said) == 3 and not any("Biollay" in s for s in said)
+    assert said[0].startswith("Livrable du quartier Hauts-de-Chambéry : pas de « points forts »")
+
+
+def test_quartier_in_brief(project):
+    from diagnostics.publish.context import quartier_context
+
+    t = _table(project)
+    q = project.quartier("biollay")
+    c = quartier_context(project, q, t, methods={"weighting": [{"quartier": "Biollay", "n": 130}]})
+    # margins of the example: 270 + 270 + 260 + 240 + 230 + 210 + 185 + 155 + 110 + 70 = 2 000 people of 15+
+    assert c["population"] == f"2{NB}000" and c["ages"] == "15 ans ou plus"
+    assert c["respondents"] == "130" and c["respondent_share"] == f"6,5{NB}%"      # 130 / 2 000
+    # pyramid: shares only (women 75+: 110 / 2 000 = 5,5 % → « 6 % »), never a count
+    assert 'role="img"' in c["pyramid"] and f"Femmes 75+ ans : 6{NB}%" in c["pyramid"]
+    assert ">110<" not in c["pyramid"]
+    assert [x["words"].split(" (")[0] for x in c["indicators"]] == ["bénéficiaires de la Complémentaire santé solidaire"]
+    assert c["qpv"] == ""        # the example's codes could not be confirmed: left blank

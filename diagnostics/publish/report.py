@@ -37,6 +37,7 @@ from .display import (
 )
 from .evolution_view import evolution_view, previous_values, synthesis_evolution
 from .findings import _publishable, essentiel, headline, key_findings
+from .sources import DEFAULT_DENOMINATOR
 
 TEMPLATES = paths.template_dir()
 
@@ -488,7 +489,9 @@ def _definitions(sources, dims) -> list[dict]:
     for did, dlabel in dims.items():
         rows = sources.indicators[sources.indicators["dimension"] == did].to_dict("records")
         if rows:
-            out.append({"label": dlabel, "rows": rows})
+            rows = [{**r, "denominator": "" if r["denominator"] == DEFAULT_DENOMINATOR else r["denominator"]}
+                    for r in rows]
+            out.append({"label": dlabel, "rows": rows, "source": sources.line([r["indicator_id"] for r in rows])})
     return out
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from .. import fmt
 from ..config.project import EXTRACT_REFERENCE_LEVELS, REFERENCE_LEVELS
 
-__all__ = ["TWIN_NOTE", "IndicatorSources", "load_sources", "survey_source", "twin_pairs"]
+__all__ = ["DEFAULT_DENOMINATOR", "TWIN_NOTE", "IndicatorSources", "load_sources", "survey_source", "twin_pairs"]
 
 
 
@@ -165,6 +165,10 @@ def _clean_source(text: str) -> str:
     return re.sub(r"\s*\(([^()]*)\)", r", \1", first).strip(" ,")
 
 
+#: The usual denominator of a questionnaire indicator (said once in the definitions annex).
+DEFAULT_DENOMINATOR = "Réponses exprimées, hors « ne sait pas » et refus"
+
+
 def _codes_text(question, codes) -> str:
     labels = [question.label_of(c) or str(c) for c in codes]
     return " ou ".join(f"« {lab} »" for lab in labels)
@@ -199,7 +203,7 @@ def _definition_parts(ind, qn) -> tuple[str, str]:
     if ind.denominator_codes:
         den = f"Réponses {_codes_text(q, ind.denominator_codes)}{pop}"
     else:
-        den = f"Réponses exprimées, hors « ne sait pas » et refus{pop}"
+        den = f"{DEFAULT_DENOMINATOR}{pop}"
     return num, den
 
 

@@ -143,7 +143,7 @@ def test_analyst_workbook_has_the_evolution_and_trend_sheets(tmp_path):
     csv = out["evolution_csv"].read_text(encoding="utf-8-sig").splitlines()
     assert csv[0].startswith("Quartier;Dimension;Indicateur")
     # French CSV: percentages on the 0-100 scale, decimal comma; previous 21, current 32, gap 11 [6 ; 16]
-    assert ";2017;21,0;;;;32,0;11,0;6,0;16,0;0,01;en dégradation;" in csv[1]
+    assert ";2017;21,0;;;;32,0;11,0;6,0;16,0;0,01;;en dégradation;" in csv[1]   # p, adjusted p (none here)
     assert "'=HYPERLINK" in csv[1]                          # neutralised as the house CSV writer does
 
 

@@ -11,7 +11,8 @@ Relative paths in the file are resolved against the folder that holds the file.
 Layout of the file (see ``data/exemple/projet.yaml`` for the Chambéry example;
 ``dls init`` writes a commented one for a new city)::
 
-    projet:      titre, sous_titre, ville, auteurs, annee, logo, donnees_synthetiques, contact
+    projet:      titre, sous_titre, ville, auteurs, annee, logo, donnees_synthetiques, contact,
+                 constats (findings of « L'essentiel », 5 by default)
     quartiers:   list of {id, libelle, code, qpv, locatif}
     donnees:     questionnaire, reponses, marges, extraits, references, catalogue, annuaire, entretiens,
                  contours_qpv, contour_commune (GeoJSON of the map, :mod:`diagnostics.collect.contours`)
@@ -153,6 +154,7 @@ class Project:
     reference_comparatifs: dict[str, str] = field(default_factory=dict)
     suivi: dict = field(default_factory=dict)
     precedent: PreviousWave | None = None
+    constats: int = 5
 
     def dans(self, ref_id: str) -> str:
         """Locative phrase for a reference level (« en France »), « à <libellé> » by default."""
@@ -307,6 +309,10 @@ def load_project(path: str | Path | None = None) -> Project:
         auteurs = [auteurs]
     if not isinstance(auteurs, list) or not all(isinstance(a, str) for a in auteurs):
         fail("projet.auteurs", f"valeur « {auteurs} » : attendu une liste de noms.")
+    constats = meta.get("constats", 5)
+    if isinstance(constats, bool) or not isinstance(constats, int) or not 1 <= constats <= 10:
+        fail("projet.constats", f"valeur « {constats} » : attendu le nombre de constats de « L'essentiel », "
+                                "un entier de 1 à 10 (5 par défaut).")
     logo = meta.get("logo")
     if logo:
         logo = (base / str(logo)).resolve()
@@ -431,7 +437,7 @@ def load_project(path: str | Path | None = None) -> Project:
         niveau_confiance=float(level), logo=logo,
         contact=str(meta.get("contact") or ""), donnees_synthetiques=bool(meta.get("donnees_synthetiques", False)),
         recueil=dict(recueil), reference_locatifs=ref_loc, reference_comparatifs=ref_cmp, suivi=suivi,
-        precedent=parse_previous(raw.get("precedent"), base, fail))
+        precedent=parse_previous(raw.get("precedent"), base, fail), constats=constats)
 
 
 def _monitoring(raw, quartiers: list[Quartier], fail) -> dict:

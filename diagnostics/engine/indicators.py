@@ -86,7 +86,8 @@ def _reference_values(code: str | None, indicator: Indicator, extracts: pd.DataF
                 method = indicator.method or ("wilson" if indicator.unit == "%" else "byar")
                 ext = {"value": extract_estimate(terr, indicator.unit, method, confidence).estimate,
                        "illustrative": bool(project.donnees_synthetiques), "source": "", "period": ""}
-        choice = choose_reference(ext, references, code or indicator.id, level, fallback_code=indicator.id)
+        choice = choose_reference(ext, references, code or indicator.id, level, fallback_code=indicator.id,
+                                  kind=indicator.source)
         if choice is not None:
             out[key] = choice["value"]
     return out

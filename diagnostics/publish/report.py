@@ -38,7 +38,8 @@ from .display import (
     format_value,
 )
 from .evolution_view import evolution_view, previous_values, synthesis_evolution
-from .findings import _publishable, headline, key_findings
+from .findings import _publishable, essentiel, headline, key_findings
+from .sources import DEFAULT_DENOMINATOR
 
 TEMPLATES = paths.template_dir()
 
@@ -238,6 +239,7 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                     if agg is not None and _publishable(agg) else ""
                 block["rows"].append({**_row_view(r, project), "ensemble": ens,
                                       "headline": headline(r, agg, project, sources) if _publishable(r) else None})
+            block["rows"] = _pair_twins(block["rows"], sources.twins if sources is not None else {})
             if ids:
                 block["spine_fig"] = _fig_html(spine_chart(idx, quartier, did, project, sources, previous=previous),
                                                f"{prefix}-colonne-{did}")
@@ -271,6 +273,28 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
     return blocks
 
 
+def _pair_twins(rows: list[dict], twins: dict) -> list[dict]:
+    """Put the twin of an indicator (declared / recorded) right after it, the pair marked so that
+    the table prints them together with the sentence on why they differ."""
+    from .sources import TWIN_NOTE
+
+    by_id = {r["id"]: r for r in rows}
+    out, done = [], set()
+    for r in rows:
+        if r["id"] in done:
+            continue
+        out.append(r)
+        done.add(r["id"])
+        twin = by_id.get(twins.get(r["id"]))
+        if twin is not None and twin["id"] not in done:
+            if r.get("source") == "extrait":     # the declared measure first, as the note says
+                out[-1], twin = twin, r
+            out[-1]["twin_first"] = True
+            out.append({**twin, "twin_note": TWIN_NOTE})
+            done.add(twin["id"])
+    return out
+
+
 def _base_context(project, generated: str | None) -> dict:
     return {
         "project": project, "logo": project.logo_data_uri(), "plotly_js": _plotly_js(),
@@ -279,6 +303,33 @@ def _base_context(project, generated: str | None) -> dict:
         "verdict_colours": VERDICT_COLOURS, "centre_label": project.references.get(project.reference_centrale, ""),
         "fmt": fmt,
     }
+
+
+def _opening(project, q, t, sources, stmt_path, evo: dict, methods) -> dict:
+    """The opening pages of a quartier's report: « L'essentiel », the ASV's text, « Le quartier en bref »."""
+    from .constats import read_statement, render_markdown
+    from .context import quartier_context
+
+    stmt = read_statement(stmt_path)
+    return {"essentiel": essentiel(t, q.libelle, project, sources=sources, evolution=evo.get("evolution"),
+                                   statement=stmt, twins=sources.twins if sources is not None else {}),
+            "statement": render_markdown(stmt.text), "context": quartier_context(project, q, t, methods=methods),
+            "extract_levels": _extract_levels(project)}
+
+
+def _read(path):
+    from .constats import read_statement
+
+    return read_statement(path)
+
+
+def _extract_levels(project) -> str:
+    """« à Chambéry, en Savoie, en Auvergne-Rhône-Alpes et en France »: the levels of the extracts,
+    from the project's reference labels (never written in a template)."""
+    from ..config.project import EXTRACT_REFERENCE_LEVELS
+
+    words = [project.dans(k) for k in project.references if k in EXTRACT_REFERENCE_LEVELS]
+    return (", ".join(words[:-1]) + " et " + words[-1]) if len(words) > 1 else "".join(words)
 
 
 def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
@@ -395,31 +446,19 @@ def reviewed_quotes(project, interviews, responses: pd.DataFrame | None = None, 
 
 
 def statement_path(project, name: str) -> Path | None:
-    """Where the ASV writes the « points forts » and « pistes d'action » of a deliverable.
+    """Where the analyst writes the findings' choices and the ASV's text of a deliverable
+    (:func:`diagnostics.publish.constats.statement_path`)."""
+    from .constats import statement_path as _path
 
-    ``constats/<name>.md`` in the folder of the project file (``name`` is the quartier's id, or
-    ``synthese``); ``None`` when the project has no file (embedded configuration).
-    """
-    if getattr(project, "source", None) is None:
-        return None
-    return Path(project.source).parent / "constats" / f"{name}.md"
+    return _path(project, name)
 
 
 def render_statement(path: Path | None) -> str:
-    """The ASV's markdown text as HTML, or an empty string when the file is absent.
+    """The ASV's text of a ``constats`` file as HTML, or an empty string when there is none
+    (:mod:`diagnostics.publish.constats`)."""
+    from .constats import read_statement, render_markdown
 
-    Raw HTML in the file is shown as text (markdown-it-py, CommonMark with ``html`` off), so the
-    text of a user can never inject markup; headings are shifted below the report's own ``h2``.
-    """
-    from markdown_it import MarkdownIt
-
-    if path is None or not Path(path).is_file():
-        return ""
-    md = MarkdownIt("commonmark", {"html": False})
-    html = md.render(Path(path).read_text(encoding="utf-8-sig"))
-    for k in (3, 2, 1):  # # → h3, ## → h4…
-        html = html.replace(f"<h{k}>", f"<h{k + 2}>").replace(f"</h{k}>", f"</h{k + 2}>")
-    return html
+    return render_markdown(read_statement(path).text)
 
 
 def _directory(actors, quartier: str, dims: dict) -> list[dict]:
@@ -472,7 +511,9 @@ def _definitions(sources, dims) -> list[dict]:
     for did, dlabel in dims.items():
         rows = sources.indicators[sources.indicators["dimension"] == did].to_dict("records")
         if rows:
-            out.append({"label": dlabel, "rows": rows})
+            rows = [{**r, "denominator": "" if r["denominator"] == DEFAULT_DENOMINATOR else r["denominator"]}
+                    for r in rows]
+            out.append({"label": dlabel, "rows": rows, "source": sources.line([r["indicator_id"] for r in rows])})
     return out
 
 
@@ -587,6 +628,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
     quotes = select_quotes(interviews, q.libelle, dimensions=dims, per_theme=1) if interviews else []
     evo = evolution or {}
     directory = _directory(actors, q.libelle, dims)
+    ctx.update(_opening(project, q, t, sources, stmt_path, evo, methods))
     ctx.update({
         "doc_title": f"{project.titre} — {q.libelle}", "quartier": q,
         "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
@@ -594,13 +636,13 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
                                         previous=previous_values(evo.get("evolution"), q.libelle)),
         "evolution": evolution_view(evo.get("evolution"), q.libelle, series=evo.get("series"),
                                     trends=evo.get("trends"),
-                                    previous_year=project.precedent.annee if project.precedent else ""),
+                                    previous_year=project.precedent.annee if project.precedent else "",
+                                    current_year=project.annee, threshold=project.secret_statistique),
         "methods": _methods_view(methods, project, q.libelle),
         "directory": directory, "map": _map_view(project, q.libelle, directory),
         "matrix": _matrix_view(interviews, dims, project),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
-        "quartiers": project.quartiers, "statement": render_statement(stmt_path),
-        "statement_path": stmt_path, "definitions": _definitions(sources, dims),
+        "quartiers": project.quartiers, "statement_path": stmt_path, "definitions": _definitions(sources, dims),
         "illustrative": bool(sources and sources.has_illustrative()),
         "published_refs": sources.published(project.references) if sources is not None else [],
         "precedence_rule": PRECEDENCE_RULE,
@@ -647,13 +689,17 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
     blocks = _dimension_blocks(t, project, dims, None, sources)
     ctx.update({
         "doc_title": f"{project.titre} — synthèse des quartiers",
-        "summaries": [{"quartier": q, "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims,
-                                                               limit=5),
+        "summaries": [{"quartier": q, "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
+                       "essentiel": essentiel(t, q.libelle, project, sources=sources,
+                                              evolution=(evolution or {}).get("evolution"),
+                                              statement=_read(statement_path(project, q.id)),
+                                              twins=sources.twins if sources is not None else {}),
                        "link": (links or {}).get(q.libelle)} for q in project.quartiers],
         "dimensions": blocks, "methods": _methods_view(methods, project, None),
         "matrix": _matrix_view(interviews, dims, project),
         "n_interviews": len(interviews or []), "quartiers": project.quartiers,
         "statement": render_statement(stmt_path), "statement_path": stmt_path,
+        "extract_levels": _extract_levels(project),
         "definitions": _definitions(sources, dims), "illustrative": bool(sources and sources.has_illustrative()),
         "published_refs": sources.published(project.references) if sources is not None else [],
         "precedence_rule": PRECEDENCE_RULE,

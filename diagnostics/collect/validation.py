@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,9 +61,10 @@ import numpy as np
 import pandas as pd
 
 from .. import fmt
+from ..config.project import project_of
 from ..config.questionnaire import Questionnaire, load_questionnaire
 from ..errors import where
-from .pseudonym import pseudonymise
+from .pseudonym import get_secret, pseudonymise, secret_path
 from .readers import ID_COLUMN, RawAnswers, blank_mask, canonical_column, read_answers
 from .values import (
     _show,
@@ -461,6 +463,21 @@ def _to_data(codes: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
     return data
 
 
+def _secret_file(source) -> Path:
+    """Where the pseudonymisation secret of answers read from ``source`` lives: beside the
+    project's ``projet.yaml`` (:func:`diagnostics.config.project.project_of`), else beside the
+    answer file when its folder can be written, else in the current folder."""
+    path = source.path if isinstance(source, RawAnswers) else source
+    path = Path(path) if isinstance(path, (str, Path)) else None
+    project = project_of(path)
+    if project is not None:
+        return secret_path(project)
+    folder = path.resolve().parent if path is not None else None
+    if folder is not None and os.access(folder, os.W_OK) and "site-packages" not in folder.parts:
+        return secret_path(fallback=folder)
+    return secret_path(fallback=Path.cwd())
+
+
 def validate(source, questionnaire: Questionnaire | None = None, *, secret: bytes | str | None = None,
              sheet: str | None = None, progress=None) -> ValidationResult:
     """Validate one or several answer files against the questionnaire.
@@ -504,6 +521,8 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     """
     qn = questionnaire or load_questionnaire()
     sources = source if isinstance(source, (list, tuple)) else [source]
+    if secret is None:
+        secret = get_secret(_secret_file(sources[0]))
     total = len(sources) * (1 + len(qn.questions))
     done = [0]
 

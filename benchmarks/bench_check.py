@@ -6,9 +6,10 @@ One command::
     python benchmarks/bench_check.py 10000      # chosen sizes
 
 The file is the shipped synthetic sample repeated with new identifiers.  For each size it
-prints the time and peak memory of ``validate`` + ``write_report`` (in a child process, so that
-the peak is that of the check alone), and the ratio to ``pandas.read_csv`` of the same file
-measured in the same run.  Bar (issue 13): 10^6 rows in ≤ 60 s, ≤ 2 GB, ≤ 5× read_csv.
+prints the time and peak memory of the command ``dls check FILE --rapport R`` with its default
+limits (in a child process, so that the peak is that of the check alone), and the ratio to ``pandas.read_csv`` of the same file
+measured in the same run.  Bar (issues 13, 28): 10^6 rows accepted by the command's default limits, in ≤ 60 s, ≤ 2 GB,
+≤ 5× read_csv.
 
 Measured on the idle 2-core machine, 2 December 2026 (fresh run after the survey engine's
 rewrite; under load, average ≈ 9, 10^6 rows took 26.2 s)::
@@ -26,15 +27,22 @@ import tempfile
 from pathlib import Path
 
 CHILD = r"""
-import resource, sys, time
+import contextlib, io, re, resource, sys, time
 from pathlib import Path
 import pandas as pd
-from diagnostics.collect.validation import validate, write_report
+from diagnostics.cli import main
 t0 = time.perf_counter()          # imports excluded, for both
-if sys.argv[1] == "check":
-    res = validate(sys.argv[2])
-    write_report(res, Path(sys.argv[3]))
-    extra = f"{res.n_read} {res.n_accepted} {res.n_rejected}"
+if sys.argv[1] == "check":        # the command itself, with its default limits
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            main(["check", sys.argv[2], "--rapport", sys.argv[3]])
+        except SystemExit as exc:
+            code = exc.code
+    m = re.search(r"(\S+) lignes lues, (\S+) acceptées, (\S+) rejetée", out.getvalue().replace(" ", ""))
+    if code not in (0, 1) or m is None:
+        sys.exit(f"dls check a échoué (code {code}) : {out.getvalue()}")
+    extra = " ".join(m.groups())
 else:
     df = pd.read_csv(sys.argv[2], sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
     extra = f"{len(df)} 0 0"

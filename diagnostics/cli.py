@@ -269,8 +269,15 @@ cli.add_command(init_cmd, "initialiser")
               help="Rapport de contrôle à écrire (.xlsx ou .html ; par défaut "
                    "<fichier>_controle.xlsx à côté du fichier contrôlé).")
 @click.option("--feuille", "sheet", default=None, help="Feuille du classeur Excel à lire (par défaut « Saisie »).")
+@click.option("--limite-lignes", "max_rows", type=click.IntRange(1), default=None,
+              help="Lignes de réponses acceptées par fichier (par défaut 2 000 000).")
+@click.option("--limite-cellules", "max_cells", type=click.IntRange(1), default=None,
+              help="Cellules (lignes × colonnes) acceptées par fichier (par défaut 100 000 000 : "
+                   "moins de 2 Go de mémoire).")
+@click.option("--limite-taille", "max_mb", type=click.IntRange(1), default=None,
+              help="Taille acceptée d'un fichier, en Mo (décompressés pour un classeur ; par défaut 500).")
 @click.pass_context
-def check(ctx, fichiers, questionnaire_path, rapport, sheet):
+def check(ctx, fichiers, questionnaire_path, rapport, sheet, max_rows, max_cells, max_mb):
     """Contrôler un ou plusieurs fichiers de réponses (CSV, Excel, SPSS, Stata, export KoboToolbox).
 
     Code de sortie : 0 = toutes les lignes acceptées, 1 = des lignes rejetées,
@@ -293,7 +300,7 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
         # the project of the checked file (data/raw/ of a project made by dls init), else the
         # current folder's: its questionnaire, and its secret (validate finds it the same way)
         qn = _load_qn(questionnaire_path, data_file=fichiers[0])
-        result = validate(list(fichiers), qn, sheet=sheet,
+        result = validate(list(fichiers), qn, sheet=sheet, limits=_limits(max_rows, max_cells, max_mb),
                           progress=progress if sys.stderr.isatty() else None)
     except DLSError as exc:
         click.echo(f"Erreur : {exc}", err=True)
@@ -306,6 +313,16 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
     write_report(result, out)
     click.echo(f"Rapport de contrôle écrit : {out}")
     ctx.exit(1 if result.n_rejected else 0)
+
+
+def _limits(max_rows, max_cells, max_mb):
+    """The readers' limits, raised (or lowered) by the options of ``dls check``."""
+    import dataclasses
+
+    from .io.formats import DEFAULT_LIMITS
+
+    given = dict(max_rows=max_rows, max_cells=max_cells, max_bytes=max_mb and max_mb * 1024 ** 2)
+    return dataclasses.replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v})
 
 
 @cli.command("indicators")

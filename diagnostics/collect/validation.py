@@ -479,7 +479,7 @@ def _secret_file(source) -> Path:
 
 
 def validate(source, questionnaire: Questionnaire | None = None, *, secret: bytes | str | None = None,
-             sheet: str | None = None, progress=None) -> ValidationResult:
+             sheet: str | None = None, progress=None, limits=None) -> ValidationResult:
     """Validate one or several answer files against the questionnaire.
 
     Parameters
@@ -496,6 +496,9 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     progress : callable, optional
         ``progress(done, total, label)`` called as files are read and questions judged (the
         CLI draws a progress bar with it on a terminal).
+    limits : diagnostics.io.formats.Limits, optional
+        What the readers accept (rows, cells, size); default
+        :data:`diagnostics.io.formats.DEFAULT_LIMITS` (``dls check --limite-…`` raises them).
 
     Returns
     -------
@@ -534,7 +537,7 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     raws = []
     for s in sources:
         tick(f"lecture de « {getattr(s, 'file', None) or Path(s).name} »")
-        raws.append(s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet))
+        raws.append(s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet, limits=limits))
     all_codes, all_issues, rej_frames, src = [], [], [], []
     seen_ids: dict[str, tuple[int, str, int]] = {}
     n_read = 0

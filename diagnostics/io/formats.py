@@ -96,7 +96,8 @@ class Limits:
         Size of a text file, or decompressed size of the members of a workbook (default 500 Mo).
     max_cells : int
         Rows × columns of a workbook sheet as declared or as its cell references reach, or of a
-        CSV (default 50 000 000: the grid a reader would allocate).
+        CSV (default 100 000 000: the grid a reader would allocate; 10^6 answers of the example's
+        92 columns are checked in under 2 Go, ``benchmarks/bench_check.py``).
     max_cell_chars : int
         Characters of one text cell of a workbook, shared or inline (default 32 767, the most an
         Excel cell holds: Microsoft, « Excel specifications and limits »,
@@ -113,7 +114,7 @@ class Limits:
     max_rows: int = 2_000_000
     max_columns: int = 100_000
     max_bytes: int = 500 * 1024 ** 2
-    max_cells: int = 50_000_000
+    max_cells: int = 100_000_000
     max_cell_chars: int = 32_767
 
 
@@ -136,8 +137,9 @@ def _too_big(path: Path, what: str, limits: Limits):
         f"Le fichier « {path.name} » est refusé : {what}, au-delà de ce que le lecteur accepte "
         f"({fmt.number(limits.max_rows)} lignes, {fmt.number(limits.max_cells)} cellules, "
         f"{fmt.number(limits.max_bytes / 1024 ** 2, 0)} Mo décompressés, "
-        f"{fmt.number(limits.max_cell_chars)} caractères par cellule) ; découpez-le, ou relevez ces "
-        "limites (paramètre limits de read_answers) si le fichier est sûr.", file=path)
+        f"{fmt.number(limits.max_cell_chars)} caractères par cellule) ; découpez-le, ou, si le fichier est "
+        "sûr, relevez ces limites (dls check --limite-lignes, --limite-cellules, --limite-taille ; "
+        "paramètre limits de validate et read_answers).", file=path)
 
 
 def _column_number(letters: str) -> int:
@@ -503,6 +505,14 @@ def _header_width(buf: bytes, encoding: str, sep: str, offset: int) -> int:
     return len(next(csv.reader([line], delimiter=sep), []))
 
 
+def _field_too_long(path: Path, where: str):
+    """Python's ``csv`` stops at a field of more than ``csv.field_size_limit()`` characters
+    (``_csv.Error``): a file of one endless line, or a quote never closed."""
+    _fail(path, f"{where} contient un champ de plus de {fmt_number(csv.field_size_limit())} caractères (une ligne "
+                "sans fin de ligne, ou un guillemet jamais refermé ?) : ce n'est pas un tableau de réponses ; "
+                "ouvrez-le dans un tableur et enregistrez-le de nouveau en CSV")
+
+
 def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], list[tuple], list[tuple]]:
     """Read a CSV: (table, row numbers, rejected rows, notes).
 
@@ -528,7 +538,10 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
         head = head.split("\n", 1)[1] if "\n" in head else ""
     if "\ufffd" in head[:4096] or not head.strip():
         _fail(path, "son contenu n'est pas du texte lisible")
-    width = _header_width(buf, encoding, sep, offset)
+    try:
+        width = _header_width(buf, encoding, sep, offset)
+    except csv.Error:
+        _field_too_long(path, "sa première ligne (l'en-tête)")
     if width > limits.max_columns:
         _too_big(path, f"il a {fmt_number(width)} colonnes", limits)
     if width > limits.max_cells:
@@ -547,7 +560,10 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
         text = buf.decode(encoding)
         if offset:
             text = text.split("\n", 1)[1] if "\n" in text else ""
-        _, bad = _ragged_records(text, sep, len(df.columns))
+        try:
+            _, bad = _ragged_records(text, sep, len(df.columns))
+        except csv.Error:
+            _field_too_long(path, "une de ses lignes")
         del text
         bad_set = {r for r, _ in bad}
         n_records = len(df) + len(bad)

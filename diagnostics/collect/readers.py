@@ -68,6 +68,7 @@ from ..io.formats import (
     detect_format,
     fmt_bytes,
     fmt_number,
+    zipped_csv,
 )
 from .values import _as_int, _label_index, is_blank, normalise_label
 
@@ -80,7 +81,8 @@ KOBO_TIME = "_submission_time"
 KOBO_META = {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial",
              "subscriberid", "audit", "instanceid", "instanceID", "meta/instanceID",
              "meta/instanceName", "meta/deprecatedID", "meta/rootUuid", "formhub/uuid", "introduction"}
-FORMAT_NAMES = {"csv": "CSV", "xlsx": "classeur Excel", "sav": "SPSS", "dta": "Stata"}
+FORMAT_NAMES = {"csv": "CSV", "csvzip": "CSV compressé (ZIP)", "xlsx": "classeur Excel", "sav": "SPSS",
+                "dta": "Stata"}
 
 
 @dataclass
@@ -355,7 +357,9 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     parts = [p.strip() for p in parts]
     lowered = [p.lower() for p in parts]
     if len(parts) >= 2:
-        q = qn.questions.get(lowered[-2]) or qn.questions.get(labels.get(normalise_label(parts[-2]), ""))
+        # ODK Central with group paths: « grp-question/option » (groups joined by « - »)
+        q = qn.questions.get(lowered[-2]) or qn.questions.get(labels.get(normalise_label(parts[-2]), "")) \
+            or qn.questions.get(lowered[-2].rsplit("-", 1)[-1])
         if q is not None and q.type == "multiple":
             code = _as_int(parts[-1])
             if code is None:
@@ -488,8 +492,9 @@ def read_answers(path: str | Path, questionnaire: Questionnaire | None = None,
     fmt = detect_format(path)
     sheet_used = None
     rejected_rows, notes = [], []
-    if fmt == "csv":
-        df, rows, rejected_rows, notes = _read_csv(path, limits)
+    if fmt in ("csv", "csvzip"):
+        data = zipped_csv(path, limits) if fmt == "csvzip" else None
+        df, rows, rejected_rows, notes = _read_csv(path, limits, data)
     elif fmt == "xlsx":
         df, rows, sheet_used = _read_xlsx(path, qn, sheet, limits)
     else:

@@ -284,6 +284,10 @@ def _judge(raw: RawAnswers, qn: Questionnaire, tick=None):
                     seen = has_chosen
                 else:
                     from_ticks = np.nan_to_num(ticks) == 1
+                    # ODK Central writes 0 in every option column of a question nobody answered
+                    # (non-relevant or skipped: its codes column is blank); no box ticked and no
+                    # code given is no answer, not « nothing ticked »
+                    seen &= ~(blank[text_col] & ~from_ticks.any(axis=1))
                     differ = seen & has_chosen & ~bad & (from_ticks != (chosen == 1)).any(axis=1)
                     for i in np.flatnonzero(differ):
                         problem(i, q, text_col, uniq[codes_[i]], "les codes ne concordent pas avec les colonnes "

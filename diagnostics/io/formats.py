@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import UnreadableFileError
 
-__all__ = ["Limits", "DEFAULT_LIMITS", "detect_format", "decode_text", "decode_lines"]
+__all__ = ["Limits", "DEFAULT_LIMITS", "detect_format", "decode_text", "decode_lines", "zipped_csv"]
 
 
 def _fail(path: Path, what: str):
@@ -26,7 +26,8 @@ def _fail(path: Path, what: str):
 
 
 def detect_format(path: str | Path) -> str:
-    """Return ``"xlsx"``, ``"sav"``, ``"dta"`` or ``"csv"`` from the first bytes of the file.
+    """Return ``"xlsx"``, ``"sav"``, ``"dta"``, ``"csv"`` or ``"csvzip"`` (a zip of CSV tables, as
+    ODK Central's ``.csv.zip``) from the first bytes of the file.
 
     Raises
     ------
@@ -58,7 +59,9 @@ def detect_format(path: str | Path) -> str:
             return "xlsx"
         if "content.xml" in names:
             _fail(path, "c'est un classeur LibreOffice (.ods) ; enregistrez-le au format Excel .xlsx ou CSV")
-        _fail(path, "c'est une archive ZIP, pas un classeur Excel .xlsx")
+        if any(n.lower().endswith(".csv") for n in names):
+            return "csvzip"                 # ODK Central's « .csv.zip » download
+        _fail(path, "c'est une archive ZIP sans tableau CSV, pas un classeur Excel .xlsx")
     if head[:4] in (b"$FL2", b"$FL3"):
         return "sav"
     if head.startswith(b"<stata_dta>") or (len(head) > 2 and head[0] in (104, 105, 108, 110, 111, 112, 113, 114, 115)
@@ -513,17 +516,46 @@ def _field_too_long(path: Path, where: str):
                 "ouvrez-le dans un tableur et enregistrez-le de nouveau en CSV")
 
 
-def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], list[tuple], list[tuple]]:
+def zipped_csv(path: Path, limits: "Limits") -> bytes:
+    """The answers table of a zip of CSV files: ODK Central's ``.csv.zip`` holds the root table
+    ``<formulaire>.csv``, one ``<formulaire>-<répétition>.csv`` per repeat group and the media;
+    the root table is the CSV whose name starts every other CSV's name (or the only one).
+
+    The member's declared size is checked against ``limits.max_bytes`` and its reading bounded
+    by it (a zip bomb is refused, not decompressed).
+    """
+    with zipfile.ZipFile(path) as z:
+        tables = [i for i in z.infolist() if i.filename.lower().endswith(".csv") and not i.is_dir()]
+        stems = {i.filename: i.filename[:-4] for i in tables}
+        roots = [i for i in tables if all(o is i or stems[o.filename].startswith(stems[i.filename] + "-")
+                                          for o in tables)]
+        if len(roots) != 1:
+            _fail(path, "l'archive contient plusieurs tableaux CSV (" + ", ".join(sorted(stems)) + ") sans "
+                        "tableau principal : extrayez celui des réponses et donnez-le seul")
+        member = roots[0]
+        if member.file_size > limits.max_bytes:
+            _too_big(path, f"son tableau « {member.filename} » pèse {fmt_bytes(member.file_size)} décompressé", limits)
+        with z.open(member) as fh:
+            data = fh.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        _too_big(path, f"son tableau « {member.filename} » dépasse {fmt_bytes(limits.max_bytes)} décompressé", limits)
+    return data
+
+
+def _read_csv(path: Path, limits: "Limits", data: bytes | None = None
+              ) -> tuple[pd.DataFrame, list[int], list[tuple], list[tuple]]:
     """Read a CSV: (table, row numbers, rejected rows, notes).
 
     Every column is read as text into a ``category`` (one copy of each distinct value: a
     million rows of codes take a few bytes a cell).  A record with more fields than the header
     (an unquoted ``;`` in a comment) is rejected with its row number, the others are read.
+    ``data``: the CSV's bytes when they do not come from ``path`` itself (a zipped table).
     """
-    size = path.stat().st_size
-    if size > limits.max_bytes:
-        _too_big(path, f"il pèse {fmt_bytes(size)}", limits)
-    data = path.read_bytes()
+    if data is None:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            _too_big(path, f"il pèse {fmt_bytes(size)}", limits)
+        data = path.read_bytes()
     binary = _binary_offset(data)
     if binary is not None:
         line = data.count(b"\n", 0, binary) + 1

@@ -17,7 +17,7 @@ import pytest
 from diagnostics.collect.pseudonym import pseudonymise
 from diagnostics.collect.readers import read_answers
 from diagnostics.collect.validation import validate
-from test_formpack_exports import EXPECTED, QN, SECRET, SUBMISSIONS
+from test_formpack_exports import EXPECTED, QN, SECRET, SUBMISSIONS, mismatches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exporters" / "central"
 NAMES = [f"central_{g}_{s}.{ext}" for g in ("groups", "nogroups") for s in ("split", "nosplit")
@@ -47,20 +47,8 @@ def test_central_export_read_whole(name):
     assert res.issues.empty, res.issues[["ligne", "colonne", "valeur", "probleme"]].head().to_string()
     ids = pseudonymise([s["meta/instanceID"] for s in SUBMISSIONS], secret=SECRET)
     assert list(res.codes.index) == list(ids)
-    mismatches = []
-    for col, exp in EXPECTED.items():
-        got = res.codes[col].tolist()
-        for i, (g, e) in enumerate(zip(got, exp)):
-            if QN.questions.get(col) is not None and QN[col].type == "date":
-                g = None if g is None or g != g else g.date()
-                same = g == e
-            elif isinstance(e, str) or e is None:
-                same = (g if g == g else None) == e
-            else:
-                same = (np.isnan(g) and np.isnan(e)) or g == e
-            if not same:
-                mismatches.append((i + 2, col, g, e))
-    assert mismatches == [], f"{len(mismatches)} cellules : {mismatches[:10]}"
+    wrong = mismatches(res.codes)
+    assert wrong == [], f"{len(wrong)} cellules : {wrong[:10]}"
 
 
 def test_a_zip_without_one_answers_table_is_refused(tmp_path):

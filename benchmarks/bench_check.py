@@ -18,6 +18,14 @@ rewrite; under load, average ≈ 9, 10^6 rows took 26.2 s)::
         10000       0.50        88         0.05    9.4   (fixed costs: questionnaire, report)
        100000       1.99       208         0.63    3.2
       1000000      20.46      1402         5.50    3.7   (was > 80 min before)
+
+7 December 2026 (issue 28: the command itself, default limits; 10^6 rows × 92 columns = 92 million
+cells had been refused by the 50 million cells limit), machine under heavy load (load average
+≈ 12 on 2 cores, read_csv 12× slower than idle)::
+
+       lignes  check (s)  pic (Mo) read_csv (s)  ratio  lues/acceptées/rejetées
+        10000       2.60       187         0.45    5.8  10000 10000 0
+      1000000     108.37      1641        65.61    1.7  1000000 1000000 0
 """
 from __future__ import annotations
 

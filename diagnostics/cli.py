@@ -272,8 +272,8 @@ cli.add_command(init_cmd, "initialiser")
 @click.option("--limite-lignes", "max_rows", type=click.IntRange(1), default=None,
               help="Lignes de réponses acceptées par fichier (par défaut 2 000 000).")
 @click.option("--limite-cellules", "max_cells", type=click.IntRange(1), default=None,
-              help="Cellules (lignes × colonnes) acceptées par fichier (par défaut 100 000 000 : "
-                   "moins de 2 Go de mémoire).")
+              help="Cellules (lignes × colonnes) acceptées par fichier, CSV comme classeur (par défaut "
+                   "100 000 000 pour un CSV, 50 000 000 pour un classeur : moins de 2 Go de mémoire).")
 @click.option("--limite-taille", "max_mb", type=click.IntRange(1), default=None,
               help="Taille acceptée d'un fichier, en Mo (décompressés pour un classeur ; par défaut 500).")
 @click.pass_context
@@ -321,7 +321,8 @@ def _limits(max_rows, max_cells, max_mb):
 
     from .io.formats import DEFAULT_LIMITS
 
-    given = dict(max_rows=max_rows, max_cells=max_cells, max_bytes=max_mb and max_mb * 1024 ** 2)
+    given = dict(max_rows=max_rows, max_cells=max_cells, max_workbook_cells=max_cells,
+                 max_bytes=max_mb and max_mb * 1024 ** 2)
     return dataclasses.replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v})
 
 

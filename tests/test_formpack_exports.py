@@ -28,10 +28,13 @@ SECRET = "cle-de-test"
 VALUES, GROUPS = ("xml", "labels"), ("groups", "nogroups")
 MULTIPLE, FORMATS = ("both", "summary", "details"), ("semicolon.csv", "comma.csv", "text.xlsx", "typed.xlsx")
 NAMES = [f"{v}_{g}_{m}_{f}" for v in VALUES for g in GROUPS for m in MULTIPLE for f in FORMATS]
+# « . » as Kobo's group separator (issue 28): groups and options joined by « . »
+NAMES += [f"{v}_{g}_{m}_dot_semicolon.csv" for v in VALUES for g in GROUPS for m in MULTIPLE]
 
 
 def test_every_flavour_is_there():
-    """48 exports (2 value types × 2 header styles × 3 select_multiple layouts × 4 formats), no other."""
+    """48 exports (2 value types × 2 header styles × 3 select_multiple layouts × 4 formats), and the
+    12 CSV with « . » as group separator, no other."""
     assert sorted(p.name for p in FIXTURES.iterdir() if p.name != "submissions.json") == sorted(NAMES)
     assert len(SUBMISSIONS) == 40
 

@@ -344,10 +344,11 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
         return labels[key], True
     if qn.intro and key == normalise_label(qn.intro):
         return "introduction", True         # the XLSForm's note, headed by its text in « labels »
-    if "/" in h:
-        found = _group_path(h, qn, labels, columns)
-        if found is not None:
-            return found, True
+    for sep in GROUP_SEPARATORS:
+        if sep in h:
+            found = _group_path(h, qn, labels, columns, sep)
+            if found is not None:
+                return found, True
     found = _option_header(h, qn, labels)
     if found is not None:
         return found, False
@@ -372,9 +373,14 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     return h, False
 
 
-def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> str | None:
+#: Group separators of Kobo exports: « / » by default, any the user types on the export page
+#: (formpack's ``group_sep``, « . » the one offered as an example); it joins an option too.
+GROUP_SEPARATORS = ("/", ".")
+
+
+def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset, sep: str = "/") -> str | None:
     """A header made of group names or labels, then a question (its name or label) and, for a
-    select_multiple 0/1 column, an option (code or label), all joined by « / ».
+    select_multiple 0/1 column, an option (code or label), all joined by ``sep`` (« / » or « . »).
 
     Kobo's « include groups in headers » option heads a column « Recueil du questionnaire/Comment
     ce questionnaire a-t-il été recueilli ? » in a « labels » export (formpack,
@@ -382,7 +388,7 @@ def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> 
     are dropped whatever their number, and a label that itself holds « / » is still found,
     since every split point is tried.
     """
-    parts = [p.strip() for p in h.split("/")]
+    parts = [p.strip() for p in h.split(sep)]
 
     def question(text: str):
         if text in qn.questions:
@@ -391,16 +397,16 @@ def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> 
         return qn.questions.get(name) if name else None
 
     for k in range(len(parts)):                   # groups/…/question
-        tail = "/".join(parts[k:])
+        tail = sep.join(parts[k:])
         if tail in columns or tail == ID_COLUMN:
             return tail
         q = question(tail)
         if q is not None and q.type != "multiple" or (q is not None and k == len(parts) - 1):
             return q.name
     for m in range(len(parts) - 1, 0, -1):        # groups/…/question/option
-        option = "/".join(parts[m:])
+        option = sep.join(parts[m:])
         for k in range(m):
-            found = _option_column(question("/".join(parts[k:m])), option)
+            found = _option_column(question(sep.join(parts[k:m])), option)
             if found is not None:
                 return found
     return None

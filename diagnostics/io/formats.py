@@ -98,9 +98,12 @@ class Limits:
     max_bytes : int
         Size of a text file, or decompressed size of the members of a workbook (default 500 Mo).
     max_cells : int
-        Rows × columns of a workbook sheet as declared or as its cell references reach, or of a
-        CSV (default 100 000 000: the grid a reader would allocate; 10^6 answers of the example's
-        92 columns are checked in under 2 Go, ``benchmarks/bench_check.py``).
+        Rows × columns of a CSV (default 100 000 000: read into categories, a few bytes a cell;
+        10^6 answers of the example's 92 columns are checked in under 2 Go,
+        ``benchmarks/bench_check.py``).
+    max_workbook_cells : int
+        Rows × columns of a workbook sheet as declared or as its cell references reach (default
+        50 000 000: calamine allocates that grid as Python objects, about 20 bytes a cell).
     max_cell_chars : int
         Characters of one text cell of a workbook, shared or inline (default 32 767, the most an
         Excel cell holds: Microsoft, « Excel specifications and limits »,
@@ -118,6 +121,7 @@ class Limits:
     max_columns: int = 100_000
     max_bytes: int = 500 * 1024 ** 2
     max_cells: int = 100_000_000
+    max_workbook_cells: int = 50_000_000
     max_cell_chars: int = 32_767
 
 
@@ -138,7 +142,8 @@ def _too_big(path: Path, what: str, limits: Limits):
     from .. import fmt
     raise UnreadableFileError(
         f"Le fichier « {path.name} » est refusé : {what}, au-delà de ce que le lecteur accepte "
-        f"({fmt.number(limits.max_rows)} lignes, {fmt.number(limits.max_cells)} cellules, "
+        f"({fmt.number(limits.max_rows)} lignes, {fmt.number(limits.max_cells)} cellules "
+        f"(classeur : {fmt.number(limits.max_workbook_cells)}), "
         f"{fmt.number(limits.max_bytes / 1024 ** 2, 0)} Mo décompressés, "
         f"{fmt.number(limits.max_cell_chars)} caractères par cellule) ; découpez-le, ou, si le fichier est "
         "sûr, relevez ces limites (dls check --limite-lignes, --limite-cellules, --limite-taille ; "
@@ -228,7 +233,7 @@ def _sheet_extent(z: zipfile.ZipFile, member: str, limits: Limits, path: Path) -
                 if m and m.group(3) and m.group(4):
                     d_rows, d_cols = int(m.group(4)), _column_number(m.group(3).decode())
                     if d_rows > limits.max_rows + 1 or d_cols > limits.max_columns or \
-                            d_rows * d_cols > limits.max_cells:
+                            d_rows * d_cols > limits.max_workbook_cells:
                         _too_big(path, f"sa feuille déclare {fmt_number(d_rows)} lignes × {fmt_number(d_cols)} "
                                        "colonnes", limits)
             for m in _REF_RE.finditer(buf):
@@ -237,7 +242,8 @@ def _sheet_extent(z: zipfile.ZipFile, member: str, limits: Limits, path: Path) -
             for m in _ROW_RE.finditer(buf):
                 max_row = max(max_row, int(m.group(1)))
             tail = buf[-256:]
-            if max_row > limits.max_rows + 1 or max_col > limits.max_columns or max_row * max_col > limits.max_cells:
+            if max_row > limits.max_rows + 1 or max_col > limits.max_columns or \
+                    max_row * max_col > limits.max_workbook_cells:
                 _too_big(path, f"sa feuille s'étend jusqu'à la ligne {fmt_number(max_row)} et la colonne "
                                f"{fmt_number(max_col)}", limits)
     return max_row, max_col

@@ -165,3 +165,20 @@ def test_api_validate_keeps_the_secret_in_the_project(peer, tmp_path, monkeypatc
     res = validate(peer / "data/raw/reponses.csv", load_questionnaire(peer / "questionnaire.yaml"))
     assert res.n_rejected == 0
     assert (peer / ".dls_secret").is_file() and not (elsewhere / ".dls_secret").exists()
+
+
+@pytest.mark.slow
+def test_build_from_the_project_folder_names_no_example_place(peer):
+    """« dls build » run from the project's folder: its quartiers, its reference territories (the
+    methods' sentence of report_macros.j2 comes from projet.yaml), none of the example's names."""
+    res = _run("build", "--sans-pdf", "--out", "livrables")
+    assert res.exit_code == 0, res.output
+    out = peer / "livrables"
+    assert {"dls_mistral.html", "dls_villeneuve.html", "dls_synthese.html", "indicateurs.csv",
+            "indicateurs.xlsx"} <= {p.name for p in out.iterdir()}
+    for path in out.iterdir():
+        if path.suffix in (".html", ".csv", ".xlsx", ".txt"):
+            _no_example_name(path)
+    html = (out / "dls_mistral.html").read_text(encoding="utf-8")
+    assert ("par quartier prioritaire (QPV) et, pour comparaison, à Grenoble, en Isère, "
+            "en Auvergne-Rhône-Alpes et en France.") in html

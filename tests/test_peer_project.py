@@ -182,3 +182,21 @@ def test_build_from_the_project_folder_names_no_example_place(peer):
     html = (out / "dls_mistral.html").read_text(encoding="utf-8")
     assert ("par quartier prioritaire (QPV) et, pour comparaison, à Grenoble, en Isère, "
             "en Auvergne-Rhône-Alpes et en France.") in html
+
+
+def test_api_validate_secret_without_a_project(tmp_path, monkeypatch):
+    """No project: the secret goes beside the answers (a folder of the user's), never into the
+    toolkit's example data; the example read from elsewhere keeps it in the current folder."""
+    from diagnostics import validate
+
+    monkeypatch.delenv("DLS_SECRET", raising=False)
+    data, here = tmp_path / "donnees", tmp_path / "ici"
+    data.mkdir()
+    here.mkdir()
+    shutil.copyfile(paths.EXAMPLE / "reponses_synthetiques.csv", data / "reponses.csv")
+    monkeypatch.chdir(here)
+    validate(data / "reponses.csv")
+    assert (data / ".dls_secret").is_file() and not (here / ".dls_secret").exists()
+    before = set(paths.EXAMPLE.iterdir())
+    validate(paths.EXAMPLE / "reponses_synthetiques.csv")
+    assert (here / ".dls_secret").is_file() and set(paths.EXAMPLE.iterdir()) == before

@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import fmt
+from .. import fmt, paths
 from ..config.project import project_of
 from ..config.questionnaire import Questionnaire, load_questionnaire
 from ..errors import where
@@ -470,14 +470,17 @@ def _to_data(codes: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
 def _secret_file(source) -> Path:
     """Where the pseudonymisation secret of answers read from ``source`` lives: beside the
     project's ``projet.yaml`` (:func:`diagnostics.config.project.project_of`), else beside the
-    answer file when its folder can be written, else in the current folder."""
+    answer file when its folder can be written and is not the toolkit's (the example's data),
+    else in the current folder."""
     path = source.path if isinstance(source, RawAnswers) else source
     path = Path(path) if isinstance(path, (str, Path)) else None
     project = project_of(path)
     if project is not None:
         return secret_path(project)
     folder = path.resolve().parent if path is not None else None
-    if folder is not None and os.access(folder, os.W_OK) and "site-packages" not in folder.parts:
+    shipped = paths.EXAMPLE.resolve()
+    if folder is not None and os.access(folder, os.W_OK) and "site-packages" not in folder.parts \
+            and folder != shipped and shipped not in folder.parents:
         return secret_path(fallback=folder)
     return secret_path(fallback=Path.cwd())
 

@@ -261,6 +261,21 @@ def init_cmd(dossier, ville, exemple):
 cli.add_command(init_cmd, "initialiser")
 
 
+def _limit_options(command):
+    """The readers' limits as options (« any limit the command line enforces, it can raise »)."""
+    for option in reversed((
+            click.option("--limite-lignes", "max_rows", type=click.IntRange(1), default=None,
+                         help="Lignes de réponses acceptées par fichier (par défaut 2 000 000)."),
+            click.option("--limite-cellules", "max_cells", type=click.IntRange(1), default=None,
+                         help="Cellules (lignes × colonnes) acceptées par fichier, CSV comme classeur (par défaut "
+                              "100 000 000 pour un CSV, 50 000 000 pour un classeur : moins de 2 Go de mémoire)."),
+            click.option("--limite-taille", "max_mb", type=click.IntRange(1), default=None,
+                         help="Taille acceptée d'un fichier, en Mo (décompressés pour un classeur ; par défaut 500).")),
+    ):
+        command = option(command)
+    return command
+
+
 @cli.command("check")
 @click.argument("fichiers", nargs=-1, required=True, metavar="FICHIER...")
 @click.option("--questionnaire", "questionnaire_path", type=click.Path(dir_okay=False), default=None,
@@ -269,13 +284,7 @@ cli.add_command(init_cmd, "initialiser")
               help="Rapport de contrôle à écrire (.xlsx ou .html ; par défaut "
                    "<fichier>_controle.xlsx à côté du fichier contrôlé).")
 @click.option("--feuille", "sheet", default=None, help="Feuille du classeur Excel à lire (par défaut « Saisie »).")
-@click.option("--limite-lignes", "max_rows", type=click.IntRange(1), default=None,
-              help="Lignes de réponses acceptées par fichier (par défaut 2 000 000).")
-@click.option("--limite-cellules", "max_cells", type=click.IntRange(1), default=None,
-              help="Cellules (lignes × colonnes) acceptées par fichier, CSV comme classeur (par défaut "
-                   "100 000 000 pour un CSV, 50 000 000 pour un classeur : moins de 2 Go de mémoire).")
-@click.option("--limite-taille", "max_mb", type=click.IntRange(1), default=None,
-              help="Taille acceptée d'un fichier, en Mo (décompressés pour un classeur ; par défaut 500).")
+@_limit_options
 @click.pass_context
 def check(ctx, fichiers, questionnaire_path, rapport, sheet, max_rows, max_cells, max_mb):
     """Contrôler un ou plusieurs fichiers de réponses (CSV, Excel, SPSS, Stata, export KoboToolbox).
@@ -316,7 +325,7 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet, max_rows, max_cells
 
 
 def _limits(max_rows, max_cells, max_mb):
-    """The readers' limits, raised (or lowered) by the options of ``dls check``."""
+    """The readers' limits, raised (or lowered) by the options of :func:`_limit_options`."""
     import dataclasses
 
     from .io.formats import DEFAULT_LIMITS
@@ -345,7 +354,8 @@ def _limits(max_rows, max_cells, max_mb):
               help="analyste : indicateurs.xlsx et indicateurs.csv en français (pourcentages, oui/non) ; "
                    "machine : indicateurs_machine.csv, colonnes du tableau d'indicateurs (anglais, "
                    "proportions 0-1, point décimal) pour d'autres programmes.")
-def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_):
+@_limit_options
+def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_, max_rows, max_cells, max_mb):
     """Calculer le tableau des indicateurs (quartier × indicateur), protégé par le secret statistique.
 
     Lit les fichiers du projet (réponses, marges, extraits, références, catalogue et questionnaire
@@ -364,7 +374,8 @@ def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_)
     proj = load_project(source)
     cat = load_project_catalogue(proj, catalogue_path)
     refuse_illustrative(proj, cat)  # real data: no illustrative comparator, as dls build
-    res = compute_from_files(reponses, marges, list(extraits) or None, project=proj, catalogue=cat)
+    res = compute_from_files(reponses, marges, list(extraits) or None, project=proj, catalogue=cat,
+                             limits=_limits(max_rows, max_cells, max_mb))
     _refuse_empty(res)
     new = unused_questions(cat)
     if new:

@@ -26,7 +26,7 @@ def test_check_options_lower_and_raise_the_limits(tmp_path, monkeypatch):
     res = run.invoke(cli, ["check", str(SAMPLE), "--rapport", str(tmp_path / "r.xlsx"), "--limite-lignes", "100"])
     assert res.exit_code == 2
     assert "il a 406 lignes, au-delà de ce que le lecteur accepte (100 lignes" in res.output
-    assert "dls check --limite-lignes, --limite-cellules, --limite-taille" in res.output
+    assert "dls check ou dls indicators --limite-lignes, --limite-cellules, --limite-taille" in res.output
     res = run.invoke(cli, ["check", str(SAMPLE), "--rapport", str(tmp_path / "r.xlsx"), "--limite-cellules", "1000"])
     assert res.exit_code == 2 and "37 352 cellules" in res.output.replace("\u202f", " ")
     # the API: the same limits through validate
@@ -34,6 +34,9 @@ def test_check_options_lower_and_raise_the_limits(tmp_path, monkeypatch):
         validate(SAMPLE, limits=dataclasses.replace(DEFAULT_LIMITS, max_rows=400))
     res = run.invoke(cli, ["check", str(SAMPLE), "--rapport", str(tmp_path / "r.xlsx"), "--limite-lignes", "406"])
     assert res.exit_code == 0, res.output
+    # dls indicators reads the answers too: the same options
+    res = run.invoke(cli, ["indicators", "--out", str(tmp_path / "t"), "--limite-lignes", "100"])
+    assert isinstance(res.exception, UnreadableFileError) and "406 lignes" in str(res.exception)
 
 
 @pytest.mark.parametrize("text, why", [

@@ -727,7 +727,7 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
 # =========================================================================== files
 
 def compute_from_files(reponses=None, marges=None, extraits=None, references=None, *, project=None,
-                       catalogue=None) -> IndicatorInputs:
+                       catalogue=None, limits=None) -> IndicatorInputs:
     """Read the project's input files and compute the indicator table.
 
     Parameters
@@ -743,6 +743,8 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
     catalogue : Catalogue, optional
         Default: the project's catalogue checked against the project's questionnaire
         (:func:`diagnostics.config.catalogue.load_project_catalogue`).
+    limits : diagnostics.io.formats.Limits, optional
+        What the answers' reader accepts (``dls indicators --limite-…``); its defaults otherwise.
     """
     from ..collect.extracts import read_extracts
     from ..collect.references import load_references
@@ -760,7 +762,7 @@ def compute_from_files(reponses=None, marges=None, extraits=None, references=Non
     if references is None:
         references = files.get("references") or None  # the toolkit's published set still applies
     catalogue = catalogue or load_project_catalogue(project)
-    val = validate(reponses, catalogue.questionnaire, secret=get_secret(secret_path(project)))
+    val = validate(reponses, catalogue.questionnaire, secret=get_secret(secret_path(project)), limits=limits)
     margins = read_margins(marges)
     ext = read_extracts(extraits).data if extraits else None
     refs = load_references(references or None, package=references is not False)

@@ -146,7 +146,7 @@ def _too_big(path: Path, what: str, limits: Limits):
         f"(classeur : {fmt.number(limits.max_workbook_cells)}), "
         f"{fmt.number(limits.max_bytes / 1024 ** 2, 0)} Mo décompressés, "
         f"{fmt.number(limits.max_cell_chars)} caractères par cellule) ; découpez-le, ou, si le fichier est "
-        "sûr, relevez ces limites (dls check --limite-lignes, --limite-cellules, --limite-taille ; "
+        "sûr, relevez ces limites (dls check ou dls indicators --limite-lignes, --limite-cellules, --limite-taille ; "
         "paramètre limits de validate et read_answers).", file=path)
 
 

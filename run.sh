@@ -12,15 +12,17 @@ VENV=.venv
 say() { printf '\n== %s\n' "$*"; }
 
 setup_python() {
+  # $1: the extras this command needs (build: none; test: all of them, Spark included).
+  local extras="${1:-}"
   if [ ! -x "$VENV/bin/python" ]; then
     say "Création de l'environnement Python ($VENV)"
     "$PY" -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+  local stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)-${extras:-base}"
   if [ ! -f "$stamp" ]; then
-    say "Installation des dépendances Python"
+    say "Installation des dépendances Python${extras:+ ($extras)}"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e '.[dev,carnets,spark]'
+    "$VENV/bin/python" -m pip install -q -e ".${extras:+[$extras]}"
     "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
     touch "$stamp"
   fi
@@ -85,7 +87,7 @@ case "${1:-}" in
   build)
     shift
     setup_system
-    setup_python
+    setup_python ""
     say "Construction des livrables"
     exec "$VENV/bin/dls" build --out livrables "$@"
     ;;
@@ -94,13 +96,13 @@ case "${1:-}" in
     setup_system
     setup_java
     setup_axe
-    setup_python
+    setup_python "dev,carnets,national,spark,bench"
     say "Tests"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   carnets)
     shift
-    setup_python
+    setup_python "carnets"
     say "JupyterLab (carnets d'analyse)"
     exec "$VENV/bin/jupyter" lab --notebook-dir=notebooks "$@"
     ;;

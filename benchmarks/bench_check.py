@@ -6,9 +6,10 @@ One command::
     python benchmarks/bench_check.py 10000      # chosen sizes
 
 The file is the shipped synthetic sample repeated with new identifiers.  For each size it
-prints the time and peak memory of ``validate`` + ``write_report`` (in a child process, so that
-the peak is that of the check alone), and the ratio to ``pandas.read_csv`` of the same file
-measured in the same run.  Bar (issue 13): 10^6 rows in ≤ 60 s, ≤ 2 GB, ≤ 5× read_csv.
+prints the time and peak memory of the command ``dls check FILE --rapport R`` with its default
+limits (in a child process, so that the peak is that of the check alone), and the ratio to ``pandas.read_csv`` of the same file
+measured in the same run.  Bar (issues 13, 28): 10^6 rows accepted by the command's default limits, in ≤ 60 s, ≤ 2 GB,
+≤ 5× read_csv.
 
 Measured on the idle 2-core machine, 2 December 2026 (fresh run after the survey engine's
 rewrite; under load, average ≈ 9, 10^6 rows took 26.2 s)::
@@ -17,6 +18,14 @@ rewrite; under load, average ≈ 9, 10^6 rows took 26.2 s)::
         10000       0.50        88         0.05    9.4   (fixed costs: questionnaire, report)
        100000       1.99       208         0.63    3.2
       1000000      20.46      1402         5.50    3.7   (was > 80 min before)
+
+7 December 2026 (issue 28: the command itself, default limits; 10^6 rows × 92 columns = 92 million
+cells had been refused by the 50 million cells limit), machine under heavy load (load average
+≈ 12 on 2 cores, read_csv 12× slower than idle)::
+
+       lignes  check (s)  pic (Mo) read_csv (s)  ratio  lues/acceptées/rejetées
+        10000       2.60       187         0.45    5.8  10000 10000 0
+      1000000     108.37      1641        65.61    1.7  1000000 1000000 0
 """
 from __future__ import annotations
 
@@ -26,15 +35,22 @@ import tempfile
 from pathlib import Path
 
 CHILD = r"""
-import resource, sys, time
+import contextlib, io, re, resource, sys, time
 from pathlib import Path
 import pandas as pd
-from diagnostics.collect.validation import validate, write_report
+from diagnostics.cli import main
 t0 = time.perf_counter()          # imports excluded, for both
-if sys.argv[1] == "check":
-    res = validate(sys.argv[2])
-    write_report(res, Path(sys.argv[3]))
-    extra = f"{res.n_read} {res.n_accepted} {res.n_rejected}"
+if sys.argv[1] == "check":        # the command itself, with its default limits
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            main(["check", sys.argv[2], "--rapport", sys.argv[3]])
+        except SystemExit as exc:
+            code = exc.code
+    m = re.search(r"(\S+) lignes lues, (\S+) acceptées, (\S+) rejetée", out.getvalue().replace(" ", ""))
+    if code not in (0, 1) or m is None:
+        sys.exit(f"dls check a échoué (code {code}) : {out.getvalue()}")
+    extra = " ".join(m.groups())
 else:
     df = pd.read_csv(sys.argv[2], sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
     extra = f"{len(df)} 0 0"

@@ -107,13 +107,26 @@ def questionnaire():
 
 _OUT = click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
                     help="Fichier à produire.")
+_QN_HELP = ("Fichier YAML du questionnaire (par défaut : celui du projet, projet.yaml du dossier courant ; "
+            "hors d'un projet, le questionnaire habitants fourni).")
 _QN = click.option("--questionnaire", "questionnaire_path", type=click.Path(exists=True, dir_okay=False),
-                   default=None, help="Fichier YAML du questionnaire (par défaut : le questionnaire habitants fourni).")
+                   default=None, help=_QN_HELP)
 
 
-def _load_qn(path):
+def _load_qn(path, data_file=None):
+    """The questionnaire named by ``--questionnaire``, else the project's (the ``projet.yaml`` of
+    ``data_file``'s folders, else of the current folder), else the toolkit's; says which."""
+    from .config.project import project_of, project_questionnaire
     from .config.questionnaire import load_questionnaire
-    return load_questionnaire(path) if path else load_questionnaire()
+
+    if path:
+        return load_questionnaire(path)
+    found = project_of(data_file)
+    if found is None:
+        return load_questionnaire()
+    qn = load_questionnaire(project_questionnaire(found))
+    click.echo(f"Questionnaire du projet « {found} » : « {qn.id} » (version {qn.version}).", err=True)
+    return qn
 
 
 @questionnaire.command("xlsform")
@@ -248,10 +261,25 @@ def init_cmd(dossier, ville, exemple):
 cli.add_command(init_cmd, "initialiser")
 
 
+def _limit_options(command):
+    """The readers' limits as options (« any limit the command line enforces, it can raise »)."""
+    for option in reversed((
+            click.option("--limite-lignes", "max_rows", type=click.IntRange(1), default=None,
+                         help="Lignes de réponses acceptées par fichier (par défaut 2 000 000)."),
+            click.option("--limite-cellules", "max_cells", type=click.IntRange(1), default=None,
+                         help="Cellules (lignes × colonnes) acceptées par fichier, CSV comme classeur (par défaut "
+                              "100 000 000 pour un CSV, 50 000 000 pour un classeur : moins de 2 Go de mémoire)."),
+            click.option("--limite-taille", "max_mb", type=click.IntRange(1), default=None,
+                         help="Taille acceptée d'un fichier, en Mo (décompressés pour un classeur ; par défaut 500).")),
+    ):
+        command = option(command)
+    return command
+
+
 @cli.command("check")
 @click.argument("fichiers", nargs=-1, required=True, metavar="FICHIER...")
 @click.option("--questionnaire", "questionnaire_path", type=click.Path(dir_okay=False), default=None,
-              help="Fichier YAML du questionnaire (par défaut : le questionnaire habitants fourni).")
+              help=_QN_HELP)
 @click.option("--rapport", "rapport", type=click.Path(dir_okay=False), default=None,
               help="Rapport de contrôle à écrire (.xlsx ou .html ; par défaut "
                    "<fichier>_controle.xlsx à côté du fichier contrôlé).")
@@ -259,8 +287,10 @@ cli.add_command(init_cmd, "initialiser")
 @click.option("--inclure-rejetees", "include_rejected", is_flag=True, default=False,
               help="Garder les soumissions rejetées lors de la revue sur le serveur (ODK Central, KoboToolbox) ; "
                    "par défaut elles sont écartées et comptées.")
+@_limit_options
 @click.pass_context
-def check(ctx, fichiers, questionnaire_path, rapport, sheet, include_rejected):
+def check(ctx, fichiers, questionnaire_path, rapport, sheet, include_rejected, max_rows, max_cells,
+          max_mb):
     """Contrôler un ou plusieurs fichiers de réponses (CSV, Excel, SPSS, Stata, export KoboToolbox).
 
     Code de sortie : 0 = toutes les lignes acceptées, 1 = des lignes rejetées,
@@ -268,8 +298,6 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet, include_rejected):
     """
     from pathlib import Path
 
-    from .config.project import DEFAULT_PROJECT, find_project
-    from .collect.pseudonym import get_secret, secret_path
     from .collect.review import counts as review_counts
     from .collect.review import summary_line as review_summary
     from .collect.validation import validate, write_report
@@ -284,12 +312,11 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet, include_rejected):
         bar.update(done - bar.n)
 
     try:
-        qn = _load_qn(questionnaire_path)
-        # the project's secret: projet.yaml in the checked file's folder or up to 3 folders above
-        # (data/raw/ of a project made by dls init), else the current folder's project
-        found = find_project(start=Path(fichiers[0]).resolve().parent, levels=4)
-        secret = get_secret(secret_path(None if found == DEFAULT_PROJECT else found))
-        result = validate(list(fichiers), qn, secret=secret, sheet=sheet, include_rejected=include_rejected,
+        # the project of the checked file (data/raw/ of a project made by dls init), else the
+        # current folder's: its questionnaire, and its secret (validate finds it the same way)
+        qn = _load_qn(questionnaire_path, data_file=fichiers[0])
+        result = validate(list(fichiers), qn, sheet=sheet, include_rejected=include_rejected,
+                          limits=_limits(max_rows, max_cells, max_mb),
                           progress=progress if sys.stderr.isatty() else None)
     except DLSError as exc:
         click.echo(f"Erreur : {exc}", err=True)
@@ -307,15 +334,26 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet, include_rejected):
     ctx.exit(1 if result.n_rejected else 0)
 
 
+def _limits(max_rows, max_cells, max_mb):
+    """The readers' limits, raised (or lowered) by the options of :func:`_limit_options`."""
+    import dataclasses
+
+    from .io.formats import DEFAULT_LIMITS
+
+    given = dict(max_rows=max_rows, max_cells=max_cells, max_workbook_cells=max_cells,
+                 max_bytes=max_mb and max_mb * 1024 ** 2)
+    return dataclasses.replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v})
+
+
 @cli.command("indicators")
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True,
               help="Dossier où écrire indicateurs.csv et indicateurs.xlsx.")
 @click.option("--reponses", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Fichier des réponses (par défaut : l'échantillon synthétique fourni).")
+              help="Fichier des réponses (par défaut : celui du projet, donnees.reponses).")
 @click.option("--marges", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Marges de population quartier;groupe_age;sexe;effectif (par défaut : l'échantillon).")
+              help="Marges de population quartier;groupe_age;sexe;effectif (par défaut : celles du projet).")
 @click.option("--extraits", type=click.Path(exists=True, dir_okay=False), multiple=True,
-              help="Fichier(s) d'extraits ORS / Assurance Maladie (par défaut : l'échantillon).")
+              help="Fichier(s) d'extraits ORS / Assurance Maladie (par défaut : ceux du projet).")
 @click.option("--projet", "projet", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Configuration du projet (par défaut : projet.yaml du dossier courant s'il existe, "
                    "sinon l'exemple de Chambéry).")
@@ -326,21 +364,33 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet, include_rejected):
               help="analyste : indicateurs.xlsx et indicateurs.csv en français (pourcentages, oui/non) ; "
                    "machine : indicateurs_machine.csv, colonnes du tableau d'indicateurs (anglais, "
                    "proportions 0-1, point décimal) pour d'autres programmes.")
-def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_):
-    """Calculer le tableau des indicateurs (quartier × indicateur), protégé par le secret statistique."""
-    from .config.catalogue import load_catalogue
-    from .publish.indicator_table import write_machine_table
-    from .engine.indicators import compute_from_files, write_indicators
-    from .config.project import find_project, load_project
-    from .config.questionnaire import load_questionnaire
+@_limit_options
+def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_, max_rows, max_cells, max_mb):
+    """Calculer le tableau des indicateurs (quartier × indicateur), protégé par le secret statistique.
 
-    proj = load_project(find_project(projet))
-    if catalogue_path or proj.donnees.get("catalogue"):
-        qn = load_questionnaire(proj.donnees["questionnaire"])
-        cat = load_catalogue(catalogue_path or proj.donnees["catalogue"], qn)
-    else:
-        cat = load_catalogue()
-    res = compute_from_files(reponses, marges, list(extraits) or None, project=proj, catalogue=cat)
+    Lit les fichiers du projet (réponses, marges, extraits, références, catalogue et questionnaire
+    nommés dans projet.yaml), sauf ceux donnés en option. Code de sortie non nul si aucun
+    indicateur n'a pu être calculé.
+    """
+    from .collect.references import refuse_illustrative
+    from .config.catalogue import load_project_catalogue, unused_questions
+    from .config.project import DEFAULT_PROJECT, find_project, load_project
+    from .engine.indicators import compute_from_files, write_indicators
+    from .publish.indicator_table import write_machine_table
+
+    source = find_project(projet)
+    if source == DEFAULT_PROJECT:
+        click.echo("Projet : l'exemple de Chambéry (données synthétiques) ; --projet pour le vôtre.")
+    proj = load_project(source)
+    cat = load_project_catalogue(proj, catalogue_path)
+    refuse_illustrative(proj, cat)  # real data: no illustrative comparator, as dls build
+    res = compute_from_files(reponses, marges, list(extraits) or None, project=proj, catalogue=cat,
+                             limits=_limits(max_rows, max_cells, max_mb))
+    _refuse_empty(res)
+    new = unused_questions(cat)
+    if new:
+        click.echo(f"Note : {len(new)} question(s) du questionnaire n'alimentent aucun indicateur du catalogue "
+                   f"({', '.join(new)}) ; ajoutez une entrée au catalogue pour les publier.")
     t = res.table
     if format_ == "machine":
         paths = {"csv": write_machine_table(t, out)}
@@ -359,6 +409,21 @@ def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_)
         click.echo(f"Hors champ : {res.counts.get('hors_quartiers', 0)} répondant(s) d'un autre quartier ; "
                    f"{res.counts.get('sans_age_sexe', 0)} sans âge ou sexe connu (non pondérables, écartés).")
     click.echo("Écrit : " + " et ".join(str(p) for p in paths.values()))
+
+
+def _refuse_empty(res) -> None:
+    """A run that computed no indicator is an error, not an empty table reported as a success."""
+    t = res.table
+    if len(t) and (t["status"] == "calculé").any():
+        return
+    from .errors import EstimationError
+
+    files = res.files
+    raise EstimationError(
+        f"aucun indicateur n'a pu être calculé ({len(t)} lignes quartier × indicateur, toutes non calculables, "
+        f"{res.n_respondents} répondants lus dans « {files['reponses']} ») : vérifiez que les réponses et les "
+        f"marges (« {files['marges']} ») portent sur les quartiers du projet ; rien n'a été écrit.",
+        file=files["reponses"])
 
 
 @cli.command("extraits")

@@ -101,7 +101,7 @@ def test_dictionary_lists_every_column(qn, book):
 
 
 def test_round_trip_through_pandas(sample, book):
-    back = pd.read_excel(book[0], sheet_name="Saisie")
+    back = pd.read_excel(book[0], sheet_name="Saisie", engine="openpyxl")
     back.columns = [c.split(" · ")[-1] for c in back.columns]
     assert len(back) == len(sample)
     got = back[sample.columns]

@@ -163,10 +163,13 @@ def test_previous_published_table(tmp_path):
     # z = 0.104 / 0.06245 = 1.665, p = 0.096: not significant
     assert e["verdict"] == "pas d'écart significatif"
     bad = tmp_path / "bad.csv"
-    bad.write_text("quartier;indicateur;estimation;effectif\nBiollay;inconnu;3;90\n", encoding="utf-8")
+    # an indicator dropped from the catalogue since the previous diagnostic: a warning, the rest is read
+    bad.write_text("quartier;indicateur;estimation;ic_bas;ic_haut;effectif\nBiollay;inconnu;3;1;5;90\n"
+                   "Biollay;renoncement_soins;35,4;26,0;44,8;98\n", encoding="utf-8")
     p2 = load_project(_project_with(tmp_path, 'precedent: {annee: "2017", tableau: bad.csv}'))
-    with pytest.raises(DLSError, match=r"ligne 2, colonne « indicateur » : « inconnu »"):
-        ev.read_previous_wave(p2, cat)
+    with pytest.warns(UserWarning, match=r"1 indicateur\(s\) absent\(s\) du catalogue actuel.*« inconnu » \(ligne 2\)"):
+        prev = ev.read_previous_wave(p2, cat)
+    assert list(prev["indicator_id"]) == ["renoncement_soins"]
 
 
 def test_previous_section_errors(tmp_path):

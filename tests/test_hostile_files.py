@@ -148,7 +148,7 @@ def test_bomb_million_empty_rows_refused(tmp_path):
         read_answers(path, QN)
     # a looser limit lets the same file through, in bounded time: only the header has values
     with pytest.raises(UnreadableFileError, match="aucune ligne de réponses"):
-        read_answers(path, QN, limits=Limits(max_cells=10 ** 9))
+        read_answers(path, QN, limits=Limits(max_workbook_cells=10 ** 9))
 
 
 def test_bomb_huge_zip_member_refused_before_parsing(tmp_path):

@@ -272,7 +272,7 @@ def test_cli_writes_french_csv_and_xlsx(tmp_path):
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:{ws.cell(1, len(head)).column_letter}{len(t) + 1}"
     assert ws.column_dimensions["C"].width > 20
     j_unit, j_val, j_n = head.index("Unité") + 1, head.index("Valeur") + 1, head.index("Effectif (répondants ou population)") + 1
-    xl = pd.read_excel(tmp_path / "indicateurs.xlsx", sheet_name="Indicateurs")
+    xl = pd.read_excel(tmp_path / "indicateurs.xlsx", sheet_name="Indicateurs", engine="openpyxl")
     checked = 0
     for i in range(len(t)):
         cell = ws.cell(i + 2, j_val)
@@ -288,7 +288,7 @@ def test_cli_writes_french_csv_and_xlsx(tmp_path):
         assert ws.cell(i + 2, j_n).number_format == "0"
     assert checked > 100
     assert xl["Quartier"].tolist() == t["Quartier"].tolist()
-    defs = pd.read_excel(tmp_path / "indicateurs.xlsx", sheet_name="Définitions")
+    defs = pd.read_excel(tmp_path / "indicateurs.xlsx", sheet_name="Définitions", engine="openpyxl")
     assert {"Indicateur", "Définition", "Source", "Unité"} <= set(defs.columns) and len(defs) == 68
 
 

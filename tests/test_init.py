@@ -115,7 +115,8 @@ def test_help_is_french():
 
 
 def test_setup_gives_jupyterlab():
-    """run.sh (the README's set-up command) installs the [carnets] extra: JupyterLab + jupytext."""
+    """run.sh (the README's set-up command) installs the [carnets] extra for « carnets » and « test »:
+    JupyterLab + jupytext (each command's extras: tests/test_install.py)."""
     import re
     import shutil
     import subprocess
@@ -123,7 +124,8 @@ def test_setup_gives_jupyterlab():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    assert re.search(r"pip install -q -e '\.\[dev,carnets(,spark)?\]'", (root / "run.sh").read_text(encoding="utf-8"))
+    script = (root / "run.sh").read_text(encoding="utf-8")
+    assert 'setup_python "carnets"' in script and re.search(r'setup_python "[^"]*\bcarnets\b[^"]*spark', script)
     assert '"jupyterlab' in (root / "pyproject.toml").read_text(encoding="utf-8")
     lab = Path(sys.executable).parent / "jupyter-lab"
     if not lab.exists() and shutil.which("jupyter-lab") is None:

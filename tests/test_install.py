@@ -69,3 +69,19 @@ def test_wheel_works_outside_the_repository(installed):
     # the README's library examples (DLS and IMPACT)
     for heading in ("## Statistiques", "## Évaluation du dispositif IMPACT"):
         _sh([py, "-c", _readme_block(heading)], cwd=work)
+
+
+def test_run_script_installs_what_each_command_needs():
+    """« bash run.sh build » installs the package alone (no Spark, no JupyterLab); « test » all extras."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    script = (root / "run.sh").read_text(encoding="utf-8")
+    calls = dict(re.findall(r"^  (\w+)\)\n(?:    .*\n)*?    setup_python \"([^\"]*)\"", script, re.M))
+    extras = set(tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+                 ["optional-dependencies"])
+    assert calls["build"] == ""
+    assert set(calls["test"].split(",")) == extras
+    assert calls["carnets"] == "carnets"

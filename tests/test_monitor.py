@@ -57,7 +57,7 @@ def test_six_deliveries_reconcile(deliveries, project):
     # per quartier totals and per week counts, counted independently on the raw file
     quartier = t["quartier"].str[:4].map({"Biol": "Biollay", "Haut": "Hauts-de-Chambéry", "Bell": "Bellevue"})
     assert res.pace.set_index("quartier")["n"].to_dict() == quartier.value_counts().to_dict()
-    week = (t["_date"] - pd.to_timedelta(t["_date"].dt.weekday, unit="D")).dt.date
+    week = (t["_date"] - pd.to_timedelta(t["_date"].dt.day_of_week, unit="D")).dt.date
     for q in project.libelles:
         expected = week[quartier == q].value_counts()
         got = res.weekly[q]

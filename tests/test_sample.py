@@ -25,8 +25,8 @@ def test_committed_files_are_the_generator_output(tmp_path):
     for kind in ("csv", "kobo", "erronees", "marges"):
         assert paths[kind].read_bytes() == (SAMPLE_DIR / paths[kind].name).read_bytes(), kind
     # binary formats embed a creation time: compare their content
-    new = pd.read_excel(paths["xlsx"], sheet_name="Saisie", dtype=str)
-    old = pd.read_excel(SAMPLE_DIR / "reponses_synthetiques.xlsx", sheet_name="Saisie", dtype=str)
+    new = pd.read_excel(paths["xlsx"], sheet_name="Saisie", dtype=str, engine="openpyxl")
+    old = pd.read_excel(SAMPLE_DIR / "reponses_synthetiques.xlsx", sheet_name="Saisie", dtype=str, engine="openpyxl")
     pd.testing.assert_frame_equal(new, old)
 
 

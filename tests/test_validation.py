@@ -157,7 +157,7 @@ def test_cli_check_broken_file(tmp_path, monkeypatch):
     r = CliRunner().invoke(cli, ["check", str(BROKEN), "--rapport", str(out)])
     assert r.exit_code == 1, r.output
     assert "16 lignes lues, 8 acceptées, 8 rejetées" in r.output
-    sheets = pd.read_excel(out, sheet_name=None)
+    sheets = pd.read_excel(out, sheet_name=None, engine="openpyxl")
     assert set(sheets) == {"Résumé", "Problèmes"}
     prob = sheets["Problèmes"]
     assert list(prob.columns) == ["Fichier", "Ligne", "Colonne", "Question", "Valeur", "Problème", "Attendu",

@@ -91,7 +91,7 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
     """Header (lower-cased) and rows of the file as ``(excel_row_number, {column: text})``."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            df = pd.read_excel(path, dtype=str).fillna("")
+            df = pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
         except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
             raise UnreadableFileError(f"Impossible de lire l'annuaire « {path.name} » : {exc}.", file=path) from exc
         header = [str(c).strip().lower() for c in df.columns]

@@ -242,7 +242,7 @@ def _read_csv_rows(path: Path, encoding) -> list[tuple[int, list]]:
 
 def _read_xlsx_rows(path: Path, sheet) -> list[tuple[int, list]]:
     try:
-        raw = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object)
+        raw = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="openpyxl")
     except ValueError as exc:
         raise UnreadableFileError(f"« {path.name} » : la feuille « {sheet} » est introuvable ou illisible "
                                   f"({exc}).", file=path.name) from exc

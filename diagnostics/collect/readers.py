@@ -68,6 +68,7 @@ from ..io.formats import (
     detect_format,
     fmt_bytes,
     fmt_number,
+    zipped_csv,
 )
 from .review import COLUMNS as REVIEW_COLUMNS
 from .values import _as_int, _label_index, is_blank, normalise_label
@@ -81,7 +82,8 @@ KOBO_TIME = "_submission_time"
 KOBO_META = {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial",
              "subscriberid", "audit", "instanceid", "instanceID", "meta/instanceID",
              "meta/instanceName", "meta/deprecatedID", "meta/rootUuid", "formhub/uuid", "introduction"}
-FORMAT_NAMES = {"csv": "CSV", "xlsx": "classeur Excel", "sav": "SPSS", "dta": "Stata"}
+FORMAT_NAMES = {"csv": "CSV", "csvzip": "CSV compressé (ZIP)", "xlsx": "classeur Excel", "sav": "SPSS",
+                "dta": "Stata"}
 
 
 @dataclass
@@ -348,10 +350,11 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
         return labels[key], True
     if qn.intro and key == normalise_label(qn.intro):
         return "introduction", True         # the XLSForm's note, headed by its text in « labels »
-    if "/" in h:
-        found = _group_path(h, qn, labels, columns)
-        if found is not None:
-            return found, True
+    for sep in GROUP_SEPARATORS:
+        if sep in h:
+            found = _group_path(h, qn, labels, columns, sep)
+            if found is not None:
+                return found, True
     found = _option_header(h, qn, labels)
     if found is not None:
         return found, False
@@ -361,7 +364,9 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     parts = [p.strip() for p in parts]
     lowered = [p.lower() for p in parts]
     if len(parts) >= 2:
-        q = qn.questions.get(lowered[-2]) or qn.questions.get(labels.get(normalise_label(parts[-2]), ""))
+        # ODK Central with group paths: « grp-question/option » (groups joined by « - »)
+        q = qn.questions.get(lowered[-2]) or qn.questions.get(labels.get(normalise_label(parts[-2]), "")) \
+            or qn.questions.get(lowered[-2].rsplit("-", 1)[-1])
         if q is not None and q.type == "multiple":
             code = _as_int(parts[-1])
             if code is None:
@@ -374,9 +379,14 @@ def _canonical(header: str, qn: Questionnaire) -> tuple[str, bool]:
     return h, False
 
 
-def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> str | None:
+#: Group separators of Kobo exports: « / » by default, any the user types on the export page
+#: (formpack's ``group_sep``, « . » the one offered as an example); it joins an option too.
+GROUP_SEPARATORS = ("/", ".")
+
+
+def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset, sep: str = "/") -> str | None:
     """A header made of group names or labels, then a question (its name or label) and, for a
-    select_multiple 0/1 column, an option (code or label), all joined by « / ».
+    select_multiple 0/1 column, an option (code or label), all joined by ``sep`` (« / » or « . »).
 
     Kobo's « include groups in headers » option heads a column « Recueil du questionnaire/Comment
     ce questionnaire a-t-il été recueilli ? » in a « labels » export (formpack,
@@ -384,7 +394,7 @@ def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> 
     are dropped whatever their number, and a label that itself holds « / » is still found,
     since every split point is tried.
     """
-    parts = [p.strip() for p in h.split("/")]
+    parts = [p.strip() for p in h.split(sep)]
 
     def question(text: str):
         if text in qn.questions:
@@ -393,16 +403,16 @@ def _group_path(h: str, qn: Questionnaire, labels: dict, columns: frozenset) -> 
         return qn.questions.get(name) if name else None
 
     for k in range(len(parts)):                   # groups/…/question
-        tail = "/".join(parts[k:])
+        tail = sep.join(parts[k:])
         if tail in columns or tail == ID_COLUMN:
             return tail
         q = question(tail)
         if q is not None and q.type != "multiple" or (q is not None and k == len(parts) - 1):
             return q.name
     for m in range(len(parts) - 1, 0, -1):        # groups/…/question/option
-        option = "/".join(parts[m:])
+        option = sep.join(parts[m:])
         for k in range(m):
-            found = _option_column(question("/".join(parts[k:m])), option)
+            found = _option_column(question(sep.join(parts[k:m])), option)
             if found is not None:
                 return found
     return None
@@ -494,8 +504,9 @@ def read_answers(path: str | Path, questionnaire: Questionnaire | None = None,
     fmt = detect_format(path)
     sheet_used = None
     rejected_rows, notes = [], []
-    if fmt == "csv":
-        df, rows, rejected_rows, notes = _read_csv(path, limits)
+    if fmt in ("csv", "csvzip"):
+        data = zipped_csv(path, limits) if fmt == "csvzip" else None
+        df, rows, rejected_rows, notes = _read_csv(path, limits, data)
     elif fmt == "xlsx":
         df, rows, sheet_used = _read_xlsx(path, qn, sheet, limits)
     else:

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,10 +60,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import fmt
+from .. import fmt, paths
+from ..config.project import project_of
 from ..config.questionnaire import Questionnaire, load_questionnaire
 from ..errors import where
-from .pseudonym import pseudonymise
+from .pseudonym import get_secret, pseudonymise, secret_path
 from .readers import ID_COLUMN, RawAnswers, blank_mask, canonical_column, read_answers
 from .review import HAS_ISSUES, KIND_HAS_ISSUES, KIND_REJECTED, KIND_REJECTED_KEPT, REJECTED, normalise
 from .values import (
@@ -283,6 +285,10 @@ def _judge(raw: RawAnswers, qn: Questionnaire, tick=None):
                     seen = has_chosen
                 else:
                     from_ticks = np.nan_to_num(ticks) == 1
+                    # ODK Central writes 0 in every option column of a question nobody answered
+                    # (non-relevant or skipped: its codes column is blank); no box ticked and no
+                    # code given is no answer, not « nothing ticked »
+                    seen &= ~(blank[text_col] & ~from_ticks.any(axis=1))
                     differ = seen & has_chosen & ~bad & (from_ticks != (chosen == 1)).any(axis=1)
                     for i in np.flatnonzero(differ):
                         problem(i, q, text_col, uniq[codes_[i]], "les codes ne concordent pas avec les colonnes "
@@ -489,8 +495,27 @@ def _review(raw: RawAnswers, reasons: dict, issues: list, include_rejected: bool
                    KIND_HAS_ISSUES)
 
 
+def _secret_file(source) -> Path:
+    """Where the pseudonymisation secret of answers read from ``source`` lives: beside the
+    project's ``projet.yaml`` (:func:`diagnostics.config.project.project_of`), else beside the
+    answer file when its folder can be written and is not the toolkit's (the example's data),
+    else in the current folder."""
+    path = source.path if isinstance(source, RawAnswers) else source
+    path = Path(path) if isinstance(path, (str, Path)) else None
+    project = project_of(path)
+    if project is not None:
+        return secret_path(project)
+    folder = path.resolve().parent if path is not None else None
+    shipped = paths.EXAMPLE.resolve()
+    if folder is not None and os.access(folder, os.W_OK) and "site-packages" not in folder.parts \
+            and folder != shipped and shipped not in folder.parents:
+        return secret_path(fallback=folder)
+    return secret_path(fallback=Path.cwd())
+
+
 def validate(source, questionnaire: Questionnaire | None = None, *, secret: bytes | str | None = None,
-             sheet: str | None = None, progress=None, include_rejected: bool = False) -> ValidationResult:
+             sheet: str | None = None, progress=None, include_rejected: bool = False,
+             limits=None) -> ValidationResult:
     """Validate one or several answer files against the questionnaire.
 
     Parameters
@@ -511,6 +536,9 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
         Keep the submissions rejected at the review on the collection server (ODK Central
         ``ReviewState = rejected``, Kobo « Not approved »); by default they are rejected here,
         counted and named (:func:`_review`).
+    limits : diagnostics.io.formats.Limits, optional
+        What the readers accept (rows, cells, size); default
+        :data:`diagnostics.io.formats.DEFAULT_LIMITS` (``dls check --limite-…`` raises them).
 
     Returns
     -------
@@ -536,6 +564,8 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     """
     qn = questionnaire or load_questionnaire()
     sources = source if isinstance(source, (list, tuple)) else [source]
+    if secret is None:
+        secret = get_secret(_secret_file(sources[0]))
     total = len(sources) * (1 + len(qn.questions))
     done = [0]
 
@@ -547,7 +577,7 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     raws = []
     for s in sources:
         tick(f"lecture de « {getattr(s, 'file', None) or Path(s).name} »")
-        raws.append(s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet))
+        raws.append(s if isinstance(s, RawAnswers) else read_answers(s, qn, sheet=sheet, limits=limits))
     all_codes, all_issues, rej_frames, src = [], [], [], []
     seen_ids: dict[str, tuple[int, str, int]] = {}
     n_read = 0

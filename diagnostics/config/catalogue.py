@@ -237,10 +237,69 @@ def load_catalogue(path: str | Path = DEFAULT_CATALOGUE, questionnaire: Question
         raise ConfigurationError(f"Le catalogue d'indicateurs « {path.name} » doit contenir une liste "
                                  "« indicateurs ».", file=path)
 
-    indicators, seen = [], set()
+    indicators, seen, errors = [], set(), []
     for pos, entry in enumerate(raw["indicateurs"], start=1):
-        indicators.append(_parse_entry(entry, pos, path, qn, dims, seen))
+        try:
+            indicators.append(_parse_entry(entry, pos, path, qn, dims, seen))
+        except ConfigurationError as exc:  # every entry is checked: all errors in one run
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        head = f"Catalogue « {path.name} », "
+        raise ConfigurationError(
+            f"Catalogue « {path.name} » : {len(errors)} erreurs à corriger — "
+            + " ; ".join(f"({k}) {str(e).removeprefix(head).rstrip('.')}" for k, e in enumerate(errors, 1)) + ".",
+            file=path, row=errors[0].row, column=errors[0].column, value=errors[0].value)
     return Catalogue(indicators, qn, source=path)
+
+
+def load_project_catalogue(project, path: str | Path | None = None) -> Catalogue:
+    """The catalogue of a project, checked against the project's own questionnaire.
+
+    Parameters
+    ----------
+    project : diagnostics.config.project.Project
+        The project (``donnees.questionnaire`` and, when given, ``donnees.catalogue``).
+    path : path-like, optional
+        A catalogue named by the user instead of the project's (``dls indicators --catalogue``).
+
+    Returns
+    -------
+    Catalogue
+        From ``path``, else the project's ``donnees.catalogue``, else the toolkit's catalogue;
+        always checked against ``donnees.questionnaire`` (never the toolkit's questionnaire
+        behind a project's back).
+    """
+    qn = load_questionnaire(project.donnees["questionnaire"])
+    return load_catalogue(path or project.donnees.get("catalogue") or DEFAULT_CATALOGUE, qn)
+
+
+def unused_questions(catalogue: Catalogue, baseline: Questionnaire | None = None) -> list[str]:
+    """Questions added to a project's questionnaire that feed no indicator of its catalogue.
+
+    Parameters
+    ----------
+    catalogue : Catalogue
+        The project's catalogue (with its questionnaire).
+    baseline : Questionnaire, optional
+        The questionnaire the project started from (default: the toolkit's): its questions that
+        feed no indicator serve the weighting, the fieldwork or the context, and are not listed.
+
+    Returns
+    -------
+    list of str
+        Names of the asked choice or numeric questions that are absent from ``baseline`` and
+        used by no indicator (``question``, score item or ``filtre``), in questionnaire order.
+    """
+    baseline = baseline if baseline is not None else load_questionnaire()
+    used = set()
+    for ind in catalogue:
+        used.update({ind.question} | set(SCORES[ind.score].items if ind.score else ()))
+        if ind.filter:
+            used.update(n.id for n in ast.walk(ast.parse(ind.filter, mode="eval")) if isinstance(n, ast.Name))
+    return [q.name for q in catalogue.questionnaire.asked
+            if q.type not in ("text", "date") and q.name not in used and q.name not in baseline.questions]
 
 
 def _parse_entry(entry, pos: int, path: Path, qn: Questionnaire, dims: dict, seen: set) -> Indicator:

@@ -223,6 +223,29 @@ def find_project(path: str | Path | None = None, start: str | Path | None = None
     return DEFAULT_PROJECT
 
 
+def project_of(data_file: str | Path | None = None) -> Path | None:
+    """The user's project a data file belongs to, or ``None`` when there is none.
+
+    Parameters
+    ----------
+    data_file : path-like, optional
+        An answer file: the ``projet.yaml`` of its folder or up to three folders above
+        (``data/raw/`` of a project made by ``dls init``) comes first.
+
+    Returns
+    -------
+    pathlib.Path or None
+        That project file, else the current folder's (:func:`find_project`), else ``None``
+        (the embedded example is never returned in place of a user's project).
+    """
+    starts = ([(Path(data_file).resolve().parent, 4)] if data_file is not None else []) + [(None, 2)]
+    for start, levels in starts:
+        found = find_project(start=start, levels=levels)
+        if found != DEFAULT_PROJECT:
+            return found
+    return None
+
+
 def is_example(project: "Project") -> bool:
     """True for the embedded Chambéry example (package data, read-only once installed)."""
     return project.source is not None and Path(project.source).resolve() == DEFAULT_PROJECT.resolve()
@@ -249,26 +272,8 @@ def work_folder(project: "Project", folder: str | Path | None = None) -> Path:
     return folder
 
 
-def load_project(path: str | Path | None = None) -> Project:
-    """Load and validate a project configuration file.
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        The YAML file; the embedded Chambéry example (synthetic data) by default.
-
-    Returns
-    -------
-    Project
-
-    Raises
-    ------
-    ConfigurationError
-        One French sentence naming the file, the key, the value and what was expected
-        (unknown key, missing neighbourhood, malformed QPV code, missing data file, threshold
-        out of range...).
-    """
-    path = Path(path) if path is not None else DEFAULT_PROJECT
+def _read(path: Path):
+    """The parsed ``projet.yaml`` (a dict) and its ``fail(key, message)``, or a French refusal."""
     name = path.name
 
     def fail(key, msg):
@@ -290,6 +295,46 @@ def load_project(path: str | Path | None = None) -> Project:
     if not isinstance(raw, dict):
         raise ConfigurationError(f"La configuration du projet « {name} » doit être un dictionnaire YAML "
                                  "(clés projet, quartiers, donnees…).", file=path)
+    return raw, fail
+
+
+def project_questionnaire(path: str | Path) -> Path:
+    """The questionnaire file a project names (``donnees.questionnaire``), read alone.
+
+    The rest of the project is not checked, so that a project whose answers are not collected
+    yet still gives its forms (``dls questionnaire``) and checks its first files (``dls check``).
+    """
+    path = Path(path)
+    raw, fail = _read(path)
+    donnees = raw.get("donnees") if isinstance(raw.get("donnees"), dict) else {}
+    if not donnees.get("questionnaire"):
+        fail("donnees.questionnaire", f"{DATA_KEYS['questionnaire'][1]} est obligatoire (chemin du fichier).")
+    return config_file(path.resolve().parent, donnees["questionnaire"], "donnees.questionnaire", fail,
+                       DATA_KEYS["questionnaire"][1])
+
+
+def load_project(path: str | Path | None = None) -> Project:
+    """Load and validate a project configuration file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The YAML file; the embedded Chambéry example (synthetic data) by default.
+
+    Returns
+    -------
+    Project
+
+    Raises
+    ------
+    ConfigurationError
+        One French sentence naming the file, the key, the value and what was expected
+        (unknown key, missing neighbourhood, malformed QPV code, missing data file, threshold
+        out of range...).
+    """
+    path = Path(path) if path is not None else DEFAULT_PROJECT
+    name = path.name
+    raw, fail = _read(path)
     known = {"projet", "quartiers", "donnees", "references", "reference_centrale", "seuils", "recueil", "suivi",
              "precedent"}
     for key in raw:

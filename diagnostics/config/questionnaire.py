@@ -499,18 +499,35 @@ class Condition:
             if isinstance(node.ops[0], (ast.In, ast.NotIn)):
                 if not isinstance(node.comparators[0], (ast.List, ast.Tuple)):
                     self._err("« in » attend une liste, par exemple [1, 2]")
+                self._check_codes(node.left, node.comparators[0].elts)
             elif type(node.ops[0]) not in _CMP:
                 self._err("opérateur non reconnu")
             else:
                 self._check_operand(node.comparators[0])
+                if isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+                    self._check_codes(node.left, [node.comparators[0]])
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "selected":
             if len(node.args) != 2 or not isinstance(node.args[0], ast.Name):
                 self._err("selected(variable, code) attend deux arguments")
             q = self.qn.questions.get(node.args[0].id)
             if q is None or q.type != "multiple":
                 self._err(f"« {node.args[0].id} » n'est pas une question à choix multiples")
+            self._check_codes(node.args[0], node.args[1:])
         else:
             self._err("expression non reconnue")
+
+    def _check_codes(self, name, values):
+        """A choice question compared with a code it does not have (a list changed, a quartier
+        dropped) would silently select nobody: refused."""
+        q = self.qn.questions.get(name.id) if isinstance(name, ast.Name) else None
+        if q is None or q.type not in ("single", "multiple"):
+            return
+        known = set(q.codes) | set(q.missing_codes)
+        for v in values:
+            value = v.value if isinstance(v, ast.Constant) else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value not in known:
+                self._err(f"le code {value:g} n'existe pas pour « {q.name} » (codes possibles : "
+                          f"{', '.join(map(str, q.codes))})")
 
     def _check_operand(self, node):
         if isinstance(node, ast.Name):

@@ -143,8 +143,12 @@ class _Kernel:
             self._sockets = tempfile.mkdtemp(prefix="dls-noyau-")
             self.client.km.transport = "ipc"  # local sockets: nothing listens on the network
             self.client.km.ip = str(Path(self._sockets) / "kernel")
-        self.client.start_new_kernel(cwd=str(cwd))
-        self.client.start_new_kernel_client()
+        try:
+            self.client.start_new_kernel(cwd=str(cwd))
+            self.client.start_new_kernel_client()
+        except BaseException:  # Ctrl-C or a failed start: no kernel, no /tmp/dls-noyau-* left behind
+            self.close()
+            raise
 
     def run(self, name: str, nb):
         """Execute ``nb`` in the shared kernel (namespace reset first); raise DLSError on failure."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -177,14 +178,13 @@ def _read_previous_table(path, project: Project, catalogue: Catalogue) -> pd.Dat
                            file=path, column=c)
     units = {i.id: i.unit for i in catalogue}
     z = stats.norm.ppf(0.975)
-    rows = []
+    rows, dropped = [], {}
     for i, r in t.iterrows():
         line = i + 2
         ind = str(r["indicateur"]).strip()
-        if ind not in units:
-            raise DLSError(f"Tableau du diagnostic précédent « {path.name} », ligne {line}, colonne « indicateur » : "
-                           f"« {ind} » n'est pas un indicateur du catalogue.", file=path, row=line,
-                           column="indicateur", value=ind)
+        if ind not in units:  # an indicator the catalogue dropped since: no evolution, said once
+            dropped.setdefault(ind, []).append(line)
+            continue
         scale = 100.0 if units[ind] == "%" else 1.0
         est = pd.to_numeric(r["estimation"], errors="coerce")
         se = pd.to_numeric(r.get("erreur_type"), errors="coerce")
@@ -197,6 +197,11 @@ def _read_previous_table(path, project: Project, catalogue: Catalogue) -> pd.Dat
                      "se": se / scale, "ci_low": (lo if pd.notna(lo) else est - z * se * scale) / scale,
                      "ci_high": (hi if pd.notna(hi) else est + z * se * scale) / scale,
                      "n": pd.to_numeric(r["effectif"], errors="coerce"), "df": np.nan})
+    if dropped:
+        warnings.warn(f"Tableau du diagnostic précédent « {path.name} » : {len(dropped)} indicateur(s) absent(s) "
+                      "du catalogue actuel, sans évolution calculée : " + " ; ".join(
+                          f"« {k} » (ligne{'s' if len(v) > 1 else ''} {', '.join(map(str, v))})"
+                          for k, v in dropped.items()) + ".", UserWarning, stacklevel=2)
     return pd.DataFrame(rows)
 
 

@@ -115,7 +115,7 @@ def _association_column(val, files) -> pd.Series | None:
             continue
         try:
             t = (pd.read_csv(p, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-                 if p.suffix.lower() == ".csv" else pd.read_excel(p, dtype=str))
+                 if p.suffix.lower() == ".csv" else pd.read_excel(p, dtype=str, engine="openpyxl"))
         except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
             continue
         col = next((c for c in t.columns if str(c).split("/")[-1].strip().casefold() == "association"), None)
@@ -160,7 +160,7 @@ def _today(today, dates: pd.Series) -> dt.date:
 
 def _weekly(dates: pd.Series, quartier: pd.Series, project: Project) -> pd.DataFrame:
     """Returns per week (Monday) and quartier, the empty weeks since ``suivi: debut`` included."""
-    week = (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.date
+    week = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date
     cols = project.libelles + ([OTHER_QUARTIER] if (quartier == OTHER_QUARTIER).any() else [])
     weekly = (pd.crosstab(week, quartier).reindex(columns=cols, fill_value=0)
               if dates.notna().any() else pd.DataFrame(columns=cols))

@@ -325,33 +325,42 @@ def _compare(table: pd.DataFrame, catalogue: Catalogue, extracts, references, pr
 # =========================================================================== files
 
 def compute_from_files(reponses=None, marges=None, extraits=None, references=None, *, project=None,
-                       catalogue=None) -> IndicatorInputs:
-    """Read the input files (default: the embedded synthetic sample) and compute the table.
+                       catalogue=None, limits=None) -> IndicatorInputs:
+    """Read the project's input files and compute the indicator table.
 
     Parameters
     ----------
     reponses, marges, extraits, references : path-like, optional
         Answers (any format of :mod:`diagnostics.collect.readers`), margins CSV (``;``), extract files
-        (a path or a list) and reference values (YAML).  Defaults: the example project (``diagnostics.paths.EXAMPLE``) and
-        ``references.yaml`` of the project, over the toolkit's published references
-        (:mod:`diagnostics.collect.references`); ``extraits`` may be ``False`` to do without, and
+        (a path or a list) and reference values (YAML).  Each defaults to the file the project names
+        in ``donnees:`` (never to the example's file behind a project's back); ``extraits`` may be
+        ``False`` to do without (the default when the project names none), and
         ``references=False`` drops every reference value (the project's and the toolkit's).
+    project : Project, optional
+        The project; the embedded example (synthetic data) when omitted.
+    catalogue : Catalogue, optional
+        Default: the project's catalogue checked against the project's questionnaire
+        (:func:`diagnostics.config.catalogue.load_project_catalogue`).
+    limits : diagnostics.io.formats.Limits, optional
+        What the answers' reader accepts (``dls indicators --limite-…``); its defaults otherwise.
     """
     from ..collect.extracts import read_extracts
     from ..collect.references import load_references
     from ..collect.validation import validate
+    from ..config.catalogue import load_project_catalogue
 
-    reponses = Path(reponses) if reponses else DEFAULT_REPONSES
-    marges = Path(marges) if marges else DEFAULT_MARGES
+    project = project or load_project()
+    files = project.donnees
+    reponses = Path(reponses) if reponses else files["reponses"]
+    marges = Path(marges) if marges else files["marges"]
     if extraits is None:
-        extraits = [DEFAULT_EXTRAITS]
+        extraits = [files["extraits"]] if files.get("extraits") else False
     elif extraits is not False:
         extraits = [Path(p) for p in (extraits if isinstance(extraits, (list, tuple)) else [extraits])]
-    project = project or load_project()
     if references is None:
-        references = project.donnees.get("references") or None  # the toolkit's published set still applies
-    catalogue = catalogue or load_catalogue()
-    val = validate(reponses, catalogue.questionnaire, secret=get_secret(secret_path(project)))
+        references = files.get("references") or None  # the toolkit's published set still applies
+    catalogue = catalogue or load_project_catalogue(project)
+    val = validate(reponses, catalogue.questionnaire, secret=get_secret(secret_path(project)), limits=limits)
     margins = read_margins(marges)
     ext = read_extracts(extraits).data if extraits else None
     refs = load_references(references or None, package=references is not False)

@@ -148,7 +148,7 @@ def _load(path, sheet=None) -> tuple[pd.DataFrame, str]:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             raw = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object,
-                                header=0)
+                                header=0, engine="openpyxl")
         except Exception as exc:  # noqa: BLE001 - any openpyxl failure is "unreadable"
             raise UnreadableFileError(f"{where(name)}classeur illisible ({exc}) ; un fichier "
                                       "XLSX enregistré par Excel était attendu.", file=name) from exc

@@ -17,6 +17,30 @@ WRITE_REFUSALS = {errno.EACCES: "vous n'avez pas le droit d'y écrire", errno.EP
 DRIVE_REFUSALS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, getattr(errno, "EDQUOT", -1))
 
 
+def writable_target(path: str | os.PathLike) -> Path:
+    """The file an output to ``path`` replaces: ``path`` itself when it is absent or a regular
+    file, the file a symbolic link points to; anything else (a folder, ``/dev/null``, a pipe, a
+    socket) is refused with a French :class:`~diagnostics.errors.DLSError`, never renamed over.
+
+    A rename replaces whatever bears the name: as root, ``--out /dev/null`` would have replaced
+    the device with a regular file.
+    """
+    from ..errors import DLSError
+
+    path = Path(path)
+    target = path.resolve() if path.is_symlink() else path
+    if not target.exists() or target.is_file():
+        return target
+    import stat
+
+    mode = target.stat().st_mode
+    kind = ("un dossier" if stat.S_ISDIR(mode) else "un périphérique" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "un tube" if stat.S_ISFIFO(mode) else "une prise réseau" if stat.S_ISSOCK(mode)
+            else "un fichier spécial")
+    raise DLSError(f"impossible d'écrire « {path} » : c'est {kind}, pas un fichier ordinaire ; donnez le chemin "
+                   "d'un fichier (nouveau, ou ordinaire à remplacer).", file=path, value=str(path))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path next to ``path``; on success rename it over ``path``.
@@ -30,7 +54,7 @@ def atomic_path(path: str | os.PathLike):
     >>> with atomic_path(tmp_dir / "a.txt") as tmp:            # doctest: +SKIP
     ...     tmp.write_text("bonjour", encoding="utf-8")
     """
-    path = Path(path)
+    path = writable_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import UnreadableFileError
 
-__all__ = ["Limits", "DEFAULT_LIMITS", "detect_format", "decode_text", "decode_lines"]
+__all__ = ["Limits", "DEFAULT_LIMITS", "detect_format", "decode_text", "decode_lines", "zipped_csv"]
 
 
 def _fail(path: Path, what: str):
@@ -26,7 +26,8 @@ def _fail(path: Path, what: str):
 
 
 def detect_format(path: str | Path) -> str:
-    """Return ``"xlsx"``, ``"sav"``, ``"dta"`` or ``"csv"`` from the first bytes of the file.
+    """Return ``"xlsx"``, ``"sav"``, ``"dta"``, ``"csv"`` or ``"csvzip"`` (a zip of CSV tables, as
+    ODK Central's ``.csv.zip``) from the first bytes of the file.
 
     Raises
     ------
@@ -58,7 +59,9 @@ def detect_format(path: str | Path) -> str:
             return "xlsx"
         if "content.xml" in names:
             _fail(path, "c'est un classeur LibreOffice (.ods) ; enregistrez-le au format Excel .xlsx ou CSV")
-        _fail(path, "c'est une archive ZIP, pas un classeur Excel .xlsx")
+        if any(n.lower().endswith(".csv") for n in names):
+            return "csvzip"                 # ODK Central's « .csv.zip » download
+        _fail(path, "c'est une archive ZIP sans tableau CSV, pas un classeur Excel .xlsx")
     if head[:4] in (b"$FL2", b"$FL3"):
         return "sav"
     if head.startswith(b"<stata_dta>") or (len(head) > 2 and head[0] in (104, 105, 108, 110, 111, 112, 113, 114, 115)
@@ -95,8 +98,12 @@ class Limits:
     max_bytes : int
         Size of a text file, or decompressed size of the members of a workbook (default 500 Mo).
     max_cells : int
-        Rows × columns of a workbook sheet as declared or as its cell references reach, or of a
-        CSV (default 50 000 000: the grid a reader would allocate).
+        Rows × columns of a CSV (default 100 000 000: read into categories, a few bytes a cell;
+        10^6 answers of the example's 92 columns are checked in under 2 Go,
+        ``benchmarks/bench_check.py``).
+    max_workbook_cells : int
+        Rows × columns of a workbook sheet as declared or as its cell references reach (default
+        50 000 000: calamine allocates that grid as Python objects, about 20 bytes a cell).
     max_cell_chars : int
         Characters of one text cell of a workbook, shared or inline (default 32 767, the most an
         Excel cell holds: Microsoft, « Excel specifications and limits »,
@@ -113,7 +120,8 @@ class Limits:
     max_rows: int = 2_000_000
     max_columns: int = 100_000
     max_bytes: int = 500 * 1024 ** 2
-    max_cells: int = 50_000_000
+    max_cells: int = 100_000_000
+    max_workbook_cells: int = 50_000_000
     max_cell_chars: int = 32_767
 
 
@@ -134,10 +142,12 @@ def _too_big(path: Path, what: str, limits: Limits):
     from .. import fmt
     raise UnreadableFileError(
         f"Le fichier « {path.name} » est refusé : {what}, au-delà de ce que le lecteur accepte "
-        f"({fmt.number(limits.max_rows)} lignes, {fmt.number(limits.max_cells)} cellules, "
+        f"({fmt.number(limits.max_rows)} lignes, {fmt.number(limits.max_cells)} cellules "
+        f"(classeur : {fmt.number(limits.max_workbook_cells)}), "
         f"{fmt.number(limits.max_bytes / 1024 ** 2, 0)} Mo décompressés, "
-        f"{fmt.number(limits.max_cell_chars)} caractères par cellule) ; découpez-le, ou relevez ces "
-        "limites (paramètre limits de read_answers) si le fichier est sûr.", file=path)
+        f"{fmt.number(limits.max_cell_chars)} caractères par cellule) ; découpez-le, ou, si le fichier est "
+        "sûr, relevez ces limites (dls check ou dls indicators --limite-lignes, --limite-cellules, --limite-taille ; "
+        "paramètre limits de validate et read_answers).", file=path)
 
 
 def _column_number(letters: str) -> int:
@@ -223,7 +233,7 @@ def _sheet_extent(z: zipfile.ZipFile, member: str, limits: Limits, path: Path) -
                 if m and m.group(3) and m.group(4):
                     d_rows, d_cols = int(m.group(4)), _column_number(m.group(3).decode())
                     if d_rows > limits.max_rows + 1 or d_cols > limits.max_columns or \
-                            d_rows * d_cols > limits.max_cells:
+                            d_rows * d_cols > limits.max_workbook_cells:
                         _too_big(path, f"sa feuille déclare {fmt_number(d_rows)} lignes × {fmt_number(d_cols)} "
                                        "colonnes", limits)
             for m in _REF_RE.finditer(buf):
@@ -232,7 +242,8 @@ def _sheet_extent(z: zipfile.ZipFile, member: str, limits: Limits, path: Path) -
             for m in _ROW_RE.finditer(buf):
                 max_row = max(max_row, int(m.group(1)))
             tail = buf[-256:]
-            if max_row > limits.max_rows + 1 or max_col > limits.max_columns or max_row * max_col > limits.max_cells:
+            if max_row > limits.max_rows + 1 or max_col > limits.max_columns or \
+                    max_row * max_col > limits.max_workbook_cells:
                 _too_big(path, f"sa feuille s'étend jusqu'à la ligne {fmt_number(max_row)} et la colonne "
                                f"{fmt_number(max_col)}", limits)
     return max_row, max_col
@@ -503,17 +514,54 @@ def _header_width(buf: bytes, encoding: str, sep: str, offset: int) -> int:
     return len(next(csv.reader([line], delimiter=sep), []))
 
 
-def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], list[tuple], list[tuple]]:
+def _field_too_long(path: Path, where: str):
+    """Python's ``csv`` stops at a field of more than ``csv.field_size_limit()`` characters
+    (``_csv.Error``): a file of one endless line, or a quote never closed."""
+    _fail(path, f"{where} contient un champ de plus de {fmt_number(csv.field_size_limit())} caractères (une ligne "
+                "sans fin de ligne, ou un guillemet jamais refermé ?) : ce n'est pas un tableau de réponses ; "
+                "ouvrez-le dans un tableur et enregistrez-le de nouveau en CSV")
+
+
+def zipped_csv(path: Path, limits: "Limits") -> bytes:
+    """The answers table of a zip of CSV files: ODK Central's ``.csv.zip`` holds the root table
+    ``<formulaire>.csv``, one ``<formulaire>-<répétition>.csv`` per repeat group and the media;
+    the root table is the CSV whose name starts every other CSV's name (or the only one).
+
+    The member's declared size is checked against ``limits.max_bytes`` and its reading bounded
+    by it (a zip bomb is refused, not decompressed).
+    """
+    with zipfile.ZipFile(path) as z:
+        tables = [i for i in z.infolist() if i.filename.lower().endswith(".csv") and not i.is_dir()]
+        stems = {i.filename: i.filename[:-4] for i in tables}
+        roots = [i for i in tables if all(o is i or stems[o.filename].startswith(stems[i.filename] + "-")
+                                          for o in tables)]
+        if len(roots) != 1:
+            _fail(path, "l'archive contient plusieurs tableaux CSV (" + ", ".join(sorted(stems)) + ") sans "
+                        "tableau principal : extrayez celui des réponses et donnez-le seul")
+        member = roots[0]
+        if member.file_size > limits.max_bytes:
+            _too_big(path, f"son tableau « {member.filename} » pèse {fmt_bytes(member.file_size)} décompressé", limits)
+        with z.open(member) as fh:
+            data = fh.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        _too_big(path, f"son tableau « {member.filename} » dépasse {fmt_bytes(limits.max_bytes)} décompressé", limits)
+    return data
+
+
+def _read_csv(path: Path, limits: "Limits", data: bytes | None = None
+              ) -> tuple[pd.DataFrame, list[int], list[tuple], list[tuple]]:
     """Read a CSV: (table, row numbers, rejected rows, notes).
 
     Every column is read as text into a ``category`` (one copy of each distinct value: a
     million rows of codes take a few bytes a cell).  A record with more fields than the header
     (an unquoted ``;`` in a comment) is rejected with its row number, the others are read.
+    ``data``: the CSV's bytes when they do not come from ``path`` itself (a zipped table).
     """
-    size = path.stat().st_size
-    if size > limits.max_bytes:
-        _too_big(path, f"il pèse {fmt_bytes(size)}", limits)
-    data = path.read_bytes()
+    if data is None:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            _too_big(path, f"il pèse {fmt_bytes(size)}", limits)
+        data = path.read_bytes()
     binary = _binary_offset(data)
     if binary is not None:
         line = data.count(b"\n", 0, binary) + 1
@@ -528,7 +576,10 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
         head = head.split("\n", 1)[1] if "\n" in head else ""
     if "\ufffd" in head[:4096] or not head.strip():
         _fail(path, "son contenu n'est pas du texte lisible")
-    width = _header_width(buf, encoding, sep, offset)
+    try:
+        width = _header_width(buf, encoding, sep, offset)
+    except csv.Error:
+        _field_too_long(path, "sa première ligne (l'en-tête)")
     if width > limits.max_columns:
         _too_big(path, f"il a {fmt_number(width)} colonnes", limits)
     if width > limits.max_cells:
@@ -547,7 +598,10 @@ def _read_csv(path: Path, limits: "Limits") -> tuple[pd.DataFrame, list[int], li
         text = buf.decode(encoding)
         if offset:
             text = text.split("\n", 1)[1] if "\n" in text else ""
-        _, bad = _ragged_records(text, sep, len(df.columns))
+        try:
+            _, bad = _ragged_records(text, sep, len(df.columns))
+        except csv.Error:
+            _field_too_long(path, "une de ses lignes")
         del text
         bad_set = {r for r, _ in bad}
         n_records = len(df) + len(bad)

@@ -298,7 +298,7 @@ def proportion_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multip
     Notes
     -----
     :math:`p = x/n`, limits from :func:`wilson_lower` and :func:`wilson_upper`, all multiplied by
-    ``multiplier``; ``se`` is the binomial standard error :math:`\sqrt{p(1-p)/n}` (the Wilson
+    ``multiplier``; ``se`` is the binomial standard error :math:`\\sqrt{p(1-p)/n}` (the Wilson
     limits do not use it).  Requires :math:`0 \\le x \\le n` and :math:`n > 0`.
 
     References
@@ -340,7 +340,7 @@ def rate_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multiplier: 
         A copy of ``data`` with ``estimate, se, ci_low, ci_high, conf_level, method, n``,
         ``kind`` (``"rate"``), ``multiplier`` and the deprecated ``statistic``; ``method`` is
         ``"Byars"`` or ``"Poisson exact"`` row by row, ``n`` the population, ``se`` the
-        Poisson standard error :math:`\sqrt{x}/n \cdot m`.
+        Poisson standard error :math:`\\sqrt{x}/n \\cdot m`.
 
     Notes
     -----
@@ -367,7 +367,7 @@ def count_ci(data: pd.DataFrame, x: str, *, conf_level=0.95):
     Returns
     -------
     pandas.DataFrame
-        A copy of ``data`` with ``estimate`` (= the count), ``se`` (:math:`\sqrt{x}`),
+        A copy of ``data`` with ``estimate`` (= the count), ``se`` (:math:`\\sqrt{x}`),
         ``ci_low, ci_high, conf_level, method, n`` (missing: a count has no denominator),
         ``kind`` (``"count"``), ``multiplier`` (1) and the deprecated ``statistic`` (« nombre »).
 
@@ -396,7 +396,7 @@ def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, conf_level=0.9
     -----
     :math:`R = O/E \\cdot m`, limits :math:`L(O)/E \\cdot m`, :math:`U(O)/E \\cdot m` with
     the exact Poisson limits when :math:`O < 10`, Byar's otherwise (the expected count is
-    treated as fixed); ``se`` :math:`= \sqrt{O}/E \cdot m`, ``n`` the observed count,
+    treated as fixed); ``se`` :math:`= \\sqrt{O}/E \\cdot m`, ``n`` the observed count,
     ``kind`` ``"ratio"``.
 
     References
@@ -531,7 +531,7 @@ def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp201
         One row per group: ``by`` columns, ``total_count, total_pop, estimate, se, ci_low,
         ci_high, conf_level, method`` (``"Dobson"``), ``n`` (= ``total_pop``), ``kind``
         (``"dsr"``), ``multiplier``, ``note`` and the deprecated ``statistic``; ``se`` is
-        :math:`\sqrt{V}`.  When the total count is below 10 or an age band is masked, the
+        :math:`\\sqrt{V}`.  When the total count is below 10 or an age band is masked, the
         estimate and limits are missing and ``note`` says why (in French; empty otherwise).
 
     Notes

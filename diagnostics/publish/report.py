@@ -24,7 +24,7 @@ import pandas as pd
 from .. import fmt, paths
 from ..collect.interviews import Interview
 from ..collect.references import PRECEDENCE_RULE
-from .charts import _fig_html, ci_chart, spine_chart
+from .charts import _fig_html, distribution_chart, spine_chart
 from ..protect.text import scrub_text
 from .display import (
     VERDICT_COLOURS,
@@ -39,6 +39,8 @@ from .evolution_view import evolution_view, previous_values, synthesis_evolution
 from .findings import _publishable, headline, key_findings
 
 TEMPLATES = paths.template_dir()
+#: The verdict of a cell of the synthesis' grids also as a sign (never by colour alone).
+VERDICT_SIGNS = {"moins bien": "▼", "mieux": "▲", "similaire": "=", "plus élevé": "≠", "plus bas": "≠"}
 
 
 
@@ -224,33 +226,37 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                 block["spine_fig"] = _fig_html(spine_chart(idx, quartier, did, project, sources, previous=previous),
                                                f"{prefix}-colonne-{did}")
         if ids:
-            block["ci_fig"] = _fig_html(ci_chart(idx, did, project, highlight=quartier), f"{prefix}-ic-{did}")
-        # cross-quartier view for the synthesis: one row per indicator, one cell per quartier
-        cross = []
-        for iid in ids:
-            first = idx.rows(iid)[0]
-            agg = _aggregate(idx.rows(iid), project)
-            cells = []
-            for q in project.libelles:
-                r = idx.get(iid, q)
-                if r is None:
-                    cells.append(None)
-                    continue
-                cells.append({**_row_view(r, project),
-                              "headline": headline(r, agg, project, sources) if _publishable(r) else None})
-            cross.append({"id": iid, "label": first["label"] if (first.get("unit") or "%") == "%"
-                          else f"{first['label']} ({first['unit']})",
-                          "unit": first.get("unit") or "", "cells": cells,
-                          "refs": [{**ref, "illustrative": bool(sources and (iid, ref["id"]) in sources.references
-                                                                and sources.references[(iid, ref["id"])]["illustrative"])}
-                                   for ref in _row_view(first, project)["refs"]],
-                          "ensemble": _row_view(agg, project) if agg is not None else None})
-        block["cross"] = cross
-        # reference columns of the synthesis' detail table: the levels with a value in this dimension
-        block["cross_refs"] = [rid for rid in project.references
-                               if any(ref["id"] == rid and ref["value"] != "–" for row in cross for ref in row["refs"])]
+            block["ci_fig"] = _fig_html(distribution_chart(idx, did, project, quartier), f"{prefix}-ic-{did}")
+        block["cross"], block["cross_refs"] = _cross_view(idx, ids, project, sources) if quartier is None else ([], [])
         blocks.append(block)
     return blocks
+
+
+def _cross_view(idx, ids, project, sources) -> tuple[list[dict], list[str]]:
+    """The synthesis' view of a dimension: per indicator, one cell per quartier, the « Ensemble »
+    and the references; and the reference levels with a value in the dimension."""
+    cross = []
+    for iid in ids:
+        first = idx.rows(iid)[0]
+        agg = _aggregate(idx.rows(iid), project)
+        cells = []
+        for q in project.libelles:
+            r = idx.get(iid, q)
+            if r is None:
+                cells.append(None)
+                continue
+            cells.append({**_row_view(r, project),
+                          "headline": headline(r, agg, project, sources) if _publishable(r) else None})
+        cross.append({"id": iid, "label": first["label"] if (first.get("unit") or "%") == "%"
+                      else f"{first['label']} ({first['unit']})",
+                      "unit": first.get("unit") or "", "cells": cells,
+                      "refs": [{**ref, "illustrative": bool(sources and (iid, ref["id"]) in sources.references
+                                                            and sources.references[(iid, ref["id"])]["illustrative"])}
+                               for ref in _row_view(first, project)["refs"]],
+                      "ensemble": _row_view(agg, project) if agg is not None else None})
+    refs = [rid for rid in project.references
+            if any(ref["id"] == rid and ref["value"] != "–" for row in cross for ref in row["refs"])]
+    return cross, refs
 
 
 def _base_context(project, generated: str | None) -> dict:
@@ -258,7 +264,7 @@ def _base_context(project, generated: str | None) -> dict:
         "project": project, "logo": project.logo_data_uri(), "plotly_js": _plotly_js(),
         "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
         "generated": generated or _dt.date.today().strftime("%d/%m/%Y"),
-        "verdict_colours": VERDICT_COLOURS, "centre_label": project.references.get(project.reference_centrale, ""),
+        "verdict_colours": VERDICT_COLOURS, "verdict_signs": VERDICT_SIGNS, "centre_label": project.references.get(project.reference_centrale, ""),
         "fmt": fmt,
     }
 
@@ -309,6 +315,26 @@ def protect_counts(rows: list[dict], threshold: int, label: str = "Autres canaux
     return out
 
 
+def _channel_table(rows: list[dict], project, quartier: str | None) -> list[dict]:
+    """The « Canal de recueil » table, protected, in a shape that does not grow with the quartiers.
+
+    A quartier's report: one row per channel, three columns (the quartier, the other quartiers,
+    all).  The synthesis: the protected channel × quartier table (:func:`protect_counts`)
+    transposed, one row per quartier and one column per channel, so that its width depends on
+    the channels only.
+    """
+    if not rows:
+        return []
+    name = next(iter(rows[0]))
+    if quartier is not None:
+        rows = [{name: r[name], quartier: r.get(quartier, 0), "Autres quartiers": r["Total"] - r.get(quartier, 0),
+                 "Total": r["Total"]} for r in rows]
+        return protect_counts(rows, project.secret_statistique)
+    table = protect_counts(rows, project.secret_statistique)
+    columns = [k for k in table[0] if k != name]
+    return [{"Quartier": col, **{r[name]: r[col] for r in table}} for col in columns]
+
+
 def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
     """Format the methods summary (counts, channels, representativeness, weighting) for the template."""
     m = dict(methods or {})
@@ -316,8 +342,7 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
     view = {
         "printed": rec.get("questionnaires_imprimes"), "partners": rec.get("associations_partenaires"),
         "period": rec.get("periode", ""), "n_read": m.get("n_read"), "n_accepted": m.get("n_accepted"),
-        "n_rejected": m.get("n_rejected"), "channels": protect_counts(_records(m.get("channels")),
-                                                                      project.secret_statistique),
+        "n_rejected": m.get("n_rejected"), "channels": _channel_table(_records(m.get("channels")), project, quartier),
         "representativeness": [], "weighting": [], "threshold_fragile": project.effectif_fragile,
         "threshold_secret": project.secret_statistique, "threshold_survey": project.repondants_minimum,
         "confidence": fmt.number(project.niveau_confiance * 100, 0), "return_rate": None,
@@ -418,13 +443,24 @@ def _directory(actors, quartier: str, dims: dict) -> list[dict]:
     return rows
 
 
-def _matrix_view(interviews, dims, project):
+def _matrix_view(interviews, dims, project, quartier: str | None = None):
+    """The interview theme matrix in a shape that does not grow with the quartiers.
+
+    A quartier's report: one row per theme, two columns (the quartier, all the interviews).
+    The synthesis: one row per quartier, one column per theme.
+    """
     from ..collect.interviews import theme_matrix
 
     if not interviews:
         return None
     matrix = theme_matrix(interviews, dims, project.libelles)
-    return {"columns": list(matrix.columns),
+    if quartier is not None:
+        every = pd.Series([sum(did in it.themes for it in interviews) for did in dims], index=list(dims.values()))
+        matrix = pd.DataFrame({quartier: matrix[quartier], "Tous les entretiens": every})
+        corner = "Thème"
+    else:
+        matrix, corner = matrix.T, "Quartier"
+    return {"columns": list(matrix.columns), "corner": corner,
             "rows": [(i, list(map(int, v))) for i, v in zip(matrix.index, matrix.to_numpy())],
             "max": int(matrix.to_numpy().max()) if matrix.size else 0}
 
@@ -555,7 +591,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
                                     trends=evo.get("trends"),
                                     previous_year=project.precedent.annee if project.precedent else ""),
         "methods": _methods_view(methods, project, q.libelle),
-        "directory": _directory(actors, q.libelle, dims), "matrix": _matrix_view(interviews, dims, project),
+        "directory": _directory(actors, q.libelle, dims),
+        "matrix": _matrix_view(interviews, dims, project, q.libelle),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
         "quartiers": project.quartiers, "statement": render_statement(stmt_path),
         "statement_path": stmt_path, "definitions": _definitions(sources, dims),

@@ -453,13 +453,14 @@ def _matrix_view(interviews, dims, project, quartier: str | None = None):
 
     if not interviews:
         return None
-    matrix = theme_matrix(interviews, dims, project.libelles)
     if quartier is not None:
-        every = pd.Series([sum(did in it.themes for it in interviews) for did in dims], index=list(dims.values()))
-        matrix = pd.DataFrame({quartier: matrix[quartier], "Tous les entretiens": every})
+        mine = [it for it in interviews if quartier in it.quartiers]
+        matrix = pd.DataFrame({quartier: [sum(did in it.themes for it in mine) for did in dims],
+                               "Tous les entretiens": [sum(did in it.themes for it in interviews) for did in dims]},
+                              index=list(dims.values()))
         corner = "Thème"
     else:
-        matrix, corner = matrix.T, "Quartier"
+        matrix, corner = theme_matrix(interviews, dims, project.libelles).T, "Quartier"
     return {"columns": list(matrix.columns), "corner": corner,
             "rows": [(i, list(map(int, v))) for i, v in zip(matrix.index, matrix.to_numpy())],
             "max": int(matrix.to_numpy().max()) if matrix.size else 0}

@@ -652,7 +652,6 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "published_refs": sources.published(project.references) if sources is not None else [],
         "precedence_rule": PRECEDENCE_RULE,
         "survey_source": sources.survey if sources is not None else "",
-        "all_sources": sources.line([r["id"] for b in blocks for r in b["cross"]]) if sources is not None else "",
         "overview_refs": [k for k in dict.fromkeys((project.reference_centrale, "qpv", "france"))
                           if k in project.references],
         "evolution": synthesis_evolution((evolution or {}).get("evolution"), project),

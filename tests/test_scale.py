@@ -216,3 +216,49 @@ def _links(pdf_path) -> list[str]:
 
     with pikepdf.open(pdf_path) as pdf:
         return [str(a.A.get("/F", "")) for p in pdf.pages for a in p.obj.get("/Annots", []) if "/A" in a]
+
+
+def test_finish_pdf_on_a_hand_made_file(tmp_path):
+    """The four repairs of ``finish_pdf`` on a PDF written by hand as Chromium writes them."""
+    import io
+
+    import pikepdf
+
+    from diagnostics.io.pdf import finish_pdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    page = pdf.pages[0]
+    page.obj.Contents = pdf.make_stream(b"\n".join([
+        b"/P <</MCID 0 >>BDC", b"BT", b"/F1 10 Tf", b"<0041> Tj", b"ET", b"EMC",       # tagged: kept
+        b"BT", b"/F1 9 Tf", b"<0031> Tj", b"ET",                                          # page number
+        b"0 0 10 10 re", b"f",                                                              # background
+        b"0 0 595 842 re", b"W n"]))                                                        # clip: no mark
+    folder = tmp_path / ".construction-x"
+    link = lambda uri: pdf.make_indirect(pikepdf.Dictionary(  # noqa: E731
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 10, 10],
+        A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String(uri))))
+    page.obj.Annots = pdf.make_indirect(pikepdf.Array([
+        link(f"file://{folder}/dls_biollay.html"), link("file:///ailleurs/dls_x.html"),
+        link("https://www.insee.fr/")]))
+    outer = pikepdf.Dictionary(S=pikepdf.Name.Figure, Alt=pikepdf.String("Graphique : 12 %"),
+                               K=pikepdf.Array([pikepdf.Dictionary(S=pikepdf.Name.Figure)]))
+    pdf.Root.StructTreeRoot = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=outer))
+    with pdf.open_outline() as outline:
+        outline.root.append(pikepdf.OutlineItem("Accès aux soinsAccès aux soins", 0))
+        outline.root.append(pikepdf.OutlineItem("Bilan", 0))
+    raw = io.BytesIO()
+    pdf.save(raw)
+
+    with pikepdf.open(io.BytesIO(finish_pdf(raw.getvalue(), folder))) as done:
+        lines = done.pages[0].obj.Contents.read_bytes().split(b"\n")
+        assert lines[:6] == [b"/P <</MCID 0 >>BDC", b"BT", b"/F1 10 Tf", b"<0041> Tj", b"ET", b"EMC"]
+        assert lines[6:12] == [b"/Artifact BMC", b"BT", b"/F1 9 Tf", b"<0031> Tj", b"ET", b"EMC"]
+        assert lines[12:] == [b"/Artifact BMC", b"0 0 10 10 re", b"f", b"EMC", b"0 0 595 842 re", b"W n"]
+        actions = [a.A for a in done.pages[0].obj.Annots]
+        assert [str(a.S) for a in actions] == ["/GoToR", "/URI"]     # the link outside the folder is dropped
+        assert str(actions[0].F) == "dls_biollay.pdf" and str(actions[1].URI) == "https://www.insee.fr/"
+        with done.open_outline() as outline:
+            assert [i.title for i in outline.root] == ["Accès aux soins", "Bilan"]
+        figure = done.Root.StructTreeRoot.K
+        assert str(figure.S) == "/Figure" and str(figure.K[0].S) == "/Div"

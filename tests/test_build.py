@@ -117,8 +117,8 @@ def _small_html(tmp_path, name, text):
 def test_pdf_printer_one_browser_or_fallback(tmp_path, monkeypatch, broken_playwright):
     """Both printing paths give A4 PDFs holding the page's text; errors arrive in French."""
     pypdf = pytest.importorskip("pypdf")
+    from diagnostics.io import pdf as build_mod
     from diagnostics.io.pdf import find_chromium
-    from diagnostics.engine import build as build_mod
 
     try:
         find_chromium()

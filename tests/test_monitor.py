@@ -75,7 +75,11 @@ def test_six_deliveries_reconcile(deliveries, project):
     page = render_monitor(res)
     for q, n in quartier.value_counts().items():
         assert re.search(rf"<td>{re.escape(q)}</td><td class=nombre>{n}</td>", page)
-    assert "<td>Total</td><td class=nombre>130</td><td class=nombre>170</td><td class=nombre>100</td>" in page
+    # weekly returns: quartiers as rows, the last table ends each row with the quartier's total
+    for q, n in (("Biollay", 130), ("Hauts-de-Chambéry", 170), ("Bellevue", 100)):
+        assert re.search(rf"<td>{re.escape(q)}</td>(<td class=nombre>\d+</td>)+<td class=nombre>{n}</td></tr>", page)
+    weeks = len(res.weekly)
+    assert page.count("<th>Quartier</th><th class=nombre>Semaine du") == -(-weeks // 8)  # 8 weeks a table
     assert "<td>Autre</td><td class=nombre>s</td>" in page
     assert page.count("<td class=nombre>s</td>") == 2      # secondary suppression: 406 − the others ≠ 7
     assert "<script" not in page

@@ -153,19 +153,24 @@ def test_spine_chart_geometry(table, project):
     assert fig_l["layout"]["xaxis"]["ticktext"][0] == "◀ moins favorable"
 
 
-def test_ci_chart_skips_suppressed_and_marks_fragile(table, project):
-    fig = charts.ci_chart(table, "prevention", project, highlight="Biollay")
-    names = [t["name"] for t in fig["data"] if t["name"] in QUARTIERS.values()]
-    assert names == ["Biollay", "Hauts-de-Chambéry"]  # Bellevue is suppressed
-    biollay = next(t for t in fig["data"] if t["name"] == "Biollay")
-    assert biollay["x"] == [pytest.approx(22.0)]
-    assert biollay["error_x"]["array"] == [pytest.approx(15.0)] and biollay["error_x"]["arrayminus"] == [pytest.approx(10.0)]
-    assert biollay["marker"]["color"] == ["#ffffff"]  # fragile: hollow
-    assert [a["text"] for a in fig["layout"]["annotations"]] == ["Bellevue : secret statistique"]
-    assert "Bellevue : secret statistique" in fig["alt"]
-    assert charts.ci_chart(table, "inexistante", project) is None
-    two_units = charts.ci_chart(table, "logement", project)
+def test_distribution_chart_quartier_against_the_others(table, project):
+    """Annex B: the quartier with its interval, the others as grey dots, the references; a height
+    that depends on the indicators only."""
+    fig = charts.distribution_chart(table, "prevention", project, "Biollay")
+    mine = next(t for t in fig["data"] if t["name"] == "Biollay")
+    assert mine["x"] == [pytest.approx(22.0)]   # 0.22 with [0.12 ; 0.37]: +15 / -10 points
+    assert mine["error_x"]["array"] == [pytest.approx(15.0)] and mine["error_x"]["arrayminus"] == [pytest.approx(10.0)]
+    assert mine["marker"]["symbol"] == ["circle-open"]  # n = 25: fragile, hollow
+    others = next(t for t in fig["data"] if t["name"] == "Autres quartiers")
+    assert others["x"] == [pytest.approx(30.0)]   # Bellevue is suppressed: only Hauts-de-Chambéry
+    assert "Dépistage du cancer colorectal (50-74 ans) : Biollay 22,0" in fig["alt"]
+    assert charts.distribution_chart(table, "inexistante", project) is None
+    two_units = charts.distribution_chart(table, "logement", project, "Biollay")
     assert "yaxis2" in two_units["layout"]  # % and « pour 1 000 » on separate axes
+    assert two_units["layout"]["height"] == 28 + 64 + 2 * 34 + 40   # top, bottom, 2 rows, 1 gap
+    big = pd.concat([table.assign(quartier=table["quartier"] + f" {k}") for k in range(10)] + [table])
+    assert charts.distribution_chart(big, "logement", project, "Biollay")["layout"]["height"] == \
+        two_units["layout"]["height"]
 
 
 def test_collection_summary_hand_counts(project):

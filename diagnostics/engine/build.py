@@ -74,8 +74,24 @@ def report_name(quartier_id: str) -> str:
 SYNTHESIS_NAME = "dls_synthese"
 
 
+def _without_unused_grammar() -> None:
+    """Keep ``jsonschema`` from compiling the RFC 3987 grammar that ``nbformat`` never uses.
+
+    ``nbformat`` imports ``jsonschema``, whose format checkers import ``rfc3987_syntax`` when it
+    is installed (an optional extra pulled in by Jupyter's event schemas) and build a Lark parser
+    for IRIs at import time: about 0.8 s of processor at every build for an ``iri`` format no
+    notebook schema declares.  Marking the module absent (``sys.modules[name] = None`` makes
+    ``import`` raise ``ImportError``, which ``jsonschema`` expects) skips it; nothing else in
+    ``dls build``'s process uses it.  The notebooks' kernel is another process, unaffected.
+    """
+    import sys
+
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def _load_notebook(name: str, parameters: dict):
     """Read ``notebooks/<name>.py`` (jupytext percent format) and inject ``parameters`` (papermill)."""
+    _without_unused_grammar()
     import jupytext
     from papermill.parameterize import parameterize_notebook
 
@@ -130,6 +146,7 @@ class _Kernel:
     """One Jupyter kernel shared by all the notebooks of a build."""
 
     def __init__(self, cwd: Path, timeout: int = 600):
+        _without_unused_grammar()
         import nbformat
         from nbclient import NotebookClient
 
@@ -220,149 +237,6 @@ def _swap(tmp: Path, out: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-class PdfPrinter:
-    """Print HTML files to PDF in the background while the build goes on.
-
-    One headless Chromium, driven by Playwright in a thread of its own, prints the documents
-    in ``workers`` tabs: :meth:`submit` queues a document as soon as its notebook has written
-    it, :meth:`wait` returns when every PDF is written and re-raises the first failure.  The
-    browser starts once (about 0.5 s, during the first notebooks), which halves the printing
-    time of the sample build compared with one browser per document.  A sample report costs
-    Chromium about 1.6 s of processor on this kind of machine: ~0.8 s to draw its 19 plotly
-    figures as the page is parsed (mostly style and layout forced by plotly's measurements),
-    ~0.8 s to lay the document out again for print and write the tagged PDF.  Without
-    Playwright, or when it cannot start the browser, each document is printed by
-    :func:`diagnostics.io.pdf.html_to_pdf` (one Chromium per document).
-
-    Notes
-    -----
-    A page is printed after its ``load`` event and once the promises of its plotly figures
-    (``window.dlsFigures``, filled by the report template) have settled, with the page size of
-    the document's CSS (``@page { size: A4 }``).
-    """
-
-    def __init__(self, workers: int = 2, timeout: float = 120):
-        import queue
-        import threading
-
-        self.workers = max(1, workers)
-        self.timeout = timeout
-        self._jobs: queue.Queue = queue.Queue()
-        self._futures: list[concurrent.futures.Future] = []
-        self._fallback = None
-        self._thread = threading.Thread(target=self._serve, name="dls-pdf", daemon=True)
-        self._thread.start()
-
-    # -- the printing thread ------------------------------------------------------------
-    def _serve(self) -> None:
-        import asyncio
-
-        try:
-            asyncio.run(self._main())
-        except Exception:  # noqa: BLE001 - Playwright unusable here: one Chromium per document
-            self._fallback = concurrent.futures.ThreadPoolExecutor(max_workers=self.workers)
-            while True:
-                job = self._jobs.get()
-                if job is None:
-                    return
-                html, pdf, fut = job
-                if not fut.done():
-                    self._fallback.submit(self._fallback_print, html, pdf, fut)
-
-    @staticmethod
-    def _fallback_print(html, pdf, fut) -> None:
-        from ..io.pdf import html_to_pdf
-
-        try:
-            html_to_pdf(html, pdf)
-            fut.set_result(pdf)
-        except BaseException as exc:  # noqa: BLE001 - handed to wait()
-            fut.set_exception(exc)
-
-    async def _main(self) -> None:
-        import asyncio
-
-        from playwright.async_api import async_playwright
-
-        from ..io.pdf import _BASE_FLAGS, find_chromium
-
-        loop = asyncio.get_running_loop()
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=find_chromium(),
-                                               args=[f for f in _BASE_FLAGS if f != "--headless"])
-            try:
-                # the tabs share one browser context: one window, not one per tab (each window
-                # costs Chromium about 0.8 s of processor at start-up, taken from the kernel)
-                context = await browser.new_context()
-                tabs: asyncio.Queue = asyncio.Queue()
-                for _ in range(self.workers):
-                    tabs.put_nowait(await context.new_page())
-                pending = set()
-                while True:
-                    job = await loop.run_in_executor(None, self._jobs.get)
-                    if job is None:
-                        break
-                    pending.add(asyncio.ensure_future(self._print(tabs, *job)))
-                if pending:
-                    await asyncio.gather(*pending)
-            finally:
-                await browser.close()
-
-    async def _print(self, tabs, html: Path, pdf: Path, fut) -> None:
-        tab = await tabs.get()
-        try:
-            ms = self.timeout * 1000
-            await tab.goto(html.resolve().as_uri(), wait_until="load", timeout=ms)
-            await tab.evaluate("Promise.all(window.dlsFigures || [])")
-            data = await tab.pdf(print_background=True, prefer_css_page_size=True, display_header_footer=False,
-                                  tagged=True, outline=True)
-            if data[:5] != b"%PDF-":
-                raise DLSError(f"Chromium a produit un fichier qui n'est pas un PDF pour « {pdf.name} ».")
-            with atomic_path(pdf) as tmp:
-                tmp.write_bytes(data)
-            fut.set_result(pdf)
-        except DLSError as exc:
-            fut.set_exception(exc)
-        except Exception as exc:  # noqa: BLE001 - say it in French, keep the cause
-            err = DLSError(f"Chromium n'a pas pu imprimer « {html.name} » en PDF : {exc}.")
-            err.__cause__ = exc
-            fut.set_exception(err)
-        finally:
-            tabs.put_nowait(tab)
-
-    # -- the caller's side ---------------------------------------------------------------
-    def submit(self, html: str | Path, pdf: str | Path) -> None:
-        """Queue ``html`` for printing to ``pdf``."""
-        fut: concurrent.futures.Future = concurrent.futures.Future()
-        self._futures.append(fut)
-        self._jobs.put((Path(html), Path(pdf), fut))
-
-    def wait(self) -> None:
-        """Block until every queued PDF is written; raise the first error."""
-        for f in self._futures:
-            f.result(timeout=self.timeout * max(1, len(self._futures)))
-
-    def close(self) -> None:
-        self._jobs.put(None)
-        self._thread.join(timeout=self.timeout)
-        if self._fallback is not None:
-            self._fallback.shutdown(wait=True, cancel_futures=True)
-        for f in self._futures:
-            if not f.done():
-                f.set_exception(DLSError("Impression PDF interrompue."))
-
-
-def print_pdfs(pairs: list[tuple[Path, Path]], workers: int = 2) -> None:
-    """Print several HTML files to PDF, ``workers`` at a time."""
-    printer = PdfPrinter(workers)
-    try:
-        for h, p in pairs:
-            printer.submit(h, p)
-        printer.wait()
-    finally:
-        printer.close()
 
 
 def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pdf: bool = True,
@@ -456,6 +330,8 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         import nbformat
 
         if pdf:  # PDFs are printed in the background as soon as each report is written
+            from ..io.pdf import PdfPrinter
+
             printer = PdfPrinter(workers=2)
         # the notebooks are read and parameterised (jupytext, papermill) while the kernel starts
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as loader:

@@ -1,12 +1,13 @@
-"""The report's figures as plotly JSON: interval charts and the Fingertips-like spine chart.
+"""The report's figures as plotly JSON: the Fingertips-like spine chart and the dot plot of a
+quartier among the others (annex B).
 """
 from __future__ import annotations
 
 import pandas as pd
 
+from .. import fmt
 from .display import (
     FIG_WIDTH,
-    QUARTIER_COLOURS,
     VERDICT_COLOURS,
     _aggregate,
     _flag,
@@ -92,127 +93,6 @@ def _num(x):
     return None if x is None or _na(x) else float(x)
 
 
-def ci_chart(table: pd.DataFrame, dimension: str, project, highlight: str | None = None) -> dict | None:
-    """Forest plot of one dimension: each quartier's estimate with its CI, and the references.
-
-    One row per indicator, one panel per unit (percentages, scores, rates: each on its own
-    axis); on each row the quartiers are drawn one under the other (dot = estimate, bar = CI),
-    the highlighted quartier in full colour and the others hollow, and the references as black
-    symbols.  Suppressed and non-computable estimates are not drawn (the table says why);
-    fragile ones are drawn hollow with a thin bar.
-
-    Returns
-    -------
-    dict or None
-        A plotly.js figure ``{"data", "layout"}``; ``None`` when the dimension has no indicator.
-    """
-    idx = _Index(table)
-    ids = idx.ids(dimension)
-    if not ids:
-        return None
-    quartiers = project.libelles
-    nq = len(quartiers)
-    colours = {q: QUARTIER_COLOURS[i % len(QUARTIER_COLOURS)] for i, q in enumerate(quartiers)}
-    ref_symbols = {"commune": "line-ns-open", "departement": "triangle-up", "region": "square", "france": "diamond",
-                   "qpv": "cross-open", "hors_qpv": "x-open"}
-    groups: dict[str, list] = {}
-    for iid in ids:
-        unit = idx.rows(iid)[0].get("unit") or ""
-        groups.setdefault(unit, []).append(iid)
-    row_h, gap, top, bottom = 20 + 12 * nq, 40, 28, 64  # pixels
-    n_rows = len(ids)
-    height = top + bottom + n_rows * row_h + (len(groups) - 1) * gap
-    inner = height - top - bottom
-    data, shown, annotations, alt = [], set(), [], []
-    layout = _base_layout(height, showlegend=True, margin={"l": 10, "r": 10, "t": top, "b": bottom},
-                          legend={"orientation": "h", "y": -30 / inner, "yanchor": "top", "x": 0})
-    y_top = 1.0
-    all_labels: list[str] = []
-    offsets = [(k - (nq - 1) / 2) * 0.7 / max(nq, 1) for k in range(nq)]
-    for g, (unit, gids) in enumerate(groups.items(), start=1):
-        h = len(gids) * row_h / inner
-        xa, ya = ("x", "y") if g == 1 else (f"x{g}", f"y{g}")
-        labels = []
-        # one trace per quartier and one per reference on each axis (few traces: fast drawing)
-        pts = {q: {"x": [], "y": [], "plus": [], "minus": [], "fill": [], "text": []} for q in quartiers}
-        refpts = {rid: {"x": [], "y": [], "text": []} for rid in project.references}
-        for j, iid in enumerate(gids):
-            r0 = idx.rows(iid)[0]
-            lab = r0["label"] if unit in ("%", "") else f"{r0['label']} ({unit})"
-            labels.append(_wrap(_safe(lab), 34))
-            for k, q in enumerate(quartiers):
-                r = idx.get(iid, q)
-                if r is None:
-                    continue
-                if not _publishable(r):
-                    why = "secret statistique" if _flag(r.get("suppressed")) else "non calculable"
-                    annotations.append({"x": 0.01, "xref": f"{xa} domain", "xanchor": "left", "y": j + offsets[k],
-                                        "yref": ya, "showarrow": False, "font": {"size": 9, "color": "#333333"},
-                                        "text": _safe(f"{q} : {why}")})
-                    alt.append(f"{r0['label']}, {q} : {why}")
-                    continue
-                alt.append(f"{r0['label']}, {q} : {format_value(r['estimate'], unit)} "
-                           f"{format_interval(r['ci_low'], r['ci_high'], unit)}")
-                est, lo, hi = _plain(r["estimate"], unit), _plain(r["ci_low"], unit), _plain(r["ci_high"], unit)
-                strong = highlight is None or q == highlight
-                frag = _flag(r["fragile"])
-                pt = pts[q]
-                pt["x"].append(est)
-                pt["y"].append(j + offsets[k])
-                pt["plus"].append(None if hi is None else hi - est)
-                pt["minus"].append(None if lo is None else est - lo)
-                pt["fill"].append("#ffffff" if (frag or not strong) else colours[q])
-                pt["text"].append(_safe(f"{q} : {format_value(r['estimate'], unit)} "
-                                        f"{format_interval(r['ci_low'], r['ci_high'], unit)}"
-                                        f"{' (fragile)' if frag else ''}"))
-            for rid, rlabel in project.references.items():
-                v = _plain(r0.get(f"ref_{rid}"), unit)
-                if v is not None:
-                    refpts[rid]["x"].append(v)
-                    refpts[rid]["y"].append(j)
-                    refpts[rid]["text"].append(_safe(f"{rlabel} : {format_value(r0.get(f'ref_{rid}'), unit)}"))
-        for k, q in enumerate(quartiers):
-            pt = pts[q]
-            if not pt["x"]:
-                continue
-            strong = highlight is None or q == highlight
-            data.append({"type": "scatter", "mode": "markers", "x": pt["x"], "y": pt["y"], "xaxis": xa, "yaxis": ya,
-                         "name": _safe(q), "legendgroup": q, "showlegend": q not in shown, "legendrank": 100 + k,
-                         "marker": {"color": pt["fill"], "size": 9 if strong else 7,
-                                    "line": {"color": colours[q], "width": 2}},
-                         "error_x": {"type": "data", "symmetric": False, "array": pt["plus"],
-                                     "arrayminus": pt["minus"], "color": colours[q],
-                                     "thickness": 2 if strong else 1, "width": 3},
-                         "text": pt["text"], "hovertemplate": "%{text}<extra></extra>"})
-            shown.add(q)
-        for rid, rlabel in project.references.items():
-            rp = refpts[rid]
-            if not rp["x"]:
-                continue
-            data.append({"type": "scatter", "mode": "markers", "x": rp["x"], "y": rp["y"], "xaxis": xa, "yaxis": ya,
-                         "name": _safe(rlabel), "legendgroup": f"ref_{rid}", "showlegend": f"ref_{rid}" not in shown,
-                         "legendrank": 200 + list(project.references).index(rid),
-                         "marker": {"symbol": ref_symbols.get(rid, "x"), "size": 16 if rid == "commune" else 7,
-                                    "color": "#000000", "line": {"width": 2, "color": "#000000"}},
-                         "text": rp["text"], "hovertemplate": "%{text}<extra></extra>"})
-            shown.add(f"ref_{rid}")
-        layout["xaxis" if g == 1 else f"xaxis{g}"] = {
-            "domain": [0, 1], "anchor": ya, "showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False,
-            "ticksuffix": " %" if unit == "%" else "", "rangemode": "tozero" if unit == "%" else "normal",
-            "showline": True, "linecolor": "#444", "ticks": "outside", "fixedrange": True}
-        layout["yaxis" if g == 1 else f"yaxis{g}"] = {
-            "domain": [max(y_top - h, 0), y_top], "anchor": xa, "tickvals": list(range(len(gids))),
-            "ticktext": labels, "range": [len(gids) - 0.5, -0.5], "showgrid": False, "zeroline": False,
-            "showline": True, "linecolor": "#444", "fixedrange": True,
-            "tickfont": {"size": 10}}
-        y_top -= h + gap / inner
-        all_labels.extend(labels)
-    layout["margin"]["l"] = _label_margin(all_labels, 5.3)
-    layout["annotations"] = annotations
-    return {"data": data, "layout": layout,
-            "alt": "Estimations et intervalles de confiance à 95 % : " + " ; ".join(alt) + "."}
-
-
 def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sources=None,
                 previous: dict | None = None) -> dict | None:
     """Fingertips-style spine chart of one quartier for one dimension.
@@ -254,6 +134,7 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
         panels["neutre" if idx.rows(iid)[0].get("direction") == "neutre" else "dir"].append(iid)
     panels = {k: v for k, v in panels.items() if v}
     row_px, gap_px, top, bottom = 32, 46, 6, 34
+    labels_set = set(project.libelles)
     n_rows = sum(len(v) for v in panels.values())
     plot_h = row_px * n_rows + gap_px * (len(panels) - 1)
     height = top + plot_h + bottom
@@ -286,7 +167,7 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
                         "text": _safe(text) + (f"<br><span style='font-size:9px'>vs {_safe(against)}{ill}</span>"
                                                if against else ""),
                         "showarrow": False, "font": {"size": 11}})
-            vals = [float(x["estimate"]) for x in rows if _publishable(x) and x["quartier"] in project.libelles]
+            vals = [float(x["estimate"]) for x in rows if _publishable(x) and x["quartier"] in labels_set]
             refs = [float(r[f"ref_{x}"]) for x in project.references if not _na(r.get(f"ref_{x}"))]
             if hd["kind"] == "reference":
                 ref = float(r[f"ref_{hd['ref_key']}"])
@@ -361,3 +242,138 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
     layout["margin"]["l"] = _label_margin(all_labels)
     title = f"{quartier} face à ses comparateurs : " + " ; ".join(alt) + "."
     return {"data": data, "layout": layout, "alt": title}
+
+
+_REF_SYMBOLS = {"commune": "line-ns-open", "departement": "triangle-up", "region": "square", "france": "diamond",
+                "qpv": "cross-open", "hors_qpv": "x-open"}
+_GREY = "#8c8c8c"
+
+
+def _unit_groups(idx, ids) -> dict[str, list]:
+    """The indicators of a dimension grouped by unit (one panel, one axis per unit)."""
+    groups: dict[str, list] = {}
+    for iid in ids:
+        groups.setdefault(idx.rows(iid)[0].get("unit") or "", []).append(iid)
+    return groups
+
+
+def _dot_points(idx, gids, unit, quartier, project, labels_set) -> tuple[dict, dict, dict, list, list]:
+    """The points of one panel of :func:`distribution_chart`: highlighted, others, references."""
+    mine = {"x": [], "y": [], "plus": [], "minus": [], "symbol": [], "text": []}
+    others = {"x": [], "y": [], "text": []}
+    refs = {rid: {"x": [], "y": [], "text": []} for rid in project.references}
+    labels, alt = [], []
+    for j, iid in enumerate(gids):
+        r0 = idx.rows(iid)[0]
+        lab = r0["label"] if unit in ("%", "") else f"{r0['label']} ({unit})"
+        labels.append(_wrap(_safe(lab), 34))
+        vals = []
+        for r in idx.rows(iid):
+            if r["quartier"] == quartier or r["quartier"] not in labels_set or not _publishable(r):
+                continue
+            vals.append(r["estimate"])
+            others["x"].append(_plain(r["estimate"], unit))
+            others["y"].append(j)
+            others["text"].append(_safe(f"{r['quartier']} : {format_value(r['estimate'], unit)}"))
+        said = []
+        r = idx.get(iid, quartier) if quartier is not None else None
+        if r is not None and _publishable(r):
+            est, lo, hi = _plain(r["estimate"], unit), _plain(r["ci_low"], unit), _plain(r["ci_high"], unit)
+            mine["x"].append(est)
+            mine["y"].append(j)
+            mine["plus"].append(None if hi is None else hi - est)
+            mine["minus"].append(None if lo is None else est - lo)
+            mine["symbol"].append("circle-open" if _flag(r.get("fragile")) else "circle")
+            value = f"{format_value(r['estimate'], unit)} {format_interval(r['ci_low'], r['ci_high'], unit)}"
+            mine["text"].append(_safe(f"{quartier} : {value}"))
+            said.append(f"{quartier} {value}")
+        elif r is not None:
+            said.append(f"{quartier} : " + ("secret statistique" if _flag(r.get("suppressed")) else "non calculable"))
+        if vals:
+            said.append(f"{'autres ' if quartier is not None else ''}quartiers de "
+                        f"{format_value(min(vals), unit)} à {format_value(max(vals), unit)}")
+        for rid, rlabel in project.references.items():
+            v = _plain(r0.get(f"ref_{rid}"), unit)
+            if v is not None:
+                refs[rid]["x"].append(v)
+                refs[rid]["y"].append(j)
+                refs[rid]["text"].append(_safe(f"{rlabel} : {format_value(r0.get(f'ref_{rid}'), unit)}"))
+                said.append(f"{rlabel} {format_value(r0.get(f'ref_{rid}'), unit)}")
+        alt.append(f"{r0['label']} : " + ", ".join(said))
+    return mine, others, refs, labels, alt
+
+
+def distribution_chart(table, dimension: str, project, quartier: str | None = None) -> dict | None:
+    """Dot plot of one dimension: the quartier against the distribution of the other quartiers.
+
+    One row per indicator, one panel per unit.  On each row the other quartiers are small grey
+    dots (their estimates only), the quartier is a large blue dot with its confidence interval
+    (hollow when fragile) and the references are black symbols, as in the « compare areas »
+    view of Fingertips.  The height depends on the number of indicators only, never on the
+    number of quartiers: a dimension fits on one page whatever the size of the project.  With
+    ``quartier`` None (the synthesis) every quartier is a grey dot.
+
+    Returns
+    -------
+    dict or None
+        A plotly.js figure ``{"data", "layout", "alt"}``; ``None`` when the dimension has no indicator.
+
+    References
+    ----------
+    Office for Health Improvement and Disparities, *Fingertips user guide: compare areas* (2023).
+    """
+    idx = _Index(table)
+    ids = idx.ids(dimension)
+    if not ids:
+        return None
+    groups = _unit_groups(idx, ids)
+    row_h, gap, top, bottom = 34, 40, 28, 64
+    height = top + bottom + len(ids) * row_h + (len(groups) - 1) * gap
+    inner = height - top - bottom
+    layout = _base_layout(height, showlegend=True, margin={"l": 10, "r": 10, "t": top, "b": bottom},
+                          legend={"orientation": "h", "y": -30 / inner, "yanchor": "top", "x": 0})
+    data, alt, all_labels, shown, y_top = [], [], [], set(), 1.0
+    labels_set = set(project.libelles)
+    for g, (unit, gids) in enumerate(groups.items(), start=1):
+        xa, ya = ("x", "y") if g == 1 else (f"x{g}", f"y{g}")
+        mine, others, refs, labels, said = _dot_points(idx, gids, unit, quartier, project, labels_set)
+        alt += said
+        hover = "%{text}<extra></extra>"
+        if others["x"]:
+            data.append({"type": "scatter", "mode": "markers", "x": others["x"], "y": others["y"], "xaxis": xa,
+                         "yaxis": ya, "name": "Autres quartiers" if quartier else "Quartiers", "legendgroup": "autres",
+                         "showlegend": "autres" not in shown, "text": others["text"], "hovertemplate": hover,
+                         "marker": {"color": _GREY, "size": 7, "opacity": 0.75, "line": {"width": 0}}})
+            shown.add("autres")
+        if mine["x"]:
+            data.append({"type": "scatter", "mode": "markers", "x": mine["x"], "y": mine["y"], "xaxis": xa,
+                         "yaxis": ya, "name": _safe(quartier), "legendgroup": "quartier",
+                         "showlegend": "quartier" not in shown, "text": mine["text"], "hovertemplate": hover,
+                         "marker": {"color": "#0072B2", "size": 12, "symbol": mine["symbol"],
+                                    "line": {"color": "#0072B2", "width": 2}},
+                         "error_x": {"type": "data", "symmetric": False, "array": mine["plus"],
+                                     "arrayminus": mine["minus"], "color": "#0072B2", "thickness": 2, "width": 4}})
+            shown.add("quartier")
+        for rid, rp in refs.items():
+            if rp["x"]:
+                data.append({"type": "scatter", "mode": "markers", "x": rp["x"], "y": rp["y"], "xaxis": xa,
+                             "yaxis": ya, "name": _safe(project.references[rid]), "legendgroup": rid,
+                             "showlegend": rid not in shown, "text": rp["text"], "hovertemplate": hover,
+                             "marker": {"symbol": _REF_SYMBOLS.get(rid, "x"), "size": 16 if rid == "commune" else 8,
+                                        "color": "#000000", "line": {"width": 2, "color": "#000000"}}})
+                shown.add(rid)
+        h = len(gids) * row_h / inner
+        layout["xaxis" if g == 1 else f"xaxis{g}"] = {
+            "domain": [0, 1], "anchor": ya, "showgrid": True, "gridcolor": "#e5e5e5", "zeroline": False,
+            "ticksuffix": " %" if unit == "%" else "", "rangemode": "tozero" if unit == "%" else "normal",
+            "showline": True, "linecolor": "#444", "ticks": "outside", "fixedrange": True}
+        layout["yaxis" if g == 1 else f"yaxis{g}"] = {
+            "domain": [max(y_top - h, 0), y_top], "anchor": xa, "tickvals": list(range(len(gids))),
+            "ticktext": labels, "range": [len(gids) - 0.5, -0.5], "showgrid": True, "gridcolor": "#f0f0f0",
+            "zeroline": False, "showline": True, "linecolor": "#444", "fixedrange": True, "tickfont": {"size": 10}}
+        y_top -= h + gap / inner
+        all_labels.extend(labels)
+    layout["margin"]["l"] = _label_margin(all_labels, 5.3)
+    return {"data": data, "layout": layout,
+            "alt": f"Intervalles de confiance à {fmt.number(project.niveau_confiance * 100, 0)} % et répartition "
+                   "des quartiers : " + " ; ".join(alt) + "."}

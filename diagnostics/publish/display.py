@@ -136,8 +136,8 @@ class _Index:
 
 def _aggregate(rows: list[dict], project) -> dict | None:
     """The « Ensemble » row of an indicator (all surveyed quartiers together), if any."""
-    for x in rows:
-        if x["quartier"] not in project.libelles and str(x["quartier"]).startswith("Ensemble"):
+    for x in rows:  # the cheap test first: ``project.libelles`` is built anew at each call
+        if str(x["quartier"]).startswith("Ensemble") and x["quartier"] not in project.libelles:
             return x
     return None
 

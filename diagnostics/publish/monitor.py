@@ -79,6 +79,33 @@ def _table(head, rows, num=()) -> str:
     return "".join(out)
 
 
+#: Weeks per table of the weekly returns: quartiers as rows, a new table every ``WEEKS_PER_TABLE`` weeks.
+WEEKS_PER_TABLE = 8
+
+
+def _weekly_tables(weekly: pd.DataFrame) -> list[str]:
+    """The weekly returns with the quartiers as rows and the weeks as columns, cut every
+    :data:`WEEKS_PER_TABLE` weeks, so that no table grows wider with the quartiers or the weeks;
+    a « Total » row and a « Cumul » row (all quartiers) under each table, a « Total » column
+    (all weeks) in the last one."""
+    if not len(weekly):
+        return [_table(["Quartier", "Total"], [])]
+    totals, cumul = weekly.sum(axis=1), weekly.sum(axis=1).cumsum()
+    out = []
+    for k in range(0, len(weekly), WEEKS_PER_TABLE):
+        part = weekly.iloc[k:k + WEEKS_PER_TABLE]
+        last = k + WEEKS_PER_TABLE >= len(weekly)
+        head = ["Quartier"] + [f"Semaine du {_date(wk)}" for wk in part.index] + (["Total"] if last else [])
+        rows = [tuple([q] + [fmt.number(int(v)) for v in part[q]] + ([fmt.number(int(weekly[q].sum()))] if last else []))
+                for q in weekly.columns]
+        rows.append(tuple(["Total"] + [fmt.number(int(v)) for v in totals.iloc[k:k + WEEKS_PER_TABLE]]
+                          + ([fmt.number(int(totals.sum()))] if last else [])) + ("total",))
+        rows.append(tuple(["Cumul"] + [fmt.number(int(v)) for v in cumul.iloc[k:k + WEEKS_PER_TABLE]]
+                          + ([""] if last else [])))
+        out.append(_table(head, rows, num=set(range(1, len(head)))))
+    return out
+
+
 _CSS = """
 main { max-width: 980px; }
 div.t { overflow-x: auto; }
@@ -118,19 +145,8 @@ def _section_quartiers(res: MonitorResult) -> list[str]:
 
 
 def _section_weekly(res: MonitorResult) -> list[str]:
-    """Returns per week and quartier, with the total and the running total."""
-    cols = list(res.weekly.columns)
-    wrows = []
-    cum = 0
-    for wk, row in res.weekly.iterrows():
-        tot = int(row.sum())
-        cum += tot
-        wrows.append(tuple([f"{_date(wk)}"] + [fmt.number(int(v)) for v in row] + [fmt.number(tot), fmt.number(cum)]))
-    if len(res.weekly):
-        wrows.append(tuple(["Total"] + [fmt.number(int(v)) for v in res.weekly.sum()]
-                           + [fmt.number(int(res.weekly.to_numpy().sum())), ""]) + ("total",))
-    parts = ["<h2>Retours par semaine</h2>",
-             _table(["Semaine du"] + cols + ["Total", "Cumul"], wrows, num=set(range(1, len(cols) + 3)))]
+    """Returns per week: quartiers as rows, weeks as columns (:func:`_weekly_tables`)."""
+    parts = ["<h2>Retours par semaine</h2>", *_weekly_tables(res.weekly)]
     if res.n_undated:
         parts.append(f"<p>{html.escape(fmt.number(res.n_undated))} réponse(s) sans date de réponse, comptées dans "
                      "les totaux par quartier mais pas dans ce tableau.</p>")

@@ -24,7 +24,7 @@ import pandas as pd
 from .. import fmt, paths
 from ..collect.interviews import Interview
 from ..collect.references import PRECEDENCE_RULE
-from .charts import _fig_html, ci_chart, spine_chart
+from .charts import _fig_html, distribution_chart, spine_chart
 from ..errors import DLSError
 from ..protect.cells import group_neighbours, publish_counts
 from ..protect.text import scrub_text
@@ -42,6 +42,8 @@ from .findings import _publishable, essentiel, headline, key_findings
 from .sources import DEFAULT_DENOMINATOR
 
 TEMPLATES = paths.template_dir()
+#: The verdict of a cell of the synthesis' grids also as a sign (never by colour alone).
+VERDICT_SIGNS = {"moins bien": "▼", "mieux": "▲", "similaire": "=", "plus élevé": "≠", "plus bas": "≠"}
 
 
 
@@ -244,31 +246,8 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                 block["spine_fig"] = _fig_html(spine_chart(idx, quartier, did, project, sources, previous=previous),
                                                f"{prefix}-colonne-{did}")
         if ids:
-            block["ci_fig"] = _fig_html(ci_chart(idx, did, project, highlight=quartier), f"{prefix}-ic-{did}")
-        # cross-quartier view for the synthesis: one row per indicator, one cell per quartier
-        cross = []
-        for iid in ids:
-            first = idx.rows(iid)[0]
-            agg = _aggregate(idx.rows(iid), project)
-            cells = []
-            for q in project.libelles:
-                r = idx.get(iid, q)
-                if r is None:
-                    cells.append(None)
-                    continue
-                cells.append({**_row_view(r, project),
-                              "headline": headline(r, agg, project, sources) if _publishable(r) else None})
-            cross.append({"id": iid, "label": first["label"] if (first.get("unit") or "%") == "%"
-                          else f"{first['label']} ({first['unit']})",
-                          "unit": first.get("unit") or "", "cells": cells,
-                          "refs": [{**ref, "illustrative": bool(sources and (iid, ref["id"]) in sources.references
-                                                                and sources.references[(iid, ref["id"])]["illustrative"])}
-                                   for ref in _row_view(first, project)["refs"]],
-                          "ensemble": _row_view(agg, project) if agg is not None else None})
-        block["cross"] = cross
-        # reference columns of the synthesis' detail table: the levels with a value in this dimension
-        block["cross_refs"] = [rid for rid in project.references
-                               if any(ref["id"] == rid and ref["value"] != "–" for row in cross for ref in row["refs"])]
+            block["ci_fig"] = _fig_html(distribution_chart(idx, did, project, quartier), f"{prefix}-ic-{did}")
+        block["cross"], block["cross_refs"] = _cross_view(idx, ids, project, sources) if quartier is None else ([], [])
         blocks.append(block)
     return blocks
 
@@ -295,12 +274,39 @@ def _pair_twins(rows: list[dict], twins: dict) -> list[dict]:
     return out
 
 
+def _cross_view(idx, ids, project, sources) -> tuple[list[dict], list[str]]:
+    """The synthesis' view of a dimension: per indicator, one cell per quartier, the « Ensemble »
+    and the references; and the reference levels with a value in the dimension."""
+    cross = []
+    for iid in ids:
+        first = idx.rows(iid)[0]
+        agg = _aggregate(idx.rows(iid), project)
+        cells = []
+        for q in project.libelles:
+            r = idx.get(iid, q)
+            if r is None:
+                cells.append(None)
+                continue
+            cells.append({**_row_view(r, project),
+                          "headline": headline(r, agg, project, sources) if _publishable(r) else None})
+        cross.append({"id": iid, "label": first["label"] if (first.get("unit") or "%") == "%"
+                      else f"{first['label']} ({first['unit']})",
+                      "unit": first.get("unit") or "", "cells": cells,
+                      "refs": [{**ref, "illustrative": bool(sources and (iid, ref["id"]) in sources.references
+                                                            and sources.references[(iid, ref["id"])]["illustrative"])}
+                               for ref in _row_view(first, project)["refs"]],
+                      "ensemble": _row_view(agg, project) if agg is not None else None})
+    refs = [rid for rid in project.references
+            if any(ref["id"] == rid and ref["value"] != "–" for row in cross for ref in row["refs"])]
+    return cross, refs
+
+
 def _base_context(project, generated: str | None) -> dict:
     return {
         "project": project, "logo": project.logo_data_uri(), "plotly_js": _plotly_js(),
         "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
         "generated": generated or _dt.date.today().strftime("%d/%m/%Y"),
-        "verdict_colours": VERDICT_COLOURS, "centre_label": project.references.get(project.reference_centrale, ""),
+        "verdict_colours": VERDICT_COLOURS, "verdict_signs": VERDICT_SIGNS, "centre_label": project.references.get(project.reference_centrale, ""),
         "fmt": fmt,
     }
 
@@ -332,6 +338,37 @@ def _extract_levels(project) -> str:
     return (", ".join(words[:-1]) + " et " + words[-1]) if len(words) > 1 else "".join(words)
 
 
+def _channel_table(channels, project, quartier: str | None) -> list[dict]:
+    """The « Canal de recueil » table as printed, protected, in a shape that does not grow with the
+    quartiers.
+
+    A quartier's report: one row per channel and three counts (the quartier, the other quartiers,
+    all), protected as printed (:func:`diagnostics.protect.cells.publish_counts`, the quartier's
+    total being printed elsewhere).  The synthesis: the protected channel × quartier table
+    (:func:`_channels_view`) transposed, one row per quartier and one column per channel, so that
+    its width depends on the channels only.
+    """
+    if quartier is None:
+        table = _channels_view(channels, project)
+        if not table:
+            return []
+        name = next(iter(table[0]))
+        columns = [k for k in table[0] if k != name]
+        return [{"Quartier": col, **{r[name]: r[col] for r in table}} for col in columns]
+    rows = _records(channels)
+    if not rows or quartier not in rows[0]:
+        return []
+    df = pd.DataFrame(rows)
+    label = df.columns[0]
+    others = [c for c in df.columns[1:] if c in project.libelles and c != quartier]
+    view = pd.DataFrame({label: df[label], quartier: df[quartier], "Autres quartiers": df[others].sum(axis=1)})
+    view["Total"] = view[quartier] + view["Autres quartiers"]
+    view = view[view["Total"] > 0]
+    table, _ = publish_counts(view, [quartier, "Autres quartiers", "Total"], label, project.secret_statistique,
+                              total_col="Total")
+    return table.to_dict("records")
+
+
 def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
     """Format the methods summary (counts, channels, representativeness, weighting) for the template."""
     m = dict(methods or {})
@@ -339,7 +376,7 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
     view = {
         "printed": rec.get("questionnaires_imprimes"), "partners": rec.get("associations_partenaires"),
         "period": rec.get("periode", ""), "n_read": m.get("n_read"), "n_accepted": m.get("n_accepted"),
-        "n_rejected": m.get("n_rejected"), "channels": _channels_view(m.get("channels"), project),
+        "n_rejected": m.get("n_rejected"), "channels": _channel_table(m.get("channels"), project, quartier),
         "representativeness": [], "weighting": [], "threshold_fragile": project.effectif_fragile,
         "threshold_secret": project.secret_statistique, "threshold_survey": project.repondants_minimum,
         "confidence": fmt.number(project.niveau_confiance * 100, 0), "return_rate": None,
@@ -479,13 +516,25 @@ def _directory(actors, quartier: str, dims: dict) -> list[dict]:
     return rows
 
 
-def _matrix_view(interviews, dims, project):
+def _matrix_view(interviews, dims, project, quartier: str | None = None):
+    """The interview theme matrix in a shape that does not grow with the quartiers.
+
+    A quartier's report: one row per theme, two columns (the quartier, all the interviews).
+    The synthesis: one row per quartier, one column per theme.
+    """
     from ..collect.interviews import theme_matrix
 
     if not interviews:
         return None
-    matrix = theme_matrix(interviews, dims, project.libelles)
-    return {"columns": list(matrix.columns),
+    if quartier is not None:
+        mine = [it for it in interviews if quartier in it.quartiers]
+        matrix = pd.DataFrame({quartier: [sum(did in it.themes for it in mine) for did in dims],
+                               "Tous les entretiens": [sum(did in it.themes for it in interviews) for did in dims]},
+                              index=list(dims.values()))
+        corner = "Thème"
+    else:
+        matrix, corner = theme_matrix(interviews, dims, project.libelles).T, "Quartier"
+    return {"columns": list(matrix.columns), "corner": corner,
             "rows": [(i, list(map(int, v))) for i, v in zip(matrix.index, matrix.to_numpy())],
             "max": int(matrix.to_numpy().max()) if matrix.size else 0}
 
@@ -640,7 +689,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
                                     current_year=project.annee, threshold=project.secret_statistique),
         "methods": _methods_view(methods, project, q.libelle),
         "directory": directory, "map": _map_view(project, q.libelle, directory),
-        "matrix": _matrix_view(interviews, dims, project),
+        "matrix": _matrix_view(interviews, dims, project, q.libelle),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
         "quartiers": project.quartiers, "statement_path": stmt_path, "definitions": _definitions(sources, dims),
         "illustrative": bool(sources and sources.has_illustrative()),
@@ -704,7 +753,6 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "published_refs": sources.published(project.references) if sources is not None else [],
         "precedence_rule": PRECEDENCE_RULE,
         "survey_source": sources.survey if sources is not None else "",
-        "all_sources": sources.line([r["id"] for b in blocks for r in b["cross"]]) if sources is not None else "",
         "overview_refs": [k for k in dict.fromkeys((project.reference_centrale, "qpv", "france"))
                           if k in project.references],
         "evolution": synthesis_evolution((evolution or {}).get("evolution"), project),

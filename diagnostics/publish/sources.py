@@ -51,8 +51,13 @@ class IndicatorSources:
 
     def of(self, indicator_id) -> dict:
         """The row of one indicator as a dict (empty when unknown)."""
-        sel = self.indicators[self.indicators["indicator_id"] == indicator_id]
-        return sel.iloc[0].to_dict() if len(sel) else {}
+        by_id = self.__dict__.get("_by_id")
+        if by_id is None:   # indexed once: a report asks for every indicator's row several times
+            by_id = {}
+            for r in self.indicators.to_dict("records"):
+                by_id.setdefault(r["indicator_id"], r)
+            self.__dict__["_by_id"] = by_id
+        return dict(by_id.get(indicator_id, {}))
 
     def line(self, indicator_ids) -> str:
         """« Source : … » sentence for a set of indicators (each distinct source once, with its periods)."""

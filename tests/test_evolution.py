@@ -16,7 +16,7 @@ from diagnostics.collect.extracts import read_extracts
 from diagnostics.collect.validation import validate
 from diagnostics.config.catalogue import load_catalogue
 from diagnostics.config.project import load_project
-from diagnostics.errors import ConfigurationError, DLSError
+from diagnostics.errors import ConfigurationError
 from diagnostics.engine.indicators import read_margins
 from diagnostics.stats import trends
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from .. import fmt, paths
 from ..errors import DLSError
-from ..io.files import DRIVE_REFUSALS, WRITE_REFUSALS, atomic_path, exclusive_lock, honour_umask
+from ..io.files import DRIVE_REFUSALS, WRITE_REFUSALS, exclusive_lock, honour_umask
 
 NOTEBOOKS = paths.NOTEBOOKS
 MARKER = ".dls_livrables"

@@ -17,6 +17,8 @@ from ..io.files import atomic_path
 from ..protect.cells import SECRET_MARK, publish_counts
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..engine.fieldwork import MonitorResult
 
 #: A quota cell under this share of its expected respondents is flagged (as in the computation).
@@ -83,7 +85,7 @@ def _table(head, rows, num=()) -> str:
 WEEKS_PER_TABLE = 8
 
 
-def _weekly_tables(weekly: pd.DataFrame) -> list[str]:
+def _weekly_tables(weekly: "pd.DataFrame") -> list[str]:
     """The weekly returns with the quartiers as rows and the weeks as columns, cut every
     :data:`WEEKS_PER_TABLE` weeks, so that no table grows wider with the quartiers or the weeks;
     a « Total » row and a « Cumul » row (all quartiers) under each table, a « Total » column

@@ -615,6 +615,13 @@ def _map_view(project, quartier: str, directory: list[dict]) -> dict | None:
     return quartier_map(project, quartier, contours, directory, commune)
 
 
+def _evolution_of(evo: dict, project, quartier: str) -> dict | None:
+    """The « Évolution » page of one quartier (:func:`evolution_view`), years from the project."""
+    return evolution_view(evo.get("evolution"), quartier, series=evo.get("series"), trends=evo.get("trends"),
+                          previous_year=project.precedent.annee if project.precedent else "",
+                          current_year=project.annee, threshold=project.secret_statistique)
+
+
 def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dict | None = None,
                     actors: pd.DataFrame | None = None, interviews: list | None = None,
                     comments: list[str] = (), dimensions: dict[str, str] | None = None,
@@ -683,10 +690,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
         "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
         "dimensions": _dimension_blocks(t, project, dims, q.libelle, sources,
                                         previous=previous_values(evo.get("evolution"), q.libelle)),
-        "evolution": evolution_view(evo.get("evolution"), q.libelle, series=evo.get("series"),
-                                    trends=evo.get("trends"),
-                                    previous_year=project.precedent.annee if project.precedent else "",
-                                    current_year=project.annee, threshold=project.secret_statistique),
+        "evolution": _evolution_of(evo, project, q.libelle),
         "methods": _methods_view(methods, project, q.libelle),
         "directory": directory, "map": _map_view(project, q.libelle, directory),
         "matrix": _matrix_view(interviews, dims, project, q.libelle),

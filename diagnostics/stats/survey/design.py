@@ -6,7 +6,8 @@ import pandas as pd
 from scipy import stats
 
 from diagnostics.errors import EstimationError, where
-from diagnostics.stats.weighting import Calibration
+from diagnostics.stats import weighting
+from diagnostics.stats.weighting import Calibration, check_weights
 
 from . import variance
 from .calibrated import _cal_margins
@@ -112,10 +113,12 @@ class Design(Estimators):
         if cal is not None and not isinstance(cal, Calibration):
             raise EstimationError("L'argument calibration doit être le résultat de rake() ou "
                                   "de poststratify().")
-        if cal is not None and len(cal.weights) != n:
-            raise EstimationError("Le calage ne porte pas sur les mêmes répondants que le "
-                                  "plan de sondage.")
+        if cal is not None:
+            cal = cal.align(data.index, file)
         self.calibration = cal
+        self._spec = dict(strata=strata, cluster=cluster, fpc=fpc, nest=nest,
+                          lonely_psu=lonely_psu, fragile_n=fragile_n, suppress_n=suppress_n,
+                          conf_level=conf_level, domain_df=domain_df, file=file)
         w, wname = self._weights(weights, cal)
         self.w = w
 
@@ -188,8 +191,9 @@ class Design(Estimators):
             # orthonormal basis of √d X (R's qr(mm * whalf)), rank-deficient X allowed
             d0 = np.asarray(cal.oldweights, float)
             U, sv, _ = np.linalg.svd(cal.groups[0] * np.sqrt(d0)[:, None], full_matrices=False)
-            self._greg_basis = (U[:, sv > sv.max() * max(cal.groups[0].shape) * 1e-15],
-                                np.asarray(cal.weights, float) / np.sqrt(d0))
+            with np.errstate(divide="ignore", invalid="ignore"):   # a zero weight: no score
+                gw = np.where(d0 > 0, np.asarray(cal.weights, float) / np.sqrt(d0), 1.0)
+            self._greg_basis = (U[:, sv > sv.max() * max(cal.groups[0].shape) * 1e-15], gw)
         elif cal is not None:
             self._cal_margins = _cal_margins(cal, n)
 
@@ -207,14 +211,7 @@ class Design(Estimators):
             w = np.asarray(weights.reindex(data.index) if isinstance(weights, pd.Series)
                            else weights, float)
             wname = "poids"
-        if w.shape != (n,):
-            raise EstimationError(f"Les poids ont {w.size} valeurs pour {n} répondants : "
-                                  "attendu une valeur par répondant.")
-        bad = ~np.isfinite(w) | (w < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise EstimationError(f"{where(file, i + 2, wname)}poids « {w[i]} » invalide : "
-                                  "attendu un nombre positif.")
+        w = check_weights(w, n, file, wname)
         if cal is not None and weights is not None:
             cw = np.asarray(cal.weights, float)
             if not np.allclose(w, cw, rtol=1e-9, atol=0):
@@ -266,6 +263,123 @@ class Design(Estimators):
     @property
     def calibrated(self) -> bool:
         return self.calibration is not None
+
+    # ------------------------------------------------------------------ new designs (R's verbs)
+    def _with(self, weights=None, calibration=None) -> "Design":
+        """A new design on the same data and settings, with other weights or calibration."""
+        return type(self)(self.data, weights=weights, calibration=calibration, **self._spec)
+
+    def _start_weights(self, verb: str) -> pd.Series:
+        if self.calibrated:
+            raise EstimationError(
+                f"{where(self.file)}ce plan de sondage est déjà calé : {verb} s'applique à un "
+                "plan non calé (calez une seule fois, sur toutes les marges à la fois).")
+        return pd.Series(self.w, index=self.data.index)
+
+    def rake(self, margins, **kwargs) -> "Design":
+        """A new design raked to population ``margins`` (R's ``rake(design, …)``).
+
+        Parameters
+        ----------
+        margins, **kwargs
+            As :func:`diagnostics.stats.weighting.rake`; the design's weights are the
+            starting weights.
+
+        Returns
+        -------
+        Design
+            A new design (same data, strata, clusters, fpc and settings) whose weights are the
+            raked ones, aligned on the data's index, with calibration-aware variances.  This
+            design is unchanged.
+
+        Notes
+        -----
+        Iterative proportional fitting, see :func:`~diagnostics.stats.weighting.rake`.
+
+        References
+        ----------
+        Lumley T. (2010) *Complex Surveys*, Wiley, §7.3; R package survey, ``rake``.
+        """
+        res = weighting.rake(self.data, margins, weight=self._start_weights("le calage"),
+                             file=self.file, **kwargs)
+        return self._with(calibration=res)
+
+    def poststratify(self, strata_cols, population, **kwargs) -> "Design":
+        """A new post-stratified design (R's ``postStratify(design, …)``).
+
+        Parameters
+        ----------
+        strata_cols, population, **kwargs
+            As :func:`diagnostics.stats.weighting.poststratify`.
+
+        Returns
+        -------
+        Design
+            A new design; this one is unchanged.
+
+        Notes
+        -----
+        :math:`w_i^* = w_i N_g / \\sum_{j \\in g} w_j` in post-stratum :math:`g`.
+
+        References
+        ----------
+        R package survey, ``postStratify``.
+        """
+        res = weighting.poststratify(self.data, strata_cols, population,
+                                     weight=self._start_weights("la post-stratification"),
+                                     file=self.file, **kwargs)
+        return self._with(calibration=res)
+
+    def calibrate(self, totals, **kwargs) -> "Design":
+        """A new design calibrated to population ``totals`` (R's ``calibrate(design, …)``).
+
+        Parameters
+        ----------
+        totals, **kwargs
+            As :func:`diagnostics.stats.weighting.calibrate`.
+
+        Returns
+        -------
+        Design
+            A new design; this one is unchanged.
+
+        Notes
+        -----
+        :math:`w_i = d_i F(x_i^T\\lambda)` with :math:`\\sum_i w_i x_i = t`.
+
+        References
+        ----------
+        Deville J.-C., Särndal C.-E. (1992) JASA 87:376-382; R package survey, ``calibrate``.
+        """
+        res = weighting.calibrate(self.data, totals, weights=self._start_weights("le calage"),
+                                  file=self.file, **kwargs)
+        return self._with(calibration=res)
+
+    def trim(self, lower=None, upper=None, *, strict: bool = False) -> "Design":
+        """A new design with trimmed weights (R's ``trimWeights(design, …)``).
+
+        Parameters
+        ----------
+        lower, upper, strict
+            As :func:`diagnostics.stats.weighting.trim_weights`.
+
+        Returns
+        -------
+        Design
+            A new design whose weights are trimmed (their total kept); this one is unchanged.
+            A calibrated design is refused: bound the calibration itself instead
+            (``rake(…, bounds=…)``, ``calibrate(…, bounds=…)``).
+
+        Notes
+        -----
+        :math:`w^*_i = \\min(\\max(w_i, L), U)`, the trimmed amount shared among the others.
+
+        References
+        ----------
+        R package survey, ``trimWeights``.
+        """
+        w = self._start_weights("l'écrêtage")
+        return self._with(weights=weighting.trim_weights(w, lower, upper, strict=strict))
 
     def _domains(self, by):
         """Integer domain code per row (−1: in no domain) and labels."""

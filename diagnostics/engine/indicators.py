@@ -501,7 +501,7 @@ def _questionnaire_rows(ind: Indicator, design: Design | None, frame: pd.DataFra
         y = design.data[col]
         if y.notna().any() and design.data.loc[y.notna(), "_quartier"].nunique() >= 2 and y.dropna().nunique() >= 2:
             try:
-                p = float(design.chisq(col, "_quartier", missing=()).p_value)
+                p = float(design.chisq(col, "_quartier", missing=())["p_value"].iloc[0])
             except (EstimationError, np.linalg.LinAlgError, ValueError, ZeroDivisionError):
                 p = np.nan
     for r in rows.values():

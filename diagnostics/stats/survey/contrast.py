@@ -1,0 +1,199 @@
+"""Linear contrasts of a design estimator's result (R's ``svycontrast``) and the domain-versus-rest test.
+
+A design estimator's result keeps the covariance of its estimates
+(:class:`diagnostics.results.Covariance`); :func:`contrast` turns any linear combination of its
+rows into a result row whose estimate, standard error, interval and test all describe that
+combination.  :func:`domain_contrast` is the difference « domain minus the rest of the
+domains » built on it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from diagnostics.errors import EstimationError
+from diagnostics.results import ROW_KEYS, add_deprecated_columns, covariance_of
+
+__all__ = ["contrast", "domain_contrast", "CONTRAST_COLUMNS", "DOMAIN_CONTRAST_COLUMNS"]
+
+#: Columns of :func:`contrast`'s table.
+CONTRAST_COLUMNS = [*ROW_KEYS, "estimate", "se", "ci_low", "ci_high", "statistic", "df",
+                    "p_value", "n", "conf_level", "method", "kind"]
+
+#: Columns of :func:`domain_contrast`'s table (before the deprecated aliases).
+DOMAIN_CONTRAST_COLUMNS = [*CONTRAST_COLUMNS, "estimate_domain", "estimate_rest", "n_rest"]
+
+
+def _coefficients(result: pd.DataFrame, L) -> tuple[list, np.ndarray]:
+    """Names and (m × rows) matrix of the contrasts ``L`` on the rows of ``result``."""
+    R = len(result)
+    if isinstance(L, dict):
+        names, rows = list(L), []
+        by_domain = list(result["domain"])
+        keys = list(zip(*(result[k] for k in ROW_KEYS)))
+        for name, coef in L.items():
+            if isinstance(coef, dict):
+                row = np.zeros(R)
+                for key, c in coef.items():
+                    where = [i for i, k in enumerate(keys if isinstance(key, tuple)
+                                                     else by_domain) if k == key]
+                    if len(where) != 1:
+                        raise EstimationError(
+                            f"Contraste « {name} » : la ligne « {key} » "
+                            f"{'est absente du' if not where else 'est ambiguë dans le'} "
+                            "résultat ; attendu une ligne unique (domaine, ou (domaine, "
+                            "variable, modalité)).")
+                    row[where[0]] = float(c)
+                rows.append(row)
+            else:
+                rows.append(np.asarray(coef, float))
+        M = np.vstack(rows) if rows else np.zeros((0, R))
+    else:
+        M = np.atleast_2d(np.asarray(L, float))
+        names = [f"contraste {i + 1}" for i in range(M.shape[0])]
+    if M.shape[1] != R:
+        raise EstimationError(f"Contraste de {M.shape[1]} coefficients pour un résultat de {R} "
+                              "lignes : attendu un coefficient par ligne.")
+    return names, M
+
+
+def _common(values) -> str:
+    """The value shared by every involved row, or "" when they differ."""
+    u = pd.unique(pd.Series(list(values), dtype=object))
+    return u[0] if len(u) == 1 else ""
+
+
+def contrast(result: pd.DataFrame, L, *, df=None, method: str = "contraste (linéarisation)",
+             kind: str = "contrast") -> pd.DataFrame:
+    """Linear combinations of a result's estimates with their design-based test (R ``svycontrast``).
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        A design estimator's result (``Design.mean``, ``total``, ``ratio``, ``proportion``,
+        ``multiple_choice``) or a subset of its rows: it keeps its covariance.
+    L : array-like or dict
+        One row of coefficients per contrast (one coefficient per row of ``result``), or a
+        dict ``{name: coefficients}`` where the coefficients are a vector or a dict
+        ``{domain label or (domain, variable, level): coefficient}`` (absent rows: 0).
+    df : float, optional
+        Degrees of freedom of the t quantile and test; default the result's joint degrees of
+        freedom (PSUs minus strata among the rows its estimates use, R's ``degf``).
+    method, kind : str
+        Written in the ``method`` and ``kind`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per contrast, columns :data:`CONTRAST_COLUMNS`: ``domain`` is the contrast's
+        name, ``variable``/``level`` those its rows share (else empty); ``estimate`` the
+        combination, ``se`` its standard error, ``ci_low, ci_high`` its interval,
+        ``statistic`` = estimate / se, ``df``, the two-sided ``p_value``; ``n`` the unweighted
+        count behind it (sum over the domains involved of their largest ``n``).
+
+    Notes
+    -----
+    With estimates :math:`\\hat\\theta` of covariance :math:`V` and coefficients :math:`l`:
+    :math:`\\hat\\gamma = l^T\\hat\\theta`, :math:`\\widehat{V}(\\hat\\gamma) = l^T V l`,
+    interval :math:`\\hat\\gamma \\pm t_{df, 1-\\alpha/2}\\, SE`, test
+    :math:`t = \\hat\\gamma / SE` on ``df`` degrees of freedom.
+
+    References
+    ----------
+    Lumley T. *Complex Surveys*, Wiley 2010, §3.3; R package survey 4.1, ``svycontrast``.
+    """
+    cov = covariance_of(result)
+    names, M = _coefficients(result, L)
+    theta = result["estimate"].to_numpy(float)
+    V = cov.of(result)
+    df = cov.df if df is None else float(df)
+    conf = float(result["conf_level"].iloc[0]) if len(result) else np.nan
+    tq = stats.t.ppf(1 - (1 - conf) / 2, df) if df > 0 else np.nan
+    rows = []
+    for name, l in zip(names, M):
+        used = l != 0
+        est = float(l @ theta)
+        se = float(np.sqrt(max(l @ V @ l, 0.0)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = est / se if se > 0 else np.nan
+        sub = result[used]
+        rows.append({"domain": name, "variable": _common(sub["variable"]),
+                     "level": _common(sub["level"]), "estimate": est, "se": se,
+                     "ci_low": est - tq * se, "ci_high": est + tq * se, "statistic": t,
+                     "df": df, "p_value": float(2 * stats.t.sf(abs(t), df))
+                     if np.isfinite(t) and df > 0 else np.nan,
+                     "n": int(sub.groupby("domain", sort=False)["n"].max().sum()),
+                     "conf_level": conf, "method": method, "kind": kind})
+    return pd.DataFrame(rows, columns=CONTRAST_COLUMNS)
+
+
+def domain_contrast(design, variable: str, by) -> pd.DataFrame:
+    """Each domain against the rest of the domains: the difference of the two means, with its test.
+
+    Parameters
+    ----------
+    design : Design
+        The full design (calibrated or not).
+    variable : str
+        Numeric column (a 0/1 indicator gives proportions); missing values are left out of
+        both sides.
+    by : str or list of str
+        Domain column(s).  The « rest » of a domain is every other domain (rows in no domain,
+        e.g. a missing ``by``, are in neither side).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per domain, columns :data:`DOMAIN_CONTRAST_COLUMNS`: ``estimate`` is the
+        difference « domain − rest » (``kind = "difference"``), ``se``, ``ci_low, ci_high``,
+        ``statistic`` (t), ``df``, ``p_value`` all describe that difference;
+        ``estimate_domain`` and ``estimate_rest`` are the two means, ``n`` and ``n_rest``
+        their unweighted counts of valid answers.  Deprecated until 0.2: ``difference`` (→
+        ``estimate``) and ``rest`` (→ ``estimate_rest``); ``estimate`` held the domain's mean
+        before 0.2 (now ``estimate_domain``).
+
+    Notes
+    -----
+    For each domain :math:`A` (the rest :math:`B`), the two means of
+    ``design.mean(variable, by=A vs B)`` with their covariance, then :func:`contrast` with
+    :math:`l = (1, -1)`: the variance :math:`\\widehat V(\\hat\\mu_A) + \\widehat V(\\hat\\mu_B)
+    - 2\\widehat{C}(\\hat\\mu_A, \\hat\\mu_B)` (strata, clusters, fpc, calibration).  This is
+    R's ``svycontrast(svyby(~y, ~g, design, svymean, covmat = TRUE), c(1, -1))``; the test is
+    R's ``svyttest(y ~ g, design)``, which drops the rows without a valid answer: t on the
+    degrees of freedom of the valid answers, PSUs minus strata among them, minus 1 (one more
+    coefficient in the regression), and the interval on the same (``confint`` of the
+    ``svyglm``).
+
+    References
+    ----------
+    Lumley T. *Complex Surveys*, Wiley 2010, §2.5 (domains) and §3.3 (``svycontrast``);
+    R package survey 4.1 (``svyby``, ``svycontrast``, ``svyttest``).
+    """
+    key = design.domain_key(by)
+    labels = pd.unique(key.dropna())
+    labels = sorted(labels) if len(labels) else []
+    rows = []
+    for lab in labels:
+        side = pd.Series(np.where(key.isna(), np.nan, (key == lab).astype(float)),
+                         index=key.index)
+        res = design.mean(variable, by=side)
+        two = {1.0, 0.0} <= set(res["domain"]) and (res["n"] > 0).all()
+        if two:
+            df = covariance_of(res).df - 1
+            row = contrast(res, {lab: {1.0: 1.0, 0.0: -1.0}}, df=df, kind="difference",
+                           method="différence domaine − reste (linéarisation, t de Student)")
+            row = row.iloc[0].to_dict()
+        else:
+            row = dict.fromkeys(CONTRAST_COLUMNS, np.nan)
+            row.update(domain=lab, variable=variable, level="", kind="difference",
+                       conf_level=design.conf_level, method="non calculable : un côté vide")
+        by_side = res.set_index("domain")
+        get = lambda k, col: by_side.at[k, col] if k in by_side.index else np.nan  # noqa: E731
+        row.update(n=int(get(1.0, "n")) if 1.0 in by_side.index else 0,
+                   n_rest=int(get(0.0, "n")) if 0.0 in by_side.index else 0,
+                   estimate_domain=get(1.0, "estimate"), estimate_rest=get(0.0, "estimate"),
+                   domain=lab)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=DOMAIN_CONTRAST_COLUMNS)
+    return add_deprecated_columns(out, {"difference": "estimate", "rest": "estimate_rest"})

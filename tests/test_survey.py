@@ -215,10 +215,10 @@ def test_blocks_and_threads_equal_row_path(monkeypatch, calibrated, pairs):
     summed, then squared, block by block) and two threads sharing the rows and the pairs give
     the explicit per-domain scores of the row path, for every statistic, domain split and
     lonely-PSU rule."""
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_BLOCK", 1)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._BLOCK_BYTES", 8 * 3 * pairs)      # blocks of `pairs` pairs
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._FILL_ROWS", 64)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_BLOCK", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.BLOCK_BYTES", 8 * 3 * pairs)      # blocks of `pairs` pairs
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.FILL_ROWS", 64)
     df = synthetic(17, n=700)
     df.loc[df.index[:1], "quartier"] = "Seul"                   # a stratum of one PSU
     df.loc[df.index[:1], "ilot"] = "Seul-0"
@@ -252,9 +252,9 @@ def test_blocks_and_threads_equal_row_path(monkeypatch, calibrated, pairs):
 
 
 def test_lonely_psu_fails_through_blocks_and_threads(monkeypatch):
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_BLOCK", 1)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._BLOCK_BYTES", 8)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_BLOCK", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.BLOCK_BYTES", 8)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_ROWS_PER_THREAD", 1)
     df = synthetic(18, n=300)
     df.loc[df.index[:1], "quartier"] = "Seul"
     df.loc[df.index[:1], "ilot"] = "Seul-0"

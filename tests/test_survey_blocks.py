@@ -27,10 +27,10 @@ KEYS = ("theta", "var", "n", "wsum", "degf", "nrow", "nvalid", "deff")
 @pytest.fixture
 def tiny(monkeypatch):
     """Blocks of 4 pairs for 3 columns, two threads on a few hundred rows."""
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_BLOCK", 1)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._BLOCK_BYTES", 8 * 3 * 4)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._FILL_ROWS", 16)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_BLOCK", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.BLOCK_BYTES", 8 * 3 * 4)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.FILL_ROWS", 16)
 
 
 def frame(seed, n=600):

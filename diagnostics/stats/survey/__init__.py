@@ -3,6 +3,7 @@
 Build the design once, then ask it questions::
 
     d = Design(df, weights="poids", strata="quartier")
+    d = d.rake({"sexe": marges_sexe, "groupe_age": marges_age})   # a new, calibrated design
     d.proportion("renoncement_soins", by="quartier")        # tidy DataFrame
     d.mean(["score_who5"], by="sexe")
     d.chisq("renoncement_soins", "quartier")                  # Rao-Scott, one tidy row

@@ -490,7 +490,7 @@ class Design(Estimators):
             cv = np.arange(Y.shape[1]) if colvar is None else np.asarray(colvar)
             return self._linear_rows(kind, Y, M[:, cv], dom, n_dom, X)
         return self._linear_pairs(kind, Y, M, dom, n_dom, X, colvar=colvar, binary=binary,
-                                  threads=variance._THREADS)
+                                  threads=variance.THREADS)
 
     def _linear_pairs(self, kind, Y, M, dom, n_dom, X=None, *, colvar=None, binary=False,
                       threads=1):
@@ -510,7 +510,7 @@ class Design(Estimators):
         cv, Km = cv.ravel(), len(used)
         same = Km == M.shape[1] and np.array_equal(cv, np.arange(K))
         plan = self._plan(dom, n_dom, K)
-        jobs = max(1, min(threads, n // variance._MIN_ROWS_PER_THREAD))
+        jobs = max(1, min(threads, n // variance.MIN_ROWS_PER_THREAD))
         return self._linear_core(plan, kind, Y, M, X, used, cv, same, binary, jobs,
                                  lambda f, xs: thread_map(f, xs, n if jobs > 1 else 0))
 

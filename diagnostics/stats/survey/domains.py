@@ -20,7 +20,7 @@ class DomainPlan:
     @staticmethod
     def block_size(n_cols):
         """Pairs per block of ``n_cols`` columns."""
-        return max(variance._MIN_BLOCK, variance._BLOCK_BYTES // (8 * max(n_cols, 1)))
+        return max(variance.MIN_BLOCK, variance.BLOCK_BYTES // (8 * max(n_cols, 1)))
 
     def __init__(self, design, dom, n_dom, n_cols):
         n = design.n

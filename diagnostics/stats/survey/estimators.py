@@ -228,12 +228,12 @@ class Estimators:
         valid = np.empty((n, V))      # 1.0 for an answer: the mask the products read
 
         def fill(r):   # row blocks: the transposition to row-major stays in cache
-            b = np.ascontiguousarray(block[r:r + variance._FILL_ROWS])
-            np.equal(b, b, out=valid[r:r + variance._FILL_ROWS])          # False for NaN only
+            b = np.ascontiguousarray(block[r:r + variance.FILL_ROWS])
+            np.equal(b, b, out=valid[r:r + variance.FILL_ROWS])          # False for NaN only
             for j, x in enumerate(lv):
-                np.equal(b, x, out=Y[r:r + variance._FILL_ROWS, j::L])
-            return Y[r:r + variance._FILL_ROWS].any(axis=0)
-        seen = np.logical_or.reduce(thread_map(fill, range(0, n, variance._FILL_ROWS), n))
+                np.equal(b, x, out=Y[r:r + variance.FILL_ROWS, j::L])
+            return Y[r:r + variance.FILL_ROWS].any(axis=0)
+        seen = np.logical_or.reduce(thread_map(fill, range(0, n, variance.FILL_ROWS), n))
         if not seen.all():
             k = int(np.flatnonzero(~seen)[0])
             var = variables[k // L]

@@ -14,11 +14,11 @@ from scipy import sparse
 
 from diagnostics.errors import EstimationError
 
-_THREADS = max(1, min(4, os.cpu_count() or 1))   # column blocks estimated in parallel
-_MIN_ROWS_PER_THREAD = 20_000   # below this, one thread
-_FILL_ROWS = 1024   # rows of a block turned from column-major into row-major at once
-_BLOCK_BYTES = 2 ** 20   # size of a (pairs × K) block processed at once (about the L2 cache)
-_MIN_BLOCK = 64   # pairs of a block at least
+THREADS = max(1, min(4, os.cpu_count() or 1))   # column blocks estimated in parallel
+MIN_ROWS_PER_THREAD = 20_000   # below this, one thread
+FILL_ROWS = 1024   # rows of a block turned from column-major into row-major at once
+BLOCK_BYTES = 2 ** 20   # size of a (pairs × K) block processed at once (about the L2 cache)
+MIN_BLOCK = 64   # pairs of a block at least
 
 
 def csr(rows, cols, shape, data=None):
@@ -297,9 +297,9 @@ def serial(func, items):
 
 
 def thread_map(func, items, n_rows):
-    """``[func(x) for x in items]``, on up to ``_THREADS`` threads when there are enough rows."""
+    """``[func(x) for x in items]``, on up to ``THREADS`` threads when there are enough rows."""
     items = list(items)
-    jobs = min(_THREADS, len(items), max(1, n_rows // _MIN_ROWS_PER_THREAD))
+    jobs = min(THREADS, len(items), max(1, n_rows // MIN_ROWS_PER_THREAD))
     if jobs <= 1:
         return serial(func, items)
     with ThreadPoolExecutor(jobs) as pool:

@@ -97,8 +97,9 @@ class Covariance(Attachment):
 
     Parameters
     ----------
-    keys : list of tuple
-        The :data:`ROW_KEYS` of each estimate, in the order of the matrix.
+    keys : sequence of array-like
+        The :data:`ROW_KEYS` columns (domain, variable, level) of the estimates, in the order
+        of the matrix.
     compute : callable
         Returns the (k × k) matrix; called once, when the matrix is first asked for (most
         results are never contrasted).
@@ -115,8 +116,13 @@ class Covariance(Attachment):
 
     def __init__(self, keys, compute, df):
         super().__init__()
-        self.keys = pd.MultiIndex.from_tuples([tuple(k) for k in keys], names=ROW_KEYS)
+        self._columns = [np.asarray(k, dtype=object) for k in keys]
         self._compute, self._df, self._matrix = compute, df, None
+
+    @property
+    def keys(self) -> pd.MultiIndex:
+        """The rows of the matrix (:data:`ROW_KEYS`)."""
+        return pd.MultiIndex.from_arrays(self._columns, names=ROW_KEYS)
 
     @property
     def matrix(self) -> np.ndarray:
@@ -134,10 +140,13 @@ class Covariance(Attachment):
 
     def of(self, frame: pd.DataFrame) -> np.ndarray:
         """The covariance of the rows of ``frame`` (a result or a subset of it), in its order."""
+        mine = [frame[k].to_numpy(dtype=object) for k in ROW_KEYS]
+        if all(len(a) == len(b) and (a == b).all() for a, b in zip(mine, self._columns)):
+            return self.matrix              # the result itself, unfiltered
         if not self.keys.is_unique:
             raise EstimationError("Contraste impossible : deux lignes du résultat ont les mêmes "
                                   "domaine, variable et modalité.")
-        rows = pd.MultiIndex.from_frame(frame[list(ROW_KEYS)].astype(object))
+        rows = pd.MultiIndex.from_arrays(mine)
         pos = self.keys.get_indexer(rows)
         if (pos < 0).any():
             k = rows[int(np.flatnonzero(pos < 0)[0])]

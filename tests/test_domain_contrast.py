@@ -118,3 +118,10 @@ def test_generic_contrast_is_the_domain_contrast():
     bare.attrs = {}
     with pytest.raises(DLSError, match="covariance"):
         contrast(bare, [[1, 0, 0]])
+
+
+def test_an_empty_domain_spoils_only_its_own_row():
+    df = STRAT.assign(y=np.where(STRAT["tier"] == "a", np.nan, STRAT["api00"]))
+    got = Design(df, weights="pw", strata="stype").domain_contrast("y", "tier").set_index("domain")
+    assert np.isnan(got.at["a", "estimate"]) and got.at["a", "n"] == 0
+    assert np.isfinite(got.loc[["b", "c"], ["estimate", "se", "p_value"]]).all().all()

@@ -13,7 +13,8 @@ import pandas as pd
 from scipy import stats
 
 from diagnostics.errors import EstimationError
-from diagnostics.results import ROW_KEYS, add_deprecated_columns, covariance_of
+from diagnostics.results import (COVARIANCE_ATTR, ROW_KEYS, Covariance, add_deprecated_columns,
+                                 covariance_of)
 
 __all__ = ["contrast", "domain_contrast", "CONTRAST_COLUMNS", "DOMAIN_CONTRAST_COLUMNS"]
 
@@ -105,27 +106,34 @@ def contrast(result: pd.DataFrame, L, *, df=None, method: str = "contraste (lin�
     """
     cov = covariance_of(result)
     names, M = _coefficients(result, L)
-    theta = result["estimate"].to_numpy(float)
     V = cov.of(result)
     df = cov.df if df is None else float(df)
     conf = float(result["conf_level"].iloc[0]) if len(result) else np.nan
-    tq = stats.t.ppf(1 - (1 - conf) / 2, df) if df > 0 else np.nan
-    rows = []
-    for name, l in zip(names, M):
-        used = l != 0
-        est = float(l @ theta)
-        se = float(np.sqrt(max(l @ V @ l, 0.0)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = est / se if se > 0 else np.nan
-        sub = result[used]
-        rows.append({"domain": name, "variable": _common(sub["variable"]),
-                     "level": _common(sub["level"]), "estimate": est, "se": se,
-                     "ci_low": est - tq * se, "ci_high": est + tq * se, "statistic": t,
-                     "df": df, "p_value": float(2 * stats.t.sf(abs(t), df))
-                     if np.isfinite(t) and df > 0 else np.nan,
-                     "n": int(sub.groupby("domain", sort=False)["n"].max().sum()),
-                     "conf_level": conf, "method": method, "kind": kind})
-    return pd.DataFrame(rows, columns=CONTRAST_COLUMNS)
+    theta = result["estimate"].to_numpy(float)
+    est = M @ np.nan_to_num(theta)                # a missing estimate spoils only its contrasts
+    est[(M[:, np.isnan(theta)] != 0).any(axis=1)] = np.nan
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", M, V, M), 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tq = stats.t.ppf(1 - (1 - conf) / 2, df) if df > 0 else np.nan
+        t = np.where(se > 0, est / se, np.nan)
+        p = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(len(t), np.nan)
+    cols = {k: result[k].to_numpy(dtype=object) for k in (*ROW_KEYS, "n")}
+    out = pd.DataFrame({"domain": names, "estimate": est, "se": se, "ci_low": est - tq * se,
+                        "ci_high": est + tq * se, "statistic": t, "df": df, "p_value": p,
+                        "conf_level": conf, "method": method, "kind": kind})
+    used = [np.flatnonzero(row != 0) for row in M]
+    out["variable"] = [_common(cols["variable"][u]) for u in used]
+    out["level"] = [_common(cols["level"][u]) for u in used]
+    out["n"] = [_count(cols["domain"][u], cols["n"][u]) for u in used]
+    return out[CONTRAST_COLUMNS]
+
+
+def _count(domains, n) -> int:
+    """Unweighted count behind a contrast: the largest ``n`` of each domain, summed."""
+    best = {}
+    for d, k in zip(domains, n):
+        best[d] = max(best.get(d, 0), int(k))
+    return sum(best.values())
 
 
 def domain_contrast(design, variable: str, by) -> pd.DataFrame:
@@ -155,9 +163,10 @@ def domain_contrast(design, variable: str, by) -> pd.DataFrame:
 
     Notes
     -----
-    For each domain :math:`A` (the rest :math:`B`), the two means of
-    ``design.mean(variable, by=A vs B)`` with their covariance, then :func:`contrast` with
-    :math:`l = (1, -1)`: the variance :math:`\\widehat V(\\hat\\mu_A) + \\widehat V(\\hat\\mu_B)
+    For each domain :math:`A` (the rest :math:`B`), the two means
+    :math:`\\hat\\mu = \\sum w_i y_i / \\sum w_i` with their covariance (scores
+    :math:`w_i (y_i - \\hat\\mu_A)/\\hat W_A` and :math:`w_i (y_i - \\hat\\mu_B)/\\hat W_B`),
+    then :func:`contrast` with :math:`l = (1, -1)`: the variance :math:`\\widehat V(\\hat\\mu_A) + \\widehat V(\\hat\\mu_B)
     - 2\\widehat{C}(\\hat\\mu_A, \\hat\\mu_B)` (strata, clusters, fpc, calibration).  This is
     R's ``svycontrast(svyby(~y, ~g, design, svymean, covmat = TRUE), c(1, -1))``; the test is
     R's ``svyttest(y ~ g, design)``, which drops the rows without a valid answer: t on the
@@ -170,30 +179,57 @@ def domain_contrast(design, variable: str, by) -> pd.DataFrame:
     Lumley T. *Complex Surveys*, Wiley 2010, §2.5 (domains) and §3.3 (``svycontrast``);
     R package survey 4.1 (``svyby``, ``svycontrast``, ``svyttest``).
     """
-    key = design.domain_key(by)
-    labels = pd.unique(key.dropna())
-    labels = sorted(labels) if len(labels) else []
-    rows = []
-    for lab in labels:
-        side = pd.Series(np.where(key.isna(), np.nan, (key == lab).astype(float)),
-                         index=key.index)
-        res = design.mean(variable, by=side)
-        two = {1.0, 0.0} <= set(res["domain"]) and (res["n"] > 0).all()
-        if two:
-            df = covariance_of(res).df - 1
-            row = contrast(res, {lab: {1.0: 1.0, 0.0: -1.0}}, df=df, kind="difference",
-                           method="différence domaine − reste (linéarisation, t de Student)")
-            row = row.iloc[0].to_dict()
-        else:
-            row = dict.fromkeys(CONTRAST_COLUMNS, np.nan)
-            row.update(domain=lab, variable=variable, level="", kind="difference",
-                       conf_level=design.conf_level, method="non calculable : un côté vide")
-        by_side = res.set_index("domain")
-        get = lambda k, col: by_side.at[k, col] if k in by_side.index else np.nan  # noqa: E731
-        row.update(n=int(get(1.0, "n")) if 1.0 in by_side.index else 0,
-                   n_rest=int(get(0.0, "n")) if 0.0 in by_side.index else 0,
-                   estimate_domain=get(1.0, "estimate"), estimate_rest=get(0.0, "estimate"),
-                   domain=lab)
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=DOMAIN_CONTRAST_COLUMNS)
+    sides = _domain_and_rest(design, variable, by)
+    df = covariance_of(sides).df - 1
+    K = len(sides) // 2
+    L = np.kron(np.eye(K), [1.0, -1.0])          # domain k minus the rest of k
+    out = contrast(sides, L, df=df, kind="difference", method=_METHOD)
+    inside, rest = sides.iloc[0::2], sides.iloc[1::2]
+    out["domain"] = inside["domain"].to_numpy()
+    out["variable"], out["level"] = variable, ""
+    empty = ~((inside["n"].to_numpy() > 0) & (rest["n"].to_numpy() > 0))
+    if empty.any():
+        out.loc[empty, ["estimate", "se", "ci_low", "ci_high", "statistic", "p_value"]] = np.nan
+        out.loc[empty, "method"] = "non calculable : un côté vide"
+    out["n"] = inside["n"].to_numpy()
+    out["estimate_domain"] = inside["estimate"].to_numpy()
+    out["estimate_rest"] = rest["estimate"].to_numpy()
+    out["n_rest"] = rest["n"].to_numpy()
+    out = out[DOMAIN_CONTRAST_COLUMNS]
     return add_deprecated_columns(out, {"difference": "estimate", "rest": "estimate_rest"})
+
+
+_METHOD = "différence domaine − reste (linéarisation, t de Student)"
+
+
+def _domain_and_rest(design, variable, by) -> pd.DataFrame:
+    """The mean of ``variable`` in each domain and in the rest of the domains, as a result.
+
+    Two rows per domain (``level`` « domaine » and « reste »), with their joint covariance
+    (one score column per row, R's ``svyby(..., covmat = TRUE)`` on overlapping groups) and
+    the degrees of freedom of the valid answers (PSUs minus strata among the rows of positive
+    weight with an answer and a domain: R's ``degf(subset(design, !is.na(y)))``).
+    """
+    y = design.numeric(variable)
+    dom, labels = design.domain_codes(by)
+    ok = ~np.isnan(y) & (dom >= 0)
+    w, pos = design.w, design.w > 0
+    yz = np.where(ok, y, 0.0)
+    S = np.zeros((design.n, 2 * len(labels)))
+    rows = []
+    for k, lab in enumerate(labels):
+        for j, (side, level) in enumerate(((ok & (dom == k), "domaine"),
+                                           (ok & (dom != k), "reste"))):
+            W = w[side].sum()
+            m = (w[side] * yz[side]).sum() / W if W > 0 else np.nan
+            if W > 0:
+                S[:, 2 * k + j] = np.where(side, w * (yz - m) / W, 0.0)
+            rows.append({"domain": lab, "variable": variable, "level": level, "estimate": m,
+                         "n": int((side & pos).sum()), "conf_level": design.conf_level})
+    out = pd.DataFrame(rows, columns=[*ROW_KEYS, "estimate", "n", "conf_level"])
+    used = ok & pos
+    df = len(np.unique(design.c[used])) - len(np.unique(design.h[used]))
+    out.attrs[COVARIANCE_ATTR] = Covariance(
+        (out["domain"], out["variable"], out["level"]),
+        lambda: design.var_from_scores(S, cov=True), float(df))
+    return out

@@ -709,7 +709,7 @@ class Design(Estimators):
         if kind is not None:
             frame["kind"] = kind
         if cov is not None:
-            keys = zip(frame["domain"], frame["variable"], frame["level"])
-            frame.attrs[COVARIANCE_ATTR] = Covariance(list(keys), *cov)
+            keys = (frame["domain"], frame["variable"], frame["level"])
+            frame.attrs[COVARIANCE_ATTR] = Covariance(keys, *cov)
         return frame
 

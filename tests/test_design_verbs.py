@@ -4,7 +4,9 @@
 a calibration result given to ``Design(..., calibration=res)`` is matched to the data by
 index, or refused.  Reference values: tests/fixtures/r_survey/reference_values.csv
 (make_reference.R, R 4.2, survey 4.1.1: ``postStratify(clus1fpc, ~stype, pop.types)`` gives
-the mean of api00 642.31078821158212, SE 23.92048644509039; trimWeights(clus1_rake, 25, 45)).
+the mean of api00 642.31078821158212, SE 23.92048644509039) and
+tests/fixtures/r_survey/design_alignment.csv (design_alignment.R: the same without clusters,
+642.31 / SE 7.84, the case of the issue).
 """
 from pathlib import Path
 
@@ -40,6 +42,17 @@ def test_resorted_data_gets_its_own_weights():
     assert not shuffled.index.equals(CLUS.index)
     check_r_mean(Design(shuffled, cluster="dnum", fpc="fpc", calibration=ps))
     check_r_mean(Design(shuffled, cluster="dnum", fpc="fpc", calibration=ps.calibration))
+
+
+def test_resorted_copy_of_the_issue_gives_r_values():
+    """issue 29: without clusters, R's 642.31 / SE 7.84 (design_alignment.R) for any row order
+    (the issue saw 642.05 / 8.01 on a re-sorted copy before the alignment)."""
+    r = pd.read_csv(FIX / "design_alignment.csv").set_index("stat")["value"]
+    ps = wt.poststratify(CLUS, "stype", POP_TYPES, weight="pw")
+    for data in (CLUS, CLUS.iloc[::-1], CLUS.sample(frac=1.0, random_state=7)):
+        got = Design(data, calibration=ps).mean("api00").iloc[0]
+        assert np.isclose(got.estimate, r["estimate"], rtol=1e-9)
+        assert np.isclose(got.se, r["se"], rtol=1e-9)
 
 
 def test_other_respondents_are_refused():

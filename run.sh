@@ -61,6 +61,26 @@ setup_java() {
   fi
 }
 
+AXE_VERSION=4.14.1
+setup_axe() {
+  # axe-core (registre npm) : le test d'accessibilité (WCAG 2.1 AA) le lance dans Chromium.
+  # Installé dans tests/.node/ (ignoré par git) ; sans npm ni apt-get, ce test est sauté avec sa raison.
+  local dir=tests/.node
+  if grep -qs "\"version\": \"$AXE_VERSION\"" "$dir/node_modules/axe-core/package.json"; then return 0; fi
+  if ! command -v npm >/dev/null && command -v apt-get >/dev/null; then
+    local SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    say "Installation de npm (apt-get) pour axe-core"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
+  fi
+  if command -v npm >/dev/null; then
+    say "Installation d'axe-core $AXE_VERSION (npm) dans $dir"
+    mkdir -p "$dir"
+    npm install --silent --no-audit --no-fund --prefix "$dir" "axe-core@$AXE_VERSION" >/dev/null
+  fi
+}
+
 case "${1:-}" in
   build)
     shift
@@ -73,6 +93,7 @@ case "${1:-}" in
     shift
     setup_system
     setup_java
+    setup_axe
     setup_python
     say "Tests"
     exec "$VENV/bin/python" -m pytest "$@"

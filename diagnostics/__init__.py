@@ -7,6 +7,10 @@ Data flows one way: read → validate → weight → estimate → compare → pr
 >>> res = dls.validate(paths.EXAMPLE / "reponses_synthetiques.csv", qn)        # doctest: +SKIP
 >>> table = dls.compute_indicators(res.codes, margins)                     # doctest: +SKIP
 
+The questionnaire side is one engine (:mod:`diagnostics.engine.wave`):
+``dls.prepare_wave(codes, margins, project, catalogue)`` rakes the respondents once and holds
+every indicator's variable, ``dls.estimate(wave, catalogue)`` gives the tidy estimates.
+
 The IMPACT evaluation statistics live in :mod:`diagnostics.impact`
 (``from diagnostics import impact``).
 
@@ -16,7 +20,7 @@ English columns ``estimate, se, ci_low, ci_high, conf_level, method, n`` (and ``
 """
 __version__ = "0.1.0"
 
-import importlib
+from importlib import import_module as _import_module
 
 # Public API, loaded lazily (PEP 562) so that `dls --help` stays fast:
 # name -> (module, attribute)
@@ -69,7 +73,23 @@ _API = {
     "records_extract": (".stats.records", "records_extract"),
     "write_records_extract": (".stats.records", "write_records_extract"),
     "load_catalogue": (".config.catalogue", "load_catalogue"),
+    "read_margins": (".collect.margins", "read_margins"),
+    "survey_frame": (".engine.wave", "survey_frame"),
+    "margins_frame": (".engine.wave", "margins_frame"),
+    "rake_wave": (".engine.wave", "rake_wave"),
+    "indicator_variable": (".engine.wave", "indicator_variable"),
+    "prepare_wave": (".engine.wave", "prepare_wave"),
+    "estimate": (".engine.wave", "estimate"),
+    "Wave": (".engine.wave", "Wave"),
     "compute_indicators": (".engine.indicators", "compute_indicators"),
+    "open_project": (".publish.carnets", "open_project"),
+    "load_step": (".publish.carnets", "load_step"),
+    "save_step": (".publish.carnets", "save_step"),
+    "show": (".publish.carnets", "show"),
+    "collection_summary": (".publish.report", "collection_summary"),
+    "read_indicator_table": (".publish.report", "read_indicator_table"),
+    "get_secret": (".collect.pseudonym", "get_secret"),
+    "secret_path": (".collect.pseudonym", "secret_path"),
     "write_indicators": (".engine.indicators", "write_indicators"),
     "compare_ci": (".stats.compare", "compare_ci"),
     "compare_test": (".stats.compare", "compare_test"),
@@ -89,7 +109,7 @@ _API = {
     "write_quotes_for_review": (".protect.review", "write_quotes_for_review"),
     "Limits": (".collect.readers", "Limits"),
     "pull": (".collect.pull", "pull"),
-    "monitor": (".publish.monitor", "monitor"),
+    "monitor": (".engine.fieldwork", "monitor"),
     "write_monitor_page": (".publish.monitor", "write_monitor_page"),
 }
 
@@ -99,11 +119,11 @@ __all__ = list(_API) + ["impact"]
 def __getattr__(name):
     if name in _API:
         module, attr = _API[name]
-        value = getattr(importlib.import_module(module, __name__), attr)
+        value = getattr(_import_module(module, __name__), attr)
         globals()[name] = value
         return value
     if name == "impact":
-        return importlib.import_module(".impact", __name__)
+        return _import_module(".impact", __name__)
     raise AttributeError(f"module 'diagnostics' has no attribute {name!r}")
 
 

@@ -256,8 +256,11 @@ cli.add_command(init_cmd, "initialiser")
               help="Rapport de contrôle à écrire (.xlsx ou .html ; par défaut "
                    "<fichier>_controle.xlsx à côté du fichier contrôlé).")
 @click.option("--feuille", "sheet", default=None, help="Feuille du classeur Excel à lire (par défaut « Saisie »).")
+@click.option("--inclure-rejetees", "include_rejected", is_flag=True, default=False,
+              help="Garder les soumissions rejetées lors de la revue sur le serveur (ODK Central, KoboToolbox) ; "
+                   "par défaut elles sont écartées et comptées.")
 @click.pass_context
-def check(ctx, fichiers, questionnaire_path, rapport, sheet):
+def check(ctx, fichiers, questionnaire_path, rapport, sheet, include_rejected):
     """Contrôler un ou plusieurs fichiers de réponses (CSV, Excel, SPSS, Stata, export KoboToolbox).
 
     Code de sortie : 0 = toutes les lignes acceptées, 1 = des lignes rejetées,
@@ -267,6 +270,8 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
 
     from .config.project import DEFAULT_PROJECT, find_project
     from .collect.pseudonym import get_secret, secret_path
+    from .collect.review import counts as review_counts
+    from .collect.review import summary_line as review_summary
     from .collect.validation import validate, write_report
     bar = None
 
@@ -284,7 +289,7 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
         # (data/raw/ of a project made by dls init), else the current folder's project
         found = find_project(start=Path(fichiers[0]).resolve().parent, levels=4)
         secret = get_secret(secret_path(None if found == DEFAULT_PROJECT else found))
-        result = validate(list(fichiers), qn, secret=secret, sheet=sheet,
+        result = validate(list(fichiers), qn, secret=secret, sheet=sheet, include_rejected=include_rejected,
                           progress=progress if sys.stderr.isatty() else None)
     except DLSError as exc:
         click.echo(f"Erreur : {exc}", err=True)
@@ -293,6 +298,9 @@ def check(ctx, fichiers, questionnaire_path, rapport, sheet):
         if bar is not None:
             bar.close()
     click.echo(result.summary())
+    reviewed = review_summary(review_counts(result.issues))
+    if reviewed:
+        click.echo(reviewed)
     out = Path(rapport) if rapport else default_check_report(fichiers[0])
     write_report(result, out)
     click.echo(f"Rapport de contrôle écrit : {out}")
@@ -468,25 +476,32 @@ def _fail(ctx, exc: DLSError):
                    "DLS_KOBO_TOKEN ou DLS_ODK_TOKEN.")
 @click.option("--sortie", "out", type=click.Path(file_okay=False), default="data/raw", show_default=True,
               help="Dossier des données brutes (jamais dans git).")
+@click.option("--essais", "retries", type=click.IntRange(0, 20), default=5, show_default=True,
+              help="Nouvelles tentatives quand le serveur limite les requêtes (429), est en erreur (5xx) "
+                   "ou coupe une réponse en cours de route.")
 @click.pass_context
-def recuperer(ctx, serveur_type, url, form, project, token_file, out):
+def recuperer(ctx, serveur_type, url, form, project, token_file, out, retries):
     """Récupérer les soumissions d'un formulaire en ligne (KoboToolbox ou ODK Central).
 
-    Seules les soumissions nouvelles depuis la dernière récupération sont téléchargées ;
-    un manifeste (serveur, formulaire, version, heure, nombre) est tenu à jour. Le jeton
-    n'est jamais affiché ni écrit.
+    Chaque récupération relit toutes les soumissions du serveur et met à jour le dossier :
+    nouvelles, modifiées (réponse corrigée, statut de revue changé), supprimées ; le dossier
+    est alors identique à une première récupération. Les soumissions rejetées sur le serveur
+    sont gardées dans les fichiers et écartées de l'analyse par dls check et dls suivi. Un
+    manifeste (serveur, formulaire, versions, heure, nombres) est tenu à jour. Le jeton n'est
+    jamais affiché ni écrit, et n'est envoyé qu'à l'adresse donnée.
     """
     import time
 
     from .collect.pull import pull, read_token
+    from .collect.pull_http import wait_message
 
-    def wait(seconds):
-        click.echo(f"Serveur saturé : nouvel essai dans {seconds:.0f} s…", err=True)
+    def wait(seconds, status):
+        click.echo(wait_message(seconds, status), err=True)
         time.sleep(seconds)
 
     try:
         token = read_token(serveur_type, token_file)
-        res = pull(serveur_type, url, form, out, project=project, token=token, sleep=wait)
+        res = pull(serveur_type, url, form, out, project=project, token=token, on_wait=wait, max_retries=retries)
     except DLSError as exc:
         _fail(ctx, exc)
     click.echo(res.summary())
@@ -500,20 +515,24 @@ def recuperer(ctx, serveur_type, url, form, project, token_file, out):
 @click.option("--out", "out", type=click.Path(dir_okay=False), default="suivi_collecte.html", show_default=True,
               help="Page HTML du suivi à produire.")
 @click.option("--date", "today", default=None, help="Date du point (AAAA-MM-JJ) ; par défaut la dernière réponse.")
+@click.option("--inclure-rejetees", "include_rejected", is_flag=True, default=False,
+              help="Compter les soumissions rejetées lors de la revue sur le serveur ; par défaut elles sont "
+                   "écartées et comptées à part.")
 @click.pass_context
-def suivi(ctx, fichiers, projet, out, today):
+def suivi(ctx, fichiers, projet, out, today, include_rejected):
     """Suivre la collecte : retours par quartier et par semaine, canaux, quotas, précision.
 
     Lit un ou plusieurs fichiers de réponses (exports KoboToolbox / ODK, classeur de saisie),
     les fusionne, signale les doublons et écrit une page HTML d'une page (effectifs seulement).
     """
     from .config.project import find_project, load_project
-    from .publish.monitor import monitor, summary_text, write_monitor_page
+    from .engine.fieldwork import monitor
+    from .publish.monitor import summary_text, write_monitor_page
 
     try:
         project = load_project(find_project(projet))
         files = list(fichiers) or [project.donnees["reponses"]]
-        res = monitor(files, project, today=today)
+        res = monitor(files, project, today=today, include_rejected=include_rejected)
         path = write_monitor_page(res, out)
     except DLSError as exc:
         _fail(ctx, exc)

@@ -32,14 +32,11 @@ dossier_travail = None  # résultats intermédiaires ; None = build/travail à c
 
 import pandas as pd
 
+import diagnostics as dls
 from diagnostics import fmt
-from diagnostics.collect.pseudonym import get_secret, secret_path
-from diagnostics.collect.validation import validate
-from diagnostics.config.questionnaire import load_questionnaire
-from diagnostics.publish.carnets import open_project, save_step
 
-p, travail = open_project(projet, dossier_travail)
-questionnaire = load_questionnaire(p.donnees["questionnaire"])
+p, travail = dls.open_project(projet, dossier_travail)
+questionnaire = dls.load_questionnaire(p.donnees["questionnaire"])
 print(f"Projet : {p.titre} — quartiers : {', '.join(p.libelles)}")
 
 # %% [markdown]
@@ -47,7 +44,7 @@ print(f"Projet : {p.titre} — quartiers : {', '.join(p.libelles)}")
 
 # %%
 # identifiants pseudonymisés avec le secret du projet (.dls_secret à côté de projet.yaml)
-resultat = validate(p.donnees["reponses"], questionnaire, secret=get_secret(secret_path(p, travail)))
+resultat = dls.validate(p.donnees["reponses"], questionnaire, secret=dls.get_secret(dls.secret_path(p, travail)))
 print(resultat.summary())
 
 # %% [markdown]
@@ -70,7 +67,7 @@ pd.crosstab(reponses["canal"], reponses["quartier"], margins=True, margins_name=
 # Les réponses vérifiées restent dans le dossier de travail (jamais dans les livrables).
 
 # %%
-save_step(travail, "reponses.pkl",
+dls.save_step(travail, "reponses.pkl",
           {"data": resultat.data, "codes": resultat.codes, "n_read": resultat.n_read,
            "n_accepted": resultat.n_accepted, "n_rejected": resultat.n_rejected})
 print(f"{fmt.number(resultat.n_accepted)} réponses retenues sur {fmt.number(resultat.n_read)} lues.")

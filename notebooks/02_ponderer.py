@@ -30,19 +30,14 @@ dossier_travail = None  # None = build/travail à côté de projet.yaml (résult
 
 import pandas as pd
 
-from diagnostics.config.catalogue import load_catalogue
-from diagnostics.config.questionnaire import load_questionnaire
-from diagnostics.engine.indicators import read_margins, survey_frame
-from diagnostics.publish.carnets import load_step, open_project, save_step, show
-from diagnostics.publish.report import collection_summary
-from diagnostics.stats.weighting import rake, weight_diagnostics
+import diagnostics as dls
 
-p, travail = open_project(projet, dossier_travail)
-etape1 = load_step(travail, "reponses.pkl")   # écrit par le carnet 1
-catalogue = load_catalogue(p.donnees["catalogue"], load_questionnaire(p.donnees["questionnaire"])) \
-    if p.donnees["catalogue"] else load_catalogue()
-marges = read_margins(p.donnees["marges"])
-show(marges.head(), {"quartier": "Quartier", "groupe_age": "Âge", "sexe": "Sexe", "effectif": "Habitants"})
+p, travail = dls.open_project(projet, dossier_travail)
+etape1 = dls.load_step(travail, "reponses.pkl")   # écrit par le carnet 1
+catalogue = dls.load_catalogue(p.donnees["catalogue"], dls.load_questionnaire(p.donnees["questionnaire"])) \
+    if p.donnees["catalogue"] else dls.load_catalogue()
+marges = dls.read_margins(p.donnees["marges"])
+dls.show(marges.head(), {"quartier": "Quartier", "groupe_age": "Âge", "sexe": "Sexe", "effectif": "Habitants"})
 
 # %% [markdown]
 # ## Préparation : quartiers du diagnostic et groupes d'âge des marges
@@ -50,46 +45,46 @@ show(marges.head(), {"quartier": "Quartier", "groupe_age": "Âge", "sexe": "Sexe
 # Seules les réponses des quartiers du diagnostic sont pondérées, dans les groupes d'âge du
 # fichier des marges (`15-29`, …, `75+`). Une réponse sans âge ou sans sexe ne peut pas être
 # calée : elle est écartée des estimations pondérées (leur nombre est affiché). C'est la même
-# préparation que celle du calcul des indicateurs (carnet 3).
+# préparation, et le même calage, que ceux du calcul des indicateurs (carnet 3) :
+# `dls.prepare_wave`.
 
 # %%
-cadre, comptes = survey_frame(etape1["codes"], p, catalogue, marges)
+cadre, comptes = dls.survey_frame(etape1["codes"], p, catalogue, marges)
 print(f"Réponses hors quartiers du diagnostic : {comptes['hors_quartiers']} ; "
       f"sans âge ou sans sexe (écartées) : {comptes['sans_age_sexe']}")
-a_caler = cadre.dropna(subset=["_groupe_age", "_sexe"]).rename(
-    columns={"_quartier": "quartier", "_groupe_age": "groupe_age", "_sexe": "sexe"})
-marges = marges[marges["quartier"].isin(p.libelles)]
 
 # %% [markdown]
 # ## Calage
 
 # %%
-calage = rake(a_caler, {("quartier", "groupe_age"): marges, ("quartier", "sexe"): marges})
+vague = dls.prepare_wave(etape1["codes"], marges, p, catalogue)
+calage = vague.calibration
 print(calage.summary())
-poids = calage.weights
+poids = pd.Series(calage.weights, index=vague.frame.index)
 
 # %% [markdown]
 # ## Qualité de la pondération par quartier
 
 # %%
-diagnostic = pd.DataFrame([{"quartier": q, **weight_diagnostics(poids[a_caler["quartier"] == q])}
+diagnostic = pd.DataFrame([{"quartier": q, **dls.weight_diagnostics(poids[vague.frame["quartier"] == q])}
                            for q in p.libelles])
-show(diagnostic, {"quartier": "Quartier", "n": "Répondants", "kish_deff": "Effet de plan (Kish)",
-                  "n_eff": "Effectif efficace", "min": "Poids minimum", "max": "Poids maximum"},
-     decimals={"kish_deff": 2, "n_eff": 0, "min": 2, "max": 2})
+dls.show(diagnostic, {"quartier": "Quartier", "n": "Répondants pondérés", "kish_deff": "Effet de plan (Kish)",
+                      "n_eff": "Effectif efficace", "min": "Poids minimum", "max": "Poids maximum"},
+         decimals={"kish_deff": 2, "n_eff": 0, "min": 2, "max": 2})
 
 # %% [markdown]
 # ## Représentativité : échantillon, population, échantillon pondéré
 
 # %%
-resume = collection_summary(etape1["data"], a_caler, poids, marges, p, n_read=etape1["n_read"],
-                            n_rejected=etape1["n_rejected"])
-show(resume["representativeness"], {"quartier": "Quartier", "groupe": "Groupe", "n": "Répondants",
-                                     "pct_echantillon": "Part des répondants",
-                                     "pct_population": "Part des habitants (recensement)",
-                                     "pct_pondere": "Part après pondération"},
-     percent=("pct_echantillon", "pct_population", "pct_pondere"))
+marges = dls.margins_frame(marges, p)
+resume = dls.collection_summary(etape1["data"], cadre, poids, marges, p, n_read=etape1["n_read"],
+                                n_rejected=etape1["n_rejected"])
+dls.show(resume["representativeness"].drop(columns=["kind", "band"]),
+         {"quartier": "Quartier", "groupe": "Groupe", "n": "Répondants",
+          "pct_echantillon": "Part des répondants", "pct_population": "Part des habitants (recensement)",
+          "pct_pondere": "Part après pondération"},
+         percent=("pct_echantillon", "pct_population", "pct_pondere"))
 
 # %%
-save_step(travail, "ponderation.pkl", {"frame": a_caler, "weights": poids, "calibration": calage,
-                                       "summary": resume, "margins": marges, "counts": comptes})
+dls.save_step(travail, "ponderation.pkl", {"frame": vague.frame, "weights": poids, "calibration": calage,
+                                           "summary": resume, "margins": marges, "counts": comptes})

@@ -31,35 +31,27 @@ tableau_indicateurs = None   # facultatif : un tableau d'indicateurs déjà calc
 
 import pandas as pd
 
-from diagnostics.publish.carnets import load_step, open_project, save_step, show
+import diagnostics as dls
 
-p, travail = open_project(projet, dossier_travail)
+p, travail = dls.open_project(projet, dossier_travail)
 
 # %%
 if tableau_indicateurs:
-    from diagnostics.publish.report import read_indicator_table
-
-    tableau = read_indicator_table(tableau_indicateurs)
+    tableau = dls.read_indicator_table(tableau_indicateurs)
     print(f"Tableau d'indicateurs fourni : « {tableau_indicateurs} » ({len(tableau)} lignes).")
 else:
-    from diagnostics.collect.extracts import read_extracts
-    from diagnostics.collect.references import load_references
-    from diagnostics.config.catalogue import load_catalogue
-    from diagnostics.config.questionnaire import load_questionnaire
-    from diagnostics.engine.indicators import compute_indicators
-
-    catalogue = load_catalogue(p.donnees["catalogue"], load_questionnaire(p.donnees["questionnaire"])) \
-        if p.donnees["catalogue"] else load_catalogue()
-    etape1 = load_step(travail, "reponses.pkl")      # écrit par le carnet 1
-    etape2 = load_step(travail, "ponderation.pkl")   # écrit par le carnet 2
-    extraits = read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
+    catalogue = dls.load_catalogue(p.donnees["catalogue"], dls.load_questionnaire(p.donnees["questionnaire"])) \
+        if p.donnees["catalogue"] else dls.load_catalogue()
+    etape1 = dls.load_step(travail, "reponses.pkl")      # écrit par le carnet 1
+    etape2 = dls.load_step(travail, "ponderation.pkl")   # écrit par le carnet 2
+    extraits = dls.read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
     # références du projet, puis valeurs publiées livrées avec la boîte à outils (voir l'annexe)
-    references = load_references(p.donnees["references"])
+    references = dls.load_references(p.donnees["references"])
     # les poids calés au carnet 2 (et leur calage, pour des variances qui en tiennent compte),
     # puis le secret statistique
-    tableau = compute_indicators(etape1["codes"], etape2["margins"], extraits, references, project=p,
-                                 catalogue=catalogue, weights=etape2["weights"],
-                                 calibration=etape2["calibration"])
+    tableau = dls.compute_indicators(etape1["codes"], etape2["margins"], extraits, references, project=p,
+                                     catalogue=catalogue, weights=etape2["weights"],
+                                     calibration=etape2["calibration"])
     print(f"{tableau['indicator_id'].nunique()} indicateurs ; {int(tableau['suppressed'].sum())} cases "
           f"masquées par le secret statistique ; {int((tableau['status'] != 'calculé').sum())} non calculables.")
 
@@ -73,7 +65,7 @@ pd.crosstab(tableau["dimension"], tableau["quartier"]).rename_axis(index="Dimens
 # ## Estimations fragiles et cases supprimées
 
 # %%
-show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].astype(bool)],
+dls.show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].astype(bool)],
      {"quartier": "Quartier", "label": "Indicateur", "n": "Effectif", "fragile": "Fragile",
       "suppressed": "Masqué", "suppression_reason": "Motif du masquage"}, flags=("fragile", "suppressed"))
 
@@ -93,29 +85,23 @@ show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].astype(
 # couvrent plusieurs années donnent une série et un test de tendance.
 
 # %%
-from diagnostics.engine import evolution as evol
-from diagnostics.collect.extracts import read_extracts as _read_extracts
-from diagnostics.collect.pseudonym import get_secret, secret_path
-from diagnostics.config.catalogue import load_catalogue as _load_catalogue
-from diagnostics.config.questionnaire import load_questionnaire as _load_questionnaire
-
-_cat = _load_catalogue(p.donnees["catalogue"], _load_questionnaire(p.donnees["questionnaire"])) \
-    if p.donnees["catalogue"] else _load_catalogue()
+_cat = dls.load_catalogue(p.donnees["catalogue"], dls.load_questionnaire(p.donnees["questionnaire"])) \
+    if p.donnees["catalogue"] else dls.load_catalogue()
 evolution = {"evolution": None, "series": None, "trends": None}
 if p.precedent is not None and not tableau_indicateurs:
-    actuelle = evol.wave_estimates(load_step(travail, "reponses.pkl")["codes"],
-                                   load_step(travail, "ponderation.pkl")["margins"], p, _cat)
-    precedente = evol.read_previous_wave(p, _cat, secret=get_secret(secret_path(p)))
-    evolution["evolution"] = evol.compute_evolution(tableau, actuelle, precedente, p, _cat)
+    actuelle = dls.wave_estimates(dls.load_step(travail, "reponses.pkl")["codes"],
+                                  dls.load_step(travail, "ponderation.pkl")["margins"], p, _cat)
+    precedente = dls.read_previous_wave(p, _cat, secret=dls.get_secret(dls.secret_path(p)))
+    evolution["evolution"] = dls.compute_evolution(tableau, actuelle, precedente, p, _cat)
     print(f"Diagnostic de {p.precedent.annee} : "
           + ", ".join(f"{n} {v}" for v, n in evolution["evolution"]["verdict"].replace("", "non publié")
                       .value_counts().items()))
 if p.donnees["extraits"]:
-    evolution["series"], evolution["trends"] = evol.extract_series(
-        _read_extracts([p.donnees["extraits"]]).data, p, _cat)
+    evolution["series"], evolution["trends"] = dls.extract_series(
+        dls.read_extracts([p.donnees["extraits"]]).data, p, _cat)
     print(f"{len(evolution['trends'])} séries d'extraits avec un test de tendance.")
 
 # %%
-save_step(travail, "evolution.pkl", evolution)
-save_step(travail, "indicateurs.pkl", tableau)
+dls.save_step(travail, "evolution.pkl", evolution)
+dls.save_step(travail, "indicateurs.pkl", tableau)
 tableau.to_csv(travail / "indicateurs.csv", sep=";", index=False, encoding="utf-8-sig")  # lu par les carnets 4 et 5

@@ -45,24 +45,29 @@ resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "p
 print(f"Quartier : {q.libelle} ({q.qpv or 'sans code QPV'}) — {int((tableau['quartier'] == q.libelle).sum())} indicateurs")
 
 # %% [markdown]
-# ## « À retenir » : un verdict par indicateur
+# ## « L'essentiel » : les constats principaux du quartier
 #
-# Chaque indicateur est comparé à **un seul** comparateur : la référence de Chambéry (ou une
-# autre référence) quand elle existe, sinon l'ensemble des quartiers enquêtés ; sinon le chiffre
-# est donné seul avec son intervalle. Les points forts et pistes d'action rédigés par l'ASV se
-# trouvent dans `constats/<quartier>.md`, à côté du fichier du projet.
+# Les constats sont choisis automatiquement parmi les écarts significatifs à une référence publiée
+# (même définition ou proche), aux autres quartiers enquêtés ou au diagnostic précédent, après
+# contrôle du taux de fausses découvertes (Benjamini-Hochberg) ; jamais à partir d'une estimation
+# fragile ni d'une valeur illustrative. Pour en épingler, en écarter ou reformuler un, et pour
+# écrire les « points forts » et « pistes d'action » de l'ASV : `constats/<quartier>.md`, à côté
+# du fichier du projet (modèle : `constats/MODELE.md` d'un projet créé par `dls init`).
 
 # %%
+from diagnostics.publish.constats import read_statement
 from diagnostics.publish.sources import load_sources
 
 sources = load_sources(p)
-constats = findings.key_findings(tableau, q.libelle, p, sources=sources)
-for groupe, titre in (("worse", "Moins favorable"), ("better", "Plus favorable"),
-                      ("context", "Contexte (indicateurs sans sens favorable)")):
-    print(f"\n{titre} :")
-    for c in constats[groupe]:
-        print(" -", c["sentence"])
-print("\nTexte de l'ASV :", report.statement_path(p, q.id))
+evolution_tables = load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists() else None
+texte_asv = read_statement(report.statement_path(p, q.id))
+essentiel = findings.essentiel(tableau, q.libelle, p, sources=sources, statement=texte_asv, twins=sources.twins,
+                               evolution=(evolution_tables or {}).get("evolution"))
+print(f"{essentiel['n_tests']} comparaisons, {essentiel['n_significant']} écart(s) significatif(s) après contrôle :")
+for c in essentiel["findings"]:
+    print(" -", c["sentence"], f"[{c['why']}]")
+if not texte_asv.text:
+    print("\nPas encore de points forts ni de pistes d'action de l'ASV :", report.statement_path(p, q.id))
 
 # %% [markdown]
 # ## Sources qualitatives : entretiens, remarques des habitants, annuaire
@@ -93,8 +98,6 @@ remarques
 
 # %%
 html = report.render_quartier(p, q.libelle, tableau, methods=resume, actors=acteurs, interviews=entretiens,
-                              comments=remarques, sources=sources,
-                              evolution=load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists()
-                              else None)
+                              comments=remarques, sources=sources, evolution=evolution_tables)
 sortie = report.write_html(html, Path(dossier_sortie) / (fichier or f"dls_{q.id}.html"))
 print(f"Rapport écrit : {sortie} ({len(html) / 1e6:.1f} Mo)")

@@ -11,7 +11,7 @@ def test_every_public_name_resolves():
     from diagnostics import Design, impact, validate  # noqa: F401
     assert callable(impact.paired_proportions)
     from diagnostics import monitor, pull, write_monitor_page
-    assert monitor.__module__ == "diagnostics.publish.monitor" and pull.__module__ == "diagnostics.collect.pull"
+    assert monitor.__module__ == "diagnostics.engine.fieldwork" and pull.__module__ == "diagnostics.collect.pull"
     assert callable(write_monitor_page)
 
 

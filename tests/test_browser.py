@@ -48,6 +48,28 @@ def livrables(tmp_path_factory):
     return out
 
 
+#: Elements of the page wider than the screen or cut by it (issue 27): every HTML box, and every text of a
+#: drawing (plotly, map), must lie within the screen, or within its drawing for a text — unless it is inside
+#: a box that scrolls sideways (a table's own scroll region).  Shapes of a drawing are clipped by design.
+CUT = """() => {
+  const W = document.documentElement.clientWidth, out = [];
+  const inScroll = (e) => { for (let p = e.parentElement; p; p = p.parentElement) {
+    const s = getComputedStyle(p).overflowX; if (s === 'auto' || s === 'scroll') return true; } return false; };
+  for (const e of document.querySelectorAll('main *')) {
+    const svg = e.parentElement && e.parentElement.closest('svg');
+    if (svg && e.tagName !== 'text') continue;
+    const r = e.getBoundingClientRect();
+    if (!r.width || !r.height || inScroll(e)) continue;
+    let lo = 0, hi = W;
+    if (svg) { const s = svg.getBoundingClientRect(); lo = Math.max(lo, s.left); hi = Math.min(hi, s.right); }
+    if (r.left < lo - 1 || r.right > hi + 1) {
+      out.push(((e.closest('[id]') || {}).id || '') + ' ' + e.tagName + ' « ' + (e.textContent || '').slice(0, 40)
+               + ' » ' + Math.round(r.left) + '–' + Math.round(r.right) + ' px'); } }
+  return out; }"""
+AXE = Path(__file__).resolve().parent / ".node" / "node_modules" / "axe-core" / "axe.min.js"
+REPORTS = ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue", "dls_synthese"]
+
+
 def _open(browser, path: Path, shot: Path | None = None):
     """Load ``path``; return (page, console errors, requested URLs, dialogs)."""
     page = browser.new_page(viewport={"width": 1000, "height": 1400})
@@ -78,6 +100,10 @@ def test_report_in_browser(browser, livrables, name):
         text = page.inner_text("body")
         for label in load_dimensions().values():
             assert label in text
+        if name != "dls_synthese":  # the quartier's map: an SVG with its text alternative, its actors numbered
+            assert page.evaluate("document.querySelectorAll('#carte svg[role=img][aria-label]').length") == 1
+            assert page.evaluate("document.querySelectorAll('#carte .acteur-point').length") == \
+                page.evaluate("document.querySelectorAll('#carte ol.acteurs-carte li').length") > 0
     finally:
         page.close()
 
@@ -106,7 +132,8 @@ def test_quartier_pdf_has_every_section(livrables, name):
                   "Trois modes de recueil", "Échantillon et population", "Pondération", "Marges d'erreur",
                   "Estimations « fragiles » et cases « supprimées »", "Paroles de partenaires et d'habitants",
                   "Annexe B.", "Annexe C. Définitions et sources des indicateurs", "Annexe D. Glossaire",
-                  "Annexe E. Annuaire des acteurs", "1 600", "questionnaires imprimés", "EPICES", "WHO-5"):
+                  "Annexe E. Annuaire des acteurs", "1 600", "questionnaires imprimés", "EPICES", "WHO-5",
+                  "Le quartier et ses ressources", "CONTOURS SYNTHÉTIQUES", "Sans position sur la carte"):
         assert title in text, title
     # figures were rendered before printing: their axis labels are in the PDF text
     assert "◀ moins favorable" in text and "plus favorable ▶" in text
@@ -217,11 +244,12 @@ def test_sources_and_annex(browser, livrables, name):
 
 @pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue", "dls_synthese"])
 def test_html_size_and_no_horizontal_scroll(browser, livrables, name):
-    """At most 2 MB, no network request, no sideways scrolling on a 375 px phone nor at 1280 px;
+    """At most 2 MB, no network request, no sideways scrolling nor cut text on a 375 px phone, at the
+    320 px of reflow (WCAG 1.4.10) nor at 1280 px;
     screenshots of the first screen (and of the synthesis overview) for a human look."""
     html = livrables / f"{name}.html"
     assert html.stat().st_size <= 2_000_000
-    for width, height in ((1280, 900), (375, 800)):
+    for width, height in ((1280, 900), (375, 800), (320, 800)):
         page = browser.new_page(viewport={"width": width, "height": height})
         requests = []
         page.on("request", lambda r: requests.append(r.url))
@@ -232,6 +260,7 @@ def test_html_size_and_no_horizontal_scroll(browser, livrables, name):
             assert [u for u in requests if u != html.resolve().as_uri() and not u.startswith("data:")] == []
             over = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert over <= 0, f"{name} déborde de {over} px à {width} px"
+            assert page.evaluate(CUT) == [], f"{name} : éléments coupés ou plus larges que l'écran à {width} px"
             charts = page.evaluate("Array.from(document.querySelectorAll('.graphique')).filter("
                                    "e => !(e.getAttribute('role') === 'img' && e.getAttribute('aria-label'))).length")
             assert charts == 0
@@ -278,5 +307,49 @@ def test_markup_in_data_is_shown_as_text(browser, tmp_path):
         assert "<script>alert(3)</script>" in page.inner_text("#essentiel")
         assert "<b onmouseover=alert(4)>gras</b>" in page.inner_text("#qualitatif")
         assert page.evaluate("document.querySelectorAll('main script, main img[src=x], main b').length") == 18
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+@pytest.mark.parametrize("name", REPORTS)
+def test_axe_wcag21_aa(browser, livrables, name, width):
+    """axe-core (npm, installed by « bash run.sh test » into tests/.node/) finds no violation of the
+    WCAG 2.1 A and AA rules on every report, at 1280 px and on a 375 px phone; no text is cut nor
+    wider than the screen (the 320 px of reflow, WCAG 1.4.10: test_html_size_and_no_horizontal_scroll)."""
+    if not AXE.is_file():
+        pytest.skip(f"axe-core absent ({AXE}) : « bash run.sh test » l'installe avec npm.")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.goto((livrables / f"{name}.html").resolve().as_uri(), wait_until="load")
+        page.wait_for_function("document.documentElement.getAttribute('data-figures') === 'pretes'", timeout=30000)
+        assert page.evaluate(CUT) == []
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        violations = page.evaluate("""async () => {
+          const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+          return r.violations.map(v => v.id + ' (' + v.nodes.length + ') : ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+        }""")
+        assert violations == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_tables_have_row_headers_captions_and_reachable_scroll(browser, livrables, name):
+    """Every data table has a caption and a row header on each body row; every scroll box takes
+    the keyboard focus and has a name; each cell of the synthesis grids writes its verdict."""
+    page, *_ = _open(browser, livrables / f"{name}.html")
+    try:
+        bad = page.evaluate("""() => Array.from(document.querySelectorAll('main table')).filter(t =>
+            !t.caption || !t.caption.textContent.trim()
+            || Array.from(t.tBodies).some(b => Array.from(b.rows).some(r => !r.querySelector('th[scope=row], th[scope=rowgroup]'))))
+          .map(t => t.className)""")
+        assert bad == []
+        boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.defile')).filter(d =>
+            d.tabIndex !== 0 || d.getAttribute('role') !== 'region' || !d.getAttribute('aria-label')).length""")
+        assert boxes == 0
+        coloured = page.evaluate("""() => Array.from(document.querySelectorAll(
+            'td.case.mieux, td.case.moins-bien, td.case.similaire')).filter(c => !c.querySelector('.mot-verdict')).length""")
+        assert coloured == 0
     finally:
         page.close()

@@ -21,9 +21,9 @@ def _evolution():
     for iid, label, unit, direction, cur, prev, verdict, note in [
         ("renoncement", "Renoncement à des soins", "%", "hausse_defavorable", 0.32, 0.21, "en dégradation", ""),
         ("who5_moyen", "Score de bien-être WHO-5", "score", "hausse_favorable", 58.0, 52.0, "en amélioration", ""),
-        ("solitude", "Sentiment de solitude", "%", "hausse_defavorable", 0.22, 0.20, "stable", ""),
+        ("solitude", "Sentiment de solitude", "%", "hausse_defavorable", 0.22, 0.20, "pas d'écart significatif", ""),
         ("insecurite", "Insécurité", "%", "hausse_defavorable", 0.15, np.nan, "non comparable",
-         "question modifiée depuis le diagnostic de 2017 (insecurite_quartier)"),
+         "question modifiée depuis le diagnostic de 2017 (« Vous arrive-t-il de vous sentir en insécurité ? »)"),
     ]:
         r = dict.fromkeys(EVOLUTION_COLUMNS, np.nan)
         d = cur - prev
@@ -52,7 +52,7 @@ def test_evolution_view_groups_and_formats():
     s, t = _series()
     v = evolution_view(_evolution(), "Biollay", series=s, trends=t)
     assert v["title"] == "Évolution depuis le diagnostic de 2017"
-    assert [g["verdict"] for g in v["groups"]] == ["en dégradation", "en amélioration", "stable"]
+    assert [g["verdict"] for g in v["groups"]] == ["en dégradation", "en amélioration", "pas d'écart significatif"]
     r = v["groups"][0]["rows"][0]
     # 32 % − 21 % = +11,0 points, interval ± 5 points, p = 0,010
     assert (r["previous"], r["current"], r["difference"]) == ("21,0\u202f%", "32,0\u202f%", "+11,0 points")
@@ -102,7 +102,10 @@ def test_report_has_the_evolution_page(project):
     assert "+11,0 points" in page and "non comparable" in page and "class=\"sparkline\"" in page
     assert page.index('<span class="badge moins-bien">en dégradation</span></td>') < \
         page.index('<span class="badge mieux">en amélioration</span></td>')
-    assert "1 indicateur sans écart significatif" in page and "Sentiment de solitude" not in page
+    # « pas d'écart significatif », never « stable » (issue 27); years in every column header
+    assert "pas d&#39;écart significatif</span> 1 indicateur." in page and "Sentiment de solitude" not in page
+    assert ">stable<" not in page
+    assert '<th scope="col" class="nombre">2017</th><th scope="col" class="nombre">2022</th>' in page
     # every compared indicator, the stable ones included, in annex F
     annex = html[html.index('id="annexe-evolution"'):]
     assert "Annexe F. Évolution depuis le diagnostic de 2017" in annex and "Sentiment de solitude" in annex
@@ -140,7 +143,7 @@ def test_analyst_workbook_has_the_evolution_and_trend_sheets(tmp_path):
     csv = out["evolution_csv"].read_text(encoding="utf-8-sig").splitlines()
     assert csv[0].startswith("Quartier;Dimension;Indicateur")
     # French CSV: percentages on the 0-100 scale, decimal comma; previous 21, current 32, gap 11 [6 ; 16]
-    assert ";2017;21,0;;;;32,0;11,0;6,0;16,0;0,01;en dégradation;" in csv[1]
+    assert ";2017;21,0;;;;32,0;11,0;6,0;16,0;0,01;;en dégradation;" in csv[1]   # p, adjusted p (none here)
     assert "'=HYPERLINK" in csv[1]                          # neutralised as the house CSV writer does
 
 
@@ -149,7 +152,7 @@ def test_synthesis_has_the_evolution_overview(project):
     evo = _evolution()
     other = evo.copy()
     other["quartier"] = "Bellevue"
-    other["verdict"] = ["stable", "stable", "en dégradation", "non comparable"]
+    other["verdict"] = ["pas d'écart significatif", "pas d'écart significatif", "en dégradation", "non comparable"]
     html = report.render_synthesis(project, make_table(), generated="01/01/2023",
                                    evolution={"evolution": pd.concat([evo, other], ignore_index=True)})
     page = html[html.index('id="evolution"'):html.index('id="qualitatif"')]

@@ -208,7 +208,18 @@ def test_references_file_cites_its_published_values():
     # PQE « Maladie » 2.2.1 (evaluation.securite-sociale.fr): participation 2021, 51 % (sein), 35 % (colorectal)
     assert pub.at["depistage_sein", "value"] == 0.51 and pub.at["depistage_colorectal", "value"] == 0.35
     # organised screening only: never a comparator of « mammography within 2 years, any setting »
-    assert pub.at["depistage_sein", "comparabilite"] == "différente"
+    # (the questionnaire indicator), the same definition as the Assurance Maladie's participation
+    # (the extract): comparability judged per indicator (issue 27)
+    sein = pub.loc["depistage_sein"]
+    assert sein["comparabilite_indicateurs"] == {"depistage_sein": "différente"}
+    assert sein["mesure"] == "enregistrée" and sein["comparabilite"] == "même"
+    from diagnostics.collect.references import comparable
+
+    assert not comparable(sein.to_dict(), "depistage_sein", "questionnaire")
+    assert comparable(sein.to_dict(), "am_depistage_sein", "extrait")
+    survey_row = {"comparabilite": "proche", "mesure": "déclarée", "comparabilite_indicateurs": {}}
+    assert comparable(survey_row, "depistage_sein", "questionnaire")
+    assert not comparable(survey_row, "am_depistage_sein", "extrait")   # self-report vs records
     # 59.9 % was read only in a press article: « à confirmer », never printed
     conf = ref[ref.status == "à confirmer"].set_index("indicator_id")
     assert conf.at["vaccination_grippe_65", "value"] == 0.599

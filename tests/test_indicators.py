@@ -21,10 +21,10 @@ from diagnostics.engine.indicators import (
     DEFAULT_REPONSES,
     ENSEMBLE,
     compute_indicators,
-    indicator_variable,
     read_margins,
     write_indicators,
 )
+from diagnostics.engine.wave import indicator_variable
 
 QUARTIERS = ["Biollay", "Hauts-de-Chambéry", "Bellevue"]
 
@@ -322,15 +322,13 @@ def test_agrees_with_r_survey(table):
 
 def test_labels_and_external_weights_give_the_same_table(table, inputs):
     """The notebooks' route: labelled answers (``.data``) + weights raked outside, with calibration."""
-    from diagnostics.engine.indicators import survey_frame
-    from diagnostics.stats.weighting import rake
+    import diagnostics as dls
     cat, project = inputs["catalogue"], inputs["project"]
     data = validate(DEFAULT_REPONSES, cat.questionnaire).data
     assert isinstance(data["renoncement"].dtype, pd.CategoricalDtype)
-    frame, _ = survey_frame(inputs["codes"], project, cat, inputs["margins"])
+    frame, _ = dls.survey_frame(inputs["codes"], project, cat, inputs["margins"])
     frame = frame.dropna()
-    m = inputs["margins"].rename(columns={"quartier": "_quartier", "groupe_age": "_groupe_age", "sexe": "_sexe"})
-    res = rake(frame, {("_quartier", "_groupe_age"): m, ("_quartier", "_sexe"): m})
+    res = dls.rake_wave(frame, dls.margins_frame(inputs["margins"], project))
     t = compute_indicators(data, None, project=project, catalogue=cat, weights=res.weights, calibration=res)
     for q in [*QUARTIERS, ENSEMBLE]:
         for ind in ("renoncement_soins", "precarite_epices", "who5_moyen"):

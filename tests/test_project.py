@@ -15,7 +15,7 @@ def test_chambery_example():
     assert p.source == DEFAULT_PROJECT
     assert [q.libelle for q in p.quartiers] == ["Biollay", "Hauts-de-Chambéry", "Bellevue"]
     assert [q.code for q in p.quartiers] == [1, 2, 3]
-    assert all(q.qpv.startswith("QN073") for q in p.quartiers)
+    assert all(q.qpv is None for q in p.quartiers)   # codes not confirmed in the official list: left blank
     assert p.quartier("biollay").dans == "au Biollay"
     assert p.quartier("Hauts-de-Chambéry").dans == "aux Hauts-de-Chambéry"
     assert p.quartier(3).libelle == "Bellevue"

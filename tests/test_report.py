@@ -65,7 +65,7 @@ def test_key_findings_biollay(table, project):
     (ers,) = dims["services"]["rows"]
     assert ers["verdict"]["kind"] == "seul" and ers["verdict"]["verdict"] is None
     assert ers["sentence"] == (f"Connaît l'Espace Ressource Santé : 35,0{NB}% [27,0 ; 43,0] au Biollay — "
-                               "aucune référence : chiffre à lire avec son intervalle.")
+                               "aucune référence publiée : chiffre à lire avec son intervalle.")
 
 
 def test_one_verdict_per_indicator(table, project):
@@ -76,13 +76,15 @@ def test_one_verdict_per_indicator(table, project):
     f = findings.key_findings(t, "Hauts-de-Chambéry", project)
     assert "Médecin traitant déclaré" in [x["label"] for x in f["worse"]]
     assert "Médecin traitant déclaré" not in [x["label"] for x in f["better"]]
-    # without a reference, the « Ensemble » row is the comparator: 61 % [53 ; 69] vs 38,7 %
+    # without a reference, the « Ensemble » row (61 % [53 ; 69] vs 38,7 %) contains the quartier: it is
+    # context, said to include it, never a verdict (issue 27)
     ens = t[t["indicator_id"] == "connait_ers"].iloc[[0]].assign(quartier="Ensemble des trois quartiers",
                                                                  estimate=0.387, ci_low=0.34, ci_high=0.43, n=380)
     f = findings.key_findings(pd.concat([t, ens], ignore_index=True), "Hauts-de-Chambéry", project)
-    (ers,) = [x for x in f["better"] if x["id"] == "connait_ers"]
-    # an « Ensemble » that includes the quartier is said to include it
-    assert ers["sentence"].endswith(f"plus favorable que l'ensemble des quartiers enquêtés, "
+    assert "connait_ers" not in [x["id"] for x in f["better"] + f["worse"]]
+    (ers,) = [x for d in f["dimensions"] for x in d["rows"] if x["id"] == "connait_ers"]
+    assert ers["verdict"]["verdict"] is None
+    assert ers["sentence"].endswith(f"non comparé à l'ensemble des quartiers enquêtés, "
                                     f"Hauts-de-Chambéry compris (38,7{NB}%).")
     # with the rest of the quartiers (quartier left out) and its test, that is the comparator
     t2 = pd.concat([t, ens], ignore_index=True)
@@ -112,17 +114,6 @@ def test_neutral_gap_is_context_and_fragile_flagged(table, project):
     fb = findings.key_findings(table, "Bellevue", project)
     assert fb["n_suppressed"] == 1
     assert not any(x["id"] == "depistage_colorectal" for d in fb["dimensions"] for x in d["rows"])
-
-
-def test_protect_counts_groups_small_cells():
-    rows = [{"Canal": "Papier", "Biollay": 50, "Bellevue": 40, "Total": 90},
-            {"Canal": "QR code", "Biollay": 5, "Bellevue": 20, "Total": 25},
-            {"Canal": "Rue", "Biollay": 3, "Bellevue": 30, "Total": 33}]
-    out = report.protect_counts(rows, 11)
-    # QR code and Rue hold cells under 11: grouped (5 + 3 = 8, still under 11, masked; 20 + 30 = 50);
-    # the row total would give the masked cell back (58 - 50), so it is masked too
-    assert out == [rows[0], {"Canal": "Autres canaux", "Biollay": "< 11", "Bellevue": 50, "Total": "–"}]
-    assert report.protect_counts(rows[:1], 11) == rows[:1]
 
 
 def test_statement_markdown_is_rendered_without_markup(tmp_path):
@@ -194,7 +185,7 @@ def test_collection_summary_hand_counts(project):
     assert ch["Autre"]["Autre quartier"] == 1
     rep = s["representativeness"].set_index(["quartier", "groupe"])
     # Biollay 15-29: 2 of 3 respondents, 60 of 100 inhabitants, weights 2 of 4
-    assert rep.loc[("Biollay", "15-29 ans")].tolist() == [2, pytest.approx(2 / 3), pytest.approx(0.6), pytest.approx(0.5)]
+    assert rep.loc[("Biollay", "15-29 ans"), ["n", "pct_echantillon", "pct_population", "pct_pondere"]].tolist() == [2, pytest.approx(2 / 3), pytest.approx(0.6), pytest.approx(0.5)]
     assert rep.loc[("Biollay", "Femme"), "pct_pondere"] == pytest.approx(3 / 4)
     wt = s["weighting"].set_index("quartier")
     # Kish: n Σw² / (Σw)² = 3 × 6 / 16
@@ -275,11 +266,15 @@ def test_html_has_every_section(html):
     text = re.sub(r"<[^>]+>", " ", html)
     for label in load_dimensions().values():
         assert label.replace("'", "&#39;") in text
-    for title in ("À retenir", "Points forts et pistes d'action", "constats/biollay.md", "Annexe A. Méthode",
+    for title in ("L'essentiel", "Le quartier en bref", "Annexe A. Méthode", "Comparaisons multiples",
                   "Trois modes de recueil", "Pondération", "Marges d'erreur",
                   "Estimations « fragiles » et cases « supprimées »", "Paroles de partenaires et d'habitants",
-                  "Annexe E. Annuaire des acteurs", "Annexe C. Définitions", "Annexe D. Glossaire", "30,17", "secret statistique", "† fragile", f"1{NB}600", "Quartier prioritaire de la politique de la ville QN073001"):
+                  "Annexe E. Annuaire des acteurs", "Annexe C. Définitions", "Annexe D. Glossaire", "30,17", "secret statistique", "† fragile", f"1{NB}600"):
         assert title in text, title
+    # no analyst instruction where the ASV has written nothing (issue 27): the box is left out
+    for instruction in ("Texte à rédiger", "constats/", "Points forts et pistes d'action", "projet.yaml",
+                        "references.yaml", "MODELE.md", "<!--"):
+        assert instruction not in text, instruction
     # the interview quote with a phone number is scrubbed if it is selected (one quote per theme)
     assert "04 79 00 99 98" not in text and "mediation.fictive@example.org" not in text
 
@@ -321,6 +316,12 @@ def test_synthesis(table, project):
         assert label.replace("'", "&#39;") in out
     assert 'href="dls_biollay.html"' in out and "Synthèse des quartiers" in out
     assert out.count("dlsFigure(\"fig-synthese-ic-") == 9
+    # « L'essentiel » across quartiers first; no ASV box and no instruction when constats/synthese.md is absent
+    text = re.sub(r"<[^>]+>", " ", out)
+    assert text.index("L'essentiel") < text.index("Vue d'ensemble")
+    assert all(f" {q} " in text[:text.index("Vue d'ensemble")] for q in ("Biollay", "Bellevue"))
+    for instruction in ("Texte à rédiger", "constats/", "projet.yaml", "<!--"):
+        assert instruction not in text, instruction
 
 
 def test_write_html_atomic(tmp_path):
@@ -344,5 +345,38 @@ def test_sources_of_the_example(project):
     assert s.references[("am_c2s", "commune")]["illustrative"] is True
     assert s.has_illustrative()
     line = s.reference_line(["am_c2s"], ["commune"])
-    assert line.startswith("Références : ") and "(valeur illustrative)" in line
+    # said to be illustrative once, with no source name that would call it published (issue 27)
+    assert line == ("Autres valeurs de référence : illustratives, inventées pour l'exemple, montrées en gris "
+                    "sans verdict.")
+    line = s.reference_line(["tabac_quotidien", "am_c2s"], ["commune", "france"])
+    assert line.startswith("Références : Baromètre") and "illustratives" in line and "publiée" not in line
+    assert "yaml" not in " ".join(s.line([i]) + s.reference_line([i], ["commune", "departement", "region", "france"])
+                                  for i in s.indicators["indicator_id"])
     assert s.line(["precarite_epices"]) == f"Source : {s.survey}, 2020-2022."
+
+
+def test_no_coloured_verdict_against_an_illustrative_value_and_counts_match(project):
+    """Issue 27: an illustrative value never gives a verdict nor centres a chart; the key-figure box
+    counts the verdicts the tables print (it once counted a list cut at 8)."""
+    t = make_table()
+    # a published France value of the same definition for one indicator, illustrative commune values
+    # for the others (the example's references.yaml flags medecin_traitant's as illustrative)
+    html = report.render_quartier(project, "Biollay", t, generated="01/01/2023")
+    body = html[html.index('id="lire"'):html.index('id="annexes"')]
+    cells = re.findall(r'<td class="comparaison">(.*?)</td>', body, re.S)
+    assert cells
+    for cell in cells:
+        badge = re.search(r'<span class="badge [^"]+">([^<]+)</span>', cell)
+        comparator = cell.split(" · ")[0]
+        if badge:
+            assert "illustr" not in comparator, cell
+    box = html[html.index('id="essentiel"'):html.index('id="lire"')]
+    worse = int(re.search(r"<strong>(\d+)</strong> moins favorables", box).group(1))
+    better = int(re.search(r"<strong>(\d+)</strong> plus favorables", box).group(1))
+    assert worse == sum('<span class="badge moins-bien">moins bien</span>' in c for c in cells)
+    assert better == sum('<span class="badge mieux">mieux</span>' in c for c in cells)
+    # médecin traitant: only an illustrative commune value (89 %) besides France (89 %, same row in the
+    # fixture): the verdict comes from France, the illustrative value is at most grey context
+    s = findings.headline(t[(t["quartier"] == "Biollay") & (t["indicator_id"] == "medecin_traitant")].iloc[0].to_dict(),
+                          None, project, report._sources_or_none(project, None))
+    assert s["ref_key"] != "commune" and s["context"].startswith("Chambéry") and "(illustratif)" in s["context"]

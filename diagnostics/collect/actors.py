@@ -9,7 +9,10 @@ The directory is a partner's table, one row per actor, with the columns
 * ``quartiers``: the neighbourhoods served (ids or labels) or ``tous``;
 * ``telephone``: a French number (``04 79 00 12 34``, ``+33 4 79 00 12 34``) or a short
   number (``15``, ``3919``), normalised to ``04 79 00 12 34``;
-* ``site_web``: an ``http(s)://`` address.
+* ``site_web``: an ``http(s)://`` address;
+* ``latitude``, ``longitude`` (optional columns): the actor's place in decimal degrees (WGS 84,
+  ``45,5581`` or ``45.5581``), both or neither; an actor without them is listed beside the
+  report's map, not placed on it.
 
 CSV files use ``;`` (as French Excel writes them) or ``,``, UTF-8; leading lines starting with
 ``#`` are comments.  Excel workbooks (``.xlsx``) are read from their first sheet.  Every problem
@@ -31,6 +34,8 @@ from ..errors import ConfigurationError, UnreadableFileError, where
 
 COLUMNS = ("nom", "type", "themes", "quartiers", "adresse", "telephone", "site_web", "horaires", "description")
 REQUIRED = ("nom", "type", "themes", "quartiers")
+#: Optional columns placing an actor on the quartier's map: (column, lowest, highest value in degrees).
+COORDINATES = (("latitude", -90.0, 90.0), ("longitude", -180.0, 180.0))
 
 _PHONE_LONG = re.compile(r"^(?:\+33\s?|0033\s?|0)([1-9])(?:[\s.\-]?(\d{2})){4}$")
 _PHONE_SHORT = re.compile(r"^(?:1[0-9]{1,2}|3\d{3})$")
@@ -120,6 +125,29 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
     return header, out
 
 
+def _coordinates(r: dict, row: int, fail) -> dict:
+    """``{"latitude": float | None, "longitude": float | None}`` of one row (both or neither)."""
+    out = {}
+    for col, lo, hi in COORDINATES:
+        text = (r.get(col) or "").strip()
+        if not text or text.lower() in ("nan", "none"):
+            out[col] = None
+            continue
+        try:
+            value = float(text.replace(",", ".").replace("\u00a0", "").replace(" ", ""))
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            fail(row, col, text, f"attendu un nombre de degrés décimaux entre {lo:g} et {hi:g} "
+                                 "(ex. 45,5581 pour la latitude, 5,9052 pour la longitude), ou une case vide.")
+        out[col] = value
+    if (out["latitude"] is None) != (out["longitude"] is None):
+        col = "latitude" if out["latitude"] is None else "longitude"
+        fail(row, col, "", "case vide alors que l'autre coordonnée est remplie : attendu la latitude et la "
+                           "longitude ensemble, ou aucune des deux.")
+    return out
+
+
 def load_actors(path: str | Path, *, dimensions: dict[str, str] | None = None,
                 quartiers: list[str] | dict[str, str] | None = None) -> pd.DataFrame:
     """Read and validate a directory of local actors.
@@ -138,13 +166,15 @@ def load_actors(path: str | Path, *, dimensions: dict[str, str] | None = None,
     -------
     pandas.DataFrame
         One row per actor; ``themes`` and ``quartiers`` hold lists (dimension ids, neighbourhood
-        labels), ``telephone`` is normalised, missing optional fields are empty strings.
+        labels), ``telephone`` is normalised, missing optional fields are empty strings;
+        ``latitude`` and ``longitude`` are floats, or None for an actor without a place.
 
     Raises
     ------
     ConfigurationError
         For a missing column, an empty name, an unknown theme or neighbourhood, a malformed
-        phone number or web address (one French sentence naming row and column).
+        phone number or web address, a coordinate that is not degrees or given without the
+        other (one French sentence naming row and column).
     """
     from ..config.questionnaire import load_dimensions
 
@@ -217,9 +247,10 @@ def load_actors(path: str | Path, *, dimensions: dict[str, str] | None = None,
             if not valid_url(rec["site_web"]):
                 fail(row, "site_web", rec["site_web"],
                      "adresse web mal formée (attendu une adresse complète commençant par https:// ou http://).")
+        rec.update(_coordinates(r, row, fail))
         rec["ligne"] = row
         records.append(rec)
-    return pd.DataFrame(records, columns=[*COLUMNS, "ligne"])
+    return pd.DataFrame(records, columns=[*COLUMNS, *(c for c, *_ in COORDINATES), "ligne"])
 
 
 def actors_for_quartier(actors: pd.DataFrame, quartier: str) -> pd.DataFrame:

@@ -491,6 +491,25 @@ COMPARABILITY = ("même", "proche", "différente")
 _REF_REQUIRED = ("indicator_id", "level", "territory_code", "period", "value", "status", "source")
 
 
+MEASURES = ("déclarée", "enregistrée")
+
+
+def _measure_fields(item: dict, path: Path, i: int) -> tuple[str, dict]:
+    """``mesure`` (« déclarée » in a survey, « enregistrée » in administrative data, or empty) and
+    ``comparabilite_indicateurs`` (``{indicator id: même | proche | différente}``) of a reference."""
+    measure = str(item.get("mesure") or "").strip()
+    if measure and measure not in MEASURES:
+        raise ConfigurationError(f"« {path.name} », référence n° {i} : mesure « {measure} » inconnue ; "
+                                 "« déclarée » ou « enregistrée » est attendue.", file=path.name, row=i,
+                                 column="mesure", value=measure)
+    per = item.get("comparabilite_indicateurs") or {}
+    if not isinstance(per, dict) or any(str(v) not in COMPARABILITY for v in per.values()):
+        raise ConfigurationError(f"« {path.name} », référence n° {i} : « comparabilite_indicateurs » doit associer "
+                                 "un identifiant d'indicateur à « même », « proche » ou « différente ».",
+                                 file=path.name, row=i, column="comparabilite_indicateurs", value=str(per))
+    return measure, {str(k): str(v) for k, v in per.items()}
+
+
 def read_references(path) -> pd.DataFrame:
     """Read the published reference values (``references.yaml`` of the project).
 
@@ -500,7 +519,9 @@ def read_references(path) -> pd.DataFrame:
         Columns ``indicator_id, level, territory_code, territory, period, value, ci_low,
         ci_high, unit, status (« publiée » | « illustrative » | « à confirmer »), source, url,
         comparabilite (« même » | « proche » | « différente » | empty), definition, population, n,
-        lu_dans, note, fichier, entree`` (file name and 1-based entry number, for messages);
+        lu_dans, note, fichier, entree`` (file name and 1-based entry number, for messages),
+        ``mesure`` (« déclarée » | « enregistrée » | empty) and ``comparabilite_indicateurs``
+        (``{indicator id: comparabilité}``, the judgement per indicator that uses the row);
         proportions are on the 0–1 scale.
     """
     path = Path(path)
@@ -531,6 +552,7 @@ def read_references(path) -> pd.DataFrame:
             raise ConfigurationError(f"« {path.name} », référence n° {i} : comparabilité « {comparability} » "
                                      "inconnue ; « même », « proche » ou « différente » est attendue.",
                                      file=path.name, row=i, column="comparabilite", value=comparability)
+        measure, per_indicator = _measure_fields(item, path, i)
         try:
             value = float(item["value"])
         except (TypeError, ValueError):
@@ -543,7 +565,8 @@ def read_references(path) -> pd.DataFrame:
                          source=" ".join(str(item["source"]).split()), url=item.get("url", ""),
                          comparabilite=comparability, definition=" ".join(str(item.get("definition", "")).split()),
                          population=item.get("population", ""), n=item.get("n"), lu_dans=item.get("lu_dans", ""), court=item.get("court", ""),
-                         note=" ".join(str(item.get("note", "")).split()), fichier=path.name, entree=i))
+                         note=" ".join(str(item.get("note", "")).split()), fichier=path.name, entree=i,
+                         mesure=measure, comparabilite_indicateurs=per_indicator))
     out = pd.DataFrame(rows)
     for col in ("ci_low", "ci_high"):
         out[col] = pd.to_numeric(out[col], errors="coerce")

@@ -2,97 +2,120 @@
 
 The answers are written to ``data/raw/<serveur>_<formulaire>/`` beside the project:
 
-- ``soumissions.json``: every submission pulled so far, as the server sent it (one list);
-- ``reponses.csv``: the same submissions flattened (``groupe/question`` columns, as the servers'
-  CSV exports), read by :func:`diagnostics.collect.readers.read_answers` and ``dls suivi``;
-- ``manifeste.json``: one entry per pull (server, form, form versions, UTC time, count).
+- ``soumissions.json``: the submissions as the server sends them now (one list, in order of
+  receipt);
+- ``reponses.csv``: the same submissions flattened (``groupe/question`` columns as the servers'
+  CSV exports, ``KEY``, ``SubmissionDate`` and ``ReviewState`` for Central, ``_uuid`` and
+  ``_validation_status`` for Kobo), read by ``dls check`` and ``dls suivi``;
+- ``reponses_<groupe>.csv``: one file per repeat group (``PARENT_KEY``, ``KEY``, its questions),
+  as Central's CSV export writes them;
+- ``manifeste.json``: one entry per pull (server, form, versions, UTC time, counts of new,
+  modified, deleted, rejected and « has issues » submissions).
 
-Pulls are incremental: only the submissions newer than the last one stored are asked for
-(KoboToolbox: ``query={"_id": {"$gt": <last _id>}}``; ODK Central:
-``$filter=__system/submissionDate gt <last date>``), and a submission already stored (same
-``_id`` / ``__id``) is never stored twice.  Every file is replaced atomically
-(:func:`diagnostics.io.files.atomic_path`): an interrupted pull leaves the previous files whole.
+**Every pull is a full pull, reconciled with what was stored.**  Asking only for what was
+received after the last stored submission misses four things: an edit keeps its receipt date; a
+review state (approved, has issues, rejected) changes nothing of it; a deletion is never sent;
+and ODK Central stamps the receipt time (``createdAt``) before its transaction commits, so a
+submission that commits after a later one was pulled would be skipped for good.  A form of a
+local diagnosis holds hundreds to a few thousand submissions (≈ 1 Ko each): reading them all
+again costs a few requests and leaves the folder equal to a fresh pull, by construction.  A
+Central pull is checked against the server's own count (``@odata.count``) and started again
+(twice at most) when submissions arrived or left while it paged; a Kobo pull pages by ``_id``
+(keyset), which a deletion during the pull cannot shift.  Files are written only
+once every page has come, each replaced atomically (:func:`diagnostics.io.files.atomic_path`):
+an interrupted pull leaves the previous files whole.
 
 The token is read from an environment variable (``DLS_KOBO_TOKEN``, ``DLS_ODK_TOKEN``) or from a
-file outside the repository; it is sent in the ``Authorization`` header only and never printed,
-logged, nor written to the manifest.
+file outside the repository; it is sent in the ``Authorization`` header only, to the address the
+user gave only, and never printed, logged, nor written (:mod:`diagnostics.collect.pull_http`).
 
-API shapes (read in the servers' own documentation):
+API shapes (read in the servers' code):
 
-- KoboToolbox, ``GET /api/v2/assets/{uid}/data.json?start=&limit=`` (``limit`` at most 30 000),
-  ``query`` a MongoDB filter (``{"_submission_time": {"$gt": …}}``); response
-  ``{"count", "next", "previous", "results"}`` (Django REST framework pagination, kpi's
-  ``DataPagination``); header ``Authorization: Token <token>``.  Source: kobotoolbox/kpi,
-  ``kpi/docs/api/v2/data/list.md`` and ``kpi/views/v2/data.py``
-  (https://github.com/kobotoolbox/kpi), https://support.kobotoolbox.org/api.html (2024).
-- ODK Central, ``GET /v1/projects/{projectId}/forms/{xmlFormId}.svc/Submissions`` with
-  ``$top``, ``$skip``, ``$count=true`` (``@odata.count``), ``$filter`` on
-  ``__system/submissionDate``; response ``{"@odata.context", "value": [...]}``, each row keyed by
-  ``__id``; when the server pages it gives ``@odata.nextLink``.  Authentication by a session
-  token (``Authorization: Bearer``, ``POST /v1/sessions``) or HTTP Basic.  Source:
-  getodk/docs ``docs/central-api-odata-endpoints.rst``, « Data Document »
-  (https://docs.getodk.org/central-api-odata-endpoints/, 2024).
+- KoboToolbox, ``GET /api/v2/assets/{uid}/data.json?limit=&sort=&query=`` (``limit`` at most
+  30 000, ``query`` a MongoDB filter); response ``{"count", "next", "previous", "results"}``
+  (kpi's ``DataPagination``, a Django REST framework ``LimitOffsetPagination`` whose count is the
+  form's submission counter); header ``Authorization: Token <token>``; each row has
+  ``_id`` (kept through edits, while ``_uuid`` becomes the edit's instance id:
+  ``kobo/apps/openrosa/libs/utils/logger_tools.py``), ``_submission_time``, ``_validation_status``;
+  a repeat group is a list of objects.  Source: kobotoolbox/kpi ``kpi/views/v2/data.py``,
+  ``kpi/paginators.py`` (https://github.com/kobotoolbox/kpi).
+- ODK Central, ``GET /v1/projects/{projectId}/forms/{xmlFormId}.svc/Submissions?$top=&$count=true&$expand=*``;
+  response ``{"value": [...], "@odata.context", "@odata.nextLink", "@odata.count"}``; rows keyed
+  by ``__id`` with ``__system`` (``submissionDate``, ``updatedAt``, ``reviewState``, ``edits``,
+  ``formVersion``…), deleted submissions left out, newest first; the next page is
+  ``@odata.nextLink`` with an opaque ``$skiptoken`` (a cursor on the last row), given only while
+  rows remain; ``$expand=*`` puts repeat groups inline (each also gives a
+  ``<groupe>@odata.navigationLink``, never an answer).  Authentication by a session token
+  (``Authorization: Bearer``) or HTTP Basic over HTTPS.  Source: getodk/central-backend
+  ``lib/resources/odata.js``, ``lib/formats/odata.js``, ``lib/util/odata.js``,
+  ``lib/data/odata.js`` (https://github.com/getodk/central-backend).
 """
 from __future__ import annotations
 
-import base64
 import csv
-import email.utils
 import io
 import json
 import os
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import DLSError
 from ..io.files import atomic_path
+from . import review
+from .pull_http import MAX_RETRIES, TOKEN_ENV, PullError, ServerClient, auth_header
+
+__all__ = ["PullError", "PullResult", "pull", "read_token", "SERVERS"]
 
 SERVERS = ("kobo", "odk")
-TOKEN_ENV = {"kobo": "DLS_KOBO_TOKEN", "odk": "DLS_ODK_TOKEN"}
-#: ODK Central also accepts HTTP Basic: these two variables instead of a token.
-ODK_BASIC_ENV = ("DLS_ODK_EMAIL", "DLS_ODK_MOT_DE_PASSE")
 DEFAULT_PAGE = {"kobo": 1000, "odk": 1000}
-MAX_RETRIES = 5
-
-
-class PullError(DLSError):
-    """The server refused the pull or could not be reached (French message, no token in it)."""
-
-    exit_code = 2
+#: Full pulls started again when the server's count disagrees with the rows received.
+CONSISTENCY_ATTEMPTS = 3
 
 
 @dataclass
 class PullResult:
-    """Outcome of :func:`pull`: ``new`` submissions fetched, ``total`` stored, files written."""
+    """Outcome of :func:`pull`: what changed since the last pull, what is stored, files written."""
 
     new: int
     total: int
     folder: Path
     csv: Path
     manifest: Path
+    modified: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    has_issues: int = 0
+    repeats: dict = field(default_factory=dict)
     pages: int = 0
     retries: int = 0
     versions: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        """French summary of the pull (counts, review states, repeat groups, file)."""
         from .. import fmt
-        if self.new == 0:
-            return (f"Aucune nouvelle soumission ({fmt.number(self.total)} déjà récupérées) ; "
-                    f"fichier : {self.csv}.")
-        return (f"{fmt.number(self.new)} nouvelle{'s' if self.new > 1 else ''} soumission"
-                f"{'s' if self.new > 1 else ''} récupérée{'s' if self.new > 1 else ''} "
-                f"({fmt.number(self.total)} au total) ; fichier : {self.csv}.")
+
+        def n(k, word):
+            return f"{fmt.number(k)} {word}{'s' if k > 1 else ''}"
+        changes = [n(self.new, "nouvelle"), n(self.modified, "modifiée"), n(self.deleted, "supprimée")]
+        head = ("Aucun changement depuis la dernière récupération" if not (self.new or self.modified or self.deleted)
+                else "Soumissions : " + ", ".join(changes))
+        lines = [f"{head} ; {n(self.total, 'soumission')} sur le serveur ; fichier : {self.csv}."]
+        if self.rejected or self.has_issues:
+            lines.append(f"Revue sur le serveur : {n(self.rejected, 'rejetée')} (hors de l'analyse par défaut : "
+                         f"dls check et dls suivi les comptent à part ; --inclure-rejetees les garde), "
+                         f"{fmt.number(self.has_issues)} « à problème » (gardées et signalées).")
+        for name, k in self.repeats.items():
+            lines.append(f"Groupe répété « {name} » : {n(k, 'ligne')} dans {self.folder / _repeat_file(name)} "
+                         "(non lu par dls check : une ligne par répétition, reliée à sa soumission par PARENT_KEY).")
+        return "\n".join(lines)
 
 
 def read_token(server: str, token_file: str | os.PathLike | None = None, environ=None) -> str | None:
     """The token: from ``token_file`` when given, else from ``DLS_KOBO_TOKEN`` / ``DLS_ODK_TOKEN``.
 
-    Returns ``None`` when neither is set (ODK Central may then use HTTP Basic).
+    Returns ``None`` when neither is set (ODK Central may then use HTTP Basic over HTTPS).
     """
     environ = os.environ if environ is None else environ
     if token_file is not None:
@@ -106,103 +129,6 @@ def read_token(server: str, token_file: str | os.PathLike | None = None, environ
             raise PullError(f"Le fichier du jeton « {p} » est vide : attendu le jeton d'accès au serveur.", file=p)
         return text
     return (environ.get(TOKEN_ENV[server]) or "").strip() or None
-
-
-def _auth_header(server: str, token: str | None, environ) -> str:
-    if server == "kobo":
-        if not token:
-            raise PullError("Aucun jeton KoboToolbox : définissez la variable d'environnement "
-                            f"{TOKEN_ENV['kobo']} ou donnez --jeton-fichier (un fichier hors du dépôt git).")
-        return f"Token {token}"
-    if token:
-        return f"Bearer {token}"
-    user, pwd = (environ.get(k) for k in ODK_BASIC_ENV)
-    if user and pwd:
-        return "Basic " + base64.b64encode(f"{user}:{pwd}".encode()).decode("ascii")
-    raise PullError("Aucun identifiant ODK Central : définissez la variable d'environnement "
-                    f"{TOKEN_ENV['odk']} (jeton de session) ou {ODK_BASIC_ENV[0]} et {ODK_BASIC_ENV[1]}, "
-                    "ou donnez --jeton-fichier.")
-
-
-def _retry_after(value, attempt: int) -> float:
-    """Seconds to wait: the ``Retry-After`` header (seconds or HTTP date), else 2, 4, 8… s."""
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(value)
-                return max(0.0, (when - datetime.now(UTC)).total_seconds())
-            except (TypeError, ValueError):
-                pass
-    return float(2 ** (attempt + 1))
-
-
-class _Client:
-    """GET JSON with the authorisation header; retries 429 and 5xx; French errors."""
-
-    def __init__(self, server, base, form, auth, sleep, max_retries, timeout=60):
-        self.server, self.base, self.form, self.auth = server, base, form, auth
-        self.sleep, self.max_retries, self.timeout = sleep, max_retries, timeout
-        self.retries = 0
-
-    def get(self, url: str) -> dict:
-        host = urllib.parse.urlsplit(url).netloc
-        for attempt in range(self.max_retries + 1):
-            req = urllib.request.Request(url, headers={"Authorization": self.auth, "Accept": "application/json"})
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    body = resp.read()
-            except urllib.error.HTTPError as exc:
-                code = exc.code
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                exc.close()
-                if code in (401, 403):
-                    what = ("le jeton est refusé" if code == 401 else "ce compte n'a pas accès à ce formulaire")
-                    raise PullError(f"Le serveur {host} répond {code} : {what}. Vérifiez le jeton "
-                                    f"(variable {TOKEN_ENV[self.server]} ou --jeton-fichier) et ses droits "
-                                    "sur le formulaire.") from None
-                if code == 404:
-                    raise PullError(f"Le serveur {host} ne connaît pas le formulaire « {self.form} » (404) : "
-                                    "vérifiez son identifiant"
-                                    + (" (uid de l'« asset », ex. aSAvYreNzVEkrWg5Gdcvg)." if self.server == "kobo"
-                                       else " (xmlFormId) et le numéro de projet.")) from None
-                if code == 429 or code >= 500:
-                    if attempt < self.max_retries:
-                        self.retries += 1
-                        self.sleep(_retry_after(retry_after, attempt))
-                        continue
-                    if code == 429:
-                        raise PullError(f"Le serveur {host} limite le nombre de requêtes (429) et refuse encore "
-                                        f"après {self.max_retries} nouvelles tentatives : réessayez plus tard.") from None
-                    raise PullError(f"Le serveur {host} est en erreur ({code}) après {self.max_retries} "
-                                    "nouvelles tentatives : réessayez plus tard ; rien n'a été écrit.") from None
-                raise PullError(f"Le serveur {host} refuse la demande ({code}) pour le formulaire "
-                                f"« {self.form} ».") from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise PullError(f"Le serveur {host} est injoignable ({reason}) : vérifiez l'adresse "
-                                "et la connexion ; rien n'a été écrit.") from None
-            try:
-                return json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                raise PullError(f"Le serveur {host} a renvoyé une réponse qui n'est pas du JSON pour le "
-                                f"formulaire « {self.form} » : vérifiez l'adresse du serveur.") from None
-        raise AssertionError("unreachable")
-
-
-def _flatten(row: dict, prefix: str = "") -> dict:
-    """ODK's nested groups ``{"recueil": {"canal": 1}}`` → ``{"recueil/canal": 1}``."""
-    out = {}
-    for k, v in row.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "/"))
-        elif isinstance(v, list):
-            out[key] = " ".join(str(x) for x in v) if all(not isinstance(x, (dict, list)) for x in v) else json.dumps(v)
-        else:
-            out[key] = v
-    return out
 
 
 def _key(server: str, row: dict):
@@ -221,68 +147,190 @@ def _version(server: str, row: dict) -> str | None:
     return (row.get("__system") or {}).get("formVersion")
 
 
-def _pages(client: _Client, server: str, base: str, form: str, project: str | None, stored: list, page: int):
-    """Yield the pages of submissions newer than the ``stored`` ones."""
+def _odk_pages(client: ServerClient, project, form: str, page: int):
+    """Yield ``(rows, count)`` for each page of Central's Submissions, following ``@odata.nextLink``."""
+    if not project:
+        raise PullError("ODK Central : le numéro du projet est obligatoire (--projet-odk).")
+    q = urllib.parse.quote
+    url = (f"{client.base}/v1/projects/{q(str(project))}/forms/{q(form)}.svc/Submissions?"
+           + urllib.parse.urlencode({"$top": page, "$count": "true", "$expand": "*"}, quote_via=q))
+    got = 0
+    while url:
+        doc = client.get(url)
+        rows = doc.get("value") or []
+        got += len(rows)
+        count = doc.get("@odata.count")
+        yield rows, count
+        nxt = doc.get("@odata.nextLink")
+        if nxt:
+            url = client.same_server(nxt)
+        elif rows and len(rows) >= page and count is not None and got < int(count):
+            # a server without next links (Central before 2023): page on by $skip, never past the count
+            url = url.split("?")[0] + "?" + urllib.parse.urlencode(
+                {"$top": page, "$count": "true", "$expand": "*", "$skip": got}, quote_via=q)
+        else:
+            url = None
+
+
+def _kobo_pages(client: ServerClient, form: str, page: int):
+    """Yield ``(rows, None)`` for each page of Kobo's data, paged by ``_id`` (keyset), not by offset.
+
+    kpi's ``count`` is the form's submission counter, not the number of rows the query matches,
+    and its ``next`` link is computed from that counter (``kpi/views/v2/data.py``: « dummy list »
+    of ``current_submission_count``); with ``start`` offsets, a submission deleted during the pull
+    shifts every later row and one is skipped.  So each page asks ``_id > <last _id seen>`` in
+    ``_id`` order, and the pull ends on an empty page, or on a short one that kpi also closes
+    (no ``next``); the count is not checked.
+    """
+    url = f"{client.base}/api/v2/assets/{urllib.parse.quote(form)}/data.json?"
+    last = None
+    while True:
+        params = {"limit": page, "sort": json.dumps({"_id": 1})}
+        if last is not None:
+            params["query"] = json.dumps({"_id": {"$gt": last}})
+        doc = client.get(url + urllib.parse.urlencode(params))
+        rows = doc.get("results") or []
+        yield rows, None
+        ids = [r["_id"] for r in rows if isinstance(r.get("_id"), int)]
+        if not ids or (len(rows) < page and not doc.get("next")):
+            return
+        last = max(ids)
+
+
+def _order(server: str, rows: list) -> list:
+    """Rows in order of receipt (Kobo ``_id``; Central receipt time, then ``__id``)."""
     if server == "kobo":
-        params = {"limit": page, "start": 0}
-        ids = [r["_id"] for r in stored if isinstance(r.get("_id"), (int, float))]
-        if ids:
-            params["query"] = json.dumps({"_id": {"$gt": max(ids)}})
-        url = f"{base}/api/v2/assets/{urllib.parse.quote(form)}/data.json?" + urllib.parse.urlencode(params)
-        while url:
-            doc = client.get(url)
-            yield doc.get("results") or []
-            url = doc.get("next")
-    else:
-        if not project:
-            raise PullError("ODK Central : le numéro du projet est obligatoire (--projet-odk).")
-        params = {"$top": page, "$count": "true"}
-        last = max((_stamp(server, r) for r in stored), default="")
-        if last:
-            params["$filter"] = f"__system/submissionDate gt {last}"
-        root = f"{base}/v1/projects/{urllib.parse.quote(str(project))}/forms/{urllib.parse.quote(form)}.svc/Submissions"
-        skip = 0
-        while True:
-            q = dict(params, **({"$skip": skip} if skip else {}))
-            doc = client.get(root + "?" + urllib.parse.urlencode(q, quote_via=urllib.parse.quote))
-            rows = doc.get("value") or []
-            yield rows
-            nxt = doc.get("@odata.nextLink")
-            if nxt:   # follow the server's link when it gives one (newer Central versions)
-                root, params, skip = nxt.split("?")[0], dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(nxt).query)), 0
-                continue
-            skip += len(rows)
-            total = doc.get("@odata.count")
-            if not rows or len(rows) < page or (total is not None and skip >= int(total)):
-                return
+        return sorted(rows, key=lambda r: (r.get("_id") is None, r.get("_id") or 0))
+    return sorted(rows, key=lambda r: (_stamp(server, r), str(r.get("__id"))))
 
 
-def _write_csv(rows: list[dict], path: Path, server: str) -> None:
-    flat = [_flatten(r) for r in rows]
-    if server == "odk":
-        for f, r in zip(flat, rows):
-            f.setdefault("KEY", r.get("__id"))
+def fetch_all(client: ServerClient, server: str, form: str, project=None, page: int = 1000):
+    """Every submission of the form, checked against the server's count.
+
+    Returns
+    -------
+    rows : list of dict
+        One per submission (the last copy when paging met a row twice), in order of receipt.
+    pages : int
+        Requests of submissions made (over every attempt).
+
+    Raises
+    ------
+    PullError
+        The count still disagrees after :data:`CONSISTENCY_ATTEMPTS` full pulls.
+    """
+    pages = 0
+    for _ in range(CONSISTENCY_ATTEMPTS):
+        by_key, count = {}, None
+        gen = _kobo_pages(client, form, page) if server == "kobo" else _odk_pages(client, project, form, page)
+        for rows, count in gen:
+            pages += 1
+            for r in rows:
+                by_key[_key(server, r)] = r
+        if count is None or int(count) == len(by_key):
+            return _order(server, list(by_key.values())), pages
+    raise PullError(f"Le serveur {client.host} annonce {count} soumissions mais en a envoyé {len(by_key)} "
+                    f"après {CONSISTENCY_ATTEMPTS} récupérations complètes (des soumissions arrivent ou "
+                    "partent pendant la récupération) : relancez la commande ; rien n'a été écrit.")
+
+
+def reconcile(server: str, stored: list, fresh: list) -> dict:
+    """Counts of what changed between the stored submissions and a fresh full pull.
+
+    Returns ``{"new", "modified", "deleted"}``: keys absent before, present in both with any
+    difference (an answer edited, a review state changed), and stored but gone from the server.
+    """
+    old = {_key(server, r): json.dumps(r, sort_keys=True) for r in stored}
+    now = {_key(server, r): json.dumps(r, sort_keys=True) for r in fresh}
+    return {"new": len(now.keys() - old.keys()),
+            "modified": sum(1 for k in now.keys() & old.keys() if now[k] != old[k]),
+            "deleted": len(old.keys() - now.keys())}
+
+
+def _flatten(row: dict, prefix: str, parent: str, out: dict, repeats: dict) -> None:
+    """Nested groups ``{"recueil": {"canal": 1}}`` → ``{"recueil/canal": 1}``; a repeat group (a list
+    of objects) → rows of ``repeats[<path>]`` with ``PARENT_KEY`` / ``KEY``; OData navigation
+    links dropped (a link to the repeat's table, never an answer)."""
+    for k, v in row.items():
+        if k.endswith("@odata.navigationLink"):
+            continue
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and k != "_validation_status":
+            _flatten(v, key + "/", parent, out, repeats)
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v) and not k.startswith("_"):
+            for i, item in enumerate(v, start=1):
+                child = str(item.get("__id") or f"{parent}/{key}[{i}]")
+                flat = {"PARENT_KEY": parent, "KEY": child}
+                _flatten({a: b for a, b in item.items() if a != "__id"}, "", child, flat, repeats)
+                repeats.setdefault(key, []).append(flat)
+        elif isinstance(v, list):
+            is_plain = all(not isinstance(x, (dict, list)) for x in v)
+            out[key] = " ".join(str(x) for x in v) if is_plain and not k.startswith("_") else json.dumps(v)
+        else:
+            out[key] = v
+
+
+def table_rows(server: str, rows: list) -> tuple[list[dict], dict[str, list[dict]]]:
+    """The submissions as CSV rows (the servers' export columns) and the repeat groups' rows."""
+    flat_rows, repeats = [], {}
+    for r in rows:
+        key = str(_key(server, r))
+        flat = {}
+        _flatten(r, "", key, flat, repeats)
+        if server == "odk":
+            flat.pop("__id", None)
+            flat = {"KEY": key, "SubmissionDate": _stamp(server, r), **flat,
+                    "ReviewState": (r.get("__system") or {}).get("reviewState") or ""}
+        else:
+            flat["_validation_status"] = (r.get("_validation_status") or {}).get("uid") or ""
+        flat_rows.append(flat)
+    return flat_rows, repeats
+
+
+def _csv_text(rows: list[dict]) -> str:
     cols: dict[str, None] = {}
-    for f in flat:
+    for f in rows:
         cols.update(dict.fromkeys(f))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(cols), extrasaction="ignore", lineterminator="\n")
     w.writeheader()
-    for f in flat:
+    for f in rows:
         w.writerow({k: "" if v is None else v for k, v in f.items()})
-    with atomic_path(path) as tmp:
-        tmp.write_text(buf.getvalue(), encoding="utf-8")
+    return buf.getvalue()
 
 
-def _write_json(obj, path: Path) -> None:
+def _repeat_file(name: str) -> str:
+    return "reponses_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in name) + ".csv"
+
+
+def _write_text(text: str, path: Path) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
+
+
+def _write_folder(folder: Path, fresh: list, flat: list, repeats: dict, entries: list) -> None:
+    """Write the pull's files, each atomically, the manifest last; remove a repeat file that no
+    submission feeds any more (the folder stays equal to a fresh pull)."""
+    _write_text(json.dumps(fresh, ensure_ascii=False, indent=1), folder / "soumissions.json")
+    _write_text(_csv_text(flat), folder / "reponses.csv")
+    for name, rows in repeats.items():
+        _write_text(_csv_text(rows), folder / _repeat_file(name))
+    for stale in set(folder.glob("reponses_*.csv")) - {folder / _repeat_file(n) for n in repeats}:
+        stale.unlink()
+    _write_text(json.dumps(entries, ensure_ascii=False, indent=1), folder / "manifeste.json")
+
+
+def _check_address(url: str) -> str:
+    base = url.rstrip("/")
+    if not base.startswith(("http://", "https://")) or not urllib.parse.urlsplit(base).hostname:
+        raise PullError(f"Adresse du serveur « {url} » : attendu une adresse commençant par https://.", value=url)
+    return base
 
 
 def pull(server: str, url: str, form: str, out: str | os.PathLike = "data/raw", *, project: str | None = None,
-         token: str | None = None, page_size: int | None = None, sleep=time.sleep,
+         token: str | None = None, page_size: int | None = None, sleep=time.sleep, on_wait=None,
          max_retries: int = MAX_RETRIES, environ=None, now=None) -> PullResult:
-    """Download the new submissions of a form and store them under ``out``.
+    """Download every submission of a form and reconcile the stored copy with it.
 
     Parameters
     ----------
@@ -301,54 +349,55 @@ def pull(server: str, url: str, form: str, out: str | os.PathLike = "data/raw", 
     page_size : int, optional
         Submissions asked per request (1 000 by default).
     sleep : callable
-        Called with the seconds to wait before retrying a 429 or 5xx answer (tests pass a
-        recorder; ``Retry-After`` is respected).
+        Called with the seconds to wait before a retry (``Retry-After`` respected); tests pass
+        a recorder.  ``on_wait(seconds, status)``, when given, is called instead (the CLI says why).
     max_retries : int
-        Retries of a 429 / 5xx answer before giving up.
+        Retries of a 429 / 5xx answer or of a download cut mid-way before giving up.
 
     Returns
     -------
     PullResult
+        Counts of new, modified (edited or review state changed) and deleted submissions since
+        the last pull, of rejected and « has issues » ones, rows of each repeat group.
 
     Raises
     ------
     PullError
-        401/403 (token refused), 404 (unknown form), 429 or 5xx still after the retries, server
-        unreachable, answer not JSON.  Nothing is written then.
+        Credentials that would travel in clear, 401/403, 404, 429 or 5xx still after the
+        retries, a download cut mid-way, server unreachable, answer not JSON, a count that never
+        agrees.  Nothing is written then.
+
+    Notes
+    -----
+    The stored folder after a pull equals what a first pull into an empty folder gives at
+    that moment (``soumissions.json``, ``reponses*.csv``); only the manifest keeps history.
     """
     if server not in SERVERS:
         raise PullError(f"Serveur « {server} » inconnu : attendu kobo (KoboToolbox) ou odk (ODK Central).",
                         value=server)
     environ = os.environ if environ is None else environ
-    base = url.rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise PullError(f"Adresse du serveur « {url} » : attendu une adresse commençant par https://.", value=url)
-    auth = _auth_header(server, token if token is not None else read_token(server, environ=environ), environ)
+    base = _check_address(url)
+    auth = auth_header(server, base, token if token is not None else read_token(server, environ=environ), environ)
+    client = ServerClient(server, base, form, auth, on_wait or (lambda s, _status: sleep(s)), max_retries)
+    fresh, pages = fetch_all(client, server, form, project, page_size or DEFAULT_PAGE[server])
+
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in form)
     folder = Path(out) / f"{server}_{safe}"
     store, csv_path, manifest = folder / "soumissions.json", folder / "reponses.csv", folder / "manifeste.json"
     stored = json.loads(store.read_text(encoding="utf-8")) if store.is_file() else []
-    seen = {_key(server, r) for r in stored}
-    client = _Client(server, base, form, auth, sleep, max_retries)
-    new, pages = [], 0
-    for rows in _pages(client, server, base, form, project, stored, page_size or DEFAULT_PAGE[server]):
-        pages += 1
-        for r in rows:
-            k = _key(server, r)
-            if k not in seen:
-                seen.add(k)
-                new.append(r)
-    allrows = stored + new
-    versions = sorted({v for v in (_version(server, r) for r in new) if v})
+    changes = reconcile(server, stored, fresh)
+    states = [review.row_state(server, r) for r in fresh]
+    flat, repeats = table_rows(server, fresh)
+    versions = sorted({v for v in (_version(server, r) for r in fresh) if v})
+    counts = dict(changes, total=len(fresh), rejected=states.count(review.REJECTED),
+                  has_issues=states.count(review.HAS_ISSUES))
     entries = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else []
-    when = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    entries.append({"serveur": base, "type": server, "formulaire": form, "projet": project,
-                    "versions": versions, "heure_utc": when, "nouvelles": len(new), "total": len(allrows),
-                    "derniere_soumission": max((_stamp(server, r) for r in allrows), default="")})
-    folder.mkdir(parents=True, exist_ok=True)
-    if new or not csv_path.exists():
-        _write_json(allrows, store)
-        _write_csv(allrows, csv_path, server)
-    _write_json(entries, manifest)
-    return PullResult(new=len(new), total=len(allrows), folder=folder, csv=csv_path, manifest=manifest,
-                      pages=pages, retries=client.retries, versions=versions)
+    entries.append({"serveur": base, "type": server, "formulaire": form, "projet": project, "versions": versions,
+                    "heure_utc": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+                    "nouvelles": counts["new"], "modifiees": counts["modified"], "supprimees": counts["deleted"],
+                    "total": counts["total"], "rejetees": counts["rejected"], "a_probleme": counts["has_issues"],
+                    "groupes_repetes": {k: len(v) for k, v in repeats.items()},
+                    "derniere_soumission": max((_stamp(server, r) for r in fresh), default="")})
+    _write_folder(folder, fresh, flat, repeats, entries)
+    return PullResult(folder=folder, csv=csv_path, manifest=manifest, pages=pages, retries=client.retries,
+                      versions=versions, repeats={k: len(v) for k, v in repeats.items()}, **counts)

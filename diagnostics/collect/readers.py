@@ -69,6 +69,7 @@ from ..io.formats import (
     fmt_bytes,
     fmt_number,
 )
+from .review import COLUMNS as REVIEW_COLUMNS
 from .values import _as_int, _label_index, is_blank, normalise_label
 
 __all__ = ["RawAnswers", "canonical_column", "read_answers", "blank_mask", "ID_COLUMN"]
@@ -110,6 +111,10 @@ class RawAnswers:
     notes : list of (int, str, object, str)
         Cells read with a caveat (a line of another encoding, a Stata missing value without a
         counterpart): row, column, value, French problem; validation turns them into warnings.
+    review : Series or None
+        The server's review state of each row (ODK Central ``ReviewState``, Kobo
+        ``_validation_status``) as read, when the file has that column
+        (:mod:`diagnostics.collect.review`); validation applies the rule.
     """
 
     table: pd.DataFrame
@@ -126,6 +131,7 @@ class RawAnswers:
     id_source: str = ID_COLUMN
     rejected_rows: list[tuple[int, str]] = field(default_factory=list)
     notes: list[tuple] = field(default_factory=list)
+    review: pd.Series | None = None
 
     @property
     def n_rows(self) -> int:
@@ -507,8 +513,8 @@ def read_answers(path: str | Path, questionnaire: Questionnaire | None = None,
             continue
         canon, is_kobo = _canonical(col, qn)
         kobo = kobo or is_kobo
-        if canon in FOREIGN_IDS or canon in FOREIGN_TIMES:
-            foreign.setdefault(canon, series)
+        if canon in FOREIGN_IDS or canon in FOREIGN_TIMES or canon.lower() in REVIEW_COLUMNS:
+            foreign.setdefault(canon.lower() if canon.lower() in REVIEW_COLUMNS else canon, series)
             continue
         if canon.startswith("_") or canon in KOBO_META or canon.lower().startswith(("meta/", "meta-")) \
                 or canon.lower() in {m.lower() for m in KOBO_META} or canon.lower() in ODK_META:
@@ -573,10 +579,11 @@ def read_answers(path: str | Path, questionnaire: Questionnaire | None = None,
                              if c in present and c != ID_COLUMN]
     table = table[ordered]
     cell_notes = _locate_notes(table, rows, notes, renamed)
+    review = next((foreign[c].iloc[:last].reset_index(drop=True) for c in REVIEW_COLUMNS if c in foreign), None)
     return RawAnswers(table=table, rows=rows, file=path.name, path=path, format=fmt, kobo=kobo,
                       sheet=sheet_used, unknown_columns=unknown, absent_columns=absent,
                       duplicate_columns=dup, renamed=renamed, id_source=id_source,
-                      rejected_rows=rejected_rows, notes=cell_notes)
+                      rejected_rows=rejected_rows, notes=cell_notes, review=review)
 
 
 def _locate_notes(table: pd.DataFrame, rows: list[int], notes: list[tuple], renamed: dict) -> list[tuple]:

@@ -23,7 +23,7 @@ import pandas as pd
 from .. import paths
 from ..errors import ConfigurationError
 
-__all__ = ["PACKAGE_REFERENCES", "PRECEDENCE_RULE", "ReferenceChoice", "choose_reference",
+__all__ = ["PACKAGE_REFERENCES", "PRECEDENCE_RULE", "ReferenceChoice", "choose_reference", "comparable",
            "illustrative_in_use", "load_references", "package_references", "refuse_illustrative"]
 
 #: The toolkit's published references (package data).
@@ -35,7 +35,9 @@ PRECEDENCE_RULE = (
     "hors QPV), la valeur de référence retenue est, dans l'ordre : l'extrait ORS / Assurance Maladie du "
     "territoire (jamais pour les niveaux QPV et hors QPV), puis la valeur inscrite dans le fichier de "
     "références du projet, puis la valeur publiée livrée avec la boîte à outils ; la période la plus "
-    "récente d'abord. Seule une valeur de définition identique ou proche sert de comparaison. Une valeur "
+    "récente d'abord. Seule une valeur de définition identique ou proche sert de comparaison, jugée pour "
+    "chaque indicateur : une valeur déclarée dans une enquête ne sert pas de comparaison à un chiffre "
+    "enregistré par l'Assurance Maladie, ni l'inverse, sauf avis contraire écrit pour cet indicateur. Une valeur "
     "publiée l'emporte toujours sur une valeur illustrative (données synthétiques), et une valeur « à "
     "confirmer » (lue seulement dans une reprise) ou de définition différente n'est jamais utilisée.")
 
@@ -50,7 +52,9 @@ def package_references(path: str | Path | None = None) -> pd.DataFrame:
     from .extracts import read_references
 
     refs = read_references(path or PACKAGE_REFERENCES)
-    keep = (refs["status"] == "publiée") & refs["comparabilite"].isin(("même", "proche"))
+    per = refs["comparabilite_indicateurs"] if "comparabilite_indicateurs" in refs else pd.Series([{}] * len(refs))
+    keep = (refs["status"] == "publiée") & (refs["comparabilite"].isin(("même", "proche"))
+                                            | per.map(lambda d: bool(d)).to_numpy())
     return refs[keep].assign(origin=_ORIGIN_PACKAGE).reset_index(drop=True)
 
 
@@ -62,21 +66,22 @@ def load_references(project_file=None, *, package: bool = True) -> pd.DataFrame 
     project_file : path-like, optional
         The project's ``references.yaml`` (``donnees: references:``).
     package : bool, default True
-        Add the toolkit's published references for (indicator, level) pairs the project lacks.
+        Add the toolkit's published references (after the project's: the project's row wins
+        where it is comparable, :func:`choose_reference`).
     """
     from .extracts import read_references
 
     parts = []
     if project_file:
         own = read_references(project_file)
-        usable = (own["status"] != "à confirmer") & (own["comparabilite"] != "différente")
+        per = own["comparabilite_indicateurs"].map(bool) if "comparabilite_indicateurs" in own else False
+        usable = (own["status"] != "à confirmer") & ((own["comparabilite"] != "différente") | per)
         parts.append(own[usable].assign(origin=_ORIGIN_PROJECT))
     if package:
-        pkg = package_references()
-        if parts:
-            have = set(zip(parts[0]["indicator_id"], parts[0]["level"]))
-            pkg = pkg[[(i, lv) not in have for i, lv in zip(pkg["indicator_id"], pkg["level"])]]
-        parts.append(pkg)
+        # kept even where the project has a row for the same indicator and level: the project's
+        # row comes first in :func:`choose_reference`, the toolkit's serves the indicators for
+        # which the project's row is not comparable (judged per indicator)
+        parts.append(package_references())
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else None
 
@@ -104,8 +109,33 @@ def _rows_by_key(refs: pd.DataFrame) -> dict:
     return _BY_KEY[1]
 
 
+#: What an indicator of each catalogue source measures.
+_MEASURE_OF = {"questionnaire": "déclarée", "extrait": "enregistrée"}
+
+
+def comparable(ref: dict, indicator_id, kind: str | None = None) -> bool:
+    """Whether a reference row may serve as the comparator of one indicator (per indicator × reference).
+
+    The row's ``comparabilite_indicateurs`` decides for the indicators it names; otherwise a row
+    that says what it measures (``mesure``: « déclarée » in a survey, « enregistrée » in
+    administrative data) serves only the indicators that measure the same way (``kind``: the
+    catalogue source, « questionnaire » or « extrait »), with its ``comparabilite``: a
+    self-reported mammography is not the organised-screening participation of the Assurance
+    Maladie.  A row without ``mesure`` keeps its single judgement.
+    """
+    per = ref.get("comparabilite_indicateurs")
+    if isinstance(per, dict) and indicator_id in per:
+        return per[indicator_id] in ("même", "proche")
+    if ref.get("comparabilite") == "différente":
+        return False
+    measure = ref.get("mesure") or ""
+    if isinstance(measure, str) and measure and kind in _MEASURE_OF:
+        return measure == _MEASURE_OF[kind]
+    return True
+
+
 def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, level: str,
-                     fallback_code=None) -> ReferenceChoice | None:
+                     fallback_code=None, kind: str | None = None) -> ReferenceChoice | None:
     """Apply :data:`PRECEDENCE_RULE` for indicator ``code`` at ``level``.
 
     Parameters
@@ -121,7 +151,11 @@ def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, leve
     fallback_code : str, optional
         A second code whose reference rows come after those of ``code``: a questionnaire
         indicator mapped to an extract code (``reference:``) falls back on its own id's published
-        value, which then beats an illustrative one of the extract code.
+        value, which then beats an illustrative one of the extract code.  It is the indicator's
+        own id, by which :func:`comparable` judges each row.
+    kind : {"questionnaire", "extrait"}, optional
+        The catalogue source of the indicator: a row that measures otherwise is skipped
+        (:func:`comparable`).
 
     Returns
     -------
@@ -135,7 +169,7 @@ def choose_reference(extract: dict | None, refs: pd.DataFrame | None, code, leve
     if refs is not None and len(refs) and codes:
         by_key = _rows_by_key(refs)
         for key, origin in ((c, o) for c in codes for o in (_ORIGIN_PROJECT, _ORIGIN_PACKAGE)):
-            sel = by_key.get((key, level, origin))
+            sel = [r for r in by_key.get((key, level, origin)) or () if comparable(r, fallback_code or code, kind)]
             if sel:
                 r = sel[0]
                 for x in sel[1:]:                     # the latest period (the last row on a tie)

@@ -64,6 +64,7 @@ from ..config.questionnaire import Questionnaire, load_questionnaire
 from ..errors import where
 from .pseudonym import pseudonymise
 from .readers import ID_COLUMN, RawAnswers, blank_mask, canonical_column, read_answers
+from .review import HAS_ISSUES, KIND_HAS_ISSUES, KIND_REJECTED, KIND_REJECTED_KEPT, REJECTED, normalise
 from .values import (
     _show,
     expected_choices,
@@ -461,8 +462,35 @@ def _to_data(codes: pd.DataFrame, qn: Questionnaire) -> pd.DataFrame:
     return data
 
 
+def _review(raw: RawAnswers, reasons: dict, issues: list, include_rejected: bool) -> None:
+    """Apply the servers' review states (:mod:`diagnostics.collect.review`) to the rows of ``raw``.
+
+    A submission rejected at the review is a rejected row (unless ``include_rejected``: then a
+    warning); one flagged « has issues » (Kobo « On hold ») is kept with a warning.
+    """
+    if raw.review is None:
+        return
+    column = str(raw.review.name or "")
+    for i, value in enumerate(raw.review.tolist()):
+        state = normalise(value)
+        if state == REJECTED and not include_rejected:
+            msg = "soumission rejetée lors de la revue sur le serveur de collecte : écartée de l'analyse"
+            reasons.setdefault(i, []).insert(0, ("", value, msg))
+            _issue(issues, raw.file, raw.rows[i], column, value, msg,
+                   "une soumission non rejetée (option --inclure-rejetees pour la garder)", REJECT,
+                   KIND_REJECTED)
+        elif state == REJECTED:
+            _issue(issues, raw.file, raw.rows[i], column, value, "soumission rejetée lors de la revue sur le "
+                   "serveur de collecte, gardée à la demande (--inclure-rejetees)", "", "ligne gardée",
+                   KIND_REJECTED_KEPT)
+        elif state == HAS_ISSUES:
+            _issue(issues, raw.file, raw.rows[i], column, value, "soumission marquée « à problème » lors de la "
+                   "revue sur le serveur de collecte", "une soumission revue sans problème", "ligne gardée",
+                   KIND_HAS_ISSUES)
+
+
 def validate(source, questionnaire: Questionnaire | None = None, *, secret: bytes | str | None = None,
-             sheet: str | None = None, progress=None) -> ValidationResult:
+             sheet: str | None = None, progress=None, include_rejected: bool = False) -> ValidationResult:
     """Validate one or several answer files against the questionnaire.
 
     Parameters
@@ -479,6 +507,10 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     progress : callable, optional
         ``progress(done, total, label)`` called as files are read and questions judged (the
         CLI draws a progress bar with it on a terminal).
+    include_rejected : bool
+        Keep the submissions rejected at the review on the collection server (ODK Central
+        ``ReviewState = rejected``, Kobo « Not approved »); by default they are rejected here,
+        counted and named (:func:`_review`).
 
     Returns
     -------
@@ -521,6 +553,7 @@ def validate(source, questionnaire: Questionnaire | None = None, *, secret: byte
     n_read = 0
     for k, raw in enumerate(raws):
         codes, reasons, issues = _judge(raw, qn, tick)
+        _review(raw, reasons, issues, include_rejected)
         n_read += len(codes) + len(raw.rejected_rows)
         rows_arr = np.asarray(raw.rows, dtype=np.int64)
         ids = codes[ID_COLUMN]

@@ -11,9 +11,11 @@ Relative paths in the file are resolved against the folder that holds the file.
 Layout of the file (see ``data/exemple/projet.yaml`` for the Chambéry example;
 ``dls init`` writes a commented one for a new city)::
 
-    projet:      titre, sous_titre, ville, auteurs, annee, logo, donnees_synthetiques, contact
+    projet:      titre, sous_titre, ville, auteurs, annee, logo, donnees_synthetiques, contact,
+                 constats (findings of « L'essentiel », 5 by default)
     quartiers:   list of {id, libelle, code, qpv, locatif}
-    donnees:     questionnaire, reponses, marges, extraits, references, catalogue, annuaire, entretiens
+    donnees:     questionnaire, reponses, marges, extraits, references, catalogue, annuaire, entretiens,
+                 contours_qpv, contour_commune (GeoJSON of the map, :mod:`diagnostics.collect.contours`)
     references:  list of {id, libelle, locatif} among commune, departement, region, france
                  (the old ids ``chambery``, ``savoie`` are still read, with a deprecation note)
     reference_centrale: the reference at the centre of the spine charts
@@ -88,6 +90,8 @@ DATA_KEYS = {
     "catalogue": (False, "le catalogue des indicateurs"),
     "annuaire": (False, "l'annuaire des acteurs locaux"),
     "entretiens": (False, "les notes d'entretiens avec les partenaires"),
+    "contours_qpv": (False, "les contours des quartiers en GeoJSON, une entité par QPV"),
+    "contour_commune": (False, "le contour de la commune en GeoJSON"),
 }
 
 _QPV = re.compile(r"^Q[NP]\d{5,6}[A-Z]?$")
@@ -150,6 +154,7 @@ class Project:
     reference_comparatifs: dict[str, str] = field(default_factory=dict)
     suivi: dict = field(default_factory=dict)
     precedent: PreviousWave | None = None
+    constats: int = 5
 
     def dans(self, ref_id: str) -> str:
         """Locative phrase for a reference level (« en France »), « à <libellé> » by default."""
@@ -304,6 +309,10 @@ def load_project(path: str | Path | None = None) -> Project:
         auteurs = [auteurs]
     if not isinstance(auteurs, list) or not all(isinstance(a, str) for a in auteurs):
         fail("projet.auteurs", f"valeur « {auteurs} » : attendu une liste de noms.")
+    constats = meta.get("constats", 5)
+    if isinstance(constats, bool) or not isinstance(constats, int) or not 1 <= constats <= 10:
+        fail("projet.constats", f"valeur « {constats} » : attendu le nombre de constats de « L'essentiel », "
+                                "un entier de 1 à 10 (5 par défaut).")
     logo = meta.get("logo")
     if logo:
         logo = (base / str(logo)).resolve()
@@ -362,6 +371,9 @@ def load_project(path: str | Path | None = None) -> Project:
             donnees[key] = None
             continue
         donnees[key] = config_file(base, val, f"donnees.{key}", fail, what)
+    if donnees["contour_commune"] is not None and donnees["contours_qpv"] is None:
+        fail("donnees.contour_commune", "le contour de la commune n'est dessiné que sur la carte des quartiers : "
+                                        "attendu aussi « contours_qpv » (les contours des QPV, GeoJSON).")
 
     # -- references --------------------------------------------------------------------
     refs_raw = raw.get("references")
@@ -425,7 +437,7 @@ def load_project(path: str | Path | None = None) -> Project:
         niveau_confiance=float(level), logo=logo,
         contact=str(meta.get("contact") or ""), donnees_synthetiques=bool(meta.get("donnees_synthetiques", False)),
         recueil=dict(recueil), reference_locatifs=ref_loc, reference_comparatifs=ref_cmp, suivi=suivi,
-        precedent=parse_previous(raw.get("precedent"), base, fail))
+        precedent=parse_previous(raw.get("precedent"), base, fail), constats=constats)
 
 
 def _monitoring(raw, quartiers: list[Quartier], fail) -> dict:

@@ -11,6 +11,8 @@ A peer ASV or ORS starts from a folder that holds everything it edits (no Python
       data/annuaire_acteurs.csv, data/entretiens.md
                                templates (the example's synthetic files, same columns)
       carnets/                 the analyst notebooks (jupytext text files + jupytext.toml)
+      constats/MODELE.md       how to pin, drop or reword the findings and write the ASV's text
+                               (copied as constats/<quartier>.md; never printed itself)
       LISEZMOI.md              next steps, in French
       .gitignore
 
@@ -90,6 +92,7 @@ def init_project(folder: str | Path, ville: str = "Ma ville", *, exemple: bool =
         put("projet.yaml", (model / "projet.yaml").read_text(encoding="utf-8").format(**values))
         put("LISEZMOI.md", (model / "LISEZMOI.md").read_text(encoding="utf-8").format(**values))
         put(".gitignore", (model / "gitignore.txt").read_text(encoding="utf-8"))
+        put("constats/MODELE.md", source=model / "constats_modele.md")
         put("questionnaire.yaml", source=paths.QUESTIONNAIRE)
         put("indicateurs.yaml", source=paths.CATALOGUE)
         for src, dst in TEMPLATES.items():

@@ -517,6 +517,10 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         raise
     timings["total"] = time.perf_counter() - t_start
     files = sorted(p for p in out.iterdir() if p.suffix in (".html", ".pdf"))
+    from ..publish.constats import missing_statements
+
+    for sentence in missing_statements(project):
+        say(sentence)
     say(f"Terminé en {fmt.number(timings['total'], 1)} s : {len(files)} fichiers dans « {out} ».")
     return BuildResult(out=out, files=files, timings=timings, work=work_folder(out))
 

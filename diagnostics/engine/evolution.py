@@ -25,27 +25,17 @@ from scipy import stats
 from ..config.catalogue import Catalogue, load_catalogue
 from ..config.project import Project
 from ..errors import DLSError, EstimationError
-from .indicators import (
-    _clean_numeric,
-    _extract_estimate,
-    _level_one,
-    _margins_frame,
-    _pick_territory,
-    as_codes,
-    ensemble_label,
-    indicator_variable,
-    read_margins,
-    survey_frame,
-)
+from ..collect.margins import read_margins
 from ..stats.scores import SCORES
-from ..stats.survey import Design
 from ..stats.trends import poisson_trend_test, prop_trend_test, wave_difference
-from ..stats.weighting import rake
+from .extract_estimates import extract_estimate, pick_territory
+from .wave import estimate, prepare_wave
 
 __all__ = [
     "EVOLUTION_COLUMNS",
     "SERIES_COLUMNS",
     "TREND_COLUMNS",
+    "adjust_evolution",
     "compute_evolution",
     "evolution_verdict",
     "extract_series",
@@ -53,12 +43,16 @@ __all__ = [
     "wave_estimates",
 ]
 
-IMPROVING, STABLE, WORSENING, NOT_COMPARABLE = "en amélioration", "stable", "en dégradation", "non comparable"
+IMPROVING, STABLE, WORSENING, NOT_COMPARABLE = ("en amélioration", "pas d'écart significatif", "en dégradation",
+                                                "non comparable")
+#: A difference that rests on too few respondents with the characteristic: values shown, no verdict.
+TOO_FEW = "non testé"
 UP, DOWN = "en hausse", "en baisse"
 
 EVOLUTION_COLUMNS = ["quartier", "indicator_id", "label", "dimension", "unit", "direction", "previous_year",
                      "estimate", "estimate_previous", "ci_low_previous", "ci_high_previous", "n_previous",
-                     "difference", "diff_ci_low", "diff_ci_high", "p_value", "verdict", "note"]
+                     "difference", "diff_ci_low", "diff_ci_high", "p_value", "p_adjusted", "verdict", "note",
+                     "count", "count_previous"]
 SERIES_COLUMNS = ["quartier", "indicator_id", "year", "estimate", "ci_low", "ci_high", "numerator",
                   "denominator", "masked"]
 TREND_COLUMNS = ["quartier", "indicator_id", "label", "unit", "direction", "years", "first_year", "last_year",
@@ -66,9 +60,11 @@ TREND_COLUMNS = ["quartier", "indicator_id", "label", "unit", "direction", "year
 
 
 def evolution_verdict(difference: float, p_value: float, direction: str, alpha: float = 0.05) -> str:
-    """« en amélioration / stable / en dégradation » from a difference and its test.
+    """« en amélioration / pas d'écart significatif / en dégradation » from a difference and its test.
 
-    A change whose two-sided p-value is not below ``alpha`` is « stable »; otherwise a rise is
+    A change whose two-sided p-value (adjusted for the number of tests, :func:`adjust_evolution`)
+    is not below ``alpha`` is « pas d'écart significatif » (not « stable »: with about a hundred
+    respondents per wave, a real change of a few points goes undetected); otherwise a rise is
     an improvement when ``direction == "hausse_favorable"``, a worsening when
     ``"hausse_defavorable"``; for a ``"neutre"`` indicator the verdict only says « en hausse » or
     « en baisse ».
@@ -98,59 +94,38 @@ def _questions_of(ind, catalogue: Catalogue) -> set[str]:
     return used
 
 
+def _question_labels(names, catalogue: Catalogue) -> str:
+    """« « Vous sentez-vous en sécurité… » » for a set of question names (never the internal name)."""
+    out = []
+    for name in sorted(names):
+        try:
+            out.append(f"« {catalogue.questionnaire[name].label} »")
+        except (KeyError, TypeError):
+            out.append("une question du questionnaire")
+    return ", ".join(dict.fromkeys(out))
+
+
 def wave_estimates(codes: pd.DataFrame, margins: pd.DataFrame, project: Project, catalogue: Catalogue) -> pd.DataFrame:
     """Estimate and SE of every questionnaire indicator, per quartier, for one wave.
 
-    The wave is raked within each quartier to its own margins by age group and by sex, the
-    quartiers are domains of the wave's design, as in
-    :func:`diagnostics.engine.indicators.compute_indicators` (same estimates).
+    The wave goes through the one indicator engine (:func:`diagnostics.engine.wave.prepare_wave`,
+    :func:`~diagnostics.engine.wave.estimate`): raked within each quartier to its own margins by
+    age group and by sex, the quartiers are domains of the wave's design, as in the indicator
+    table (same estimates).
 
     Returns
     -------
     DataFrame
-        ``quartier, indicator_id, estimate, se, ci_low, ci_high, n, df``; an indicator the wave
-        cannot compute (question absent…) has no row.
+        ``quartier, indicator_id, estimate, se, ci_low, ci_high, n, df, count`` (``count``: the
+        unweighted respondents with the characteristic of a proportion, NaN for a mean); an
+        indicator the wave cannot compute (question absent…) has no row.
     """
-    codes = as_codes(codes, catalogue)
-    frame, _ = survey_frame(codes, project, catalogue, margins)
-    frame = frame[frame["_groupe_age"].notna() & frame["_sexe"].notna()]
-    if frame.empty:
+    wave = prepare_wave(codes, margins, project, catalogue)
+    if wave.design is None:
         raise EstimationError("aucun répondant des quartiers étudiés avec un âge et un sexe connus dans cette "
                               "vague ; des réponses avec l'âge et le sexe étaient attendues.")
-    m = _margins_frame(margins, project)
-    res = rake(frame, {("_quartier", "_groupe_age"): m[["_quartier", "_groupe_age", "effectif"]],
-                       ("_quartier", "_sexe"): m[["_quartier", "_sexe", "effectif"]]})
-    design = Design(frame.copy(), calibration=res, fragile_n=project.effectif_fragile,
-                    conf_level=float(project.niveau_confiance), domain_df="answers")
-    sub = codes.loc[frame.index]
-    clean = _clean_numeric(sub, catalogue)
-    ens = ensemble_label(len(project.quartiers))
-    rows = []
-    for ind in catalogue:
-        if ind.source != "questionnaire":
-            continue
-        try:
-            var = indicator_variable(ind, sub, catalogue, clean)
-        except (EstimationError, KeyError):
-            continue
-        if not var["value"].notna().any():
-            continue
-        design.data["_y"] = var["value"].to_numpy()
-        for by in ("_quartier", None):
-            if ind.statistic == "moyenne":
-                r = design.mean("_y", by=by)
-            else:
-                r = _level_one(design.proportion("_y", ci_method="logit", missing=(), by=by))
-            for _, x in r.iterrows():
-                if not x["n"] > 0:
-                    continue
-                rows.append({"quartier": x["domain"] if by else ens, "indicator_id": ind.id,
-                             "estimate": float(x["estimate"]), "se": float(x["se"]),
-                             "ci_low": float(x["ci_low"]), "ci_high": float(x["ci_high"]),
-                             "n": int(x["n"]), "df": float(x["df"])})
-        del design.data["_y"]
-    return pd.DataFrame(rows, columns=["quartier", "indicator_id", "estimate", "se", "ci_low", "ci_high", "n",
-                                       "df"])
+    est = estimate(wave, catalogue).rename(columns={"numerator": "count"})
+    return est[["quartier", "indicator_id", "estimate", "se", "ci_low", "ci_high", "n", "df", "count"]]
 
 
 def read_previous_wave(project: Project, catalogue: Catalogue, secret: bytes | None = None) -> pd.DataFrame:
@@ -273,7 +248,7 @@ def compute_evolution(table: pd.DataFrame, current: pd.DataFrame, previous: pd.D
                 row.update(estimate=np.nan, note="valeur actuelle non publiée ou non calculable")
             elif qs & changed:
                 row.update(verdict=NOT_COMPARABLE,
-                           note=f"question modifiée depuis le {prev.libelle} ({', '.join(sorted(qs & changed))})")
+                           note=f"question modifiée depuis le {prev.libelle} ({_question_labels(qs & changed, catalogue)})")
             elif key not in old.index or key not in cur.index:
                 row.update(verdict=NOT_COMPARABLE, note=f"indicateur absent du {prev.libelle}" if prev else "")
             elif pd.notna(old.loc[key, "n"]) and old.loc[key, "n"] < thr:
@@ -284,9 +259,55 @@ def compute_evolution(table: pd.DataFrame, current: pd.DataFrame, previous: pd.D
                 row.update(estimate_previous=o["estimate"], ci_low_previous=o["ci_low"],
                            ci_high_previous=o["ci_high"], n_previous=o["n"], difference=d["estimate"],
                            diff_ci_low=d["ci_low"], diff_ci_high=d["ci_high"], p_value=d["p_value"],
-                           verdict=evolution_verdict(d["estimate"], d["p_value"], ind.direction, 1 - conf))
+                           count=c.get("count", np.nan), count_previous=o.get("count", np.nan))
             rows.append(row)
-    return pd.DataFrame(rows, columns=EVOLUTION_COLUMNS)
+    return adjust_evolution(pd.DataFrame(rows, columns=EVOLUTION_COLUMNS), project)
+
+
+def adjust_evolution(evolution: pd.DataFrame, project: Project) -> pd.DataFrame:
+    """Verdicts of the wave differences under false discovery rate control, one report at a time.
+
+    The tests of one quartier (the changes its report prints) are adjusted together with the
+    Benjamini–Hochberg procedure (:func:`diagnostics.stats.compare.adjust_bh`; the « Ensemble »
+    rows form their own family); ``verdict`` follows the adjusted p-value.  A difference that
+    rests on fewer than ``seuils.secret_statistique`` respondents with the characteristic in
+    either wave gets no verdict (« non testé »): it stays in the table, with its values.
+
+    Returns
+    -------
+    DataFrame
+        ``evolution`` with ``p_adjusted`` and ``verdict`` filled (rows already « non comparable »
+        unchanged).
+
+    Notes
+    -----
+    :math:`q_{(i)} = \\min_{j \\ge i} m\\,p_{(j)} / j` over the :math:`m` tests of the quartier;
+    verdict when :math:`q < \\alpha`, :math:`\\alpha = 1 -` the confidence level.
+
+    References
+    ----------
+    Benjamini Y., Hochberg Y. (1995), *JRSS B* 57(1), 289–300.
+    """
+    from ..stats.compare import adjust_bh
+
+    out = evolution.copy()
+    if out.empty:
+        return out
+    alpha = 1 - float(project.niveau_confiance)
+    thr = project.secret_statistique
+    few = (out["count"] < thr) | (out["count_previous"] < thr)
+    tested = out["p_value"].notna() & (out["verdict"] != NOT_COMPARABLE) & ~few
+    out["p_adjusted"] = np.nan
+    for _, idx in out[tested].groupby("quartier", sort=False).groups.items():
+        out.loc[idx, "p_adjusted"] = adjust_bh(out.loc[idx, "p_value"].to_numpy())
+    dirs = out["direction"].astype(str)
+    for i in out.index[tested]:
+        out.at[i, "verdict"] = evolution_verdict(out.at[i, "difference"], out.at[i, "p_adjusted"], dirs[i], alpha)
+    sel = out["p_value"].notna() & (out["verdict"] != NOT_COMPARABLE) & few
+    out.loc[sel, "verdict"] = TOO_FEW
+    out.loc[sel, "note"] = (f"moins de {thr} répondants concernés dans l'une des deux enquêtes : "
+                            "écart non testé")
+    return out
 
 
 def extract_series(extracts: pd.DataFrame | None, project: Project, catalogue: Catalogue | None = None,
@@ -339,10 +360,10 @@ def extract_series(extracts: pd.DataFrame | None, project: Project, catalogue: C
         if d.empty:
             continue
         for q in project.quartiers:
-            terr = _pick_territory(d, "QPV", code=q.qpv, label=q.libelle)
+            terr = pick_territory(d, "QPV", code=q.qpv, label=q.libelle)
             years = []
             for year, rows in sorted(terr.groupby(terr["year"].astype(str)), key=lambda x: x[0]):
-                est = _extract_estimate(rows, ind.unit, ind.method, conf)
+                est = extract_estimate(rows, ind.unit, ind.method, conf)
                 tot = rows[(rows["age_group"] == "Ensemble") & (rows["sex"] == "Ensemble")]
                 if ind.method == "dsr" or tot.empty:
                     tot = rows[(rows["age_group"] != "Ensemble") & (rows["sex"] == "Ensemble")]

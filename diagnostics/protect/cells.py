@@ -28,9 +28,14 @@ from scipy.optimize import linprog
 
 from ..errors import DLSError
 
-__all__ = ["ProtectedTable", "protect_table", "audit_table", "PRIMARY", "SECONDARY", "MASKED",
-           "TOTAL_LABELS", "fold", "check_threshold", "protect_block"]
+__all__ = ["ProtectedTable", "protect_table", "audit_table", "PRIMARY", "SECONDARY", "MASKED", "SECRET_MARK",
+           "TOTAL_LABELS", "fold", "check_threshold", "protect_block", "group_neighbours", "group_small", "publish_counts", "OTHERS"]
 
+#: What a printed table shows in place of a count it does not publish (primary and secondary
+#: suppression alike, so that the reader cannot tell which cell is the small one).
+SECRET_MARK = "s"
+#: Label of the categories grouped by :func:`group_small`.
+OTHERS = "Autres (regroupés)"
 PRIMARY = "primaire"
 SECONDARY = "secondaire"
 MASKED = "secret statistique"
@@ -287,6 +292,44 @@ def protect_block(values, primary, masked, margin_row, margin_col, grand, row_pr
     return model, status, unprotected
 
 
+def _counts(df: pd.DataFrame, count_cols: list, group_cols: list) -> pd.DataFrame:
+    """The count columns as numbers (NaN: masked upstream); a column absent, a text or a negative refused."""
+    for col in [*count_cols, *group_cols]:
+        if col not in df.columns:
+            raise DLSError(f"La colonne « {col} » est absente du tableau ; colonnes présentes : "
+                           f"{', '.join(map(str, df.columns))}.", column=col)
+    values_all = df[count_cols].apply(pd.to_numeric, errors="coerce")
+    bad = df[count_cols].notna() & values_all.isna()
+    if bad.to_numpy().any() or (values_all < 0).to_numpy().any():
+        where_bad = (bad | (values_all < 0)).stack()
+        idx, col = where_bad[where_bad].index[0]
+        raise DLSError(f"Ligne {idx}, colonne « {col} » : la valeur « {df.at[idx, col]} » ne convient pas ; "
+                       "un effectif positif ou nul est attendu.", row=idx, column=col, value=df.at[idx, col])
+    return values_all
+
+
+def _protect_part(values_all, split, status, margins_known, rule) -> list:
+    """:func:`protect_block` on one sub-table; fills ``status``; returns the unprotected cells."""
+    inner_rows, inner_cols, trow, tcol = split
+    vals = values_all.loc[inner_rows, inner_cols].to_numpy(dtype=float)
+    primary = np.vectorize(rule, otypes=[bool])(vals) if vals.size else vals.astype(bool)
+    margin_row = values_all.loc[inner_rows, tcol].to_numpy(dtype=float) if tcol else None
+    margin_col = values_all.loc[trow, inner_cols].to_numpy(dtype=float) if trow is not None else None
+    grand = float(values_all.at[trow, tcol]) if (trow is not None and tcol) else None
+    model, st, unprot = protect_block(vals, primary, np.isnan(vals), margin_row, margin_col, grand,
+                                      tcol is not None, trow is not None, margins_known, rule)
+    for key, k in model.index.items():
+        if key[0] == "cell":
+            status.at[inner_rows[key[1]], inner_cols[key[2]]] = st[k]
+        elif key[0] == "rowtot" and tcol:
+            status.at[inner_rows[key[1]], tcol] = st[k]
+        elif key[0] == "coltot" and trow is not None:
+            status.at[trow, inner_cols[key[1]]] = st[k]
+        elif key[0] == "grand" and trow is not None and tcol:
+            status.at[trow, tcol] = st[k]
+    return [(inner_rows[key[1]], inner_cols[key[2]]) if key[0] == "cell" else key for key in unprot]
+
+
 def protect_table(df: pd.DataFrame, count_cols, group_cols=(), *, threshold=10, by=None,
                   total_labels=TOTAL_LABELS, total_col=None, margins_known=True,
                   suppress_zeros=False) -> ProtectedTable:
@@ -346,17 +389,7 @@ def protect_table(df: pd.DataFrame, count_cols, group_cols=(), *, threshold=10, 
     thr = check_threshold(threshold)
     count_cols = [count_cols] if isinstance(count_cols, str) else list(count_cols)
     group_cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
-    for col in [*count_cols, *group_cols]:
-        if col not in df.columns:
-            raise DLSError(f"La colonne « {col} » est absente du tableau ; colonnes présentes : "
-                           f"{', '.join(map(str, df.columns))}.", column=col)
-    values_all = df[count_cols].apply(pd.to_numeric, errors="coerce")
-    bad = df[count_cols].notna() & values_all.isna()
-    if bad.to_numpy().any() or (values_all < 0).to_numpy().any():
-        where_bad = (bad | (values_all < 0)).stack()
-        idx, col = where_bad[where_bad].index[0]
-        raise DLSError(f"Ligne {idx}, colonne « {col} » : la valeur « {df.at[idx, col]} » ne convient pas ; "
-                       "un effectif positif ou nul est attendu.", row=idx, column=col, value=df.at[idx, col])
+    values_all = _counts(df, count_cols, group_cols)
 
     def rule(v):
         return (not np.isnan(v)) and v < thr and (v > 0 or suppress_zeros)
@@ -366,29 +399,9 @@ def protect_table(df: pd.DataFrame, count_cols, group_cols=(), *, threshold=10, 
     by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
     parts = df.groupby(by_cols, sort=False, dropna=False) if by_cols else [((), df)]
     for _, part in parts:
-        inner_rows, inner_cols, trow, tcol = _split_margins(part, count_cols, group_cols, total_labels, total_col)
-        if not inner_rows or not inner_cols:
-            continue
-        vals = values_all.loc[inner_rows, inner_cols].to_numpy(dtype=float)
-        masked = np.isnan(vals)
-        primary = np.vectorize(rule, otypes=[bool])(vals) if vals.size else vals.astype(bool)
-        margin_row = values_all.loc[inner_rows, tcol].to_numpy(dtype=float) if tcol else None
-        margin_col = values_all.loc[trow, inner_cols].to_numpy(dtype=float) if trow is not None else None
-        grand = float(values_all.at[trow, tcol]) if (trow is not None and tcol) else None
-        model, st, unprot = protect_block(vals, primary, masked, margin_row, margin_col, grand,
-                                           tcol is not None, trow is not None, margins_known, rule)
-        for key, k in model.index.items():
-            if key[0] == "cell":
-                status.at[inner_rows[key[1]], inner_cols[key[2]]] = st[k]
-            elif key[0] == "rowtot" and tcol:
-                status.at[inner_rows[key[1]], tcol] = st[k]
-            elif key[0] == "coltot" and trow is not None:
-                status.at[trow, inner_cols[key[1]]] = st[k]
-            elif key[0] == "grand" and trow is not None and tcol:
-                status.at[trow, tcol] = st[k]
-        for key in unprot:
-            label = (inner_rows[key[1]], inner_cols[key[2]]) if key[0] == "cell" else key
-            unprotected_all.append(label)
+        split = _split_margins(part, count_cols, group_cols, total_labels, total_col)
+        if split[0] and split[1]:
+            unprotected_all += _protect_part(values_all, split, status, margins_known, rule)
     table = df.copy()
     for col in count_cols:
         table[col] = values_all[col].where(status[col] == "")
@@ -436,3 +449,127 @@ def audit_table(table: pd.DataFrame, count_cols, group_cols=(), *, total_labels=
         if key[0] == "cell" and unknown[k]:
             out.append(dict(ligne=inner_rows[key[1]], colonne=inner_cols[key[2]], min=lo[k], max=hi[k]))
     return pd.DataFrame(out, columns=["ligne", "colonne", "min", "max"])
+
+
+# =========================================================================== printed count tables
+def group_neighbours(counts, threshold) -> list[list[int]]:
+    """Groups of neighbouring categories of an ordered variable, none with ``0 < n < threshold``.
+
+    Parameters
+    ----------
+    counts : sequence of float
+        Counts of the categories, in their order (age groups from the youngest).
+    threshold : float
+        Smallest count a group may print.
+
+    Returns
+    -------
+    list of list of int
+        Positions of the categories of each group, in order (``[[0], [1], [2, 3]]`` groups the
+        last two categories, e.g. « 60-74 » and « 75+ » into « 60 ans ou plus »).
+
+    Notes
+    -----
+    Greedy: the smallest group under the threshold is merged with the smaller of its neighbours,
+    until none is left (a whole table under the threshold ends as one group, to be suppressed).
+    Grouping neighbours loses less than suppression and cannot be undone by subtraction: the
+    printed groups are the categories (Hundepool et al., *Statistical Disclosure Control*, 2012,
+    §4.2.1, « global recoding »).
+    """
+    thr = check_threshold(threshold)
+    groups = [[i] for i in range(len(counts))]
+    sums = [float(c) for c in counts]
+    while len(groups) > 1:
+        small = [k for k, v in enumerate(sums) if 0 < v < thr]
+        if not small:
+            break
+        k = min(small, key=lambda i: (sums[i], i))
+        j = min((i for i in (k - 1, k + 1) if 0 <= i < len(groups)), key=lambda i: (sums[i], i))
+        a, b = sorted((k, j))
+        groups[a:b + 1] = [groups[a] + groups[b]]
+        sums[a:b + 1] = [sums[a] + sums[b]]
+    return groups
+
+
+def publish_counts(df: pd.DataFrame, count_cols, label_col: str, threshold, *,
+                   total_col: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The printable version of a table of counts: the one secrecy rule of every printed count.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per category (``label_col``), count columns ``count_cols`` (``total_col`` among
+        them when the table prints row totals).  Column totals are assumed known to the reader
+        (the respondents of each quartier are printed elsewhere).
+    threshold : float
+        ``seuils.secret_statistique``: no printed count ``0 < n < threshold``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``df`` with the counts as ``int`` and the suppressed ones as :data:`SECRET_MARK`.
+    status : pandas.DataFrame
+        :attr:`ProtectedTable.status` (« primaire », « secondaire » or « »).
+
+    Raises
+    ------
+    DLSError
+        When a small count stays recoverable whatever is suppressed (never printed silently).
+
+    Notes
+    -----
+    :func:`protect_table` (primary suppression, then secondary suppression until the linear
+    programming audit finds no suppressed cell narrower than one unit).  A table is never
+    collapsed into a single « Autres » row: each category keeps its row, except a row whose
+    printed total is under the threshold, which no suppression can hide (the grand total gives
+    it back): it is merged with the row of the smallest total (« En ligne ou autre »).
+    """
+    count_cols = list(count_cols)
+    if total_col is not None:
+        df = _merge_small_rows(df, count_cols, label_col, check_threshold(threshold), total_col)
+    res = protect_table(df, count_cols, [label_col], threshold=threshold, total_col=total_col,
+                        margins_known=True)
+    if res.unprotected:
+        raise DLSError(f"Le tableau « {label_col} » ne peut pas être publié sans laisser retrouver un effectif "
+                       f"inférieur à {threshold:g} ; regroupez ses catégories.", column=label_col)
+    out = df.copy()
+    for c in count_cols:
+        out[c] = [SECRET_MARK if st else int(v) for v, st in zip(df[c], res.status[c])]
+    return out, res.status
+
+
+def _merge_small_rows(df: pd.DataFrame, count_cols, label_col, thr: float, total_col: str) -> pd.DataFrame:
+    """Rows with a row total ``0 < t < thr`` merged with the row of the smallest total (labels joined)."""
+    rows = df.to_dict("records")
+    while len(rows) > 2:
+        small = [r for r in rows if 0 < r[total_col] < thr]
+        if not small:
+            break
+        r = min(small, key=lambda x: x[total_col])
+        other = min((x for x in rows if x is not r), key=lambda x: x[total_col])
+        merged = {**other, label_col: f"{other[label_col]} ou {str(r[label_col]).lower()}"}
+        for c in count_cols:
+            merged[c] = other[c] + r[c]
+        rows = [merged if x is other else x for x in rows if x is not r]
+    return pd.DataFrame(rows, columns=df.columns)
+
+
+def group_small(counts: pd.Series, threshold, label: str = OTHERS, name: str = "categorie") -> pd.DataFrame:
+    """Unordered categories under the threshold grouped into one row ``label``, when two or more
+    of them together reach it; the table then goes through :func:`publish_counts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name`` and ``n`` (``int`` or :data:`SECRET_MARK`), largest first, ``label``
+        last.  The grouped row is never the whole table: the categories at or above the
+        threshold keep their rows.
+    """
+    thr = check_threshold(threshold)
+    counts = counts.sort_values(ascending=False)
+    small = (counts > 0) & (counts < thr)
+    out = counts
+    if small.sum() >= 2 and counts[small].sum() >= thr and (~small).any():
+        out = pd.concat([counts[~small], pd.Series({label: int(counts[small].sum())})])
+    df = out.rename("n").rename_axis(name).reset_index()
+    return publish_counts(df, ["n"], name, thr)[0]

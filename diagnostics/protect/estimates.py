@@ -90,6 +90,17 @@ def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_
     if missing:
         raise DLSError(f"Le tableau d'indicateurs n'a pas la colonne « {missing[0]} » ; colonnes attendues : "
                        f"{', '.join(need)}.", column=missing[0])
+    out, n, k, survey = _primary(table, thr, survey_min, suppress_zeros)
+
+    labels = {fold(t) for t in total_labels}
+    is_total = out["quartier"].map(lambda q: fold(q) in labels)
+    _secondary_quartiers(out, k, n, survey, is_total)
+    _blank_suppressed(out, n, survey, is_total, thr)
+    return out
+
+
+def _primary(table: pd.DataFrame, thr: float, survey_min, suppress_zeros: bool):
+    """Copy of ``table`` with the primary suppressions and their reasons; ``(out, n, k, survey)``."""
     out = table.copy()
     if "numerator" not in out.columns:
         out["numerator"] = np.nan
@@ -120,9 +131,12 @@ def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_
     reason = reason.mask(masked, MASKED)
     out["suppression_reason"] = reason
     out["suppressed"] = out["suppressed"] | primary | masked
+    return out, n, k, survey
 
-    labels = {fold(t) for t in total_labels}
-    is_total = out["quartier"].map(lambda q: fold(q) in labels)
+
+def _secondary_quartiers(out: pd.DataFrame, k: pd.Series, n: pd.Series, survey: pd.Series, is_total: pd.Series):
+    """Extract rows: a suppressed quartier not recoverable from the « Ensemble » row by subtraction
+    (:func:`~diagnostics.protect.cells.protect_block` on the quartiers' counts); fills ``out``."""
     for _, grp in out[~survey].groupby("indicator_id", sort=False):
         tot = grp[is_total.loc[grp.index]]
         inner = grp[~is_total.loc[grp.index]]
@@ -146,6 +160,10 @@ def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_
             if st[pos] == SECONDARY and not out.at[idx, "suppressed"]:
                 out.at[idx, "suppressed"] = True
                 out.at[idx, "suppression_reason"] = SECONDARY
+
+
+def _blank_suppressed(out: pd.DataFrame, n: pd.Series, survey: pd.Series, is_total: pd.Series, thr: float):
+    """Blank the values of suppressed rows and every raw count under ``thr``; fills ``out``."""
     sup = out["suppressed"]
     for col in _BLANK_NUM:
         if col in out.columns:
@@ -160,6 +178,5 @@ def protect_indicators(table: pd.DataFrame, threshold=10, *, total_labels=TOTAL_
     for col in _CMP_COLS:
         if col in out.columns:
             out[col] = out[col].mask(sup, "non comparable")
-    return out
 
 

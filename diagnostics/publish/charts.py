@@ -353,6 +353,10 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
         y_top -= h + gap_px / plot_h
         all_labels.extend(labels)
     layout["showlegend"] = False  # the colours are explained once, in « Comment lire », and in words per row
+    # the axis ends on two lines on a narrow screen (report_base.html.j2, dlsFigure), so that they do not overlap
+    layout["meta"] = {"etroit": {"ticktext": {
+        "◀ moins favorable": ["◀ moins<br>favorable", "compa-<br>rateur", "plus<br>favorable ▶"],
+        "◀ plus bas": ["◀ plus<br>bas", "compa-<br>rateur", "plus<br>élevé ▶"]}}}
     layout.update(shapes=shapes, annotations=ann)
     layout["margin"]["l"] = _label_margin(all_labels)
     title = f"{quartier} face à ses comparateurs : " + " ; ".join(alt) + "."

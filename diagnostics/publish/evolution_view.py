@@ -18,8 +18,11 @@ from .display import _na, format_interval, format_value
 __all__ = ["evolution_view", "previous_values", "sparkline_svg", "synthesis_evolution"]
 
 _ARROWS = {"en hausse": "▲", "en baisse": "▼", "pas d'évolution significative": "●"}
-_CLASSES = {"en amélioration": "mieux", "en dégradation": "moins-bien", "stable": "similaire",
-            "en hausse": "plus-élevé", "en baisse": "plus-bas", "non comparable": "non-comparable"}
+_CLASSES = {"en amélioration": "mieux", "en dégradation": "moins-bien", "pas d'écart significatif": "similaire",
+            "en hausse": "plus-élevé", "en baisse": "plus-bas", "non comparable": "non-comparable",
+            "non testé": "non-comparable"}
+#: Verdicts without a change worth a line of « L'essentiel » (values stay in annex F).
+QUIET = ("pas d'écart significatif", "non testé")
 
 
 def _points(diff: float, unit: str) -> str:
@@ -87,7 +90,9 @@ def _series_rows(series: pd.DataFrame | None, trends: pd.DataFrame | None, quart
         cells = [{"year": y, "value": "s" if v is None else format_value(v, unit, with_unit=False)}
                  for y, v in zip(s["year"], vals)]
         label = f"{tr['label']}, {s['year'].iloc[0]} à {s['year'].iloc[-1]}"
-        rows.append({"label": tr["label"], "unit": unit, "cells": cells, "trend": tr["trend"],
+        shown = [c for c in cells if c["value"] != "s"]
+        rows.append({"label": tr["label"], "unit": unit, "cells": cells,
+                     "first": shown[0] if shown else None, "last": shown[-1] if shown else None, "trend": tr["trend"],
                      "arrow": _ARROWS.get(tr["trend"], ""), "verdict": tr["verdict"],
                      "class": _CLASSES.get(tr["verdict"], "similaire"), "p": _p(tr["p_value"]),
                      "method": tr["method"], "years": f"{tr['first_year']}–{tr['last_year']}",
@@ -97,14 +102,17 @@ def _series_rows(series: pd.DataFrame | None, trends: pd.DataFrame | None, quart
 
 
 def evolution_view(evolution: pd.DataFrame | None, quartier: str, *, series: pd.DataFrame | None = None,
-                   trends: pd.DataFrame | None = None, previous_year: str = "") -> dict | None:
+                   trends: pd.DataFrame | None = None, previous_year: str = "",
+                   current_year: str = "", threshold: int = 11) -> dict | None:
     """What the « Évolution » page prints for one quartier (``None`` when there is nothing to show).
 
     Returns
     -------
     dict or None
         ``title``, ``year``, ``groups`` (``[{"verdict", "class", "rows"}]``, worsening, improving,
-        rising/falling without a direction, stable), ``not_comparable`` (rows with the reason),
+        rising/falling without a direction, no significant difference, not tested),
+        ``not_comparable`` (rows with the reason), ``current_year`` (the column header of today's
+        values),
         ``series`` (extract indicators with several years: values, sparkline, trend).
     """
     rows = []
@@ -120,7 +128,9 @@ def evolution_view(evolution: pd.DataFrame | None, quartier: str, *, series: pd.
                          "current": format_value(r["estimate"], unit),
                          "difference": _points(r["difference"], unit),
                          "ci": format_interval(r["diff_ci_low"], r["diff_ci_high"], unit)
-                         if not _na(r["diff_ci_low"]) else "", "p": _p(r["p_value"]),
+                         if not _na(r["diff_ci_low"]) else "",
+                         "p": _p(r["p_value"]) + (f", ajusté {_p(r['p_adjusted'])[2:]}"
+                                                  if "p_adjusted" in r and not _na(r["p_adjusted"]) else ""),
                          "abs_z": abs(r["difference"]) / max(r["diff_ci_high"] - r["difference"], 1e-12)
                          if not _na(r["difference"]) else 0.0})
         previous_year = previous_year or (str(e["previous_year"].iloc[0]) if len(e) else "")
@@ -128,14 +138,15 @@ def evolution_view(evolution: pd.DataFrame | None, quartier: str, *, series: pd.
     if not rows and not ser:
         return None
     groups = []
-    for verdict in ("en dégradation", "en amélioration", "en hausse", "en baisse", "stable"):
+    for verdict in ("en dégradation", "en amélioration", "en hausse", "en baisse", *QUIET):
         g = sorted((r for r in rows if r["verdict"] == verdict), key=lambda r: -r["abs_z"])
         if g:
             groups.append({"verdict": verdict, "class": _CLASSES[verdict], "rows": g})
     return {"title": f"Évolution depuis le diagnostic de {previous_year}" if previous_year else
             "Évolution sur plusieurs années", "year": previous_year, "groups": groups,
             "n_compared": sum(len(g["rows"]) for g in groups),
-            "not_comparable": [r for r in rows if r["verdict"] == "non comparable"], "series": ser}
+            "not_comparable": [r for r in rows if r["verdict"] == "non comparable"], "series": ser,
+            "current_year": current_year, "threshold": threshold, "quiet": list(QUIET)}
 
 
 def synthesis_evolution(evolution: pd.DataFrame | None, project) -> dict | None:
@@ -156,7 +167,8 @@ def synthesis_evolution(evolution: pd.DataFrame | None, project) -> dict | None:
         v = e["verdict"].fillna("")
         counts.append({"quartier": q, "worse": int((v == "en dégradation").sum()),
                        "better": int((v == "en amélioration").sum()),
-                       "moved": int(v.isin(["en hausse", "en baisse"]).sum()), "stable": int((v == "stable").sum()),
+                       "moved": int(v.isin(["en hausse", "en baisse"]).sum()),
+                       "stable": int(v.isin(QUIET).sum()),
                        "not_comparable": int((v == "non comparable").sum())})
         for _, r in e.iterrows():
             if r["verdict"] in order:

@@ -181,7 +181,8 @@ _EVOLUTION_HEADERS = {
     "ci_low_previous": "IC bas (précédent)", "ci_high_previous": "IC haut (précédent)",
     "n_previous": "Répondants (précédent)", "estimate": "Valeur actuelle", "difference": "Écart (en points pour les %)",
     "diff_ci_low": "Écart, IC bas", "diff_ci_high": "Écart, IC haut", "p_value": "p (écart)",
-    "verdict": "Évolution", "note": "Note", "indicator_id": "Identifiant"}
+    "p_adjusted": "p ajusté (Benjamini-Hochberg)", "verdict": "Évolution", "note": "Note",
+    "indicator_id": "Identifiant"}
 _EVOLUTION_VALUES = ("estimate_previous", "ci_low_previous", "ci_high_previous", "estimate", "difference",
                      "diff_ci_low", "diff_ci_high")
 #: French headers of the sheet « Tendances » (extract series, :data:`diagnostics.engine.evolution.TREND_COLUMNS`).
@@ -199,7 +200,7 @@ def evolution_frame(evolution: pd.DataFrame, dimensions: dict[str, str] | None =
     value is not published keep their note and no figure.
     """
     e = evolution[[c for c in _EVOLUTION_HEADERS if c in evolution.columns]].copy()
-    for c in _EVOLUTION_VALUES + ("p_value",):
+    for c in _EVOLUTION_VALUES + ("p_value", "p_adjusted"):
         if c in e:
             e[c] = pd.to_numeric(e[c], errors="coerce")
     if "n_previous" in e:
@@ -313,7 +314,8 @@ def write_analyst_table(table: pd.DataFrame, directory, catalogue=None, *,
         evo_pct = _is_percent(evo).to_numpy()
         evo_values = [_EVOLUTION_HEADERS[c] for c in _EVOLUTION_VALUES]
         _fill_sheet(wb.create_sheet("Évolution"), evo_frame, evo_pct, evo_values,
-                    {"Répondants (précédent)": INTEGER_FORMAT, "p (écart)": "0.000"})
+                    {"Répondants (précédent)": INTEGER_FORMAT, "p (écart)": "0.000",
+                     "p ajusté (Benjamini-Hochberg)": "0.000"})
     trends = (evolution or {}).get("trends")
     if trends is not None and len(trends):
         _fill_sheet(wb.create_sheet("Tendances"), trends_frame(trends),

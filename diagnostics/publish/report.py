@@ -25,6 +25,8 @@ from .. import fmt, paths
 from ..collect.interviews import Interview
 from ..collect.references import PRECEDENCE_RULE
 from .charts import _fig_html, ci_chart, spine_chart
+from ..errors import DLSError
+from ..protect.cells import group_neighbours, publish_counts
 from ..protect.text import scrub_text
 from .display import (
     VERDICT_COLOURS,
@@ -36,7 +38,8 @@ from .display import (
     format_value,
 )
 from .evolution_view import evolution_view, previous_values, synthesis_evolution
-from .findings import _publishable, headline, key_findings
+from .findings import _publishable, essentiel, headline, key_findings
+from .sources import DEFAULT_DENOMINATOR
 
 TEMPLATES = paths.template_dir()
 
@@ -57,7 +60,7 @@ def margin_of_error(p: float, n_eff: float, z: float = 1.959964) -> float:
     return z * math.sqrt(p * (1 - p) / n_eff)
 
 
-def collection_summary(responses: pd.DataFrame, weighted: pd.DataFrame, weights: pd.Series, margins: pd.DataFrame,
+def collection_summary(responses: pd.DataFrame, frame: pd.DataFrame, weights: pd.Series, margins: pd.DataFrame,
                        project, *, n_read: int | None = None, n_rejected: int | None = None) -> dict:
     """Describe the survey for the methods section: counts, channels, representativeness, weighting.
 
@@ -65,10 +68,11 @@ def collection_summary(responses: pd.DataFrame, weighted: pd.DataFrame, weights:
     ----------
     responses : pandas.DataFrame
         Every accepted answer (``ValidationResult.data``), with ``quartier`` and ``canal``.
-    weighted : pandas.DataFrame
-        The answers that were weighted, with ``quartier``, ``groupe_age`` and ``sexe``.
+    frame : pandas.DataFrame
+        The respondents of the quartiers (:func:`diagnostics.engine.wave.survey_frame`) with
+        ``quartier``, ``groupe_age`` and ``sexe`` (NaN when unknown: not weighted).
     weights : pandas.Series
-        Their weights (same index).
+        The weights of the weighted respondents (indexed like ``frame``).
     margins : pandas.DataFrame
         Population margins ``quartier;groupe_age;sexe;effectif``.
     project : diagnostics.config.project.Project
@@ -81,13 +85,16 @@ def collection_summary(responses: pd.DataFrame, weighted: pd.DataFrame, weights:
         ``n_read, n_accepted, n_rejected``; ``channels`` (one row per channel, one column per
         quartier, ``Total``); ``representativeness`` (``quartier, groupe, n, pct_echantillon,
         pct_population, pct_pondere``, shares within the quartier, one row per age group and per
-        sex); ``weighting`` (``quartier, n, deff, n_eff`` from
+        sex, plus « non renseigné » when some are unknown); ``weighting`` (``quartier, n,
+        deff, n_eff``: ``n`` every respondent of the quartier — the one count of the quartier
+        printed throughout —, ``deff`` and ``n_eff`` of the weights,
         :func:`diagnostics.stats.weighting.weight_diagnostics`).
 
     Notes
     -----
-    Shares are computed within each quartier: sample share :math:`n_g / n`, population share
-    :math:`N_g / N`, weighted share :math:`\\sum_{i \\in g} w_i / \\sum_i w_i`.
+    Shares are computed within each quartier: sample share :math:`n_g / n` over every respondent
+    of the quartier, population share :math:`N_g / N`, weighted share
+    :math:`\\sum_{i \\in g} w_i / \\sum_i w_i` over the weighted respondents.
     """
     from ..stats.weighting import weight_diagnostics
 
@@ -103,24 +110,36 @@ def collection_summary(responses: pd.DataFrame, weighted: pd.DataFrame, weights:
     channels = [{"Canal de recueil": str(idx), **{str(k): int(v) for k, v in row.items()}}
                 for idx, row in ct.iterrows()]
     rep, wrows = [], []
-    w = pd.Series(weights, index=weighted.index).astype(float)
+    w = pd.Series(weights, index=weights.index if isinstance(weights, pd.Series) else frame.index).astype(float)
     for q in labels:
-        sel = weighted["quartier"].astype(object) == q
-        sub, wq = weighted[sel], w[sel]
-        mq = margins[margins["quartier"] == q]
+        sub = frame[frame["quartier"].astype(object) == q]
+        wq = w[w.index.isin(sub.index)]
         d = weight_diagnostics(wq)
-        wrows.append({"quartier": q, "n": d["n"], "deff": d["kish_deff"], "n_eff": d["n_eff"]})
-        for var, suffix in (("groupe_age", " ans"), ("sexe", "")):
-            pop = mq.groupby(var, sort=False)["effectif"].sum()
-            for g, npop in pop.items():
-                mask = sub[var].astype(object) == g
-                rep.append({"quartier": q, "groupe": f"{g}{suffix}", "n": int(mask.sum()),
-                            "pct_echantillon": float(mask.mean()) if len(sub) else math.nan,
-                            "pct_population": float(npop / pop.sum()) if pop.sum() else math.nan,
-                            "pct_pondere": float(wq[mask].sum() / wq.sum()) if wq.sum() else math.nan})
+        wrows.append({"quartier": q, "n": len(sub), "deff": d["kish_deff"], "n_eff": d["n_eff"]})
+        rep += _representativeness(sub, wq, margins[margins["quartier"] == q], q)
     return {"n_read": n_read if n_read is not None else len(responses), "n_accepted": len(responses),
             "n_rejected": n_rejected, "channels": channels, "representativeness": pd.DataFrame(rep),
             "weighting": pd.DataFrame(wrows)}
+
+
+def _representativeness(sub: pd.DataFrame, wq: pd.Series, mq: pd.DataFrame, q: str) -> list[dict]:
+    """Rows of one quartier: by age group, then by sex (``kind`` « age » / « sexe »), unknown last."""
+    rows = []
+    for var, suffix in (("groupe_age", " ans"), ("sexe", "")):
+        pop = mq.groupby(var, sort=False)["effectif"].sum()
+        col = sub[var].astype(object)
+        wcol = col.reindex(wq.index)
+        for g, npop in pop.items():
+            rows.append({"quartier": q, "groupe": f"{g}{suffix}", "n": int((col == g).sum()),
+                         "pct_echantillon": float((col == g).mean()) if len(sub) else math.nan,
+                         "pct_population": float(npop / pop.sum()) if pop.sum() else math.nan,
+                         "pct_pondere": float(wq[(wcol == g).to_numpy()].sum() / wq.sum()) if wq.sum() else math.nan,
+                         "kind": var, "band": str(g)})
+        if col.isna().any():
+            rows.append({"quartier": q, "groupe": "Âge non renseigné" if var == "groupe_age" else "Sexe non renseigné",
+                         "n": int(col.isna().sum()), "pct_echantillon": float(col.isna().mean()),
+                         "pct_population": math.nan, "pct_pondere": math.nan, "kind": var, "band": ""})
+    return rows
 
 
 def select_comments(responses: pd.DataFrame, quartier: str, *, reviewed: dict[str, bool], n: int = 4,
@@ -220,6 +239,7 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                     if agg is not None and _publishable(agg) else ""
                 block["rows"].append({**_row_view(r, project), "ensemble": ens,
                                       "headline": headline(r, agg, project, sources) if _publishable(r) else None})
+            block["rows"] = _pair_twins(block["rows"], sources.twins if sources is not None else {})
             if ids:
                 block["spine_fig"] = _fig_html(spine_chart(idx, quartier, did, project, sources, previous=previous),
                                                f"{prefix}-colonne-{did}")
@@ -253,6 +273,28 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
     return blocks
 
 
+def _pair_twins(rows: list[dict], twins: dict) -> list[dict]:
+    """Put the twin of an indicator (declared / recorded) right after it, the pair marked so that
+    the table prints them together with the sentence on why they differ."""
+    from .sources import TWIN_NOTE
+
+    by_id = {r["id"]: r for r in rows}
+    out, done = [], set()
+    for r in rows:
+        if r["id"] in done:
+            continue
+        out.append(r)
+        done.add(r["id"])
+        twin = by_id.get(twins.get(r["id"]))
+        if twin is not None and twin["id"] not in done:
+            if r.get("source") == "extrait":     # the declared measure first, as the note says
+                out[-1], twin = twin, r
+            out[-1]["twin_first"] = True
+            out.append({**twin, "twin_note": TWIN_NOTE})
+            done.add(twin["id"])
+    return out
+
+
 def _base_context(project, generated: str | None) -> dict:
     return {
         "project": project, "logo": project.logo_data_uri(), "plotly_js": _plotly_js(),
@@ -263,50 +305,31 @@ def _base_context(project, generated: str | None) -> dict:
     }
 
 
-def protect_counts(rows: list[dict], threshold: int, label: str = "Autres canaux") -> list[dict]:
-    """Group the rows of a count table that hold a cell under ``threshold``; mask what stays small.
+def _opening(project, q, t, sources, stmt_path, evo: dict, methods) -> dict:
+    """The opening pages of a quartier's report: « L'essentiel », the ASV's text, « Le quartier en bref »."""
+    from .constats import read_statement, render_markdown
+    from .context import quartier_context
 
-    Parameters
-    ----------
-    rows : list of dict
-        One dict per row: the first key is the row label, the other values are counts (the last
-        one may be a ``Total``).
-    threshold : int
-        No published cell below it (``seuils.secret_statistique``).
-    label : str
-        Label of the grouped row.
+    stmt = read_statement(stmt_path)
+    return {"essentiel": essentiel(t, q.libelle, project, sources=sources, evolution=evo.get("evolution"),
+                                   statement=stmt, twins=sources.twins if sources is not None else {}),
+            "statement": render_markdown(stmt.text), "context": quartier_context(project, q, t, methods=methods),
+            "extract_levels": _extract_levels(project)}
 
-    Returns
-    -------
-    list of dict
-        Rows whose every count is at least ``threshold`` unchanged, the others summed into one
-        row ``label``; a grouped cell still under the threshold is shown as « < 11 », and the
-        total of a row with exactly one masked cell is masked too (it would give the cell back
-        by difference: secondary suppression).  Zero stays zero only when the whole column is
-        zero, otherwise it is masked like any small count.
-    """
-    if not rows:
-        return []
-    keys = list(rows[0])
-    name, cols = keys[0], keys[1:]
-    small = [r for r in rows if any(isinstance(r[c], (int, float)) and r[c] < threshold for c in cols)]
-    keep = [r for r in rows if r not in small]
-    if len(small) == 1 and keep:  # a single small row cannot be hidden in a group of its own
-        small.append(min(keep, key=lambda r: r[cols[-1]]))
-        keep.remove(small[-1])
-    out = list(keep)
-    if small:
-        grouped = {name: label if len(small) > 1 else small[0][name]}
-        for c in cols:
-            grouped[c] = sum(r[c] for r in small)
-        masked = [c for c in cols[:-1] if 0 < grouped[c] < threshold] if len(cols) > 1 else []
-        for c in cols:
-            if 0 < grouped[c] < threshold:
-                grouped[c] = f"< {threshold}"
-        if len(masked) == 1 and cols[-1] == "Total":
-            grouped["Total"] = "–"
-        out.append(grouped)
-    return out
+
+def _read(path):
+    from .constats import read_statement
+
+    return read_statement(path)
+
+
+def _extract_levels(project) -> str:
+    """« à Chambéry, en Savoie, en Auvergne-Rhône-Alpes et en France »: the levels of the extracts,
+    from the project's reference labels (never written in a template)."""
+    from ..config.project import EXTRACT_REFERENCE_LEVELS
+
+    words = [project.dans(k) for k in project.references if k in EXTRACT_REFERENCE_LEVELS]
+    return (", ".join(words[:-1]) + " et " + words[-1]) if len(words) > 1 else "".join(words)
 
 
 def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
@@ -316,8 +339,7 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
     view = {
         "printed": rec.get("questionnaires_imprimes"), "partners": rec.get("associations_partenaires"),
         "period": rec.get("periode", ""), "n_read": m.get("n_read"), "n_accepted": m.get("n_accepted"),
-        "n_rejected": m.get("n_rejected"), "channels": protect_counts(_records(m.get("channels")),
-                                                                      project.secret_statistique),
+        "n_rejected": m.get("n_rejected"), "channels": _channels_view(m.get("channels"), project),
         "representativeness": [], "weighting": [], "threshold_fragile": project.effectif_fragile,
         "threshold_secret": project.secret_statistique, "threshold_survey": project.repondants_minimum,
         "confidence": fmt.number(project.niveau_confiance * 100, 0), "return_rate": None,
@@ -329,10 +351,7 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
         rep = rep if isinstance(rep, pd.DataFrame) else pd.DataFrame(rep)
         if quartier is not None and "quartier" in rep:
             rep = rep[rep["quartier"] == quartier]
-        small = f"< {project.secret_statistique}"
-        view["representativeness"] = [
-            {**r, "n": small, "pct_echantillon": None} if (not _na(r.get("n")) and r["n"] < project.secret_statistique)
-            else r for r in rep.to_dict("records")]
+        view["representativeness"] = _representativeness_view(rep, project.secret_statistique)
     w = m.get("weighting")
     if w is not None and len(w):
         w = w if isinstance(w, pd.DataFrame) else pd.DataFrame(w)
@@ -343,6 +362,60 @@ def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
                          "highlight": quartier is not None and r.get("quartier") == quartier})
         view["weighting"] = rows
     return view
+
+
+def _channels_view(channels, project) -> list[dict]:
+    """The channel × quartier table as printed: the studied quartiers only (their totals are the
+    respondents printed elsewhere), then :func:`diagnostics.protect.cells.publish_counts`."""
+    rows = _records(channels)
+    if not rows:
+        return []
+    df = pd.DataFrame(rows)
+    label = df.columns[0]
+    counts = [c for c in df.columns[1:] if c in project.libelles]
+    df = df[[label, *counts]].copy()
+    df["Total"] = df[counts].sum(axis=1)
+    df = df[df["Total"] > 0]
+    table, _ = publish_counts(df, [*counts, "Total"], label, project.secret_statistique, total_col="Total")
+    return table.to_dict("records")
+
+
+def _age_band_label(bands: list[str]) -> str:
+    """« 60 ans ou plus » for the bands 60-74 and 75+, « 30-59 ans » for 30-44 and 45-59."""
+    from ..stats.rates import parse_age_band
+
+    lo, hi = parse_age_band(bands[0])[0], parse_age_band(bands[-1])[1]
+    if math.isinf(hi) or hi >= 120:
+        return f"{lo} ans ou plus"
+    return f"{lo}-{int(hi)} ans"
+
+
+def _representativeness_view(rep: pd.DataFrame, threshold) -> list[dict]:
+    """Annex A as printed: age groups with a small count grouped with their neighbour (« 60 ans ou
+    plus »), then :func:`~diagnostics.protect.cells.publish_counts` on each block (age, sex) of
+    each quartier, the quartier's total being printed elsewhere; a suppressed count hides its
+    share of the sample too."""
+    if not {"kind", "band"} <= set(rep.columns):
+        raise DLSError("Le résumé de la collecte est d'un ancien format (colonnes « kind » et « band » absentes) ; "
+                       "relancez le carnet 02_ponderer.")
+    out = []
+    for (_, kind), block in rep.groupby(["quartier", "kind"], sort=False):
+        known, unknown = block[block["band"] != ""].to_dict("records"), block[block["band"] == ""].to_dict("records")
+        if kind == "groupe_age":
+            known = [_merge_rows([known[i] for i in g]) for g in group_neighbours([r["n"] for r in known], threshold)]
+        table, status = publish_counts(pd.DataFrame(known + unknown), ["n"], "groupe", threshold)
+        out += [{**r, "pct_echantillon": None} if st else r for r, st in zip(table.to_dict("records"), status["n"])]
+    return out
+
+
+def _merge_rows(rows: list[dict]) -> dict:
+    """One row for neighbouring age groups: counts and shares added."""
+    if len(rows) == 1:
+        return rows[0]
+    merged = {**rows[0], "groupe": _age_band_label([r["band"] for r in rows]), "band": rows[0]["band"]}
+    for k in ("n", "pct_echantillon", "pct_population", "pct_pondere"):
+        merged[k] = sum(r[k] for r in rows)
+    return merged
 
 
 def review_path(project) -> Path | None:
@@ -373,31 +446,19 @@ def reviewed_quotes(project, interviews, responses: pd.DataFrame | None = None, 
 
 
 def statement_path(project, name: str) -> Path | None:
-    """Where the ASV writes the « points forts » and « pistes d'action » of a deliverable.
+    """Where the analyst writes the findings' choices and the ASV's text of a deliverable
+    (:func:`diagnostics.publish.constats.statement_path`)."""
+    from .constats import statement_path as _path
 
-    ``constats/<name>.md`` in the folder of the project file (``name`` is the quartier's id, or
-    ``synthese``); ``None`` when the project has no file (embedded configuration).
-    """
-    if getattr(project, "source", None) is None:
-        return None
-    return Path(project.source).parent / "constats" / f"{name}.md"
+    return _path(project, name)
 
 
 def render_statement(path: Path | None) -> str:
-    """The ASV's markdown text as HTML, or an empty string when the file is absent.
+    """The ASV's text of a ``constats`` file as HTML, or an empty string when there is none
+    (:mod:`diagnostics.publish.constats`)."""
+    from .constats import read_statement, render_markdown
 
-    Raw HTML in the file is shown as text (markdown-it-py, CommonMark with ``html`` off), so the
-    text of a user can never inject markup; headings are shifted below the report's own ``h2``.
-    """
-    from markdown_it import MarkdownIt
-
-    if path is None or not Path(path).is_file():
-        return ""
-    md = MarkdownIt("commonmark", {"html": False})
-    html = md.render(Path(path).read_text(encoding="utf-8-sig"))
-    for k in (3, 2, 1):  # # → h3, ## → h4…
-        html = html.replace(f"<h{k}>", f"<h{k + 2}>").replace(f"</h{k}>", f"</h{k + 2}>")
-    return html
+    return render_markdown(read_statement(path).text)
 
 
 def _directory(actors, quartier: str, dims: dict) -> list[dict]:
@@ -450,7 +511,9 @@ def _definitions(sources, dims) -> list[dict]:
     for did, dlabel in dims.items():
         rows = sources.indicators[sources.indicators["dimension"] == did].to_dict("records")
         if rows:
-            out.append({"label": dlabel, "rows": rows})
+            rows = [{**r, "denominator": "" if r["denominator"] == DEFAULT_DENOMINATOR else r["denominator"]}
+                    for r in rows]
+            out.append({"label": dlabel, "rows": rows, "source": sources.line([r["indicator_id"] for r in rows])})
     return out
 
 
@@ -484,6 +547,23 @@ def select_quotes(interviews: list[Interview], quartier: str, *, dimensions: dic
                         "partenaire": it.partenaire, "type": it.type})
     out.sort(key=lambda r: order.index(r["theme"]) if r["theme"] in order else len(order))
     return out
+
+
+def _contours(project):
+    """The project's QPV contours and commune contour (``donnees: contours_qpv, contour_commune``), or Nones."""
+    from ..collect.contours import load_contours
+
+    path, commune = project.donnees.get("contours_qpv"), project.donnees.get("contour_commune")
+    return (load_contours(path) if path is not None else None,
+            load_contours(commune) if commune is not None else None)
+
+
+def _map_view(project, quartier: str, directory: list[dict]) -> dict | None:
+    """The quartier's map (:func:`~diagnostics.publish.maps.quartier_map`), or None without contours."""
+    from .maps import quartier_map
+
+    contours, commune = _contours(project)
+    return quartier_map(project, quartier, contours, directory, commune)
 
 
 def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dict | None = None,
@@ -531,7 +611,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
 
     Notes
     -----
-    Structure: cover, « À retenir » (at most four A4 pages), one part per dimension (spine
+    Structure: cover, « À retenir » (at most four A4 pages), the quartier's map when the project
+    names its contours (:func:`diagnostics.publish.maps.quartier_map`), one part per dimension (spine
     chart and table, each followed by its source), the partners' and residents' words, then the
     annexes: methods, confidence-interval charts, definitions of every catalogue indicator,
     glossary, directory of actors.
@@ -546,6 +627,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
     stmt_path = Path(statement) if statement is not None else statement_path(project, q.id)
     quotes = select_quotes(interviews, q.libelle, dimensions=dims, per_theme=1) if interviews else []
     evo = evolution or {}
+    directory = _directory(actors, q.libelle, dims)
+    ctx.update(_opening(project, q, t, sources, stmt_path, evo, methods))
     ctx.update({
         "doc_title": f"{project.titre} — {q.libelle}", "quartier": q,
         "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
@@ -553,12 +636,13 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
                                         previous=previous_values(evo.get("evolution"), q.libelle)),
         "evolution": evolution_view(evo.get("evolution"), q.libelle, series=evo.get("series"),
                                     trends=evo.get("trends"),
-                                    previous_year=project.precedent.annee if project.precedent else ""),
+                                    previous_year=project.precedent.annee if project.precedent else "",
+                                    current_year=project.annee, threshold=project.secret_statistique),
         "methods": _methods_view(methods, project, q.libelle),
-        "directory": _directory(actors, q.libelle, dims), "matrix": _matrix_view(interviews, dims, project),
+        "directory": directory, "map": _map_view(project, q.libelle, directory),
+        "matrix": _matrix_view(interviews, dims, project),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
-        "quartiers": project.quartiers, "statement": render_statement(stmt_path),
-        "statement_path": stmt_path, "definitions": _definitions(sources, dims),
+        "quartiers": project.quartiers, "statement_path": stmt_path, "definitions": _definitions(sources, dims),
         "illustrative": bool(sources and sources.has_illustrative()),
         "published_refs": sources.published(project.references) if sources is not None else [],
         "precedence_rule": PRECEDENCE_RULE,
@@ -590,10 +674,12 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
     Notes
     -----
     The body is one quartier × indicator overview (values coloured by their verdict, as in the
-    Fingertips overview) on one or two A4 pages; the per-dimension detail (charts and tables with
-    the references) is in the annex.
+    Fingertips overview) on one or two A4 pages, then the map of the quartiers when the project
+    names their contours; the per-dimension detail (charts and tables with the references) is in
+    the annex.
     """
     from ..config.questionnaire import load_dimensions
+    from .maps import overview_map
 
     dims = dimensions or load_dimensions()
     t = _Index(table)
@@ -603,13 +689,17 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
     blocks = _dimension_blocks(t, project, dims, None, sources)
     ctx.update({
         "doc_title": f"{project.titre} — synthèse des quartiers",
-        "summaries": [{"quartier": q, "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims,
-                                                               limit=5),
+        "summaries": [{"quartier": q, "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
+                       "essentiel": essentiel(t, q.libelle, project, sources=sources,
+                                              evolution=(evolution or {}).get("evolution"),
+                                              statement=_read(statement_path(project, q.id)),
+                                              twins=sources.twins if sources is not None else {}),
                        "link": (links or {}).get(q.libelle)} for q in project.quartiers],
         "dimensions": blocks, "methods": _methods_view(methods, project, None),
         "matrix": _matrix_view(interviews, dims, project),
         "n_interviews": len(interviews or []), "quartiers": project.quartiers,
         "statement": render_statement(stmt_path), "statement_path": stmt_path,
+        "extract_levels": _extract_levels(project),
         "definitions": _definitions(sources, dims), "illustrative": bool(sources and sources.has_illustrative()),
         "published_refs": sources.published(project.references) if sources is not None else [],
         "precedence_rule": PRECEDENCE_RULE,
@@ -618,6 +708,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "overview_refs": [k for k in dict.fromkeys((project.reference_centrale, "qpv", "france"))
                           if k in project.references],
         "evolution": synthesis_evolution((evolution or {}).get("evolution"), project),
+        "map": overview_map(project, *_contours(project)),
     })
     return _env().get_template("report_synthese.html.j2").render(**ctx)
 

@@ -20,7 +20,7 @@ import pandas as pd
 from .. import fmt
 from ..config.project import EXTRACT_REFERENCE_LEVELS, REFERENCE_LEVELS
 
-__all__ = ["IndicatorSources", "load_sources", "survey_source"]
+__all__ = ["DEFAULT_DENOMINATOR", "TWIN_NOTE", "IndicatorSources", "load_sources", "survey_source", "twin_pairs"]
 
 
 
@@ -38,11 +38,16 @@ class IndicatorSources:
         for every reference value shown (the project's files, then the toolkit's published set).
     survey : str
         « Enquête habitants … » source line of the questionnaire indicators.
+    twins : dict
+        ``{indicator id: id of its twin}``: the same thing measured twice, declared by the
+        residents (questionnaire) and recorded by the Assurance Maladie (extract), both ways
+        (:func:`twin_pairs`).
     """
 
     indicators: pd.DataFrame
     references: dict = field(default_factory=dict)
     survey: str = ""
+    twins: dict = field(default_factory=dict)
 
     def of(self, indicator_id) -> dict:
         """The row of one indicator as a dict (empty when unknown)."""
@@ -50,32 +55,38 @@ class IndicatorSources:
         return sel.iloc[0].to_dict() if len(sel) else {}
 
     def line(self, indicator_ids) -> str:
-        """« Source : … » sentence for a set of indicators (each distinct source once, with its period)."""
-        parts = []
+        """« Source : … » sentence for a set of indicators (each distinct source once, with its periods)."""
+        periods: dict[str, list[str]] = {}
         for iid in indicator_ids:
             r = self.of(iid)
             if r:
-                text = f"{r['source']}, {r['period']}" if r.get("period") else r["source"]
-                if text not in parts:
-                    parts.append(text)
+                seen = periods.setdefault(r["source"], [])
+                if r.get("period") and r["period"] not in seen:
+                    seen.append(r["period"])
+        parts = [f"{src}, {', '.join(sorted(p))}" if p else src for src, p in periods.items()]
         return "Source : " + " ; ".join(parts) + "." if parts else ""
 
     def reference_line(self, indicator_ids, ref_keys) -> str:
-        """« Références : … » sentence naming the source and period of the reference values shown."""
+        """« Références : … » sentence naming the source and period of the published reference values
+        shown; illustrative values are said to be so once, without a source that would contradict it."""
         parts, illustrative = [], False
         for iid in indicator_ids:
             for k in ref_keys:
                 r = self.references.get((iid, k))
                 if r is None:
                     continue
-                illustrative = illustrative or r["illustrative"]
-                source = r.get("court") or r["source"]  # a short name here, the full citation in the annex
-                text = f"{source}, {r['period']}" + (" (valeur illustrative)" if r["illustrative"] else "")
+                if r["illustrative"]:
+                    illustrative = True
+                    continue
+                source = (r.get("court") or r["source"]).rstrip(".")  # short name here, full citation in the annex
+                text = source if str(r["period"]) in source else f"{source}, {r['period']}"
                 if text not in parts:
                     parts.append(text)
-        if not parts:
-            return ""
-        return "Références : " + " ; ".join(parts) + "."
+        out = ("Références : " + " ; ".join(parts) + ".") if parts else ""
+        if illustrative:
+            out += (" " if out else "") + ("Autres valeurs de référence : illustratives, inventées pour "
+                                           "l'exemple, montrées en gris sans verdict.")
+        return out
 
     def published(self, labels: dict | None = None) -> list[dict]:
         """Every reference value printed as published, once: indicator, level, value, source, year, URL.
@@ -99,6 +110,32 @@ class IndicatorSources:
                    if indicator_id is None or iid == indicator_id)
 
 
+#: Why the two measures of a twin pair differ (printed once under the pair).
+TWIN_NOTE = ("Deux mesures d'une même pratique : la première est déclarée par les habitants qui ont répondu "
+             "à l'enquête (estimation pondérée, avec sa marge d'erreur), la seconde est enregistrée par "
+             "l'Assurance Maladie pour tous ses assurés du quartier (sans marge d'erreur d'échantillon) ; "
+             "elles diffèrent par la population couverte, la période et la façon de mesurer (souvenir "
+             "déclaré ou acte remboursé), et ne se comparent pas entre elles.")
+
+
+def twin_pairs(catalogue) -> dict:
+    """``{id: twin id}`` of the questionnaire and extract indicators that measure the same thing.
+
+    A questionnaire indicator and an extract indicator are twins when the extract's code is the
+    questionnaire indicator's id or its ``reference:`` code (médecin traitant, vaccination,
+    dépistages); both directions are listed.
+    """
+    extracts = {ind.extract_code: ind.id for ind in catalogue if ind.source == "extrait" and ind.extract_code}
+    out = {}
+    for ind in catalogue:
+        if ind.source != "questionnaire":
+            continue
+        twin = extracts.get(ind.id) or extracts.get(ind.reference)
+        if twin and twin not in out:
+            out[ind.id], out[twin] = twin, ind.id
+    return out
+
+
 def survey_source(project) -> str:
     """Source line of the questionnaire indicators (« Enquête habitants DLS Chambéry, 2020-2022 »)."""
     ville = f" {project.ville}" if project.ville else ""
@@ -107,11 +144,29 @@ def survey_source(project) -> str:
 
 
 def _extract_source(rows: pd.DataFrame) -> str:
-    """« Extraits ORS / Assurance Maladie (…) » naming the ``source`` column of the extract rows."""
-    names = rows["source"].dropna().astype(str).str.strip()
+    """« Extraits ORS / Assurance Maladie (…) » naming the usual ``source`` of the extract rows.
+
+    A note that names a file (« voir data/references.yaml ») or says how counts were rebuilt is
+    for the analyst, not the reader: only the source's name before such notes is kept.
+    """
+    names = rows["source"].dropna().astype(str).map(_clean_source)
     names = names[names != ""]
     main = names.value_counts().index[0] if len(names) else ""  # the usual source (not a masking note)
     return "Extraits ORS / Assurance Maladie" + (f" ({main})" if main else "")
+
+
+def _clean_source(text: str) -> str:
+    """The name of an extract's source without file paths, analyst notes or nested parentheses."""
+    import re
+
+    first = text.split(";")[0].strip()
+    if re.search(r"\.(ya?ml|csv|xlsx?)\b|/|\\|\bvoir\b", first, re.I):
+        return ""
+    return re.sub(r"\s*\(([^()]*)\)", r", \1", first).strip(" ,")
+
+
+#: The usual denominator of a questionnaire indicator (said once in the definitions annex).
+DEFAULT_DENOMINATOR = "Réponses exprimées, hors « ne sait pas » et refus"
 
 
 def _codes_text(question, codes) -> str:
@@ -148,7 +203,7 @@ def _definition_parts(ind, qn) -> tuple[str, str]:
     if ind.denominator_codes:
         den = f"Réponses {_codes_text(q, ind.denominator_codes)}{pop}"
     else:
-        den = f"Réponses exprimées, hors « ne sait pas » et refus{pop}"
+        den = f"{DEFAULT_DENOMINATOR}{pop}"
     return num, den
 
 
@@ -240,10 +295,10 @@ def _load(project, catalogue, extracts, references) -> IndicatorSources:
                 years = sorted({str(y) for y in e["year"].dropna()})
                 ext = {"value": 1.0, "source": _extract_source(e), "period": years[-1] if years else "",
                        "illustrative": bool(project.donnees_synthetiques)}
-            choice = choose_reference(ext, references, code or ind.id, level, fallback_code=ind.id)
+            choice = choose_reference(ext, references, code or ind.id, level, fallback_code=ind.id, kind=ind.source)
             if choice is not None:
                 refs[(ind.id, key)] = {"source": " ".join(str(choice["source"]).split()), "period": choice["period"],
                                        "illustrative": bool(choice["illustrative"]), "url": choice["url"],
                                        "origin": choice["origin"], "value": choice["value"],
                                        "court": choice.get("court", "")}
-    return IndicatorSources(pd.DataFrame(rows), refs, survey)
+    return IndicatorSources(pd.DataFrame(rows), refs, survey, twin_pairs(catalogue))

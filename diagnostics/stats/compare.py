@@ -14,8 +14,8 @@ import pandas as pd
 
 from ..errors import DLSError
 
-__all__ = ["compare_ci", "compare_test", "significance", "compare_columns", "DIRECTIONS", "VERDICTS",
-           "EVOLUTION_WORDS"]
+__all__ = ["adjust_bh", "compare_ci", "compare_test", "p_from_interval", "significance", "compare_columns",
+           "DIRECTIONS", "VERDICTS", "EVOLUTION_WORDS"]
 
 DIRECTIONS = ("hausse_favorable", "hausse_defavorable", "neutre")
 VERDICTS = ("mieux", "similaire", "moins bien", "plus élevé", "plus bas", "non comparable")
@@ -108,9 +108,105 @@ def compare_ci(est, lo, hi, ref, ref_lo=None, ref_hi=None, direction="hausse_fav
     return "mieux" if higher == (direction == "hausse_favorable") else "moins bien"
 
 
+def adjust_bh(p_values) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (false discovery rate), as R's ``p.adjust(p, "BH")``.
+
+    Parameters
+    ----------
+    p_values : array-like of float
+        The p-values of the tests of one report; missing values stay missing and do not count
+        among the tests.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values (« q-values »), same order; a test is significant at false discovery
+        rate :math:`\\alpha` when its adjusted value is below :math:`\\alpha`.
+
+    Notes
+    -----
+    With the :math:`m` p-values sorted, :math:`p_{(1)} \\le \\dots \\le p_{(m)}`:
+    :math:`q_{(i)} = \\min_{j \\ge i} \\min(1, m\\,p_{(j)} / j)`.  Controls the expected share
+    of false discoveries among the differences declared significant at :math:`\\alpha`
+    (independent or positively dependent tests).
+
+    References
+    ----------
+    Benjamini Y., Hochberg Y. (1995). Controlling the false discovery rate: a practical and
+    powerful approach to multiple testing. *JRSS B* 57(1), 289–300.
+
+    Examples
+    --------
+    >>> adjust_bh([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    order = np.argsort(p[ok], kind="mergesort")
+    ranked = p[ok][order] * m / np.arange(1, m + 1)
+    q = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    adj = np.empty(m)
+    adj[order] = q
+    out[ok] = adj
+    return out
+
+
+def p_from_interval(est, lo, hi, ref, unit: str = "%", conf_level: float = 0.95) -> float:
+    """Two-sided p-value of « estimate = ref », read back from the estimate's confidence interval.
+
+    Parameters
+    ----------
+    est, lo, hi : float
+        The estimate and its interval.
+    ref : float
+        The comparator (a published value, taken as exact).
+    unit : str
+        « % » (proportions on 0–1: logit scale), « pour … » (rates: log scale), else linear.
+    conf_level : float
+
+    Returns
+    -------
+    float
+        NaN when an input is missing or the interval is degenerate.
+
+    Notes
+    -----
+    Wald test on the scale :math:`g` where the interval is (nearly) symmetric:
+    :math:`se = (g(hi) - g(lo)) / (2 z_{1-\\alpha/2})`, :math:`z = (g(est) - g(ref)) / se`,
+    :math:`p = 2(1 - \\Phi(|z|))`; :math:`g` = logit for a proportion, log for a rate.  So
+    :math:`p < \\alpha` exactly when the reference lies outside the interval (to the interval's
+    asymmetry on that scale); used to put reference comparisons under the same false
+    discovery rate control as the tested differences.
+    """
+    from scipy.stats import norm
+
+    vals = (est, lo, hi, ref)
+    if any(_missing(v) for v in vals):
+        return math.nan
+    est, lo, hi, ref = (float(v) for v in vals)
+    if unit == "%":
+        def g(x):
+            x = min(max(x, 1e-9), 1 - 1e-9)
+            return math.log(x / (1 - x))
+    elif unit.startswith("pour") and min(est, lo, ref) > 0:
+        g = math.log
+    else:
+        def g(x):
+            return x
+    z_crit = float(norm.ppf(0.5 + conf_level / 2))
+    se = (g(hi) - g(lo)) / (2 * z_crit)
+    if not se > 0:
+        return math.nan
+    return float(2 * norm.sf(abs(g(est) - g(ref)) / se))
+
+
 #: The words of :func:`compare_test` for a change between two waves (the evolution table):
 #: better, similar, worse, higher, lower, not comparable.
-EVOLUTION_WORDS = {"mieux": "en amélioration", "similaire": "stable",
+EVOLUTION_WORDS = {"mieux": "en amélioration", "similaire": "pas d'écart significatif",
                    "moins bien": "en dégradation", "plus élevé": "en hausse",
                    "plus bas": "en baisse", "non comparable": ""}
 
@@ -131,8 +227,9 @@ def compare_test(difference, p_value, alpha=0.05, direction="hausse_favorable", 
     words : dict, optional
         Other words for the six verdicts (keys: :data:`VERDICTS`), e.g.
         :data:`EVOLUTION_WORDS` for a change between two waves (« en amélioration »,
-        « stable », « en dégradation », « en hausse », « en baisse », and "" when an input is
-        missing): one rule for the quartier against the rest and for the evolution.
+        « pas d'écart significatif », « en dégradation », « en hausse », « en baisse », and ""
+        when an input is missing): one rule for the quartier against the rest and for the
+        evolution.
 
     Returns
     -------

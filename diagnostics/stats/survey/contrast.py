@@ -13,8 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from diagnostics.errors import EstimationError
-from diagnostics.results import (COVARIANCE_ATTR, ROW_KEYS, Covariance, add_deprecated_columns,
-                                 covariance_of)
+from diagnostics.results import ROW_KEYS, add_deprecated_columns, covariance_of
 
 __all__ = ["contrast", "domain_contrast", "CONTRAST_COLUMNS", "DOMAIN_CONTRAST_COLUMNS"]
 
@@ -106,10 +105,23 @@ def contrast(result: pd.DataFrame, L, *, df=None, method: str = "contraste (lin�
     """
     cov = covariance_of(result)
     names, M = _coefficients(result, L)
-    V = cov.of(result)
     df = cov.df if df is None else float(df)
     conf = float(result["conf_level"].iloc[0]) if len(result) else np.nan
-    theta = result["estimate"].to_numpy(float)
+    cols = _linear_combinations(result["estimate"].to_numpy(float), cov.of(result), M, df,
+                                conf)
+    keys = {k: result[k].to_numpy(dtype=object) for k in (*ROW_KEYS, "n")}
+    used = [np.flatnonzero(row != 0) for row in M]
+    out = pd.DataFrame({"domain": names,
+                        "variable": [_common(keys["variable"][u]) for u in used],
+                        "level": [_common(keys["level"][u]) for u in used], **cols,
+                        "n": [_count(keys["domain"][u], keys["n"][u]) for u in used],
+                        "conf_level": conf, "method": method, "kind": kind})
+    return out[CONTRAST_COLUMNS]
+
+
+def _linear_combinations(theta, V, M, df, conf) -> dict:
+    """Estimate, SE, interval and t test of the combinations ``M θ`` (the arithmetic of
+    :func:`contrast`, shared with :func:`domain_contrast`)."""
     est = M @ np.nan_to_num(theta)                # a missing estimate spoils only its contrasts
     est[(M[:, np.isnan(theta)] != 0).any(axis=1)] = np.nan
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", M, V, M), 0.0))
@@ -117,15 +129,8 @@ def contrast(result: pd.DataFrame, L, *, df=None, method: str = "contraste (lin�
         tq = stats.t.ppf(1 - (1 - conf) / 2, df) if df > 0 else np.nan
         t = np.where(se > 0, est / se, np.nan)
         p = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(len(t), np.nan)
-    cols = {k: result[k].to_numpy(dtype=object) for k in (*ROW_KEYS, "n")}
-    out = pd.DataFrame({"domain": names, "estimate": est, "se": se, "ci_low": est - tq * se,
-                        "ci_high": est + tq * se, "statistic": t, "df": df, "p_value": p,
-                        "conf_level": conf, "method": method, "kind": kind})
-    used = [np.flatnonzero(row != 0) for row in M]
-    out["variable"] = [_common(cols["variable"][u]) for u in used]
-    out["level"] = [_common(cols["level"][u]) for u in used]
-    out["n"] = [_count(cols["domain"][u], cols["n"][u]) for u in used]
-    return out[CONTRAST_COLUMNS]
+    return {"estimate": est, "se": se, "ci_low": est - tq * se, "ci_high": est + tq * se,
+            "statistic": t, "df": df, "p_value": p}
 
 
 def _count(domains, n) -> int:
@@ -166,7 +171,7 @@ def domain_contrast(design, variable: str, by) -> pd.DataFrame:
     For each domain :math:`A` (the rest :math:`B`), the two means
     :math:`\\hat\\mu = \\sum w_i y_i / \\sum w_i` with their covariance (scores
     :math:`w_i (y_i - \\hat\\mu_A)/\\hat W_A` and :math:`w_i (y_i - \\hat\\mu_B)/\\hat W_B`),
-    then :func:`contrast` with :math:`l = (1, -1)`: the variance :math:`\\widehat V(\\hat\\mu_A) + \\widehat V(\\hat\\mu_B)
+    then the arithmetic of :func:`contrast` with :math:`l = (1, -1)`: the variance :math:`\\widehat V(\\hat\\mu_A) + \\widehat V(\\hat\\mu_B)
     - 2\\widehat{C}(\\hat\\mu_A, \\hat\\mu_B)` (strata, clusters, fpc, calibration).  This is
     R's ``svycontrast(svyby(~y, ~g, design, svymean, covmat = TRUE), c(1, -1))``; the test is
     R's ``svyttest(y ~ g, design)``, which drops the rows without a valid answer: t on the
@@ -179,36 +184,34 @@ def domain_contrast(design, variable: str, by) -> pd.DataFrame:
     Lumley T. *Complex Surveys*, Wiley 2010, §2.5 (domains) and §3.3 (``svycontrast``);
     R package survey 4.1 (``svyby``, ``svycontrast``, ``svyttest``).
     """
-    sides = _domain_and_rest(design, variable, by)
-    df = covariance_of(sides).df - 1
-    K = len(sides) // 2
-    L = np.kron(np.eye(K), [1.0, -1.0])          # domain k minus the rest of k
-    out = contrast(sides, L, df=df, kind="difference", method=_METHOD)
-    inside, rest = sides.iloc[0::2], sides.iloc[1::2]
-    out["domain"] = inside["domain"].to_numpy()
-    out["variable"], out["level"] = variable, ""
-    empty = ~((inside["n"].to_numpy() > 0) & (rest["n"].to_numpy() > 0))
-    if empty.any():
-        out.loc[empty, ["estimate", "se", "ci_low", "ci_high", "statistic", "p_value"]] = np.nan
-        out.loc[empty, "method"] = "non calculable : un côté vide"
-    out["n"] = inside["n"].to_numpy()
-    out["estimate_domain"] = inside["estimate"].to_numpy()
-    out["estimate_rest"] = rest["estimate"].to_numpy()
-    out["n_rest"] = rest["n"].to_numpy()
-    out = out[DOMAIN_CONTRAST_COLUMNS]
+    labels, theta, n, S, degf = _domain_and_rest(design, variable, by)
+    K = len(labels)
+    cols = _linear_combinations(theta, design.var_from_scores(S, cov=True),
+                                np.kron(np.eye(K), [1.0, -1.0]), degf - 1, design.conf_level)
+    inside, rest = slice(0, None, 2), slice(1, None, 2)
+    empty = ~((n[inside] > 0) & (n[rest] > 0))
+    for k in ("estimate", "se", "ci_low", "ci_high", "statistic", "p_value"):
+        cols[k] = np.where(empty, np.nan, cols[k])
+    out = pd.DataFrame({"domain": labels, "variable": variable, "level": "", **cols,
+                        "n": n[inside], "conf_level": design.conf_level,
+                        "method": np.where(empty, "non calculable : un côté vide", _METHOD),
+                        "kind": "difference", "estimate_domain": theta[inside],
+                        "estimate_rest": theta[rest], "n_rest": n[rest]},
+                       columns=DOMAIN_CONTRAST_COLUMNS)
     return add_deprecated_columns(out, {"difference": "estimate", "rest": "estimate_rest"})
 
 
 _METHOD = "différence domaine − reste (linéarisation, t de Student)"
 
 
-def _domain_and_rest(design, variable, by) -> pd.DataFrame:
-    """The mean of ``variable`` in each domain and in the rest of the domains, as a result.
+def _domain_and_rest(design, variable, by):
+    """The mean of ``variable`` in each domain and in the rest of the domains.
 
-    Two rows per domain (``level`` « domaine » and « reste »), with their joint covariance
-    (one score column per row, R's ``svyby(..., covmat = TRUE)`` on overlapping groups) and
-    the degrees of freedom of the valid answers (PSUs minus strata among the rows of positive
-    weight with an answer and a domain: R's ``degf(subset(design, !is.na(y)))``).
+    Returns the domain labels, the 2K means (domain k then the rest of k), their unweighted
+    counts of valid answers, the (n × 2K) score matrix whose design covariance is theirs (R's
+    ``svyby(..., covmat = TRUE)`` on overlapping groups) and the degrees of freedom of the valid
+    answers (PSUs minus strata among the rows of positive weight with an answer and a domain:
+    R's ``degf(subset(design, !is.na(y)))``).
     """
     y = design.numeric(variable)
     dom, labels = design.domain_codes(by)
@@ -216,20 +219,15 @@ def _domain_and_rest(design, variable, by) -> pd.DataFrame:
     w, pos = design.w, design.w > 0
     yz = np.where(ok, y, 0.0)
     S = np.zeros((design.n, 2 * len(labels)))
-    rows = []
-    for k, lab in enumerate(labels):
-        for j, (side, level) in enumerate(((ok & (dom == k), "domaine"),
-                                           (ok & (dom != k), "reste"))):
+    theta = np.full(2 * len(labels), np.nan)
+    n = np.zeros(2 * len(labels), dtype=np.int64)
+    for k in range(len(labels)):
+        for j, side in enumerate((ok & (dom == k), ok & (dom != k))):
             W = w[side].sum()
-            m = (w[side] * yz[side]).sum() / W if W > 0 else np.nan
+            n[2 * k + j] = int((side & pos).sum())
             if W > 0:
+                theta[2 * k + j] = m = (w[side] * yz[side]).sum() / W
                 S[:, 2 * k + j] = np.where(side, w * (yz - m) / W, 0.0)
-            rows.append({"domain": lab, "variable": variable, "level": level, "estimate": m,
-                         "n": int((side & pos).sum()), "conf_level": design.conf_level})
-    out = pd.DataFrame(rows, columns=[*ROW_KEYS, "estimate", "n", "conf_level"])
     used = ok & pos
-    df = len(np.unique(design.c[used])) - len(np.unique(design.h[used]))
-    out.attrs[COVARIANCE_ATTR] = Covariance(
-        (out["domain"], out["variable"], out["level"]),
-        lambda: design.var_from_scores(S, cov=True), float(df))
-    return out
+    degf = len(np.unique(design.c[used])) - len(np.unique(design.h[used]))
+    return list(labels), theta, n, S, float(degf)

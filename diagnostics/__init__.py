@@ -93,7 +93,7 @@ _API = {
     "write_indicators": (".engine.indicators", "write_indicators"),
     "compare_ci": (".stats.compare", "compare_ci"),
     "compare_test": (".stats.compare", "compare_test"),
-    "domain_contrast": (".stats.survey.domains", "domain_contrast"),
+    "domain_contrast": (".stats.survey.contrast", "domain_contrast"),
     "wave_difference": (".stats.trends", "wave_difference"),
     "prop_trend_test": (".stats.trends", "prop_trend_test"),
     "poisson_trend_test": (".stats.trends", "poisson_trend_test"),

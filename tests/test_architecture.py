@@ -173,11 +173,7 @@ def _components(graph):
 
 
 #: Import circles that only close through an ``if TYPE_CHECKING:`` import (annotations).
-KNOWN_CYCLES = {
-    # design → domains/estimators → domains → design (Design annotates the domain view); the
-    # stats work of issue 29 (item 5) removes it
-    ("diagnostics.stats.survey.design", "diagnostics.stats.survey.domains", "diagnostics.stats.survey.estimators"),
-}
+KNOWN_CYCLES: set = set()   # the stats/survey circle is gone (issue 29, item 5)
 
 
 def test_no_import_circle_even_through_type_checking_imports():
@@ -212,7 +208,7 @@ PRIVATE_ALLOWED = {
     ("diagnostics.collect.readers", "diagnostics.io.formats"): "file-format helpers split from the reader (issue 29 moves)",
     ("diagnostics.collect.readers", "diagnostics.collect.values"): "label index and integer parsing of answers",
     ("diagnostics.collect.validation", "diagnostics.collect.values"): "how a value is quoted in a French message",
-    ("diagnostics.impact.change", "diagnostics.impact.proportions"): "Wilson and z helpers shared in impact/",
+    ("diagnostics.impact.change", "diagnostics.impact.proportions"): "deprecated limits and p formatting shared in impact/",
     ("diagnostics.publish.charts", "diagnostics.publish.display"): "display helpers of the report, one package",
     ("diagnostics.publish.context", "diagnostics.publish.display"): "display helpers of the report, one package",
     ("diagnostics.publish.charts", "diagnostics.publish.findings"): "what may be published, decided once",
@@ -221,14 +217,6 @@ PRIVATE_ALLOWED = {
     ("diagnostics.publish.report", "diagnostics.publish.charts"): "a figure as HTML",
     ("diagnostics.publish.report", "diagnostics.publish.display"): "display helpers of the report, one package",
     ("diagnostics.publish.report", "diagnostics.publish.findings"): "what may be published, decided once",
-    ("diagnostics.stats.survey.calibrated", "diagnostics.stats.survey.variance"): "survey internals (stats, issue 29)",
-    ("diagnostics.stats.survey.design", "diagnostics.stats.survey.calibrated"): "survey internals (stats, issue 29)",
-    ("diagnostics.stats.survey.design", "diagnostics.stats.survey.domains"): "survey internals (stats, issue 29)",
-    ("diagnostics.stats.survey.design", "diagnostics.stats.survey.variance"): "survey internals (stats, issue 29)",
-    ("diagnostics.stats.survey.domains", "diagnostics.stats.survey.calibrated"): "survey internals (stats, issue 29)",
-    ("diagnostics.stats.survey.domains", "diagnostics.stats.survey.variance"): "survey internals (stats, issue 29)",
-    ("diagnostics.stats.survey.estimators", "diagnostics.stats.survey.domains"): "survey internals (stats, issue 29)",
-    ("diagnostics.stats.survey.estimators", "diagnostics.stats.survey.variance"): "survey internals (stats, issue 29)",
 }
 
 

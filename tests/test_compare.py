@@ -43,3 +43,14 @@ def test_compare_columns_on_indicator_table():
     t = pd.DataFrame({"estimate": [0.3, 0.5], "ci_low": [0.25, 0.45], "ci_high": [0.35, 0.55],
                       "ref_france": [0.4, 0.5], "direction": ["hausse_favorable", "hausse_defavorable"]})
     assert compare_columns(t, "ref_france").tolist() == ["moins bien", "similaire"]
+
+
+def test_one_rule_for_the_rest_and_for_the_evolution():
+    """issue 29: the evolution's verdict is compare_test with other words (no twin rule)."""
+    from diagnostics.engine.evolution import evolution_verdict
+    from diagnostics.stats.compare import EVOLUTION_WORDS, compare_test
+    for diff in (-0.05, 0.05, float("nan")):
+        for p in (0.01, 0.049, 0.05, 0.2, float("nan")):
+            for d in ("hausse_favorable", "hausse_defavorable", "neutre"):
+                assert compare_test(diff, p, 0.05, d, words=EVOLUTION_WORDS) == \
+                    evolution_verdict(diff, p, d, 0.05), (diff, p, d)

@@ -27,7 +27,7 @@ import pytest
 
 from diagnostics import impact, paths
 from diagnostics.errors import DLSError
-from diagnostics.impact.proportions import _tango_score, _wilson
+from diagnostics.impact.proportions import _tango_score, wilson_interval
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = paths.EXAMPLE
@@ -146,10 +146,10 @@ def test_mcnemar_hand_calculation_and_no_discordant():
 
 def test_wilson_matches_r_prop_test():
     # R: prop.test(28, 62, correct = FALSE)$conf.int etc. (score interval = Wilson)
-    assert _wilson(28, 62) == pytest.approx((0.334197131675995, 0.574674875301557), abs=1e-12)
-    assert _wilson(46, 62) == pytest.approx((0.621188726528520, 0.834451238583719), abs=1e-12)
-    assert _wilson(41, 50) == pytest.approx((0.692039463256992, 0.902298073297658), abs=1e-12)
-    assert _wilson(0, 10)[0] == 0.0 and _wilson(10, 10)[1] == pytest.approx(1.0, abs=1e-15)
+    assert wilson_interval(28, 62) == pytest.approx((0.334197131675995, 0.574674875301557), abs=1e-12)
+    assert wilson_interval(46, 62) == pytest.approx((0.621188726528520, 0.834451238583719), abs=1e-12)
+    assert wilson_interval(41, 50) == pytest.approx((0.692039463256992, 0.902298073297658), abs=1e-12)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == pytest.approx(1.0, abs=1e-15)
 
 
 # --------------------------------------------------------------------------- Wilcoxon

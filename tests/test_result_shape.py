@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from diagnostics import impact
-from diagnostics.results import DEPRECATED_COLUMNS_ATTR, KINDS, RESULT_COLUMNS
+from diagnostics.results import DEPRECATED_COLUMNS_ATTR, KINDS, RESULT_COLUMNS, ROW_KEYS, covariance_of
 from diagnostics.stats import rates, trends
 from diagnostics.stats.quantiles import quantile
 from diagnostics.stats.regression import glm, ttest
-from diagnostics.stats.survey import Design
+from diagnostics.stats.survey import Design, contrast
 
 SHAPE = {"estimate", "se", "ci_low", "ci_high", "conf_level", "method", "n"}
 LEVEL = 0.8   # outside the old 0.9–1 range of ``rates``: must work everywhere
@@ -122,6 +122,10 @@ def _every_result():
     out += [("Design.mean", d.mean("api00", by="stype")), ("Design.total", d.total("enroll")),
             ("Design.ratio", d.ratio("api00", "api99")), ("Design.proportion", d.proportion("sch.wide")),
             ("Design.multiple_choice", d.multiple_choice(["o1", "o2"])),
+            ("Design.chisq", d.chisq("sch.wide", "stype")),
+            ("Design.by.chisq", d.by("stype").chisq("sch.wide", "awards")),
+            ("Design.domain_contrast", d.domain_contrast("api00", "stype")),
+            ("contrast", contrast(d.mean("api00", by="stype"), {"E − H": {"E": 1, "H": -1}})),
             ("quantile", quantile(d, "api00", (0.25, 0.5))),
             ("glm", glm(d, "api00 ~ ell + meals")), ("ttest", ttest(d, "api00", "comp.imp")),
             ("trends.prop_trend_test", trends.prop_trend_test([83, 90, 129, 70], [86, 93, 136, 82])),
@@ -167,3 +171,27 @@ def test_impact_dataclasses_name_limits_ci_low_ci_high():
     assert r.to_frame().loc[2, ["ci_low", "ci_high"]].tolist() == [r.ci_low, r.ci_high]
     with pytest.warns(DeprecationWarning):
         assert (r.lower, r.upper) == (r.ci_low, r.ci_high)
+
+
+def test_design_results_share_row_keys_and_keep_their_covariance():
+    """Every design estimator, its contrasts and its tests name their rows the same way."""
+    for name, out in _every_result():
+        if name.startswith(("Design.", "contrast")):
+            assert set(ROW_KEYS) <= set(out.columns), name
+            assert {"df", "kind"} <= set(out.columns), name
+    d = Design(APISTRAT, weights="pw", strata="stype")
+    for out in (d.mean("api00", by="stype"), d.total("enroll"), d.ratio("api00", "api99"),
+                d.proportion("sch.wide", by="stype")):
+        V = covariance_of(out).of(out)
+        assert np.allclose(np.sqrt(np.diag(V)), out["se"], rtol=1e-9)
+        sub = out.iloc[::-1]                       # a reordered subset keeps its covariance
+        assert np.allclose(np.sqrt(np.diag(covariance_of(sub).of(sub))), sub["se"], rtol=1e-9)
+
+
+def test_a_contrast_row_describes_one_quantity():
+    """issue 29: on apistrat, E against the rest: estimate and interval of the difference."""
+    d = Design(APISTRAT, weights="pw", strata="stype")
+    e = d.domain_contrast("api00", "stype").set_index("domain").loc["E"]
+    assert e.kind == "difference" and e.ci_low < e.estimate < e.ci_high
+    assert np.isclose(e.estimate, e.estimate_domain - e.estimate_rest)
+    assert np.isclose(e.statistic, e.estimate / e.se)

@@ -130,21 +130,21 @@ def test_ciprop_matches_svyciprop(dn, method):
 @pytest.mark.parametrize("pair", [("sch.wide", "stype"), ("api_cat", "stype"),
                                   ("awards", "api_cat")])
 def test_chisq_matches_svychisq(dn, pair):
-    c = design(dn).chisq(*pair)
+    c = design(dn).chisq(*pair).iloc[0]
     key = f"chisq:{pair[0]}x{pair[1]}"
-    got = {"F": c.F, "F_ndf": c.df1, "F_ddf": c.df2, "F_p": c.p_F, "X2": c.chisq,
-           "X2_df": c.df, "X2_p": c.p_chisq}
+    got = {"F": c.statistic, "F_ndf": c.df_num, "F_ddf": c.df, "F_p": c.p_value, "X2": c.chisq,
+           "X2_df": c.chisq_df, "X2_p": c.p_chisq}
     for st, v in got.items():
         assert np.isclose(v, r(dn, key, st), rtol=RTOL, atol=0), (st, v, r(dn, key, st))
-    assert c["p_F"] == c.p_value
+    assert c.kind == "independence" and c.variable == f"{pair[0]} × {pair[1]}"
 
 
 def test_chisq_equals_pearson_under_simple_random_sampling():
     rng = np.random.default_rng(3)
     df = pd.DataFrame({"a": rng.choice(list("xyz"), 300), "b": rng.choice(list("uv"), 300)})
-    c = Design(df).chisq("a", "b")
+    c = Design(df).chisq("a", "b").iloc[0]
     x2, p, dof, _ = stats.chi2_contingency(pd.crosstab(df.a, df.b), correction=False)
-    assert c.chisq == pytest.approx(x2, rel=1e-12) and c.df == dof
+    assert c.chisq == pytest.approx(x2, rel=1e-12) and c.chisq_df == dof
 
 
 # ---------------------------------------------------------------------------- properties
@@ -196,7 +196,7 @@ def test_domain_fast_path_equals_row_path():
     """The vectorised (PSU × domain) computation equals explicit per-domain scores."""
     df = synthetic(13, n=800)
     d = Design(df, weights="poids", strata="quartier", cluster="ilot", fpc=np.full(800, 0.1))
-    dom, labels = d._domains("sexe")
+    dom, labels = d.domain_codes("sexe")
     Y = np.column_stack([df.score.to_numpy(), df.rare.to_numpy()])
     M = ~np.isnan(Y)
     for kind, X in [("mean", None), ("total", None), ("ratio", np.abs(Y) + 1)]:
@@ -215,10 +215,10 @@ def test_blocks_and_threads_equal_row_path(monkeypatch, calibrated, pairs):
     summed, then squared, block by block) and two threads sharing the rows and the pairs give
     the explicit per-domain scores of the row path, for every statistic, domain split and
     lonely-PSU rule."""
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_BLOCK", 1)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._BLOCK_BYTES", 8 * 3 * pairs)      # blocks of `pairs` pairs
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._FILL_ROWS", 64)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_BLOCK", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.BLOCK_BYTES", 8 * 3 * pairs)      # blocks of `pairs` pairs
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.FILL_ROWS", 64)
     df = synthetic(17, n=700)
     df.loc[df.index[:1], "quartier"] = "Seul"                   # a stratum of one PSU
     df.loc[df.index[:1], "ilot"] = "Seul-0"
@@ -236,7 +236,7 @@ def test_blocks_and_threads_equal_row_path(monkeypatch, calibrated, pairs):
                  Design(df, weights="poids", strata="quartier", cluster=cluster,
                         lonely_psu=lonely))
             for by in (None, "sexe", ["quartier", "sexe"]):
-                dom, labels = d._domains(by)
+                dom, labels = d.domain_codes(by)
                 for kind, X in [("mean", None), ("total", None), ("ratio", Xz)]:
                     a = d._linear_pairs(kind, Yz, M, dom, len(labels), X, threads=2)
                     b = d._linear_rows(kind, Yz, M, dom, len(labels), X)
@@ -252,9 +252,9 @@ def test_blocks_and_threads_equal_row_path(monkeypatch, calibrated, pairs):
 
 
 def test_lonely_psu_fails_through_blocks_and_threads(monkeypatch):
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_BLOCK", 1)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._BLOCK_BYTES", 8)
-    monkeypatch.setattr("diagnostics.stats.survey.variance._MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_BLOCK", 1)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.BLOCK_BYTES", 8)
+    monkeypatch.setattr("diagnostics.stats.survey.variance.MIN_ROWS_PER_THREAD", 1)
     df = synthetic(18, n=300)
     df.loc[df.index[:1], "quartier"] = "Seul"
     df.loc[df.index[:1], "ilot"] = "Seul-0"
@@ -355,7 +355,7 @@ def test_raked_grouped_form_equals_row_backfitting(by):
                  r_epsilon=1, max_iter=2)        # unconverged: per-margin weights matter
     for cluster in (None, "ilot"):
         d = Design(df, strata="quartier", cluster=cluster, calibration=rk)
-        dom, labels = d._domains(by)
+        dom, labels = d.domain_codes(by)
         Y = np.column_stack([df.score.to_numpy(), df.rare.to_numpy()])
         M = ~np.isnan(Y)
         Yz = np.where(M, Y, 0.0)

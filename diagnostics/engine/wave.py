@@ -524,7 +524,7 @@ def quartier_tests(wave: Wave, ind: Indicator) -> tuple[pd.DataFrame, float]:
     if ind.statistic != "moyenne" and y.notna().any() and y.dropna().nunique() >= 2 \
             and design.data.loc[y.notna(), "quartier"].nunique() >= 2:
         try:
-            p = float(design.chisq(ind.id, "quartier", missing=()).p_value)
+            p = float(design.chisq(ind.id, "quartier", missing=())["p_value"].iloc[0])
         except (EstimationError, np.linalg.LinAlgError, ValueError, ZeroDivisionError):
             p = np.nan
     return contrasts, p

@@ -17,8 +17,8 @@ from scipy import stats
 
 from ..errors import EstimationError
 from ..fmt import number
-from ..results import add_deprecated_columns
-from .proportions import _deprecated_limits, _fmt_p, _wilson, _z
+from ..results import add_deprecated_columns, check_conf_level
+from .proportions import _deprecated_limits, _fmt_p, wilson_interval
 
 __all__ = ["ChangeResult", "WilcoxonResult", "measure_change", "wilcoxon_signed_rank",
            "DIGITS_RANK", "CHANGE_KEYS"]
@@ -206,7 +206,7 @@ def wilcoxon_signed_rank(differences, *, conf_level: float = 0.95, exact: bool |
         exact = n < 50
     use_exact = bool(exact and not ties and not zeros)
     alpha = 1 - conf_level
-    _z(conf_level)
+    check_conf_level(conf_level)
     if use_exact:
         pmf, v = _signrank_pmf(n), int(V)
         tail = pmf[v:].sum() if V > n * (n + 1) / 4 else pmf[:v + 1].sum()   # R's psignrank
@@ -372,7 +372,7 @@ def measure_change(data: pd.DataFrame, before: str, after: str, *, tolerance: fl
     sta = n - dec - inc
     rows = []
     for key, k in zip(CHANGE_KEYS, (dec, sta, inc, dec + sta)):
-        lo, hi = _wilson(k, n, conf_level)
+        lo, hi = wilson_interval(k, n, conf_level)
         rows.append({"change": key, "label": CHANGE_KEYS[key], "estimate": k / n,
                      "se": math.sqrt(k / n * (1 - k / n) / n), "ci_low": lo, "ci_high": hi,
                      "conf_level": conf_level, "method": "Wilson (score)", "n": n, "count": k})

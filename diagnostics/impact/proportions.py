@@ -20,7 +20,8 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..errors import EstimationError
-from ..stats.rates import wilson_lower, wilson_upper
+from ..results import check_conf_level
+from ..stats.rates import wilson_limits
 
 __all__ = [
     "ProportionResult", "PairedResult", "proportion", "paired_proportions",
@@ -38,22 +39,20 @@ def _fmt_p(p: float) -> str:
 
 
 def _z(conf_level: float) -> float:
-    if not 0 < conf_level < 1:
-        raise EstimationError(f"niveau de confiance « {conf_level} » refusé ; un nombre entre 0 "
-                              "et 1 (par exemple 0,95) était attendu.", value=conf_level)
-    return float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    return float(stats.norm.ppf(1 - (1 - check_conf_level(conf_level)) / 2))
 
 
-def _wilson(x, n, conf_level=0.95):
+def wilson_interval(x, n, conf_level=0.95):
     """Wilson score interval (no continuity correction) for ``x`` successes out of ``n``.
 
     ``(p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n)``; Wilson (1927), Newcombe (1998a)
-    method 3.  Computed by :func:`diagnostics.stats.rates.wilson_lower` / ``wilson_upper`` (one
+    method 3.  Computed by :func:`diagnostics.stats.rates.wilson_limits` (one
     implementation for the whole toolkit), clipped to [0, 1] against rounding.
     """
     if n <= 0:
         return (math.nan, math.nan)
-    return (max(0.0, float(wilson_lower(x, n, conf_level))), min(1.0, float(wilson_upper(x, n, conf_level))))
+    lo, hi = wilson_limits(x, n, conf_level)
+    return (max(0.0, float(lo)), min(1.0, float(hi)))
 
 
 def _deprecated_limits(cls):
@@ -150,7 +149,7 @@ def proportion(data: pd.DataFrame, column: str, *, label: str | None = None,
     x = pd.to_numeric(data[column], errors="coerce")
     asked = x.notna()
     n, k = int(asked.sum()), int((x[asked] == 1).sum())
-    lo, hi = _wilson(k, n, conf_level)
+    lo, hi = wilson_interval(k, n, conf_level)
     return ProportionResult(label or column, k, n, len(data), k / n if n else math.nan, lo, hi,
                             conf_level)
 
@@ -205,8 +204,8 @@ def mcnemar_exact(b: int, c: int) -> dict:
 def _newcombe10(a, b, c, d, conf_level):
     n = a + b + c + d
     p_after, p_before = (a + c) / n, (a + b) / n
-    l1, u1 = _wilson(a + c, n, conf_level)   # after
-    l2, u2 = _wilson(a + b, n, conf_level)   # before
+    l1, u1 = wilson_interval(a + c, n, conf_level)   # after
+    l2, u2 = wilson_interval(a + b, n, conf_level)   # before
     margins = (a + b) * (c + d) * (a + c) * (b + d)
     if margins == 0:
         phi = 0.0
@@ -500,6 +499,6 @@ def paired_table(a, b=None, c=None, d=None, *, label: str = "", method: str = "n
     diff, lo, hi = paired_difference_ci(a, b, c, d, method=method, conf_level=conf_level)
     mc = mcnemar_exact(b, c)
     return PairedResult(label, n, n if n_total is None else n_total, a, b, c, d, (a + b) / n,
-                        _wilson(a + b, n, conf_level), (a + c) / n, _wilson(a + c, n, conf_level),
+                        wilson_interval(a + b, n, conf_level), (a + c) / n, wilson_interval(a + c, n, conf_level),
                         diff, lo, hi, conf_level, _METHODS[method.lower()][0], mc["p_exact"],
                         mc["p_midp"], mc)

@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import DLSError
 
 __all__ = ["adjust_bh", "compare_ci", "compare_test", "p_from_interval", "significance", "compare_columns",
-           "DIRECTIONS", "VERDICTS"]
+           "DIRECTIONS", "VERDICTS", "EVOLUTION_WORDS"]
 
 DIRECTIONS = ("hausse_favorable", "hausse_defavorable", "neutre")
 VERDICTS = ("mieux", "similaire", "moins bien", "plus élevé", "plus bas", "non comparable")
@@ -204,18 +204,32 @@ def p_from_interval(est, lo, hi, ref, unit: str = "%", conf_level: float = 0.95)
     return float(2 * norm.sf(abs(g(est) - g(ref)) / se))
 
 
-def compare_test(difference, p_value, alpha=0.05, direction="hausse_favorable") -> str:
+#: The words of :func:`compare_test` for a change between two waves (the evolution table):
+#: better, similar, worse, higher, lower, not comparable.
+EVOLUTION_WORDS = {"mieux": "en amélioration", "similaire": "pas d'écart significatif",
+                   "moins bien": "en dégradation", "plus élevé": "en hausse",
+                   "plus bas": "en baisse", "non comparable": ""}
+
+
+def compare_test(difference, p_value, alpha=0.05, direction="hausse_favorable", *,
+                 words=None) -> str:
     """Verdict of a tested difference (e.g. a quartier minus the rest of the quartiers).
 
     Parameters
     ----------
     difference : float
-        Estimate minus its comparator (e.g. ``domain_contrast``'s ``difference``).
+        Estimate minus its comparator (e.g. ``domain_contrast``'s ``estimate``).
     p_value : float
         Two-sided p-value of the test of a zero difference.
     alpha : float, default 0.05
         Level of the test (1 − the confidence level of the intervals).
     direction : {"hausse_favorable", "hausse_defavorable", "neutre"}
+    words : dict, optional
+        Other words for the six verdicts (keys: :data:`VERDICTS`), e.g.
+        :data:`EVOLUTION_WORDS` for a change between two waves (« en amélioration »,
+        « pas d'écart significatif », « en dégradation », « en hausse », « en baisse », and ""
+        when an input is missing): one rule for the quartier against the rest and for the
+        evolution.
 
     Returns
     -------
@@ -236,13 +250,15 @@ def compare_test(difference, p_value, alpha=0.05, direction="hausse_favorable") 
                        f"attendues : {', '.join(DIRECTIONS)}.", value=direction,
                        expected=", ".join(DIRECTIONS))
     if _missing(difference) or _missing(p_value):
-        return "non comparable"
-    if float(p_value) >= alpha or float(difference) == 0:
-        return "similaire"
-    higher = float(difference) > 0
-    if direction == "neutre":
-        return "plus élevé" if higher else "plus bas"
-    return "mieux" if higher == (direction == "hausse_favorable") else "moins bien"
+        verdict = "non comparable"
+    elif float(p_value) >= alpha or float(difference) == 0:
+        verdict = "similaire"
+    elif direction == "neutre":
+        verdict = "plus élevé" if float(difference) > 0 else "plus bas"
+    else:
+        better = (float(difference) > 0) == (direction == "hausse_favorable")
+        verdict = "mieux" if better else "moins bien"
+    return verdict if words is None else words[verdict]
 
 
 def compare_columns(table: pd.DataFrame, ref: str, *, est="estimate", lo="ci_low", hi="ci_high",

@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import EstimationError
+from ..results import check_conf_level
 
 __all__ = ["quantile", "QRULES"]
 
@@ -112,21 +113,18 @@ def quantile(design, variables, probs=(0.5,), *, by=None, rule: str = "math",
         raise EstimationError(f"règle de quantile « {rule} » inconnue ; une de "
                               f"{', '.join(QRULES)} était attendue.", value=rule,
                               expected=", ".join(QRULES))
-    if not 0 < float(conf_level) < 1:
-        raise EstimationError(f"niveau de confiance « {conf_level} » refusé ; un nombre strictement "
-                              "compris entre 0 et 1 (par exemple 0,95) était attendu.",
-                              value=conf_level)
+    conf_level = check_conf_level(conf_level)
     probs = [float(probs)] if np.isscalar(probs) else [float(p) for p in probs]
     bad = [p for p in probs if not 0 <= p <= 1]
     if bad:
         raise EstimationError(f"probabilité « {bad[0]} » refusée ; un nombre entre 0 et 1 était "
                               "attendu (0,5 pour la médiane).", value=bad[0])
     variables = [variables] if isinstance(variables, str) else list(variables)
-    codes, labels = design._domains(by)
+    codes, labels = design.domain_codes(by)
     alpha = 1 - float(conf_level)
     rows = []
     for var in variables:
-        x_all = design._numeric(var)
+        x_all = design.numeric(var)
         for d, label in enumerate(labels):
             in_dom = codes == d
             ok = in_dom & ~np.isnan(x_all) & (design.w > 0)
@@ -143,7 +141,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, rule: str = "math",
                 z[ok] = (x <= est).astype(float)
                 phat = float(np.sum(w * z[ok]) / total)
                 S = np.where(ok, design.w * (z - phat) / total, 0.0)[:, None]
-                se_p = float(np.sqrt(design._var_from_scores(S)[0]))
+                se_p = float(np.sqrt(design.var_from_scores(S)[0]))
                 plo, phi = phat - q * se_p, phat + q * se_p
                 lo = math.nan if plo < 0 else _rule(x, w, plo, key)
                 hi = math.nan if phi > 1 else _rule(x, w, phi, key)

@@ -33,11 +33,11 @@ from scipy.stats import chi2, norm
 
 from .. import fmt
 from ..errors import ConfigurationError, DLSError, EstimationError, where
-from ..results import add_deprecated_columns
+from ..results import add_deprecated_columns, check_conf_level
 from ..collect.extracts import parse_age_band
 
 __all__ = [
-    "wilson_lower", "wilson_upper", "byars_lower", "byars_upper",
+    "wilson_limits", "wilson_lower", "wilson_upper", "byars_lower", "byars_upper",
     "exact_poisson_lower", "exact_poisson_upper",
     "proportion_ci", "rate_ci", "count_ci", "ratio_ci", "dsr",
     "standard_population", "parse_age_band",
@@ -49,20 +49,6 @@ SMALL_COUNT = 10
 
 
 # --------------------------------------------------------------------------- argument checks
-def _confidence(conf_level) -> float:
-    """Return the confidence level, a fraction strictly between 0 and 1."""
-    try:
-        c = float(conf_level)
-    except (TypeError, ValueError):
-        c = float("nan")
-    if not 0 < c < 1:
-        raise DLSError(
-            f"Le niveau de confiance doit être un nombre strictement compris entre 0 et 1 (par "
-            f"exemple 0,95) ; valeur reçue : {conf_level!r}.", value=conf_level,
-            expected="nombre entre 0 et 1")
-    return c
-
-
 def _ret(out):
     """A Python float for scalar input, the array otherwise."""
     return float(out) if np.ndim(out) == 0 else out
@@ -137,6 +123,42 @@ def _check_le(data: pd.DataFrame, x: str, n: str, xs: pd.Series, ns: pd.Series) 
 
 
 # --------------------------------------------------------------------------- elementary limits
+def wilson_limits(x, n, conf_level=0.95):
+    """Wilson score limits of a proportion ``x / n`` (the toolkit's one Wilson formula).
+
+    Parameters
+    ----------
+    x, n : array_like
+        Number of cases and sample size (``0 <= x <= n``, ``n > 0``); non-integer values are
+        allowed (an effective sample size, :func:`diagnostics.stats.survey.proportion_ci`).
+    conf_level : float
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    (numpy.ndarray or float, numpy.ndarray or float)
+        Lower and upper limits.
+
+    Notes
+    -----
+    .. math:: L, U = \\frac{2x + z^2 \\mp z\\sqrt{z^2 + 4x(1 - x/n)}}{2(n + z^2)}
+
+    with :math:`z` the :math:`1 - \\alpha/2` normal quantile.
+
+    References
+    ----------
+    Wilson EB. J Am Stat Assoc 1927;22:209-12; PHEindicatormethods, ``R/Wilson.R``.
+    """
+    z = _z(check_conf_level(conf_level))
+    x = np.asarray(x, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = z * np.sqrt(z**2 + 4 * x * (1 - x / n))
+        lo = (2 * x + z**2 - half) / 2 / (n + z**2)
+        hi = (2 * x + z**2 + half) / 2 / (n + z**2)
+    return _ret(lo), _ret(hi)
+
+
 def wilson_lower(x, n, conf_level=0.95):
     """Lower Wilson score limit of a proportion ``x / n``.
 
@@ -169,12 +191,7 @@ def wilson_lower(x, n, conf_level=0.95):
     >>> round(wilson_lower(65, 100), 6)
     0.552544
     """
-    z = _z(_confidence(conf_level))
-    x = np.asarray(x, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (2 * x + z**2 - z * np.sqrt(z**2 + 4 * x * (1 - x / n))) / 2 / (n + z**2)
-    return _ret(out)
+    return wilson_limits(x, n, conf_level)[0]
 
 
 def wilson_upper(x, n, conf_level=0.95):
@@ -189,12 +206,7 @@ def wilson_upper(x, n, conf_level=0.95):
     >>> round(wilson_upper(65, 100), 6)
     0.736358
     """
-    z = _z(_confidence(conf_level))
-    x = np.asarray(x, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (2 * x + z**2 + z * np.sqrt(z**2 + 4 * x * (1 - x / n))) / 2 / (n + z**2)
-    return _ret(out)
+    return wilson_limits(x, n, conf_level)[1]
 
 
 def byars_lower(x, conf_level=0.95):
@@ -214,7 +226,7 @@ def byars_lower(x, conf_level=0.95):
     >>> round(byars_lower(65), 4)
     50.1632
     """
-    z = _z(_confidence(conf_level))
+    z = _z(check_conf_level(conf_level))
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = x * (1 - 1 / (9 * x) - z / (3 * np.sqrt(x))) ** 3
@@ -233,7 +245,7 @@ def byars_upper(x, conf_level=0.95):
     >>> round(byars_upper(65), 4)
     82.8491
     """
-    z = _z(_confidence(conf_level))
+    z = _z(check_conf_level(conf_level))
     x = np.asarray(x, dtype=float) + 1
     out = x * (1 - 1 / (9 * x) + z / (3 * np.sqrt(x))) ** 3
     return _ret(out)
@@ -246,7 +258,7 @@ def exact_poisson_lower(x, conf_level=0.95):
     ----------
     Armitage P, Berry G. Statistical methods in medical research, 4th edn. Blackwell, 2002.
     """
-    conf = _confidence(conf_level)
+    conf = check_conf_level(conf_level)
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore"):
         out = np.where(x > 0, chi2.ppf((1 - conf) / 2, 2 * np.where(x > 0, x, 1)) / 2, 0.0)
@@ -256,7 +268,7 @@ def exact_poisson_lower(x, conf_level=0.95):
 
 def exact_poisson_upper(x, conf_level=0.95):
     """Exact (Garwood) upper limit of a Poisson count: :math:`\\chi^2_{1-\\alpha/2,\\,2x+2} / 2`."""
-    conf = _confidence(conf_level)
+    conf = check_conf_level(conf_level)
     x = np.asarray(x, dtype=float)
     out = chi2.ppf(conf + (1 - conf) / 2, 2 * x + 2) / 2
     return _ret(out)
@@ -311,7 +323,7 @@ def proportion_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multip
     >>> round(float(proportion_ci(df, "obs", "pop")["ci_low"].iloc[0]), 9)
     0.579592491
     """
-    conf = _confidence(conf_level)
+    conf = check_conf_level(conf_level)
     xs = _numeric_column(data, x)
     ns = _numeric_column(data, n, allow_zero=False)
     _check_le(data, x, n, xs, ns)
@@ -352,7 +364,7 @@ def rate_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multiplier: 
     ----------
     PHEindicatormethods, ``phe_rate`` (``R/Rates.R``); Breslow & Day (1987); Armitage & Berry (2002).
     """
-    conf = _confidence(conf_level)
+    conf = check_conf_level(conf_level)
     xs = _numeric_column(data, x)
     ns = _numeric_column(data, n, allow_zero=False)
     lo, hi, method = _poisson_limits(xs.to_numpy(), conf)
@@ -375,7 +387,7 @@ def count_ci(data: pd.DataFrame, x: str, *, conf_level=0.95):
     -----
     Same limits as :func:`rate_ci` with :math:`n = 1` and multiplier 1.
     """
-    conf = _confidence(conf_level)
+    conf = check_conf_level(conf_level)
     xs = _numeric_column(data, x)
     lo, hi, method = _poisson_limits(xs.to_numpy(), conf)
     return _result(data.copy(), xs, np.sqrt(xs), lo, hi, conf, method, np.nan, "count")
@@ -403,7 +415,7 @@ def ratio_ci(data: pd.DataFrame, observed: str, expected: str, *, conf_level=0.9
     ----------
     PHEindicatormethods, ``calculate_ISRatio`` (``R/ISRatio.R``).
     """
-    conf = _confidence(conf_level)
+    conf = check_conf_level(conf_level)
     os_ = _numeric_column(data, observed)
     es = _numeric_column(data, expected, allow_zero=False)
     lo, hi, method = _poisson_limits(os_.to_numpy(), conf)
@@ -554,7 +566,7 @@ def dsr(data: pd.DataFrame, x: str, n: str, age: str, *, by=None, stdpop="esp201
     Poisson parameters. Stat Med 1991;10:457-62.  PHEindicatormethods, ``phe_dsr``
     (``R/DSR.R``).  Eurostat, Revision of the European Standard Population, 2013.
     """
-    conf = _confidence(conf_level)
+    conf = check_conf_level(conf_level)
     by = [] if by is None else ([by] if isinstance(by, str) else list(by))
     for col in [age, *by]:
         if col not in data.columns:

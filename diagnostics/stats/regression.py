@@ -15,18 +15,13 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import EstimationError
+from ..results import check_conf_level
 
 __all__ = ["glm", "ttest", "FAMILIES"]
 
 FAMILIES = ("gaussian", "quasibinomial")
 
 
-def _check_level(conf_level) -> float:
-    if not 0 < float(conf_level) < 1:
-        raise EstimationError(f"niveau de confiance « {conf_level} » refusé ; un nombre strictement "
-                              "compris entre 0 et 1 (par exemple 0,95) était attendu.",
-                              value=conf_level)
-    return float(conf_level)
 
 
 def _design_matrix(design, formula_or_y, X):
@@ -46,8 +41,8 @@ def _design_matrix(design, formula_or_y, X):
         rows = np.asarray(design.data.index.get_indexer(yd.index))
         return yd.iloc[:, 0].to_numpy(float), xd.to_numpy(float), list(xd.columns), rows
     cols = [X] if isinstance(X, str) else list(X)
-    y = design._numeric(formula_or_y)
-    Xm = np.column_stack([np.ones(design.n)] + [design._numeric(c) for c in cols])
+    y = design.numeric(formula_or_y)
+    Xm = np.column_stack([np.ones(design.n)] + [design.numeric(c) for c in cols])
     ok = ~np.isnan(y) & ~np.isnan(Xm).any(axis=1)
     rows = np.flatnonzero(ok)
     return y[ok], Xm[ok], ["(Intercept)", *cols], rows
@@ -118,7 +113,7 @@ def glm(design, formula_or_y, X=None, *, family: str = "gaussian",
     surveys. *Int Stat Rev* 51:279–292.  Lumley T (2010) *Complex Surveys*, Wiley, ch. 5.
     R package ``survey`` 4.1, ``svyglm``.
     """
-    level = _check_level(conf_level)
+    level = check_conf_level(conf_level)
     fam = str(family).lower()
     if fam not in FAMILIES:
         raise EstimationError(f"famille « {family} » inconnue ; « gaussian » ou « quasibinomial » "
@@ -135,7 +130,7 @@ def _estimate(design, y, Xm, terms, rows, fam, level, df):
     mu_all = Xm @ beta if fam == "gaussian" else 1 / (1 + np.exp(-(Xm @ beta)))
     S = np.zeros((design.n, len(beta)))
     S[rows] = ((Xm * (w * (y - mu_all))[:, None]) @ A.T)
-    V = design._var_from_scores(S, cov=True)
+    V = design.var_from_scores(S, cov=True)
     se = np.sqrt(np.diag(V))
     t = beta / se
     q = stats.t.ppf(1 - (1 - level) / 2, df)
@@ -178,14 +173,14 @@ def ttest(design, y: str, group: str, *, conf_level: float = 0.95) -> pd.DataFra
     ----------
     R package ``survey`` 4.1, ``svyttest``.  Lumley T (2010) *Complex Surveys*, §5.2.
     """
-    g = design._column(group)
+    g = design.column(group)
     levels = sorted(g.dropna().unique(), key=lambda v: (str(type(v)), v))
     if len(levels) != 2:
         raise EstimationError(f"colonne « {group} » : {len(levels)} valeurs distinctes ; le test t "
                               "compare exactement deux groupes.", column=group,
                               expected="deux groupes")
-    level = _check_level(conf_level)
-    yv = design._numeric(y)
+    level = check_conf_level(conf_level)
+    yv = design.numeric(y)
     ind = np.where(g.isna(), np.nan, (g == levels[1]).astype(float))
     ok = ~np.isnan(yv) & ~np.isnan(ind)
     rows = np.flatnonzero(ok)

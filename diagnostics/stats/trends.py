@@ -21,22 +21,13 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import EstimationError
+from ..results import check_conf_level
 
 __all__ = ["poisson_trend_test", "prop_trend_test", "wave_difference"]
 
 _KEYS = ("domain", "variable", "level")
 
 
-def _check_level(conf_level) -> float:
-    try:
-        c = float(conf_level)
-    except (TypeError, ValueError):
-        c = math.nan
-    if not 0 < c < 1:
-        raise EstimationError(f"niveau de confiance « {conf_level} » refusé ; un nombre strictement "
-                              "compris entre 0 et 1 (par exemple 0,95) était attendu.",
-                              value=conf_level, expected="nombre entre 0 et 1")
-    return c
 
 
 def _as_frame(x, name: str) -> pd.DataFrame:
@@ -98,7 +89,7 @@ def wave_difference(current, previous, *, conf_level: float = 0.95, df=None) -> 
     >>> round(float(r["estimate"].iloc[0]), 2), round(float(r["se"].iloc[0]), 3)
     (0.06, 0.025)
     """
-    level = _check_level(conf_level)
+    level = check_conf_level(conf_level)
     cur, prev = _as_frame(current, "actuelle"), _as_frame(previous, "précédente")
     keys = [k for k in _KEYS if k in cur.columns and k in prev.columns]
     cols = keys + ["estimate", "se"] + (["n"] if "n" in cur.columns and "n" in prev.columns else [])
@@ -240,7 +231,7 @@ def poisson_trend_test(cases, exposure, years, *, conf_level: float = 0.95) -> p
     McCullagh P, Nelder JA (1989) *Generalized Linear Models*, 2nd ed., Chapman & Hall, ch. 6.
     Breslow NE, Day NE (1987) *Statistical Methods in Cancer Research*, vol. II, IARC, ch. 4.
     """
-    level = _check_level(conf_level)
+    level = check_conf_level(conf_level)
     y = np.asarray(cases, dtype=float)
     n = np.asarray(exposure, dtype=float)
     t = np.asarray(years, dtype=float)

@@ -29,6 +29,7 @@ __all__ = [
     "poststratify",
     "trim_weights",
     "weight_diagnostics",
+    "check_weights",
 ]
 
 _TOTAL_RTOL = 1e-6  # margins must agree on the population total to this relative tolerance
@@ -53,6 +54,9 @@ class Calibration:
         post-stratification step of the last sweep (R's ``rake()`` keeps them in each
         ``postStrata`` entry and the variance uses them).  ``None``: the final weights for
         every margin (a converged rake).
+    index : pandas.Index or None
+        The respondents the arrays describe, in their order (the index of the table that was
+        calibrated); ``None`` for a calibration built by hand, matched by position.
     """
 
     kind: str
@@ -60,12 +64,60 @@ class Calibration:
     weights: np.ndarray
     oldweights: np.ndarray | None = None
     margin_weights: list | None = None
+    index: pd.Index | None = None
 
     def weights_of_margin(self, m: int) -> np.ndarray:
         """Weights used to residualise on margin ``m`` (see ``margin_weights``)."""
         if self.margin_weights is None:
             return np.asarray(self.weights, float)
         return np.asarray(self.margin_weights[m], float)
+
+    def align(self, index: pd.Index, file=None) -> "Calibration":
+        """This calibration with its rows in the order of ``index`` (or a French refusal).
+
+        Parameters
+        ----------
+        index : pandas.Index
+            The index of the design's data.
+        file : str, optional
+            File name quoted in error messages.
+
+        Returns
+        -------
+        Calibration
+            ``self`` when the rows already match, else a reordered copy (R cannot mismatch
+            them: its ``rake(design)`` returns the design).
+
+        Raises
+        ------
+        EstimationError
+            Other respondents, a different number of them, or a duplicated identifier
+            (rows that cannot be matched one to one).
+        """
+        n = len(index)
+        if self.index is None or self.index.equals(index):
+            if len(self.weights) != n:
+                raise EstimationError(
+                    f"{where(file)}le calage porte sur {len(self.weights)} répondants, le plan "
+                    f"de sondage sur {n} : attendu les mêmes répondants.")
+            return self
+        if not (index.is_unique and self.index.is_unique):
+            raise EstimationError(
+                f"{where(file)}identifiants de répondants en double : impossible d'associer "
+                "les poids calés aux réponses ; attendu un identifiant unique par ligne.")
+        pos = self.index.get_indexer(index)
+        if len(self.index) != n or (pos < 0).any():
+            lost = index[pos < 0] if (pos < 0).any() else self.index.difference(index)
+            raise EstimationError(
+                f"{where(file)}le répondant « {lost[0]} » n'est pas dans les deux tableaux : "
+                "le calage doit porter sur les mêmes répondants que le plan de sondage.")
+        G = [g[pos] for g in self.groups]
+        return Calibration(
+            self.kind, G, np.asarray(self.weights, float)[pos],
+            None if self.oldweights is None else np.asarray(self.oldweights, float)[pos],
+            None if self.margin_weights is None else [np.asarray(x)[pos]
+                                                      for x in self.margin_weights],
+            index)
 
 
 @dataclass
@@ -228,16 +280,50 @@ def _initial_weights(df: pd.DataFrame, weight, file=None) -> np.ndarray:
         w = np.asarray(pd.Series(weight).reindex(df.index) if isinstance(weight, pd.Series)
                        else weight, dtype=float)
         col = "poids"
-    if w.shape != (len(df),):
-        raise EstimationError(
-            f"Les poids initiaux ont {w.size} valeurs pour {len(df)} répondants : attendu une "
-            "valeur par répondant.")
-    bad = ~np.isfinite(w) | (w <= 0)
+    return check_weights(w, len(df), file, col)
+
+
+def check_weights(w, n: int, file=None, column: str = "poids") -> np.ndarray:
+    """The one rule on survey weights (starting weights of a calibration, weights of a design).
+
+    Parameters
+    ----------
+    w : array-like
+        One weight per respondent.
+    n : int
+        Number of respondents.
+    file, column : str, optional
+        Quoted in the error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weights as floats.
+
+    Raises
+    ------
+    EstimationError
+        A wrong number of weights, a weight missing, infinite or negative, or no positive
+        weight at all.
+
+    Notes
+    -----
+    A weight is a finite number :math:`w_i \\ge 0`, at least one positive.  A zero weight is a
+    respondent kept in the design but out of the estimates, as R's ``survey`` does for a
+    subset of a calibrated design (``prob = Inf``).
+    """
+    w = np.asarray(w, dtype=float)
+    if w.shape != (n,):
+        raise EstimationError(f"Les poids ont {w.size} valeurs pour {n} répondants : attendu "
+                              "une valeur par répondant.")
+    bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise EstimationError(
-            f"{where(file, i + 2, col)}poids initial « {w[i]} » invalide : attendu un nombre "
-            "strictement positif.")
+        raise EstimationError(f"{where(file, i + 2, column)}poids « {w[i]} » invalide : "
+                              "attendu un nombre positif ou nul.")
+    if not (w > 0).any():
+        raise EstimationError(f"{where(file, None, column)}tous les poids sont nuls : attendu "
+                              "au moins un poids strictement positif.")
     return w
 
 
@@ -296,7 +382,7 @@ def poststratify(df: pd.DataFrame, strata_cols, population, weight=None, *,
     sums = np.bincount(codes, weights=w0, minlength=len(pop))
     factor = np.divide(target, sums, out=np.zeros_like(target), where=sums > 0)
     w = w0 * factor[codes]
-    cal = Calibration("poststrata", [codes], w.copy(), oldweights=w0.copy())
+    cal = Calibration("poststrata", [codes], w.copy(), oldweights=w0.copy(), index=df.index)
     return PostStratifyResult(pd.Series(w, index=df.index, name="poids"), cal)
 
 
@@ -416,7 +502,8 @@ def rake(df: pd.DataFrame, margins: Mapping, weight=None, *, tol: float = 1e-10,
     # no convergence: keep them, the variance depends on them as in R
     keep = it > 0 and (r_epsilon is not None or not converged)
     cal = Calibration("raking", groups, w.copy(),
-                      margin_weights=[np.array(x, float) for x in steps] if keep else None)
+                      margin_weights=[np.array(x, float) for x in steps] if keep else None,
+                      index=df.index)
     return RakeResult(pd.Series(w, index=df.index, name="poids"), it, bool(converged), err,
                       tol, max_iter, cal)
 
@@ -669,6 +756,6 @@ def calibrate(data: pd.DataFrame, totals: Mapping, *, method: str = "linear",
     u = X @ lam
     g = 1 + F(u) if method != "raking" else np.exp(u)
     w = d * g
-    cal = Calibration("greg", [X], w.copy(), oldweights=d.copy())
+    cal = Calibration("greg", [X], w.copy(), oldweights=d.copy(), index=data.index)
     return CalibrateResult(pd.Series(w, index=data.index, name="poids"), g, it, converged,
                            method, cal)

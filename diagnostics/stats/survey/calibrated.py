@@ -12,7 +12,7 @@ from scipy.sparse.csgraph import connected_components
 from diagnostics.errors import EstimationError
 from diagnostics.stats.weighting import Calibration
 
-from .variance import _csr, _serial
+from .variance import csr, serial
 
 
 class _CalMargins:
@@ -44,7 +44,7 @@ class _CalMargins:
         self.codes = [g for g, _, _ in margins]
         self.rows = []
         for g, f, psw in margins:
-            G = _csr(g, np.arange(n), (int(g.max()) + 1, n))
+            G = csr(g, np.arange(n), (int(g.max()) + 1, n))
             self.rows.append((G, f, psw, G @ (f * psw)))
         # connected components of the cells (rows link their cells of every margin)
         sizes = [G.shape[0] for G, *_ in self.rows]
@@ -60,7 +60,7 @@ class _CalMargins:
         self.comp_row = self.comp_cell[0][self.codes[0]]
 
 
-def _cal_margins(cal, n):
+def calibration_margins(cal, n):
     return _CalMargins(cal, n)
 
 
@@ -82,7 +82,7 @@ def _coalesce(r, c, v, shape):
     m.sum_duplicates()
     return m.tocoo()
 
-class _CalPlan:
+class CalPlan:
     """Calibration residuals of every domain's scores, cell by cell (grouped form).
 
     Each step of R's back-fitting subtracts :math:`\\psi_m a_{m,g}` from the scores of
@@ -124,7 +124,7 @@ class _CalPlan:
             qr.append(rows)
             qv.append(w * f[rows])
             den[q_off[m]:q_off[m + 1]] = dcell[self.q_keys[m] // n_dom]
-        self.Gq = _csr(np.concatenate(qi), np.concatenate(qr), (self.nq, n),
+        self.Gq = csr(np.concatenate(qi), np.concatenate(qr), (self.nq, n),
                        np.concatenate(qv)).tocsc()
         with np.errstate(divide="ignore"):
             self.inv_den = np.where(den > 0, 1.0 / den, 0.0)   # an empty cell has no score
@@ -138,7 +138,7 @@ class _CalPlan:
                 Tr.append(self.q_index(m, t.row[ent], dd))
                 Tc.append(self.q_index(mp, t.col[ent], dd))
                 Tv.append(t.data[ent])
-        T = _csr(np.concatenate(Tr), np.concatenate(Tc), (self.nq, self.nq),
+        T = csr(np.concatenate(Tr), np.concatenate(Tc), (self.nq, self.nq),
                  np.concatenate(Tv)).tocsc()
         self.T_cols = [T[:, q_off[m]:q_off[m + 1]] for m in range(len(cal.rows))]
 
@@ -165,7 +165,7 @@ class _CalPlan:
                     A[sl] += delta
                     R -= Tm @ delta
             return A
-        run = run or _serial
+        run = run or serial
         return np.hstack(run(sweep, range(jobs)))
 
     def entries(self, stage):

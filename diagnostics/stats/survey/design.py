@@ -6,18 +6,20 @@ import pandas as pd
 from scipy import stats
 
 from diagnostics.errors import EstimationError, where
-from diagnostics.stats.weighting import Calibration
+from diagnostics.results import COVARIANCE_ATTR, Covariance, check_conf_level
+from diagnostics.stats import weighting
+from diagnostics.stats.weighting import Calibration, check_weights
 
 from . import variance
-from .calibrated import _cal_margins
-from .domains import _DomainPlan
+from .calibrated import calibration_margins
+from .domains import DomainPlan
 from .estimators import OVERALL, Estimators
 from .variance import (
-    _csr,
-    _DesignRows,
-    _row_block,
-    _Stage,
-    _thread_map,
+    csr,
+    DesignRows,
+    row_block,
+    Stage,
+    thread_map,
 )
 
 
@@ -89,9 +91,7 @@ class Design(Estimators):
             raise EstimationError(
                 f"Option lonely_psu « {lonely_psu} » inconnue : attendu fail, certainty, "
                 "remove, adjust ou average.")
-        if not (isinstance(conf_level, (int, float)) and 0 < conf_level < 1):
-            raise EstimationError(f"Niveau de confiance « {conf_level} » invalide : attendu un "
-                                  "nombre strictement compris entre 0 et 1 (par exemple 0.95).")
+        conf_level = check_conf_level(conf_level)
         self.data = data
         self.file = file
         self.n = n = len(data)
@@ -112,10 +112,12 @@ class Design(Estimators):
         if cal is not None and not isinstance(cal, Calibration):
             raise EstimationError("L'argument calibration doit être le résultat de rake() ou "
                                   "de poststratify().")
-        if cal is not None and len(cal.weights) != n:
-            raise EstimationError("Le calage ne porte pas sur les mêmes répondants que le "
-                                  "plan de sondage.")
+        if cal is not None:
+            cal = cal.align(data.index, file)
         self.calibration = cal
+        self._spec = dict(strata=strata, cluster=cluster, fpc=fpc, nest=nest,
+                          lonely_psu=lonely_psu, fragile_n=fragile_n, suppress_n=suppress_n,
+                          conf_level=conf_level, domain_df=domain_df, file=file)
         w, wname = self._weights(weights, cal)
         self.w = w
 
@@ -124,7 +126,7 @@ class Design(Estimators):
             h = np.zeros(n, dtype=np.int64)
             self.strata_labels = np.array([OVERALL], dtype=object)
         else:
-            col = self._column(strata)
+            col = self.column(strata)
             if col.isna().any():
                 i = int(np.flatnonzero(col.isna().to_numpy())[0])
                 raise EstimationError(f"{where(file, i + 2, strata)}strate manquante : attendu "
@@ -134,7 +136,7 @@ class Design(Estimators):
         # clusters of every stage (later stages nested in the earlier ones, as R)
         codes = []
         for k, name in enumerate(clusters):
-            col = self._column(name)
+            col = self.column(name)
             if col.isna().any():
                 i = int(np.flatnonzero(col.isna().to_numpy())[0])
                 raise EstimationError(f"{where(file, i + 2, name)}unité d'échantillonnage "
@@ -169,12 +171,12 @@ class Design(Estimators):
             st_labels = self.strata_labels if k == 0 else np.arange(n_par)
             f, frac = self._fpc(fpcs[k] if k < len(fpcs) else None, parent_h, c, n_par, k,
                                 st_labels)
-            stages.append(_Stage(parent_h, c, n_par, f, mult, lonely_psu, st_labels))
+            stages.append(Stage(parent_h, c, n_par, f, mult, lonely_psu, st_labels))
             # next stage: strata are this stage's clusters
             st = stages[-1]
             mult = (mult * frac)[st.psu_h]
             parent_h, n_par = c, st.n_psu
-        self._stages = stages
+        self.stages = stages
         s1 = stages[0]
         # first-stage attributes (kept for readers of the design)
         self.h, self.c, self.psu_h, self.nh = s1.h, s1.c, s1.psu_h, s1.nh
@@ -182,16 +184,17 @@ class Design(Estimators):
         self.lonely, self.cw, self.P, self.HS = s1.lonely, s1.cw, s1.P, s1.HS
         pos = w > 0
         self.degf = int(len(np.unique(self.c[pos])) - len(np.unique(self.h[pos])))
-        self._cal_margins = self._greg_basis = None
+        self.cal_margins = self._greg_basis = None
         self._plans = []   # recent domain plans: (domain codes, n_dom, block, plan)
         if cal is not None and cal.kind == "greg":
             # orthonormal basis of √d X (R's qr(mm * whalf)), rank-deficient X allowed
             d0 = np.asarray(cal.oldweights, float)
             U, sv, _ = np.linalg.svd(cal.groups[0] * np.sqrt(d0)[:, None], full_matrices=False)
-            self._greg_basis = (U[:, sv > sv.max() * max(cal.groups[0].shape) * 1e-15],
-                                np.asarray(cal.weights, float) / np.sqrt(d0))
+            with np.errstate(divide="ignore", invalid="ignore"):   # a zero weight: no score
+                gw = np.where(d0 > 0, np.asarray(cal.weights, float) / np.sqrt(d0), 1.0)
+            self._greg_basis = (U[:, sv > sv.max() * max(cal.groups[0].shape) * 1e-15], gw)
         elif cal is not None:
-            self._cal_margins = _cal_margins(cal, n)
+            self.cal_margins = calibration_margins(cal, n)
 
     def _weights(self, weights, cal):
         n, file, data = self.n, self.file, self.data
@@ -207,14 +210,7 @@ class Design(Estimators):
             w = np.asarray(weights.reindex(data.index) if isinstance(weights, pd.Series)
                            else weights, float)
             wname = "poids"
-        if w.shape != (n,):
-            raise EstimationError(f"Les poids ont {w.size} valeurs pour {n} répondants : "
-                                  "attendu une valeur par répondant.")
-        bad = ~np.isfinite(w) | (w < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise EstimationError(f"{where(file, i + 2, wname)}poids « {w[i]} » invalide : "
-                                  "attendu un nombre positif.")
+        w = check_weights(w, n, file, wname)
         if cal is not None and weights is not None:
             cw = np.asarray(cal.weights, float)
             if not np.allclose(w, cw, rtol=1e-9, atol=0):
@@ -233,7 +229,7 @@ class Design(Estimators):
         if fpc is None:
             return np.ones(H), np.zeros(H)
         name = fpc if isinstance(fpc, str) else "fpc"
-        vals = self._column(fpc) if isinstance(fpc, str) else pd.Series(np.asarray(fpc, float))
+        vals = self.column(fpc) if isinstance(fpc, str) else pd.Series(np.asarray(fpc, float))
         vals = pd.to_numeric(vals, errors="coerce").to_numpy(float)
         if vals.shape != (self.n,):
             raise EstimationError(f"La correction de population finie a {vals.size} valeurs "
@@ -258,7 +254,8 @@ class Design(Estimators):
         return f, np.where(np.isinf(pop_h), 0.0, nh / pop_h)
 
     # ------------------------------------------------------------------ helpers
-    def _column(self, name) -> pd.Series:
+    def column(self, name) -> pd.Series:
+        """The column ``name`` of the data, or a French refusal naming it."""
         if name not in self.data.columns:
             raise EstimationError(f"{where(self.file, None, name)}colonne absente des réponses.")
         return self.data[name]
@@ -267,24 +264,158 @@ class Design(Estimators):
     def calibrated(self) -> bool:
         return self.calibration is not None
 
-    def _domains(self, by):
-        """Integer domain code per row (−1: in no domain) and labels."""
+    # ------------------------------------------------------------------ new designs (R's verbs)
+    def _with(self, weights=None, calibration=None) -> "Design":
+        """A new design on the same data and settings, with other weights or calibration."""
+        return type(self)(self.data, weights=weights, calibration=calibration, **self._spec)
+
+    def _start_weights(self, verb: str) -> pd.Series:
+        if self.calibrated:
+            raise EstimationError(
+                f"{where(self.file)}ce plan de sondage est déjà calé : {verb} s'applique à un "
+                "plan non calé (calez une seule fois, sur toutes les marges à la fois).")
+        return pd.Series(self.w, index=self.data.index)
+
+    def rake(self, margins, **kwargs) -> "Design":
+        """A new design raked to population ``margins`` (R's ``rake(design, …)``).
+
+        Parameters
+        ----------
+        margins, **kwargs
+            As :func:`diagnostics.stats.weighting.rake`; the design's weights are the
+            starting weights.
+
+        Returns
+        -------
+        Design
+            A new design (same data, strata, clusters, fpc and settings) whose weights are the
+            raked ones, aligned on the data's index, with calibration-aware variances.  This
+            design is unchanged.
+
+        Notes
+        -----
+        Iterative proportional fitting, see :func:`~diagnostics.stats.weighting.rake`.
+
+        References
+        ----------
+        Lumley T. (2010) *Complex Surveys*, Wiley, §7.3; R package survey, ``rake``.
+        """
+        res = weighting.rake(self.data, margins, weight=self._start_weights("le calage"),
+                             file=self.file, **kwargs)
+        return self._with(calibration=res)
+
+    def poststratify(self, strata_cols, population, **kwargs) -> "Design":
+        """A new post-stratified design (R's ``postStratify(design, …)``).
+
+        Parameters
+        ----------
+        strata_cols, population, **kwargs
+            As :func:`diagnostics.stats.weighting.poststratify`.
+
+        Returns
+        -------
+        Design
+            A new design; this one is unchanged.
+
+        Notes
+        -----
+        :math:`w_i^* = w_i N_g / \\sum_{j \\in g} w_j` in post-stratum :math:`g`.
+
+        References
+        ----------
+        R package survey, ``postStratify``.
+        """
+        res = weighting.poststratify(self.data, strata_cols, population,
+                                     weight=self._start_weights("la post-stratification"),
+                                     file=self.file, **kwargs)
+        return self._with(calibration=res)
+
+    def calibrate(self, totals, **kwargs) -> "Design":
+        """A new design calibrated to population ``totals`` (R's ``calibrate(design, …)``).
+
+        Parameters
+        ----------
+        totals, **kwargs
+            As :func:`diagnostics.stats.weighting.calibrate`.
+
+        Returns
+        -------
+        Design
+            A new design; this one is unchanged.
+
+        Notes
+        -----
+        :math:`w_i = d_i F(x_i^T\\lambda)` with :math:`\\sum_i w_i x_i = t`.
+
+        References
+        ----------
+        Deville J.-C., Särndal C.-E. (1992) JASA 87:376-382; R package survey, ``calibrate``.
+        """
+        res = weighting.calibrate(self.data, totals, weights=self._start_weights("le calage"),
+                                  file=self.file, **kwargs)
+        return self._with(calibration=res)
+
+    def trim(self, lower=None, upper=None, *, strict: bool = False) -> "Design":
+        """A new design with trimmed weights (R's ``trimWeights(design, …)``).
+
+        Parameters
+        ----------
+        lower, upper, strict
+            As :func:`diagnostics.stats.weighting.trim_weights`.
+
+        Returns
+        -------
+        Design
+            A new design whose weights are trimmed (their total kept); this one is unchanged.
+            A calibrated design is refused: bound the calibration itself instead
+            (``rake(…, bounds=…)``, ``calibrate(…, bounds=…)``).
+
+        Notes
+        -----
+        :math:`w^*_i = \\min(\\max(w_i, L), U)`, the trimmed amount shared among the others.
+
+        References
+        ----------
+        R package survey, ``trimWeights``.
+        """
+        w = self._start_weights("l'écrêtage")
+        return self._with(weights=weighting.trim_weights(w, lower, upper, strict=strict))
+
+    def domain_key(self, by) -> pd.Series:
+        """The domain of each respondent (missing: in no domain), on the data's index.
+
+        Parameters
+        ----------
+        by : str, list of str or pandas.Series
+            Domain column(s), joined by « / » when several (a row with one of them missing
+            is in no domain); or a Series of domains aligned on the data's index.
+
+        Returns
+        -------
+        pandas.Series
+        """
+        if isinstance(by, pd.Series):
+            if not by.index.equals(self.data.index):
+                raise EstimationError(f"{where(self.file)}les domaines donnés ne portent pas "
+                                      "sur les répondants du plan de sondage (index différent).")
+            return by
+        cols = [by] if isinstance(by, str) else list(by)
+        frame = pd.DataFrame({c: self.column(c) for c in cols})
+        if len(cols) == 1:
+            return frame[cols[0]]
+        ok = frame.notna().all(axis=1)
+        return frame.astype(str).agg(" / ".join, axis=1).where(ok)
+
+    def domain_codes(self, by):
+        """Integer domain code per row (−1: in no domain) and the sorted labels (see
+        :meth:`domain_key`); ``by=None``: one domain, « ensemble »."""
         if by is None:
             return np.zeros(self.n, dtype=np.int64), [OVERALL]
-        cols = [by] if isinstance(by, str) else list(by)
-        frame = pd.DataFrame({c: self._column(c) for c in cols})
-        if len(cols) == 1:
-            codes, labels = pd.factorize(frame[cols[0]], sort=True)
-            labels = list(labels)
-        else:
-            ok = frame.notna().all(axis=1).to_numpy()
-            key = frame.astype(str).agg(" / ".join, axis=1).where(ok)
-            codes, labels = pd.factorize(key, sort=True)
-            labels = list(labels)
-        return np.asarray(codes, dtype=np.int64), labels
+        codes, labels = pd.factorize(self.domain_key(by), sort=True)
+        return np.asarray(codes, dtype=np.int64), list(labels)
 
     def _lonely_check(self, strata_with_scores):
-        self._stages[0].check_lonely(strata_with_scores)
+        self.stages[0].check_lonely(strata_with_scores)
 
     def _calibrate(self, S):
         """Residualise row scores on the calibration variables (R ``svyrecvar``)."""
@@ -295,22 +426,22 @@ class Design(Estimators):
             z = np.asarray(S, float) / gw[:, None]
             return (z - U @ (U.T @ z)) * gw[:, None]
         S = np.array(S, float)
-        for _ in range(self._cal_margins.sweeps):
-            for G, f, psw, den in self._cal_margins.rows:
+        for _ in range(self.cal_margins.sweeps):
+            for G, f, psw, den in self.cal_margins.rows:
                 ave = (G @ (S * f[:, None])) / den[:, None]
                 S -= psw[:, None] * (G.T @ ave)
         return S
 
-    def _var_from_scores(self, S, cov=False):
+    def var_from_scores(self, S, cov=False):
         """Linearised variance (diagonal or full matrix) of row scores S (n × K).
 
         Scores are first residualised on the calibration (if any), then the variance of
         every sampling stage is added (R's ``svyrecvar``).
         """
         S = self._calibrate(np.asarray(S, float))
-        return sum(st.var_rows(S, cov=cov) for st in self._stages)
+        return sum(st.var_rows(S, cov=cov) for st in self.stages)
 
-    def _average_factor(self, rows, d_r, valid, n_dom):
+    def average_factor(self, rows, d_r, valid, n_dom):
         """R's ``lonely_psu="average"`` factor of each domain and column (n_dom × K), or None.
 
         R estimates a domain of a design without calibration on the subset of its rows
@@ -320,18 +451,18 @@ class Design(Estimators):
         already in the stage's scale and is divided out here).  ``rows`` (domain ``d_r``)
         are the domains' rows, ``valid`` the (n × K) validity mask.
         """
-        st = self._stages[0]
+        st = self.stages[0]
         if st.lonely_psu != "average" or not st.lonely.any() or self.calibrated:
             return None
         H = st.n_strata
-        G = _csr(st.h[rows] * n_dom + d_r, rows, (H * n_dom, self.n))
+        G = csr(st.h[rows] * n_dom + d_r, rows, (H * n_dom, self.n))
         present = (G @ np.asarray(valid, float) > 0).reshape(H, n_dom, -1)
         nstr = present.sum(axis=0)
         nok = nstr - present[st.lonely].sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(nok > 0, nstr / nok, 1.0) / st.avg
 
-    def _domain_counts(self, dom, n_dom):
+    def domain_counts(self, dom, n_dom):
         """Design degrees of freedom and rows of each domain (R's subset design)."""
         rows = np.flatnonzero((dom >= 0) & (self.w > 0))
         d = dom[rows]
@@ -359,7 +490,7 @@ class Design(Estimators):
             cv = np.arange(Y.shape[1]) if colvar is None else np.asarray(colvar)
             return self._linear_rows(kind, Y, M[:, cv], dom, n_dom, X)
         return self._linear_pairs(kind, Y, M, dom, n_dom, X, colvar=colvar, binary=binary,
-                                  threads=variance._THREADS)
+                                  threads=variance.THREADS)
 
     def _linear_pairs(self, kind, Y, M, dom, n_dom, X=None, *, colvar=None, binary=False,
                       threads=1):
@@ -367,7 +498,7 @@ class Design(Estimators):
 
         A domain's score is zero outside the domain, so its PSU totals are sums over the
         (PSU, domain) pairs; with a calibration (post-stratification or raking) the
-        residuals are obtained cell by cell (see :class:`_CalPlan`), and the PSU totals of
+        residuals are obtained cell by cell (see :class:`CalPlan`), and the PSU totals of
         the residualised scores over the (PSU, domain) pairs they reach.  The rows, then the
         pairs, are shared between ``threads`` threads (numpy and scipy's sparse products
         release the GIL); every thread reads its rows once for the sums and once for the
@@ -379,17 +510,17 @@ class Design(Estimators):
         cv, Km = cv.ravel(), len(used)
         same = Km == M.shape[1] and np.array_equal(cv, np.arange(K))
         plan = self._plan(dom, n_dom, K)
-        jobs = max(1, min(threads, n // variance._MIN_ROWS_PER_THREAD))
+        jobs = max(1, min(threads, n // variance.MIN_ROWS_PER_THREAD))
         return self._linear_core(plan, kind, Y, M, X, used, cv, same, binary, jobs,
-                                 lambda f, xs: _thread_map(f, xs, n if jobs > 1 else 0))
+                                 lambda f, xs: thread_map(f, xs, n if jobs > 1 else 0))
 
     def _plan(self, dom, n_dom, n_cols):
         """The domain plan of ``dom`` (kept for the next questions on the same domains)."""
-        block = _DomainPlan.block_size(n_cols)
+        block = DomainPlan.block_size(n_cols)
         for d, nd, b, plan in self._plans:
             if nd == n_dom and b == block and np.array_equal(d, dom):
                 return plan
-        plan = _DomainPlan(self, dom, n_dom, n_cols)
+        plan = DomainPlan(self, dom, n_dom, n_cols)
         self._plans = [(np.array(dom), n_dom, block, plan)] + self._plans[:3]
         return plan
 
@@ -455,14 +586,14 @@ class Design(Estimators):
         for pg, Gw, L in plan.stages:
             def pair_totals(b, pg=pg, Gw=Gw, L=L):
                 s, e = pg.blocks[b]
-                z = scores(_row_block(Gw, s, e), pg.pair_dom[s:e])
+                z = scores(row_block(Gw, s, e), pg.pair_dom[s:e])
                 if L is not None:
-                    z -= _row_block(L, s, e) @ A
+                    z -= row_block(L, s, e) @ A
                     z = np.nan_to_num(z, copy=False)
                 return z
             v = pg.variance(pair_totals, K, jobs, run)
             if pg is plan.stages[0][0]:
-                fac = self._average_factor(plan.rows, plan.d_r, Mf, n_dom)
+                fac = self.average_factor(plan.rows, plan.d_r, Mf, n_dom)
                 if fac is not None:
                     v *= fac[:, cv]
             var += v
@@ -477,7 +608,7 @@ class Design(Estimators):
             pg, rows = plan.stages[0][0], plan.rows
             pos = (self.w[rows] > 0).astype(float)
             cnt = (pg.entry_matrix(rows, n, pos) @ Mf > 0).astype(float)
-            Dp = _csr(pg.pair_dom, np.arange(pg.n_pairs), (n_dom, pg.n_pairs))
+            Dp = csr(pg.pair_dom, np.arange(pg.n_pairs), (n_dom, pg.n_pairs))
             degf = (Dp @ cnt - pg.Dhd @ ((pg.HD @ cnt) > 0).astype(float))[:, cv]
             if not self.calibrated:
                 nrow = nvalid
@@ -503,10 +634,53 @@ class Design(Estimators):
 
     def _linear_rows(self, kind, Y, M, dom, n_dom, X):
         """Row-level path: explicit n × V scores per domain (reference for the fast path)."""
-        return _DesignRows.linear_rows(self, kind, Y, M, dom, n_dom, X)
+        return DesignRows.linear_rows(self, kind, Y, M, dom, n_dom, X)
+
+    # ------------------------------------------------------------------ covariance
+    def _covariance(self, kind, Y, M, dom, n_dom, theta, X=None, colvar=None):
+        """The (lazy) covariance of the estimates ``theta`` (n_dom × K) of :meth:`_linear`.
+
+        Notes
+        -----
+        Returns the two callables of :class:`~diagnostics.results.Covariance` (the matrix, the
+        degrees of freedom).  The scores of domain :math:`d` and column :math:`k` are those of :meth:`_linear`
+        (:math:`w_i (y_i - \\hat\\theta_{dk})/\\hat W_{dk}` for a mean, over the valid
+        answers of the domain), stacked in one (n × n_dom K) matrix whose design covariance
+        (calibration and every stage included) is that of the estimates, as R's
+        ``vcov(svyby(..., covmat = TRUE))``.  ``lonely_psu = "average"`` uses the whole
+        design's factor here.  Degrees of freedom: PSUs minus strata among the rows of
+        positive weight in a domain with a valid answer (R's ``degf`` of that subset).
+        """
+        K = Y.shape[1]
+        keep = (dom >= 0) & (self.w > 0)
+
+        def valid():
+            Mk = np.asarray(M if colvar is None else M[:, colvar]) > 0
+            return Mk & (dom >= 0)[:, None]
+
+        def matrix():
+            Mk, w = valid(), self.w[:, None]
+            S = np.zeros((self.n, n_dom * K))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                for d in range(n_dom):
+                    ind = Mk & (dom == d)[:, None]
+                    if kind == "total":
+                        z = w * Y
+                    elif kind == "ratio":
+                        z = w * (Y - theta[d] * X) / (w * np.where(ind, X, 0)).sum(axis=0)
+                    else:
+                        z = w * (Y - theta[d]) / (w * ind).sum(axis=0)
+                    S[:, d * K:(d + 1) * K] = np.where(ind, z, 0.0)
+            return self.var_from_scores(S, cov=True)
+
+        def df():
+            rows = keep & valid().any(axis=1)
+            return len(np.unique(self.c[rows])) - len(np.unique(self.h[rows]))
+        return matrix, df
 
     # ------------------------------------------------------------------ result table
-    def _table(self, res, labels, variables, levels, method, ci=None, extra_cols=None):
+    def _table(self, res, labels, variables, levels, method, ci=None, extra_cols=None,
+               kind=None, cov=None):
         n_dom, V = res["theta"].shape
         est = res["theta"]
         se = np.sqrt(np.maximum(res["var"], 0))
@@ -532,5 +706,10 @@ class Design(Estimators):
         frame["conf_level"] = self.conf_level
         for k, v in (extra_cols or {}).items():
             frame[k] = np.asarray(v).ravel()
+        if kind is not None:
+            frame["kind"] = kind
+        if cov is not None:
+            keys = (frame["domain"], frame["variable"], frame["level"])
+            frame.attrs[COVARIANCE_ATTR] = Covariance(keys, *cov)
         return frame
 

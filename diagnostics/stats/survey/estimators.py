@@ -7,7 +7,6 @@ variance) is in :mod:`diagnostics.stats.survey.design`.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,17 +14,16 @@ from scipy import stats
 from scipy.special import logit
 
 from diagnostics.errors import EstimationError, where
+from diagnostics.results import Attachment
 
 from . import variance
-from .domains import _ByView, domain_contrast
+from .contrast import domain_contrast
+from .intervals import ci_method as interval_method
 from .intervals import proportion_ci
-from .variance import _csr, _thread_map
+from .variance import csr, thread_map
 
 RESULT_COLUMNS = ["domain", "variable", "level", "estimate", "se", "ci_low", "ci_high", "n",
                   "deff", "fragile", "suppressed", "method"]
-CI_METHODS = ("logit", "xlogit", "beta", "wilson", "likelihood", "asin", "mean")
-_CI_ALIASES = {"korn-graubard": "beta", "kg": "beta", "clopper-pearson": "beta",
-               "arcsine": "asin", "wald": "mean", "profile": "likelihood"}
 MISSING_DEFAULT = ("ne sait pas", "refus", "ne souhaite pas répondre")  # labels of the questionnaire's codes 98, 99, 999
 OVERALL = "ensemble"
 
@@ -38,58 +36,18 @@ def _norm_token(x) -> str:
     return "".join(ch for ch in s if not unicodedata.combining(ch))
 
 
-@dataclass
-class ChisqResult:
-    """Rao-Scott tests of independence in a two-way table (R's ``svychisq``).
-
-    Attributes
-    ----------
-    chisq : float
-        Pearson :math:`X^2` on the weighted table rescaled to the sample size.
-    df : int
-        :math:`(r-1)(c-1)`.
-    chisq_adjusted, p_chisq : float
-        First-order correction :math:`X^2/\\bar\\delta` and its :math:`\\chi^2_{df}` p-value
-        (``statistic = "Chisq"``).
-    F, df1, df2, p_F : float
-        Second-order correction :math:`F = X^2/\\mathrm{tr}\\,\\Delta` on
-        :math:`(d_0, d_0 \\nu)` degrees of freedom (``statistic = "F"``, R's default).
-    mean_deff : float
-        :math:`\\bar\\delta`, mean generalised design effect.
-    table : pandas.DataFrame
-        Estimated cell proportions.
-    """
-
-    chisq: float
-    df: int
-    chisq_adjusted: float
-    p_chisq: float
-    F: float
-    df1: float
-    df2: float
-    p_F: float
-    mean_deff: float
-    table: pd.DataFrame
-
-    @property
-    def p_value(self) -> float:
-        """p-value of the F version (R's default)."""
-        return self.p_F
-
-    def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("chisq", "df", "chisq_adjusted", "p_chisq", "F",
-                                              "df1", "df2", "p_F", "mean_deff")}
-
-    def __getitem__(self, key):
-        return self.as_dict()[key]
-
+#: Columns of :meth:`Estimators.chisq`'s table (one row per test).
+CHISQ_COLUMNS = ["domain", "variable", "level", "estimate", "se", "ci_low", "ci_high",
+                 "statistic", "df_num", "df", "p_value", "chisq", "chisq_df", "chisq_adjusted",
+                 "p_chisq", "mean_deff", "n", "conf_level", "method", "kind"]
 
 
 class Estimators:
     """Estimators shared by every :class:`~diagnostics.stats.survey.Design` (mixin)."""
 
-    def _numeric(self, var):
-        col = self._column(var)
+    def numeric(self, var):
+        """The column ``var`` as floats (empty cells NaN), or a French refusal naming the row."""
+        col = self.column(var)
         x = pd.to_numeric(col, errors="coerce")
         bad = x.isna() & col.notna()
         if bad.any():
@@ -129,11 +87,13 @@ class Estimators:
 
     def _simple(self, kind, variables, by, method):
         variables = [variables] if isinstance(variables, str) else list(variables)
-        Y = np.column_stack([self._numeric(v) for v in variables])
+        Y = np.column_stack([self.numeric(v) for v in variables])
         M = ~np.isnan(Y)
-        dom, labels = self._domains(by)
+        dom, labels = self.domain_codes(by)
         res = self._linear(kind, Y, M, dom, len(labels))
-        return self._table(res, labels, variables, [""] * len(variables), method)
+        cov = self._covariance(kind, Y, M, dom, len(labels), res["theta"])
+        return self._table(res, labels, variables, [""] * len(variables), method, kind=kind,
+                           cov=cov)
 
     def ratio(self, numerator, denominator, by=None) -> pd.DataFrame:
         """Ratio of totals :math:`\\hat R = \\sum w y / \\sum w x` (R ``svyratio``).
@@ -147,16 +107,18 @@ class Estimators:
         dens = [denominator] if isinstance(denominator, str) else list(denominator)
         if len(dens) == 1:
             dens = dens * len(nums)
-        Y = np.column_stack([self._numeric(v) for v in nums])
-        X = np.column_stack([self._numeric(v) for v in dens])
+        Y = np.column_stack([self.numeric(v) for v in nums])
+        X = np.column_stack([self.numeric(v) for v in dens])
         M = ~np.isnan(Y) & ~np.isnan(X)
-        dom, labels = self._domains(by)
+        dom, labels = self.domain_codes(by)
         res = self._linear("ratio", Y, M, dom, len(labels), X=X)
         names = [f"{a}/{b}" for a, b in zip(nums, dens)]
-        return self._table(res, labels, names, [""] * len(names), "ratio (linéarisation)")
+        cov = self._covariance("ratio", Y, M, dom, len(labels), res["theta"], X=X)
+        return self._table(res, labels, names, [""] * len(names), "ratio (linéarisation)",
+                           kind="ratio", cov=cov)
 
     def _categorical(self, var, missing, keep_missing, levels):
-        col = self._column(var)
+        col = self.column(var)
         tokens = {_norm_token(t) for t in (missing or ())}
         notna = col.notna().to_numpy()
         numeric = pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(
@@ -253,7 +215,7 @@ class Estimators:
         """Indicator matrix of given levels of plain numeric columns, in one pass (or None)."""
         if levels is None or len(set(variables)) != len(variables):
             return None
-        cols = [self._column(v) for v in variables]
+        cols = [self.column(v) for v in variables]
         if not all(pd.api.types.is_numeric_dtype(c.dtype)
                    and not pd.api.types.is_bool_dtype(c.dtype) for c in cols):
             return None
@@ -266,12 +228,12 @@ class Estimators:
         valid = np.empty((n, V))      # 1.0 for an answer: the mask the products read
 
         def fill(r):   # row blocks: the transposition to row-major stays in cache
-            b = np.ascontiguousarray(block[r:r + variance._FILL_ROWS])
-            np.equal(b, b, out=valid[r:r + variance._FILL_ROWS])          # False for NaN only
+            b = np.ascontiguousarray(block[r:r + variance.FILL_ROWS])
+            np.equal(b, b, out=valid[r:r + variance.FILL_ROWS])          # False for NaN only
             for j, x in enumerate(lv):
-                np.equal(b, x, out=Y[r:r + variance._FILL_ROWS, j::L])
-            return Y[r:r + variance._FILL_ROWS].any(axis=0)
-        seen = np.logical_or.reduce(_thread_map(fill, range(0, n, variance._FILL_ROWS), n))
+                np.equal(b, x, out=Y[r:r + variance.FILL_ROWS, j::L])
+            return Y[r:r + variance.FILL_ROWS].any(axis=0)
+        seen = np.logical_or.reduce(thread_map(fill, range(0, n, variance.FILL_ROWS), n))
         if not seen.all():
             k = int(np.flatnonzero(~seen)[0])
             var = variables[k // L]
@@ -287,9 +249,9 @@ class Estimators:
         """Proportions, CIs and counts; M, MISS, NA are per question (n × V), ``colvar``
         maps each column of Y to its question.  M may be a 0/1 float mask; MISS and NA may be
         None (no missing answer; empty cells are the rows outside M)."""
-        dom, labels = self._domains(by)
+        dom, labels = self.domain_codes(by)
         n_dom = len(labels)
-        meth = _CI_ALIASES.get(str(ci_method).lower(), str(ci_method).lower())
+        meth = interval_method(ci_method)
         res = self._linear("mean", Y, M, dom, n_dom, colvar=colvar, binary=True)
         p = res["theta"]
         kw = {}
@@ -303,7 +265,7 @@ class Estimators:
         sel = dom >= 0
 
         def Dr():
-            return _csr(dom[sel], np.flatnonzero(sel), (n_dom, self.n))
+            return csr(dom[sel], np.flatnonzero(sel), (n_dom, self.n))
         numer = res.get("count")
         if numer is None:
             pos = self.w > 0
@@ -316,10 +278,12 @@ class Estimators:
                 else np.bincount(dom[sel], minlength=n_dom)[:, None] - res["nvalid"] - n_miss)
         # every row of a domain is valid, missing or NA (res["nrow"] is not the domain's rows
         # under domain_df="answers")
+        cov = self._covariance("mean", Y, M, dom, n_dom, p, colvar=colvar)
         return self._table(res, labels, names, lvls, method, ci=(lo, hi),
                            extra_cols={"numerator": numer.astype(np.int64),
                                        "n_missing": n_miss.astype(np.int64),
-                                       "n_na": n_na.astype(np.int64)})
+                                       "n_na": n_na.astype(np.int64)},
+                           kind="proportion", cov=cov)
 
     def _glm_start(self, Y, M, dom, res):
         """First IRLS iteration of R's ``glm.fit`` (binomial starting values) per domain."""
@@ -336,7 +300,7 @@ class Estimators:
             w2 = np.where(m, wr * q, 0.0)
             z = eta + (y - mu) / q
             ll = np.where(m, -2 * wr * (y * np.log(mu) + (1 - y) * np.log(1 - mu)), 0.0)
-            Dr = _csr(d_r, np.arange(len(rows)), (len(res["theta"]), len(rows)))
+            Dr = csr(d_r, np.arange(len(rows)), (len(res["theta"]), len(rows)))
             sw2 = Dr @ w2
             coef1 = (Dr @ np.where(m, w2 * z, 0.0)) / sw2
             devold = Dr @ ll
@@ -370,11 +334,11 @@ class Estimators:
         options do not sum to 1.
         """
         cols = list(option_columns)
-        vals = np.column_stack([self._numeric(c) for c in cols])
+        vals = np.column_stack([self.numeric(c) for c in cols])
         if answered is None:
             ans = ~np.isnan(vals).all(axis=1)
         elif isinstance(answered, str):
-            ans = self._column(answered).fillna(False).astype(bool).to_numpy()
+            ans = self.column(answered).fillna(False).astype(bool).to_numpy()
         else:
             ans = np.asarray(answered, bool)
         bad = ~np.isin(np.nan_to_num(vals, nan=0.0), (0.0, 1.0))
@@ -395,16 +359,17 @@ class Estimators:
     def domain_contrast(self, variable, by) -> pd.DataFrame:
         """Each domain of ``by`` against the rest of the domains (R ``svyby`` + ``svycontrast``).
 
-        See :func:`diagnostics.stats.survey.domains.domain_contrast` (difference of the
-        domain's mean and its complement's, covariance included, with Student's t test).
+        See :func:`diagnostics.stats.survey.contrast.domain_contrast` (the difference of the
+        domain's mean and its complement's, covariance included, with Student's t test on
+        the degrees of freedom of the valid answers, as R's ``svyttest``).
         """
         return domain_contrast(self, variable, by)
 
     def by(self, domain):
         """A view whose estimators all use ``by=domain`` (``d.by("quartier").mean("x")``)."""
-        return _ByView(self, domain)
+        return ByView(self, domain)
 
-    def chisq(self, var1, var2, missing=MISSING_DEFAULT) -> ChisqResult:
+    def chisq(self, var1, var2, missing=MISSING_DEFAULT) -> pd.DataFrame:
         """Rao-Scott corrected Pearson test of independence (R ``svychisq``).
 
         Parameters
@@ -416,7 +381,15 @@ class Estimators:
 
         Returns
         -------
-        ChisqResult
+        pandas.DataFrame
+            One row (columns :data:`CHISQ_COLUMNS`, ``kind = "independence"``; ``domain``
+            « ensemble », ``variable`` « var1 × var2 »): ``statistic`` is the second-order
+            ``F`` (R's default), on ``df_num`` and ``df`` degrees of freedom, with its
+            ``p_value``; ``chisq`` the Pearson :math:`X^2` on ``chisq_df`` degrees of freedom,
+            ``chisq_adjusted`` the first-order correction with ``p_chisq``; ``mean_deff`` the
+            mean generalised design effect; ``n`` the respondents in the table.  A test
+            estimates no quantity: ``estimate, se, ci_low, ci_high`` are empty.
+            ``frame.attrs["table"].value`` holds the estimated cell proportions.
 
         Notes
         -----
@@ -434,10 +407,11 @@ class Estimators:
         """
         return self._chisq_domain(var1, var2, np.ones(self.n, bool), missing)
 
-    def _chisq_domain(self, var1, var2, indom, missing=MISSING_DEFAULT) -> ChisqResult:
+    def _chisq_domain(self, var1, var2, indom, missing=MISSING_DEFAULT,
+                      domain=OVERALL) -> pd.DataFrame:
         """Rao-Scott test on the rows ``indom`` (R's ``svychisq`` on a subset design)."""
-        a = self._column(var1)
-        b = self._column(var2)
+        a = self.column(var1)
+        b = self.column(var2)
         tokens = {_norm_token(t) for t in (missing or ())}
 
         def valid(s):   # each distinct answer compared once with the missing answers
@@ -459,7 +433,7 @@ class Estimators:
         W = w.sum()
         p = (w @ Y) / W
         S = w[:, None] * (Y - p) / W
-        V = self._var_from_scores(S, cov=True)
+        V = self.var_from_scores(S, cov=True)
         N = self.n if self.calibrated else int(indom.sum())  # rows of R's subset design
         P = p.reshape(nc, nr).T
         pr, pc = P.sum(axis=1), P.sum(axis=0)
@@ -481,14 +455,57 @@ class Estimators:
         tr = float(np.trace(Delta))
         tr2 = float(np.trace(Delta @ Delta))
         d0 = tr * tr / tr2
-        nu = self.degf if indom.all() else self._domain_counts(np.where(indom, 0, -1), 1)[0][0]
+        nu = self.degf if indom.all() else self.domain_counts(np.where(indom, 0, -1), 1)[0][0]
         F = X2 / tr
         dfc = (nr - 1) * (nc - 1)
         mean_delta = tr / Delta.shape[0]
         table = pd.DataFrame(P, index=pd.Index(la, name=var1), columns=pd.Index(lb, name=var2))
-        return ChisqResult(chisq=X2, df=dfc, chisq_adjusted=X2 / mean_delta,
-                           p_chisq=float(stats.chi2.sf(X2 / mean_delta, dfc)), F=F, df1=d0,
-                           df2=d0 * nu, p_F=float(stats.f.sf(F, d0, d0 * nu)),
-                           mean_deff=mean_delta, table=table)
+        out = pd.DataFrame([{
+            "domain": domain, "variable": f"{var1} × {var2}", "level": "",
+            "estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+            "statistic": F, "df_num": d0, "df": d0 * nu, "p_value": float(stats.f.sf(F, d0, d0 * nu)),
+            "chisq": X2, "chisq_df": dfc, "chisq_adjusted": X2 / mean_delta,
+            "p_chisq": float(stats.chi2.sf(X2 / mean_delta, dfc)), "mean_deff": mean_delta,
+            "n": int((ok & (self.w > 0)).sum()), "conf_level": self.conf_level,
+            "method": "Rao-Scott (F, second ordre)", "kind": "independence"}],
+            columns=CHISQ_COLUMNS)
+        out.attrs["table"] = Attachment(table)
+        return out
 
 
+class ByView:
+    """Estimators of a :class:`~diagnostics.stats.survey.Design` restricted to a fixed ``by``."""
+
+    def __init__(self, design: Estimators, domain):
+        self._d = design
+        self._by = domain
+
+    def mean(self, variables):
+        return self._d.mean(variables, by=self._by)
+
+    def total(self, variables):
+        return self._d.total(variables, by=self._by)
+
+    def ratio(self, numerator, denominator):
+        return self._d.ratio(numerator, denominator, by=self._by)
+
+    def proportion(self, variables, **kw):
+        return self._d.proportion(variables, by=self._by, **kw)
+
+    def multiple_choice(self, option_columns, **kw):
+        return self._d.multiple_choice(option_columns, by=self._by, **kw)
+
+    def chisq(self, var1, var2, **kw):
+        """Rao-Scott test of ``var1`` × ``var2`` within each domain of the view.
+
+        Returns the tests of every domain in one table (see :meth:`Estimators.chisq`), each
+        computed on the full design with the domain's rows only (R's ``svyby(...,
+        svychisq)`` on the subset design, as ``svychisq(~a + b, subset(design, dom == k))``).
+        """
+        dom, labels = self._d.domain_codes(self._by)
+        return pd.concat([self._d._chisq_domain(var1, var2, dom == k, domain=lab, **kw)
+                          for k, lab in enumerate(labels)], ignore_index=True)
+
+    def contrast(self, variable):
+        """Each domain of the view against the rest of them (:func:`domain_contrast`)."""
+        return domain_contrast(self._d, variable, self._by)

@@ -10,10 +10,40 @@ from scipy import stats
 from scipy.special import expit, logit
 
 from diagnostics.errors import EstimationError
+from diagnostics.results import check_conf_level
+from diagnostics.stats.rates import wilson_limits
 
+#: Interval methods of design-based proportions (R's ``svyciprop`` names, plus ``wilson``).
 CI_METHODS = ("logit", "xlogit", "beta", "wilson", "likelihood", "asin", "mean")
 _CI_ALIASES = {"korn-graubard": "beta", "kg": "beta", "clopper-pearson": "beta",
                "arcsine": "asin", "wald": "mean", "profile": "likelihood"}
+
+
+def ci_method(name) -> str:
+    """The :data:`CI_METHODS` name of an interval method or of one of its aliases.
+
+    Parameters
+    ----------
+    name : str
+        A method (``logit``…) or an alias (``korn-graubard``, ``kg``, ``clopper-pearson`` →
+        ``beta``; ``arcsine`` → ``asin``; ``wald`` → ``mean``; ``profile`` → ``likelihood``),
+        any case.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    EstimationError
+        An unknown method.
+    """
+    method = _CI_ALIASES.get(str(name).lower(), str(name).lower())
+    if method not in CI_METHODS:
+        raise EstimationError(
+            f"Méthode d'intervalle de confiance « {name} » inconnue : attendu l'une de "
+            f"{', '.join(CI_METHODS)}.", value=name, expected=", ".join(CI_METHODS))
+    return method
 
 
 # ----------------------------------------------------------------------------------------
@@ -223,20 +253,14 @@ def proportion_ci(p, var, df, nrow, method="logit", conf_level=0.95, *, glm=None
     Korn E.L., Graubard B.I. (1998) Survey Methodology 24:193-201.  Dean N., Pagano M.
     (2015) J. Surv. Stat. Methodol. 3:484-503.  R package survey, ``svyciprop``.
     """
-    method = _CI_ALIASES.get(str(method).lower(), str(method).lower())
-    if method not in CI_METHODS:
-        raise EstimationError(
-            f"Méthode d'intervalle de confiance « {method} » inconnue : attendu l'une de "
-            f"{', '.join(CI_METHODS)}.")
+    method = ci_method(method)
     p = np.atleast_1d(np.asarray(p, float))
     shape = p.shape
     p = p.ravel()
     var = np.broadcast_to(np.asarray(var, float), shape).ravel().copy()
     df = np.broadcast_to(np.asarray(df, float), shape).ravel().copy()
     nrow = np.broadcast_to(np.asarray(nrow, float), shape).ravel().copy()
-    if not 0 < conf_level < 1:
-        raise EstimationError(f"Niveau de confiance « {conf_level} » invalide : attendu un "
-                              "nombre strictement compris entre 0 et 1.")
+    conf_level = check_conf_level(conf_level)
     a = 1 - conf_level
     lo = np.full(p.shape, np.nan)
     hi = np.full(p.shape, np.nan)
@@ -268,11 +292,7 @@ def proportion_ci(p, var, df, nrow, method="logit", conf_level=0.95, *, glm=None
                 lo = _qbeta(a / 2, neff * p, neff * (1 - p) + 1)
                 hi = _qbeta(1 - a / 2, neff * p + 1, neff * (1 - p))
             else:
-                z = stats.norm.ppf(1 - a / 2)
-                den = 1 + z * z / neff
-                centre = (p + z * z / (2 * neff)) / den
-                half = z * np.sqrt(p * (1 - p) / neff + z * z / (4 * neff * neff)) / den
-                lo, hi = centre - half, centre + half
+                lo, hi = wilson_limits(p * neff, neff, conf_level)
         elif method == "likelihood":
             if glm is None:
                 raise ValueError("likelihood intervals need the glm starting values")

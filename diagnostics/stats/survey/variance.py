@@ -14,20 +14,20 @@ from scipy import sparse
 
 from diagnostics.errors import EstimationError
 
-_THREADS = max(1, min(4, os.cpu_count() or 1))   # column blocks estimated in parallel
-_MIN_ROWS_PER_THREAD = 20_000   # below this, one thread
-_FILL_ROWS = 1024   # rows of a block turned from column-major into row-major at once
-_BLOCK_BYTES = 2 ** 20   # size of a (pairs × K) block processed at once (about the L2 cache)
-_MIN_BLOCK = 64   # pairs of a block at least
+THREADS = max(1, min(4, os.cpu_count() or 1))   # column blocks estimated in parallel
+MIN_ROWS_PER_THREAD = 20_000   # below this, one thread
+FILL_ROWS = 1024   # rows of a block turned from column-major into row-major at once
+BLOCK_BYTES = 2 ** 20   # size of a (pairs × K) block processed at once (about the L2 cache)
+MIN_BLOCK = 64   # pairs of a block at least
 
 
-def _csr(rows, cols, shape, data=None):
+def csr(rows, cols, shape, data=None):
     if data is None:
         data = np.ones(len(rows))
     return sparse.csr_matrix((data, (rows, cols)), shape=shape)
 
 
-class _DesignRows:
+class DesignRows:
     """Row-level reference path (explicit n × K scores per domain), used in tests."""
 
     @staticmethod
@@ -36,7 +36,7 @@ class _DesignRows:
         out = {k: np.empty((n_dom, V)) for k in ("theta", "var", "n", "wsum", "degf", "nrow",
                                                  "nvalid", "deff")}
         w = d.w
-        degf, nrow = d._domain_counts(dom, n_dom)
+        degf, nrow = d.domain_counts(dom, n_dom)
         for k in range(n_dom):
             ind = (dom == k)[:, None] & M
             wm = w[:, None] * ind
@@ -60,11 +60,11 @@ class _DesignRows:
                     S = wm * e
                     kfac = Nw ** 2
             S = np.nan_to_num(S)
-            var = d._var_from_scores(S)
-            fac = d._average_factor(np.flatnonzero(dom == k), np.zeros((dom == k).sum(),
+            var = d.var_from_scores(S)
+            fac = d.average_factor(np.flatnonzero(dom == k), np.zeros((dom == k).sum(),
                                     np.int64), ind.astype(float), 1)
             if fac is not None:
-                var = var + (fac[0] - 1) * d._stages[0].var_rows(S)
+                var = var + (fac[0] - 1) * d.stages[0].var_rows(S)
             pos = ind & (w[:, None] > 0)
             nobs = pos.sum(axis=0).astype(float)
             ss = (wm * e * e).sum(axis=0)
@@ -93,7 +93,7 @@ class _DesignRows:
         return out
 
 
-class _Stage:
+class Stage:
     """One sampling stage of the variance (R's ``onestage``): strata, clusters, scale.
 
     ``h`` and ``c`` give each row's stratum and cluster at this stage (clusters numbered
@@ -125,8 +125,8 @@ class _Stage:
             self.avg = H / (H - self.lonely.sum())
         self.lonely_psu = lonely_psu
         self.labels = labels
-        self.P = _csr(self.c, np.arange(n), (C, n))           # PSU × respondent
-        self.HS = _csr(psu_h, np.arange(C), (H, C))           # stratum × PSU
+        self.P = csr(self.c, np.arange(n), (C, n))           # PSU × respondent
+        self.HS = csr(psu_h, np.arange(C), (H, C))           # stratum × PSU
 
     def check_lonely(self, hit):
         """Fail (R's ``survey.lonely.psu = "fail"``) if a lonely stratum carries a score."""
@@ -156,7 +156,7 @@ class _Stage:
                            block)
 
 
-def _row_block(m, s, e):
+def row_block(m, s, e):
     """Rows s..e of a CSR matrix (a view of its arrays, no copy of the index)."""
     a, b = m.indptr[s], m.indptr[e]
     return sparse.csr_matrix((m.data[a:b], m.indices[a:b], m.indptr[s:e + 1] - a),
@@ -191,14 +191,14 @@ class _PairGroups:
         self.pair_dom = g % n_dom
         n_hd = len(hk)
         self.bounds = np.append(start, P)            # pairs of group j: bounds[j]:bounds[j+1]
-        self.HD = _csr(self.hd_idx, np.arange(P), (n_hd, P))
+        self.HD = csr(self.hd_idx, np.arange(P), (n_hd, P))
         s = stage.scale[self.hd_h]
         if stage.lonely_psu == "average":
             s = np.where(stage.lonely[self.hd_h], 0.0, s)
         self.s_hd, self.cw_hd = s * stage.avg, stage.cw[self.hd_h]
         # PSUs of the stratum outside the domain's pairs: zero totals (R pads them)
         self.pad_hd = stage.nh[self.hd_h] - np.diff(self.bounds)
-        self.Dhd = _csr(hd_dom, np.arange(n_hd), (n_dom, n_hd))
+        self.Dhd = csr(hd_dom, np.arange(n_hd), (n_dom, n_hd))
         self.lonely_hd = (stage.lonely[self.hd_h]
                           if stage.lonely_psu == "fail" and stage.lonely.any() else None)
         self.stage = stage
@@ -225,7 +225,7 @@ class _PairGroups:
     def entry_matrix(self, cols, n_cols, data=None, first=0):
         """Sparse (pairs × n_cols) map of entries ``first..first+len(cols)`` to their pairs."""
         rows = self.idx[first:first + len(cols)]
-        return _csr(rows, cols, (self.n_pairs, n_cols), data)
+        return csr(rows, cols, (self.n_pairs, n_cols), data)
 
     def variance(self, pair_totals, K, jobs=1, run=None):
         """Σ_h s_h Σ_c (z_hc − mean_h)² per domain (n_dom × K).
@@ -239,7 +239,7 @@ class _PairGroups:
         first = np.array([self.blocks[blks[0]][0] for _, _, blks in self.units] + [self.n_pairs])
         cut = np.searchsorted(first, np.linspace(0, self.n_pairs, jobs + 1)[1:-1])
         spans = list(zip(np.r_[0, cut], np.r_[cut, len(self.units)]))
-        run = run or _serial
+        run = run or serial
         hits = run(lambda span: self._variance_units(span, pair_totals, Q, K), spans)
         if self.lonely_hd is not None:
             self.stage.check_lonely(np.logical_or.reduce(hits))
@@ -291,17 +291,17 @@ class _PairGroups:
             hit[self.hd_h[groups[lone][nz]]] = True
 
 
-def _serial(func, items):
+def serial(func, items):
     """``[func(x) for x in items]``: the one-thread ``run`` of the variance and calibration."""
     return [func(x) for x in items]
 
 
-def _thread_map(func, items, n_rows):
-    """``[func(x) for x in items]``, on up to ``_THREADS`` threads when there are enough rows."""
+def thread_map(func, items, n_rows):
+    """``[func(x) for x in items]``, on up to ``THREADS`` threads when there are enough rows."""
     items = list(items)
-    jobs = min(_THREADS, len(items), max(1, n_rows // _MIN_ROWS_PER_THREAD))
+    jobs = min(THREADS, len(items), max(1, n_rows // MIN_ROWS_PER_THREAD))
     if jobs <= 1:
-        return _serial(func, items)
+        return serial(func, items)
     with ThreadPoolExecutor(jobs) as pool:
         return list(pool.map(func, items))
 

@@ -378,7 +378,7 @@ def extraits(fichiers, rejets, sheet):
 
 
 @cli.command("extraits-individuels")
-@click.argument("donnees", type=click.Path(file_okay=False), metavar="DOSSIER")
+@click.argument("donnees", metavar="DOSSIER")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default="extraits_individuels.csv", show_default=True,
               help="Tableau d'extraits produit (CSV « ; », lisible par « dls extraits » et « dls build »).")
 @click.option("--definitions", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -395,7 +395,12 @@ def extraits(fichiers, rejets, sheet):
               help="Générer d'abord N bénéficiaires synthétiques dans DOSSIER (démonstration).")
 @click.option("--exemple", is_flag=True, help="Avec --generer : la géographie du projet d'exemple (Chambéry).")
 def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil, projet, generer, exemple):
-    """Calculer les indicateurs d'extraits à partir de données individuelles (Parquet)."""
+    """Calculer les indicateurs d'extraits à partir de données individuelles (Parquet).
+
+    DOSSIER : dossier ou URI (file://, hdfs://, s3://, abfs://) sous lequel chaque table est lue
+    (« beneficiaires.parquet », fichier ou dossier partitionné) ; les définitions peuvent aussi
+    nommer des tables du métastore Spark.
+    """
     from .stats.records import (connect, count_records, load_record_catalogue, records_extract,
                                  write_records_extract)
 
@@ -416,11 +421,17 @@ def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil,
         names = {q.qpv: q.libelle for q in load_project(projet).quartiers if q.qpv}
     cat = load_record_catalogue(definitions)
     con = connect(moteur, master=master, spark_conf=spark_conf)
-    cells = count_records(con, donnees, cat)
-    table = records_extract(cells, cat, threshold=seuil, names=names, source=f"données individuelles ({moteur})")
+    counts = count_records(con, donnees, cat)
+    if counts.table.empty or not counts.table.filter(like="den_").to_numpy().any():
+        raise DLSError(f"Aucun bénéficiaire vivant et résident en {cat.year} dans « {donnees} » : rien n'est "
+                       "calculé (vérifiez l'année des définitions et les colonnes de territoire).", file=str(donnees))
+    table = records_extract(counts, cat, threshold=seuil, names=names, source=f"données individuelles ({moteur})")
     write_records_extract(table, out)
-    click.echo(f"{len(table)} lignes ({len(cat.indicators)} indicateurs, {table['code_territoire'].nunique()} "
-               f"territoires), {int((table['masque'] != '').sum())} masquées sous {seuil} ; écrit : {out}")
+    n_terr = len(table[["niveau", "code_territoire"]].drop_duplicates())
+    masked = table["masque"]
+    click.echo(f"{len(table)} lignes ({len(cat.indicators)} indicateurs, {n_terr} territoires), "
+               f"{int((masked != '').sum())} masquées ({int((masked == 's').sum())} par secret secondaire) "
+               f"sous {seuil} ; écrit : {out}")
 
 
 @cli.command("build")

@@ -1,0 +1,164 @@
+"""The extract table from the engine's counts: values, limits, secrecy, and its CSV writer.
+
+:func:`records_extract` turns :class:`~.query.RecordCounts` into the table ``dls extraits``
+reads (``niveau;code_territoire;…;numerateur;denominateur;valeur;…``): Wilson limits for
+proportions, directly standardised rates on the European Standard Population 2013 for ``dsr``
+indicators (:func:`~diagnostics.stats.rates.proportion_ci`, :func:`~diagnostics.stats.rates.dsr`),
+small cells masked with their secondary suppression (:mod:`.secrecy`).  Every step works on whole
+columns; :func:`write_records_extract` formats them the same way (no per-cell Python).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..rates import dsr, proportion_ci, standard_population
+from .grammar import MULTIPLIERS, RecordCatalogue
+from .query import ENSEMBLE, FRANCE_CODE, RecordCounts
+from .secrecy import PRIMARY_TOKEN, SECONDARY_TOKEN, mask_extract
+
+__all__ = ["EXTRACT_HEADER", "records_extract", "write_records_extract"]
+
+EXTRACT_HEADER = ["niveau", "code_territoire", "libelle_territoire", "indicateur", "libelle_indicateur", "annee",
+                  "classe_age", "sexe", "numerateur", "denominateur", "valeur", "ic_bas", "ic_haut", "unite",
+                  "source", "masque"]
+_KEYS = ["niveau", "code_territoire", "classe_age"]
+
+
+def _long(counts: RecordCounts, catalogue: RecordCatalogue) -> pd.DataFrame:
+    tall = counts.table
+    ens = tall["classe_age"] == ENSEMBLE
+    parts = []
+    for ind in catalogue.indicators:
+        rows = tall if ind.method == "dsr" else tall[ens]
+        parts.append(pd.DataFrame({**{k: rows[k].to_numpy() for k in _KEYS}, "indicateur": ind.id,
+                                   "numerateur": rows[f"num_{ind.id}"].to_numpy(float),
+                                   "denominateur": rows[f"den_{ind.id}"].to_numpy(float)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _standardised(frame, catalogue, shown, conf_level):
+    """The « Ensemble » value of each ``dsr`` indicator where every band is shown."""
+    weights = standard_population("esp2013", catalogue.bands)
+    for ind in (i for i in catalogue.indicators if i.method == "dsr"):
+        mine = (frame["indicateur"] == ind.id).to_numpy()
+        tot = mine & (frame["classe_age"] == ENSEMBLE).to_numpy()
+        frame.loc[tot, ["valeur", "ic_bas", "ic_haut"]] = np.nan
+        bands = frame[mine & ~tot]
+        ok = shown[mine & ~tot] & (bands["denominateur"] > 0).to_numpy()
+        full = pd.Series(ok).groupby([bands["niveau"].to_numpy(), bands["code_territoire"].to_numpy()]).transform("all")
+        good = bands[full.to_numpy()]
+        if good.empty:
+            continue
+        res = dsr(good, "numerateur", "denominateur", "classe_age", by=["niveau", "code_territoire"],
+                  stdpop=weights, conf_level=conf_level, multiplier=MULTIPLIERS[ind.unit])
+        key = frame.loc[tot, ["niveau", "code_territoire"]].merge(res, on=["niveau", "code_territoire"], how="left")
+        frame.loc[tot, ["valeur", "ic_bas", "ic_haut"]] = key[["estimate", "ci_low", "ci_high"]].to_numpy()
+
+
+def records_extract(counts: RecordCounts, catalogue: RecordCatalogue, *, threshold: int = 11,
+                    names: dict | None = None, source: str = "données individuelles", conf_level=0.95) -> pd.DataFrame:
+    """The extract table from the counts of :func:`~.query.count_records`.
+
+    Parameters
+    ----------
+    counts : RecordCounts
+    catalogue : RecordCatalogue
+    threshold : int, default 11
+        Statistical secrecy: a row whose numerator, or denominator minus numerator, lies in
+        ``1 … threshold - 1``, or whose denominator is below ``threshold``, is masked
+        (``masque`` « <11 »), then the rows that would give it back by subtraction across nested
+        territories or age bands (``masque`` « s »; :mod:`.secrecy`).  Masked: numerator, value
+        and limits blank; the denominator too when it is small or recoverable.
+    names : dict, optional
+        Territory code → label (e.g. the project's quartiers).
+    source : str
+    conf_level : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`EXTRACT_HEADER`; one ``Ensemble`` row per territory × indicator and, for
+        ``dsr`` indicators, one row per age band.  ``valeur`` is on the unit's scale (84,0 for
+        84 %).
+
+    Notes
+    -----
+    Proportions: :math:`m\\,x/n` (:math:`m` the unit's multiplier) with Wilson limits
+    (:func:`proportion_ci`); ``dsr`` indicators: the band rows carry :math:`x_i, n_i` and their
+    Wilson limits, the ``Ensemble`` row the directly standardised rate
+    :math:`m \\sum_i w_i x_i / n_i / \\sum_i w_i` with Dobson limits (:func:`dsr`), printed only
+    when every band is.
+    """
+    frame = _long(counts, catalogue)
+    primary, num_hidden, den_hidden = mask_extract(frame, counts.geography, catalogue.levels, threshold)
+    frame["valeur"] = frame["ic_bas"] = frame["ic_haut"] = np.nan
+    shown = ~num_hidden
+    units = frame["indicateur"].map({i.id: i.unit for i in catalogue.indicators})
+    for unit, mult in MULTIPLIERS.items():
+        ok = shown & (frame["denominateur"] > 0).to_numpy() & (units == unit).to_numpy()
+        if ok.any():
+            ci = proportion_ci(frame[ok], "numerateur", "denominateur", conf_level=conf_level, multiplier=mult)
+            frame.loc[ok, ["valeur", "ic_bas", "ic_haut"]] = ci[["estimate", "ci_low", "ci_high"]].to_numpy()
+    _standardised(frame, catalogue, shown, conf_level)
+    frame["masque"] = np.where(primary, PRIMARY_TOKEN(threshold), np.where(num_hidden, SECONDARY_TOKEN, ""))
+    frame.loc[num_hidden, ["numerateur", "valeur", "ic_bas", "ic_haut"]] = np.nan
+    frame.loc[den_hidden, "denominateur"] = np.nan
+    labels = {i.id: i.label for i in catalogue.indicators}
+    frame["libelle_indicateur"] = frame["indicateur"].map(labels)
+    frame["unite"] = units
+    codes = frame["code_territoire"].astype(object)
+    frame["libelle_territoire"] = codes.map({FRANCE_CODE: "France", **(names or {})}).fillna(codes)
+    frame["annee"] = str(catalogue.year)
+    frame["sexe"] = "Ensemble"
+    frame["source"] = source
+    order = {i.id: k for k, i in enumerate(catalogue.indicators)}
+    frame = frame.iloc[np.lexsort([np.arange(len(frame)), frame["indicateur"].map(order).to_numpy()])]
+    return frame[EXTRACT_HEADER].reset_index(drop=True)
+
+
+def _text(values: pd.Series):
+    """Whole-column text: integers without decimals, floats as their shortest round-trip form
+    with a decimal comma (Arrow's cast), blank for NaN."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    arr = pa.array(values.to_numpy(float), from_pandas=True)
+    if values.name in ("numerateur", "denominateur"):
+        arr = pc.cast(arr, pa.int64())
+    return pc.replace_substring(pc.cast(arr, pa.string()), ".", ",")
+
+
+def write_records_extract(table: pd.DataFrame, path) -> Path:
+    """Write the extract as the ORS files are written (``;``, decimal comma, UTF-8 with BOM),
+    masked cells as their token so that :func:`~diagnostics.collect.extracts.read_extract` reads
+    them as masked.  Whole columns are formatted by Arrow and written by its CSV writer; text
+    cells a spreadsheet would take for a formula are neutralised (one call per distinct value)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    from ...io.files import atomic_path
+    from ...io.spreadsheet import neutralise
+    masked = pa.array(table["masque"].astype(str).to_numpy())
+    is_masked = pc.not_equal(masked, "")
+    cols = {}
+    for c in EXTRACT_HEADER[:-1]:
+        s = table[c]
+        if c in ("numerateur", "denominateur", "valeur", "ic_bas", "ic_haut"):
+            text = _text(s)
+            fill = masked if c in ("numerateur", "valeur") else pa.scalar("s" if c == "denominateur" else "")
+            cols[c] = pc.if_else(pc.is_null(text), fill, text)
+            if c == "valeur":
+                cols[c] = pc.if_else(is_masked, masked, cols[c])
+        else:
+            s = s.astype(str)
+            uniq = pd.unique(s)
+            cols[c] = pa.array(s.map(dict(zip(uniq, (neutralise(u) for u in uniq)))).to_numpy())
+    out = pa.table(cols)
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write("\ufeff".encode())
+        pcsv.write_csv(out, fh, pcsv.WriteOptions(delimiter=";", quoting_style="needed"))
+    return path

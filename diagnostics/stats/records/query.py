@@ -10,9 +10,10 @@ DuckDB or Spark, which writes the SQL of each — there is no second implementat
 3. the beneficiaries alive on 1 January and resident, joined to these, give the counts per finest
    cell (every level's column × age band), one sum per **distinct** population and per distinct
    (population, case) pair — thirteen indicators over one population need fewer sums;
-4. that small table is kept by the engine (``cache``) and rolled up by a union of group-bys, one
-   per level and per age band or « Ensemble »: only the published cells reach the driver
-   (through Arrow on Spark), with the finest cells' geography for the nested-territory secrecy.
+4. that small table is kept by the engine (a temporary table, a cached DataFrame) and rolled up
+   by one aggregate over GROUPING SETS — each level × (age band, « Ensemble »), and the finest
+   geography for the nested-territory secrecy: only the published cells reach the driver
+   (through Arrow on Spark).
 """
 from __future__ import annotations
 
@@ -219,20 +220,44 @@ def _band_expr(age, bands):
     return expr
 
 
-def _rollup(cells, cat: RecordCatalogue, metric_names):
-    """A union of group-bys over the cached finest cells: each level × (band, « Ensemble »)."""
-    import ibis
-    sums = {m: cells[m].sum().cast("int64") for m in metric_names}
+def _run_sql(con, sql: str) -> pd.DataFrame:
+    """Run SQL written in DuckDB's dialect: Ibis (sqlglot) writes it for Spark and the result
+    comes through Arrow; on DuckDB straight through its connection (Ibis 12's ``con.sql`` calls
+    a cursor method DuckDB 2 no longer has)."""
+    if con.name == "pyspark":
+        return con.to_pyarrow(con.sql(sql, dialect="duckdb")).to_pandas()
+    return con.raw_sql(sql).df()
+
+
+def _rollup(con, cells, cat: RecordCatalogue, metric_names):
+    """One aggregate by GROUPING SETS over the kept finest cells: each level × (band,
+    « Ensemble »), and the finest geography itself.  Written once in DuckDB's dialect; Ibis
+    (sqlglot) writes it for the engine."""
+    geo = [lv.column for lv in cat.levels if lv.column]
+    q = '"{}"'.format
+    sets = [f"({q(c)}, {q('classe_age')})" for c in geo] + [f"({q(c)})" for c in geo]
+    sets += [f"({q('classe_age')})", "()", "(" + ", ".join(map(q, geo)) + ")"]
+    flags = [f"GROUPING({q(c)}) AS {q('g_' + c)}" for c in [*geo, "classe_age"]]
+    sums = [f"CAST(SUM({q(m)}) AS BIGINT) AS {q(m)}" for m in metric_names]
+    sql = (f"SELECT {', '.join(map(q, [*geo, 'classe_age']))}, {', '.join(flags)}, {', '.join(sums)} "
+           f"FROM {q(cells.op().name)} GROUP BY GROUPING SETS ({', '.join(sets)})")
+    res = _run_sql(con, sql)
+    grouped = res[[f"g_{c}" for c in geo]].to_numpy() == 0          # which columns are in the set
+    n_geo = grouped.sum(axis=1)
+    geography = res.loc[n_geo == len(geo), geo].reset_index(drop=True)
     parts = []
     for lv in cat.levels:
-        sub = cells if lv.column is None else cells.filter(cells[lv.column].notnull())
-        code = ibis.literal(FRANCE_CODE) if lv.column is None else sub[lv.column].cast("string")
-        for band in (True, False):
-            keys = [code.name("code_territoire")] + ([sub.classe_age] if band else [])
-            g = sub.group_by(keys).aggregate(**sums)
-            g = g.mutate(niveau=ibis.literal(lv.name), **({} if band else {"classe_age": ibis.literal(ENSEMBLE)}))
-            parts.append(g.select("niveau", "code_territoire", "classe_age", *metric_names))
-    return ibis.union(*parts, distinct=False)
+        if lv.column is None:
+            rows = res[n_geo == 0]
+            code = pd.Series(FRANCE_CODE, index=rows.index)
+        else:
+            k = geo.index(lv.column)
+            rows = res[(n_geo == 1) & grouped[:, k] & res[lv.column].notna().to_numpy()]
+            code = rows[lv.column].astype(str)
+        band = rows["classe_age"].where(rows["g_classe_age"] == 0, ENSEMBLE)
+        parts.append(pd.DataFrame({"niveau": lv.name, "code_territoire": code, "classe_age": band,
+                                   **{m: rows[m] for m in metric_names}}))
+    return pd.concat(parts, ignore_index=True), geography
 
 
 def _keep(con, expr):
@@ -269,8 +294,7 @@ def count_records(con, data, catalogue: RecordCatalogue) -> RecordCounts:
     band = _band_expr(pop._age, catalogue.bands).name("classe_age")
     cells, release = _keep(con, pop.group_by([*(pop[c] for c in geo), band]).aggregate(**metrics))
     try:
-        table = con.to_pyarrow(_rollup(cells, catalogue, list(metrics))).to_pandas()
-        geography = con.to_pyarrow(cells.select(*geo).distinct()).to_pandas()
+        table, geography = _rollup(con, cells, catalogue, list(metrics))
     finally:
         release()
     order = {lv.name: k for k, lv in enumerate(catalogue.levels)}

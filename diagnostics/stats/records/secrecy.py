@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["PRIMARY_TOKEN", "SECONDARY_TOKEN", "nested_pairs", "mask_extract"]
+__all__ = ["PRIMARY_TOKEN", "SECONDARY_TOKEN", "nested_pairs", "relations", "mask_extract"]
 
 SECONDARY_TOKEN = "s"
 
@@ -39,12 +39,11 @@ def nested_pairs(geography: pd.DataFrame, levels) -> list[tuple[str, str, dict, 
     """(child level, parent level, child code → parent code, children cover the parent) for
     every pair of levels where each child territory lies in one parent territory."""
     out = []
-    cols = [lv for lv in levels]
-    for i, child in enumerate(cols):
+    for i, child in enumerate(levels):
         if child.column is None:
             continue
         g = geography[geography[child.column].notna()]
-        for parent in cols[i + 1:]:
+        for parent in levels[i + 1:]:
             if parent.column is None:
                 mapping = dict.fromkeys(g[child.column].astype(str).unique(), "FR")
                 covers = bool(geography[child.column].notna().all())
@@ -59,27 +58,30 @@ def nested_pairs(geography: pd.DataFrame, levels) -> list[tuple[str, str, dict, 
     return out
 
 
-def _relations(frame: pd.DataFrame, pairs) -> list[tuple[np.ndarray, np.ndarray, bool]]:
-    """Row positions (child, parent) of each relation; the « Ensemble » row and its bands too."""
-    idx = pd.Series(np.arange(len(frame)), index=pd.MultiIndex.from_frame(
-        frame[["indicateur", "classe_age", "niveau", "code_territoire"]]))
+def relations(level: np.ndarray, code: np.ndarray, band: np.ndarray, level_names, code_names, ensemble: int,
+              pairs) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """Row positions (children, parent) of each additive relation among rows given by integer
+    codes (``level``, ``code``, ``band``; ``ensemble`` the band code of « Ensemble »): the
+    nested territories of ``pairs`` (:func:`nested_pairs`) band by band, and each territory's
+    bands within its « Ensemble » row."""
+    n_code, n_band = len(code_names) + 1, int(band.max()) + 2
+    key = (level.astype(np.int64) * n_code + code) * n_band + band
+    index = pd.Index(key)
+    lookup = {name: k for k, name in enumerate(level_names)}
+    code_of = pd.Index(code_names)
     rels = []
     for child, parent, mapping, covers in pairs:
-        ch = frame[frame["niveau"] == child]
-        if ch.empty:
+        if child not in lookup or parent not in lookup:
             continue
-        pcode = ch["code_territoire"].map(mapping)
-        key = pd.MultiIndex.from_arrays([ch["indicateur"], ch["classe_age"], np.full(len(ch), parent), pcode])
-        ppos = idx.reindex(key).to_numpy()
-        ok = ~np.isnan(ppos)
-        rels.append((np.flatnonzero(frame["niveau"].to_numpy() == child)[ok], ppos[ok].astype(np.int64), covers))
-    bands = frame["classe_age"] != "Ensemble"
-    if bands.any():
-        b = frame[bands]
-        key = pd.MultiIndex.from_arrays([b["indicateur"], np.full(len(b), "Ensemble"), b["niveau"], b["code_territoire"]])
-        ppos = idx.reindex(key).to_numpy()
-        ok = ~np.isnan(ppos)
-        rels.append((np.flatnonzero(bands.to_numpy())[ok], ppos[ok].astype(np.int64), True))
+        rows = np.flatnonzero(level == lookup[child])
+        pcode = code_of.get_indexer(pd.Index(code_names).map(mapping).fillna("\0"))[code[rows]]
+        ppos = index.get_indexer((lookup[parent] * n_code + pcode.astype(np.int64)) * n_band + band[rows])
+        ok = (pcode >= 0) & (ppos >= 0)
+        rels.append((rows[ok], ppos[ok], covers))
+    rows = np.flatnonzero(band != ensemble)
+    if len(rows):
+        ppos = index.get_indexer((level[rows].astype(np.int64) * n_code + code[rows]) * n_band + ensemble)
+        rels.append((rows[ppos >= 0], ppos[ppos >= 0], True))
     return rels
 
 
@@ -119,17 +121,15 @@ def _rest(values: np.ndarray, rels) -> list[np.ndarray]:
     return out
 
 
-def mask_extract(frame: pd.DataFrame, geography: pd.DataFrame, levels, threshold: int):
-    """Which numerators and denominators of the long extract ``frame`` to mask.
+def mask_extract(x: np.ndarray, n: np.ndarray, rels, threshold: int):
+    """Which numerators and denominators of one indicator's rows to mask.
 
     Parameters
     ----------
-    frame : DataFrame
-        ``indicateur``, ``niveau``, ``code_territoire``, ``classe_age``, ``numerateur``,
-        ``denominateur`` (the true counts).
-    geography : DataFrame
-        :attr:`RecordCounts.geography`.
-    levels : list of Level
+    x, n : arrays of float
+        The true numerators and denominators.
+    rels : list
+        :func:`relations` of these rows.
     threshold : int
 
     Returns
@@ -139,15 +139,10 @@ def mask_extract(frame: pd.DataFrame, geography: pd.DataFrame, levels, threshold
         not printed (primary or secondary); ``den_hidden``: denominator not printed.
     """
     t = threshold
-    x = frame["numerateur"].to_numpy(float)
-    n = frame["denominateur"].to_numpy(float)
-    rels = _relations(frame, nested_pairs(geography, levels))
     primary = ((x > 0) & (x < t)) | ((n - x > 0) & (n - x < t)) | (n < t)
-    den_small = n < t
     n_rest = _rest(n, rels)
-    den_hidden = _secondary(den_small, n, rels, [(r > 0) & (r < t) for r in n_rest])
-    x_rest = _rest(x, rels)
+    den_hidden = _secondary(n < t, n, rels, [(r > 0) & (r < t) for r in n_rest])
     rest_small = [((xr > 0) & (xr < t)) | ((nr - xr > 0) & (nr - xr < t)) | ((nr > 0) & (nr < t))
-                  for xr, nr in zip(x_rest, n_rest)]
+                  for xr, nr in zip(_rest(x, rels), n_rest)]
     num_hidden = _secondary(primary | den_hidden, n, rels, rest_small)
     return primary, num_hidden, den_hidden

@@ -17,38 +17,27 @@ import pandas as pd
 from ..rates import dsr, proportion_ci, standard_population
 from .grammar import MULTIPLIERS, RecordCatalogue
 from .query import ENSEMBLE, FRANCE_CODE, RecordCounts
-from .secrecy import PRIMARY_TOKEN, SECONDARY_TOKEN, mask_extract
+from .secrecy import PRIMARY_TOKEN, SECONDARY_TOKEN, mask_extract, nested_pairs, relations
 
 __all__ = ["EXTRACT_HEADER", "records_extract", "write_records_extract"]
 
 EXTRACT_HEADER = ["niveau", "code_territoire", "libelle_territoire", "indicateur", "libelle_indicateur", "annee",
                   "classe_age", "sexe", "numerateur", "denominateur", "valeur", "ic_bas", "ic_haut", "unite",
                   "source", "masque"]
-_KEYS = ["niveau", "code_territoire", "classe_age"]
-
-
-def _long(counts: RecordCounts, catalogue: RecordCatalogue) -> pd.DataFrame:
-    tall = counts.table
-    ens = tall["classe_age"] == ENSEMBLE
-    parts = []
-    for ind in catalogue.indicators:
-        rows = tall if ind.method == "dsr" else tall[ens]
-        parts.append(pd.DataFrame({**{k: rows[k].to_numpy() for k in _KEYS}, "indicateur": ind.id,
-                                   "numerateur": rows[f"num_{ind.id}"].to_numpy(float),
-                                   "denominateur": rows[f"den_{ind.id}"].to_numpy(float)}))
-    return pd.concat(parts, ignore_index=True)
 
 
 def _standardised(frame, catalogue, shown, conf_level):
     """The « Ensemble » value of each ``dsr`` indicator where every band is shown."""
     weights = standard_population("esp2013", catalogue.bands)
+    ind_col = frame["indicateur"].to_numpy()
+    is_tot = (frame["classe_age"] == ENSEMBLE).to_numpy()
     for ind in (i for i in catalogue.indicators if i.method == "dsr"):
-        mine = (frame["indicateur"] == ind.id).to_numpy()
-        tot = mine & (frame["classe_age"] == ENSEMBLE).to_numpy()
+        mine = ind_col == ind.id
+        tot = mine & is_tot
         frame.loc[tot, ["valeur", "ic_bas", "ic_haut"]] = np.nan
-        bands = frame[mine & ~tot]
-        ok = shown[mine & ~tot] & (bands["denominateur"] > 0).to_numpy()
-        full = pd.Series(ok).groupby([bands["niveau"].to_numpy(), bands["code_territoire"].to_numpy()]).transform("all")
+        bands = frame[mine & ~is_tot]
+        ok = pd.Series(shown[mine & ~is_tot] & (bands["denominateur"] > 0).to_numpy(), index=bands.index)
+        full = ok.groupby([bands["niveau"], bands["code_territoire"]], observed=True).transform("all")
         good = bands[full.to_numpy()]
         if good.empty:
             continue
@@ -56,6 +45,35 @@ def _standardised(frame, catalogue, shown, conf_level):
                   stdpop=weights, conf_level=conf_level, multiplier=MULTIPLIERS[ind.unit])
         key = frame.loc[tot, ["niveau", "code_territoire"]].merge(res, on=["niveau", "code_territoire"], how="left")
         frame.loc[tot, ["valeur", "ic_bas", "ic_haut"]] = key[["estimate", "ci_low", "ci_high"]].to_numpy()
+
+
+def _blocks(counts: RecordCounts, catalogue: RecordCatalogue, threshold: int) -> pd.DataFrame:
+    """One block of rows per indicator (every band for ``dsr``, « Ensemble » only otherwise),
+    keys as categoricals, the masks of :mod:`.secrecy` computed on integer codes."""
+    tall = counts.table
+    keys = {k: pd.factorize(tall[k].to_numpy(object)) for k in ("niveau", "code_territoire", "classe_age")}
+    (lv, lv_names), (cd, cd_names), (bd, bd_names) = keys.values()
+    ens = int(np.flatnonzero(bd_names == ENSEMBLE)[0])
+    pairs = nested_pairs(counts.geography, catalogue.levels)
+    subsets = {}
+    for method in ("dsr", "wilson"):
+        rows = np.arange(len(tall)) if method == "dsr" else np.flatnonzero(bd == ens)
+        subsets[method] = (rows, relations(lv[rows], cd[rows], bd[rows], list(lv_names), list(cd_names), ens, pairs))
+    parts = []
+    for ind in catalogue.indicators:
+        rows, rels = subsets[ind.method]
+        x = tall[f"num_{ind.id}"].to_numpy(float)[rows]
+        n = tall[f"den_{ind.id}"].to_numpy(float)[rows]
+        primary, num_hidden, den_hidden = mask_extract(x, n, rels, threshold)
+        parts.append(pd.DataFrame({"_lv": lv[rows], "_cd": cd[rows], "_bd": bd[rows], "indicateur": ind.id,
+                                   "numerateur": x, "denominateur": n, "_primary": primary, "_num": num_hidden,
+                                   "_den": den_hidden}))
+    frame = pd.concat(parts, ignore_index=True)
+    for col, (codes, names) in zip(("niveau", "code_territoire", "classe_age"), keys.values()):
+        frame[col] = pd.Categorical.from_codes(frame.pop({"niveau": "_lv", "code_territoire": "_cd",
+                                                          "classe_age": "_bd"}[col]), categories=names)
+    frame["indicateur"] = pd.Categorical(frame["indicateur"], categories=[i.id for i in catalogue.indicators])
+    return frame
 
 
 def records_extract(counts: RecordCounts, catalogue: RecordCatalogue, *, threshold: int = 11,
@@ -80,9 +98,9 @@ def records_extract(counts: RecordCounts, catalogue: RecordCatalogue, *, thresho
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`EXTRACT_HEADER`; one ``Ensemble`` row per territory × indicator and, for
-        ``dsr`` indicators, one row per age band.  ``valeur`` is on the unit's scale (84,0 for
-        84 %).
+        Columns :data:`EXTRACT_HEADER` (keys and labels as categoricals); one ``Ensemble`` row per
+        territory × indicator and, for ``dsr`` indicators, one row per age band.  ``valeur`` is
+        on the unit's scale (84,0 for 84 %).
 
     Notes
     -----
@@ -92,8 +110,9 @@ def records_extract(counts: RecordCounts, catalogue: RecordCatalogue, *, thresho
     :math:`m \\sum_i w_i x_i / n_i / \\sum_i w_i` with Dobson limits (:func:`dsr`), printed only
     when every band is.
     """
-    frame = _long(counts, catalogue)
-    primary, num_hidden, den_hidden = mask_extract(frame, counts.geography, catalogue.levels, threshold)
+    frame = _blocks(counts, catalogue, threshold)
+    num_hidden, den_hidden = frame.pop("_num").to_numpy(), frame.pop("_den").to_numpy()
+    primary = frame.pop("_primary").to_numpy()
     frame["valeur"] = frame["ic_bas"] = frame["ic_haut"] = np.nan
     shown = ~num_hidden
     units = frame["indicateur"].map({i.id: i.unit for i in catalogue.indicators})
@@ -103,20 +122,18 @@ def records_extract(counts: RecordCounts, catalogue: RecordCatalogue, *, thresho
             ci = proportion_ci(frame[ok], "numerateur", "denominateur", conf_level=conf_level, multiplier=mult)
             frame.loc[ok, ["valeur", "ic_bas", "ic_haut"]] = ci[["estimate", "ci_low", "ci_high"]].to_numpy()
     _standardised(frame, catalogue, shown, conf_level)
-    frame["masque"] = np.where(primary, PRIMARY_TOKEN(threshold), np.where(num_hidden, SECONDARY_TOKEN, ""))
+    frame["masque"] = pd.Categorical.from_codes(np.where(primary, 1, np.where(num_hidden, 2, 0)),
+                                                categories=["", PRIMARY_TOKEN(threshold), SECONDARY_TOKEN])
     frame.loc[num_hidden, ["numerateur", "valeur", "ic_bas", "ic_haut"]] = np.nan
     frame.loc[den_hidden, "denominateur"] = np.nan
-    labels = {i.id: i.label for i in catalogue.indicators}
-    frame["libelle_indicateur"] = frame["indicateur"].map(labels)
+    frame["libelle_indicateur"] = frame["indicateur"].map({i.id: i.label for i in catalogue.indicators})
     frame["unite"] = units
-    codes = frame["code_territoire"].astype(object)
-    frame["libelle_territoire"] = codes.map({FRANCE_CODE: "France", **(names or {})}).fillna(codes)
+    frame["libelle_territoire"] = frame["code_territoire"].map(
+        lambda c: {FRANCE_CODE: "France", **(names or {})}.get(c, c))
     frame["annee"] = str(catalogue.year)
     frame["sexe"] = "Ensemble"
     frame["source"] = source
-    order = {i.id: k for k, i in enumerate(catalogue.indicators)}
-    frame = frame.iloc[np.lexsort([np.arange(len(frame)), frame["indicateur"].map(order).to_numpy()])]
-    return frame[EXTRACT_HEADER].reset_index(drop=True)
+    return frame[EXTRACT_HEADER]
 
 
 def _text(values: pd.Series):
@@ -130,35 +147,42 @@ def _text(values: pd.Series):
     return pc.replace_substring(pc.cast(arr, pa.string()), ".", ",")
 
 
+def _safe_text(s: pd.Series):
+    """A text column as Arrow strings, each distinct value neutralised once (a leading « ' »
+    before what a spreadsheet would take for a formula)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ...io.spreadsheet import neutralise
+    cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
+    labels = [neutralise(str(v)) for v in cat.cat.categories]
+    codes = pa.array(cat.cat.codes.to_numpy(), mask=(cat.cat.codes < 0).to_numpy())
+    return pc.cast(pa.DictionaryArray.from_arrays(codes, pa.array(labels, pa.string())), pa.string())
+
+
 def write_records_extract(table: pd.DataFrame, path) -> Path:
     """Write the extract as the ORS files are written (``;``, decimal comma, UTF-8 with BOM),
     masked cells as their token so that :func:`~diagnostics.collect.extracts.read_extract` reads
-    them as masked.  Whole columns are formatted by Arrow and written by its CSV writer; text
-    cells a spreadsheet would take for a formula are neutralised (one call per distinct value)."""
+    them as masked.  Whole columns are formatted by Arrow and written by its CSV writer."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 
     from ...io.files import atomic_path
-    from ...io.spreadsheet import neutralise
-    masked = pa.array(table["masque"].astype(str).to_numpy())
+    masked = _safe_text(table["masque"])
     is_masked = pc.not_equal(masked, "")
     cols = {}
     for c in EXTRACT_HEADER[:-1]:
-        s = table[c]
         if c in ("numerateur", "denominateur", "valeur", "ic_bas", "ic_haut"):
-            text = _text(s)
+            text = _text(table[c])
             fill = masked if c in ("numerateur", "valeur") else pa.scalar("s" if c == "denominateur" else "")
             cols[c] = pc.if_else(pc.is_null(text), fill, text)
             if c == "valeur":
                 cols[c] = pc.if_else(is_masked, masked, cols[c])
         else:
-            s = s.astype(str)
-            uniq = pd.unique(s)
-            cols[c] = pa.array(s.map(dict(zip(uniq, (neutralise(u) for u in uniq)))).to_numpy())
-    out = pa.table(cols)
+            cols[c] = _safe_text(table[c])
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         fh.write("\ufeff".encode())
-        pcsv.write_csv(out, fh, pcsv.WriteOptions(delimiter=";", quoting_style="needed"))
+        pcsv.write_csv(pa.table(cols), fh, pcsv.WriteOptions(delimiter=";", quoting_style="needed"))
     return path

@@ -240,3 +240,23 @@ def test_writer_round_trip(records, tmp_path):
     shown = t[t["masque"] == ""].reset_index(drop=True)
     got = res.data[~res.data["masked"]].reset_index(drop=True)
     np.testing.assert_array_equal(got["value"].to_numpy(float), shown["valeur"].to_numpy(float))
+
+
+def test_cli_reads_a_uri_and_refuses_an_empty_run(records, tmp_path, capsys):
+    from diagnostics.cli import main
+    out = tmp_path / "ext.csv"
+    with pytest.raises(SystemExit) as ok:
+        main(["extraits-individuels", f"file://{records}", "--out", str(out)])
+    assert ok.value.code == 0 and out.exists()
+    said = capsys.readouterr().out
+    # 3 QPV, 7 communes, 5 départements, 3 régions, France: counted by (level, code)
+    assert "13 indicateurs, 19 territoires" in said and "par secret secondaire" in said
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    for name in ("soins", "ald"):
+        shutil.copy(records / f"{name}.parquet", empty / f"{name}.parquet")
+    pq.write_table(pq.read_table(records / "beneficiaires.parquet").slice(0, 0), empty / "beneficiaires.parquet")
+    with pytest.raises(SystemExit) as bad:
+        main(["extraits-individuels", str(empty), "--out", str(tmp_path / "y.csv")])
+    assert bad.value.code != 0 and not (tmp_path / "y.csv").exists()
+    assert "Aucun bénéficiaire vivant et résident en 2021" in capsys.readouterr().err

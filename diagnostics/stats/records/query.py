@@ -304,8 +304,8 @@ def count_records(con, data, catalogue: RecordCatalogue) -> RecordCounts:
     out = table[["niveau", "code_territoire", "classe_age"]].reset_index(drop=True)
     cols = {}
     for ind_id, (den, num) in names.items():
-        cols[f"den_{ind_id}"] = table[den].to_numpy("int64")
-        cols[f"num_{ind_id}"] = table[num].to_numpy("int64")
+        cols[f"den_{ind_id}"] = table[den].fillna(0).to_numpy("int64")     # SUM over no row is NULL
+        cols[f"num_{ind_id}"] = table[num].fillna(0).to_numpy("int64")
     out = pd.concat([out, pd.DataFrame(cols)], axis=1)
     geography = geography.sort_values(geo, na_position="first").reset_index(drop=True)
     return RecordCounts(out, geography)

@@ -260,3 +260,32 @@ def test_cli_reads_a_uri_and_refuses_an_empty_run(records, tmp_path, capsys):
         main(["extraits-individuels", str(empty), "--out", str(tmp_path / "y.csv")])
     assert bad.value.code != 0 and not (tmp_path / "y.csv").exists()
     assert "Aucun bénéficiaire vivant et résident en 2021" in capsys.readouterr().err
+
+
+def test_tables_named_in_the_engines_catalogue(records, tmp_path):
+    """« table: base.nom » reads a table the engine already knows (a Spark/Hive metastore table;
+    here DuckDB's own catalogue), the same counts as from the files; an unknown one is the same
+    French sentence."""
+    con = connect("duckdb")
+    for name in ("beneficiaires", "soins", "ald"):
+        con.raw_sql(f"CREATE TABLE main.t_{name} AS SELECT * FROM read_parquet('{records}/{name}.parquet')")
+    mapping = ("\n  tables:\n" + "".join(
+        f"    {n}: {{table: main.t_{n}, colonnes: {c}}}\n" for n, c in (
+            ("beneficiaires", "{id: ben_id, naissance: annee_naissance, deces: annee_deces}"),
+            ("soins", "{id: ben_id, date: date_soins}"), ("ald", "{id: ben_id, debut: annee_debut, fin: annee_fin, "
+                                                          "numero: num_ald}")))
+        + "  statuts: {css: css, ame: ame, medecin_traitant: medecin_traitant}\n")
+    text = load_text().replace("colonnes: synthetique", "colonnes:" + mapping)
+    defs = tmp_path / "meta.yaml"
+    defs.write_text(text, encoding="utf-8")
+    cat = load_record_catalogue(defs)
+    pd.testing.assert_frame_equal(count_records(con, "inutilise", cat).table,
+                                  count_records(connect("duckdb"), records, load_record_catalogue()).table)
+    defs.write_text(text.replace("main.t_ald", "main.t_absente"), encoding="utf-8")
+    with pytest.raises(DLSError, match="La table « ald » est introuvable : « main.t_absente »"):
+        count_records(con, "inutilise", load_record_catalogue(defs))
+
+
+def load_text():
+    from diagnostics.stats.records.grammar import DEFAULT_RECORD_CATALOGUE
+    return DEFAULT_RECORD_CATALOGUE.read_text(encoding="utf-8")

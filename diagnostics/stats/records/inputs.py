@@ -113,7 +113,8 @@ def read_table(con, data, name: str, source: str, *, metastore: bool = False):
     """
     try:
         if metastore:
-            return con.table(source) if not _is_spark(con) else con.table(*reversed(source.split(".", 1)))
+            db, _, table = source.rpartition(".")
+            return con.table(table, database=db or None)
         uri = source_uri(data, source)
         if _is_spark(con):
             return con.read_parquet(uri, table_name=f"dls_{name}")
@@ -121,7 +122,7 @@ def read_table(con, data, name: str, source: str, *, metastore: bool = False):
     except DLSError:
         raise
     except Exception as exc:               # the engine's own "not found", whatever its class
-        if any(s.lower() in str(exc).lower() for s in _NOT_FOUND):
+        if type(exc).__name__ == "TableNotFound" or any(s.lower() in str(exc).lower() for s in _NOT_FOUND):
             raise _missing(name, source if metastore else source_uri(data, source), exc) from exc
         raise
 

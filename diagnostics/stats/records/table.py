@@ -130,59 +130,65 @@ def records_extract(counts: RecordCounts, catalogue: RecordCatalogue, *, thresho
     frame["unite"] = units
     frame["libelle_territoire"] = frame["code_territoire"].map(
         lambda c: {FRANCE_CODE: "France", **(names or {})}.get(c, c))
-    frame["annee"] = str(catalogue.year)
-    frame["sexe"] = "Ensemble"
-    frame["source"] = source
+    for col, value in (("annee", str(catalogue.year)), ("sexe", "Ensemble"), ("source", source)):
+        frame[col] = pd.Categorical.from_codes(np.zeros(len(frame), np.int8), categories=[value])
     return frame[EXTRACT_HEADER]
 
 
-def _text(values: pd.Series):
-    """Whole-column text: integers without decimals, floats as their shortest round-trip form
-    with a decimal comma (Arrow's cast), blank for NaN."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    arr = pa.array(values.to_numpy(float), from_pandas=True)
-    if values.name in ("numerateur", "denominateur"):
-        arr = pc.cast(arr, pa.int64())
-    return pc.replace_substring(pc.cast(arr, pa.string()), ".", ",")
-
-
 def _safe_text(s: pd.Series):
-    """A text column as Arrow strings, each distinct value neutralised once (a leading « ' »
-    before what a spreadsheet would take for a formula)."""
+    """A text column as an Arrow dictionary, each distinct value neutralised once (a leading
+    « ' » before what a spreadsheet would take for a formula)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from ...io.spreadsheet import neutralise
     cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
     labels = [neutralise(str(v)) for v in cat.cat.categories]
     codes = pa.array(cat.cat.codes.to_numpy(), mask=(cat.cat.codes < 0).to_numpy())
-    return pc.cast(pa.DictionaryArray.from_arrays(codes, pa.array(labels, pa.string())), pa.string())
+    return pa.DictionaryArray.from_arrays(codes, pa.array(labels, pa.string()))
 
 
-def write_records_extract(table: pd.DataFrame, path) -> Path:
-    """Write the extract as the ORS files are written (``;``, decimal comma, UTF-8 with BOM),
-    masked cells as their token so that :func:`~diagnostics.collect.extracts.read_extract` reads
-    them as masked.  Whole columns are formatted by Arrow and written by its CSV writer."""
+def _batch_text(batch, masked):
+    """One batch of the table as text columns, masked cells as their token."""
     import pyarrow as pa
     import pyarrow.compute as pc
+    mask_text = pc.cast(masked, pa.string())
+    is_masked = pc.not_equal(mask_text, "")
+    cols = {}
+    for c in EXTRACT_HEADER[:-1]:
+        arr = batch.column(c)
+        if c in ("numerateur", "denominateur", "valeur", "ic_bas", "ic_haut"):
+            if c in ("numerateur", "denominateur"):
+                arr = pc.cast(arr, pa.int64())
+            text = pc.replace_substring(pc.cast(arr, pa.string()), ".", ",")
+            fill = mask_text if c in ("numerateur", "valeur") else pa.scalar("s" if c == "denominateur" else "")
+            text = pc.if_else(pc.is_null(text), fill, text)
+            cols[c] = pc.if_else(is_masked, mask_text, text) if c == "valeur" else text
+        else:
+            cols[c] = pc.cast(arr, pa.string())
+    return pa.table(cols)
+
+
+def write_records_extract(table: pd.DataFrame, path, *, batch_rows: int = 500_000) -> Path:
+    """Write the extract as the ORS files are written (``;``, decimal comma, UTF-8 with BOM),
+    masked cells as their token so that :func:`~diagnostics.collect.extracts.read_extract` reads
+    them as masked.  Whole columns are formatted by Arrow and written by its CSV writer, a batch
+    of ``batch_rows`` rows at a time (the text of one batch only is in memory)."""
+    import pyarrow as pa
     import pyarrow.csv as pcsv
 
     from ...io.files import atomic_path
-    masked = _safe_text(table["masque"])
-    is_masked = pc.not_equal(masked, "")
-    cols = {}
-    for c in EXTRACT_HEADER[:-1]:
-        if c in ("numerateur", "denominateur", "valeur", "ic_bas", "ic_haut"):
-            text = _text(table[c])
-            fill = masked if c in ("numerateur", "valeur") else pa.scalar("s" if c == "denominateur" else "")
-            cols[c] = pc.if_else(pc.is_null(text), fill, text)
-            if c == "valeur":
-                cols[c] = pc.if_else(is_masked, masked, cols[c])
-        else:
-            cols[c] = _safe_text(table[c])
+    numeric = ("numerateur", "denominateur", "valeur", "ic_bas", "ic_haut")
+    data = pa.table({c: (pa.array(table[c].to_numpy(float), from_pandas=True) if c in numeric
+                         else _safe_text(table[c])) for c in EXTRACT_HEADER})
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         fh.write("\ufeff".encode())
-        pcsv.write_csv(pa.table(cols), fh, pcsv.WriteOptions(delimiter=";", quoting_style="needed"))
+        writer = None
+        for batch in data.to_batches(max_chunksize=batch_rows) or [data]:      # an empty table: the header
+            text = _batch_text(batch, batch.column("masque"))
+            if writer is None:
+                writer = pcsv.CSVWriter(fh, text.schema, write_options=pcsv.WriteOptions(delimiter=";",
+                                                                                        quoting_style="needed"))
+            writer.write_table(text)
+        writer.close()
     return path

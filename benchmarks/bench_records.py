@@ -126,7 +126,7 @@ def _mismatches(counts_csv: str, hand_csv: str) -> int:
     return bad
 
 
-def _run_engine(engine: str, data: str, out: str, threads: int) -> dict:
+def _run_engine(engine: str, data: str, out: str, threads: int, memory: str | None = None) -> dict:
     from diagnostics.stats.records import (connect, count_records, load_record_catalogue, records_extract,
                                            write_records_extract)
     t0 = time.perf_counter()
@@ -141,7 +141,7 @@ def _run_engine(engine: str, data: str, out: str, threads: int) -> dict:
                 "rows": len(res)}
     cat = load_record_catalogue()
     if engine == "duckdb":
-        con = connect("duckdb", threads=threads)
+        con = connect("duckdb", threads=threads, memory=memory)
     else:
         con = connect("spark", master=f"local[{threads}]",
                       spark_conf={"spark.driver.memory": "3g", "spark.sql.shuffle.partitions": "16",
@@ -168,16 +168,17 @@ def main(argv=None):
     ap.add_argument("--dossier", default="/tmp/dls_records")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--spark", action="store_true", help="Spark local[threads] too")
+    ap.add_argument("--memoire", default=None, help="DuckDB memory limit of the command (e.g. 2GB)")
     ap.add_argument("--sans-main", dest="no_main", action="store_true", help="skip the hand-written query")
     ap.add_argument("--_engine", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     data = Path(a.dossier) / f"n{a.beneficiaires}_l{a.lignes:g}_c{a.communes}"
     if a._engine:
-        res = _run_engine(a._engine, str(data), str(data / f"extrait_{a._engine}.csv"), a.threads)
+        res = _run_engine(a._engine, str(data), str(data / f"extrait_{a._engine}.csv"), a.threads, a.memoire)
         res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         print(json.dumps(res))
         return
-    report = {"beneficiaires": a.beneficiaires, "lignes_par_beneficiaire": a.lignes, "communes_par_departement":
+    report = {"memoire_duckdb": a.memoire, "beneficiaires": a.beneficiaires, "lignes_par_beneficiaire": a.lignes, "communes_par_departement":
               a.communes, "threads": a.threads, "cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
     if not (data / "soins.parquet").exists():
         from diagnostics.collect.records_synth import generate_records, national_territories
@@ -190,7 +191,8 @@ def main(argv=None):
     engines = ["duckdb"] + ([] if a.no_main else ["main"]) + (["spark"] if a.spark else [])
     for engine in engines:
         cmd = [sys.executable, __file__, "--beneficiaires", str(a.beneficiaires), "--lignes", str(a.lignes),
-               "--communes", str(a.communes), "--dossier", a.dossier, "--threads", str(a.threads), "--_engine", engine]
+               "--communes", str(a.communes), "--dossier", a.dossier, "--threads", str(a.threads), "--_engine", engine,
+               *(["--memoire", a.memoire] if a.memoire else [])]
         p = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if p.returncode:
             print(p.stderr[-3000:], file=sys.stderr)
@@ -215,7 +217,7 @@ def main(argv=None):
     path = out / "bench_records.json"
     old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     old = old if isinstance(old, dict) and "runs" in old else {"runs": {}}
-    old["runs"][data.name + ("_spark" if a.spark else "")] = report
+    old["runs"][data.name + ("_spark" if a.spark else "") + (f"_mem{a.memoire}" if a.memoire else "")] = report
     path.write_text(json.dumps(old, indent=2, ensure_ascii=False), encoding="utf-8")
 
 

@@ -389,12 +389,14 @@ def extraits(fichiers, rejets, sheet):
 @click.option("--conf", "conf", multiple=True, metavar="CLE=VALEUR",
               help="Réglage Spark supplémentaire (répétable), ex. spark.executor.memory=8g.")
 @click.option("--seuil", type=int, default=11, show_default=True, help="Secret statistique : effectifs masqués sous ce seuil.")
+@click.option("--memoire", default=None, metavar="TAILLE",
+              help="DuckDB : mémoire que le calcul ne dépasse pas (ex. 2GB ; au-delà, il passe par le disque).")
 @click.option("--projet", type=click.Path(exists=True, dir_okay=False), default=None,
               help="projet.yaml : les QPV prennent le libellé de ses quartiers.")
 @click.option("--generer", type=int, default=None, metavar="N",
               help="Générer d'abord N bénéficiaires synthétiques dans DOSSIER (démonstration).")
 @click.option("--exemple", is_flag=True, help="Avec --generer : la géographie du projet d'exemple (Chambéry).")
-def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil, projet, generer, exemple):
+def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil, memoire, projet, generer, exemple):
     """Calculer les indicateurs d'extraits à partir de données individuelles (Parquet).
 
     DOSSIER : dossier ou URI (file://, hdfs://, s3://, abfs://) sous lequel chaque table est lue
@@ -420,7 +422,7 @@ def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil,
         from .config.project import load_project
         names = {q.qpv: q.libelle for q in load_project(projet).quartiers if q.qpv}
     cat = load_record_catalogue(definitions)
-    con = connect(moteur, master=master, spark_conf=spark_conf)
+    con = connect(moteur, master=master, spark_conf=spark_conf, memory=memoire)
     counts = count_records(con, donnees, cat)
     if counts.table.empty or not counts.table.filter(like="den_").to_numpy().any():
         raise DLSError(f"Aucun bénéficiaire vivant et résident en {cat.year} dans « {donnees} » : rien n'est "

@@ -29,7 +29,7 @@ SPARK_DEFAULTS = {
 
 
 def connect(engine: str = "duckdb", *, master: str | None = None, spark_conf: dict | None = None,
-            session=None, threads: int | None = None):
+            session=None, threads: int | None = None, memory: str | None = None):
     """An Ibis backend: DuckDB in process, or Spark (an existing ``session`` or a new one).
 
     Parameters
@@ -44,6 +44,9 @@ def connect(engine: str = "duckdb", *, master: str | None = None, spark_conf: di
         Reuse this session (its settings are left as they are).
     threads : int, optional
         DuckDB threads.
+    memory : str, optional
+        DuckDB's memory limit (« 2GB »): beyond it DuckDB spills to disk; the whole command then
+        stays near it (DuckDB runs inside this process).
     """
     try:
         import ibis
@@ -54,6 +57,13 @@ def connect(engine: str = "duckdb", *, master: str | None = None, spark_conf: di
         con = ibis.duckdb.connect()
         if threads:
             con.raw_sql(f"SET threads = {int(threads)}")
+        if memory:
+            try:
+                con.raw_sql(f"SET memory_limit = '{memory}'")
+            except Exception as exc:
+                raise DLSError(f"Limite de mémoire « {memory} » incomprise : une taille comme « 2GB » est attendue.",
+                               value=memory, expected="2GB") from exc
+            con.raw_sql("SET preserve_insertion_order = false")
         return con
     if engine != "spark":
         raise DLSError(f"Moteur « {engine} » inconnu ; « duckdb » ou « spark » est attendu.", value=engine)

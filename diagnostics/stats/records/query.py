@@ -230,34 +230,27 @@ def _run_sql(con, sql: str) -> pd.DataFrame:
 
 
 def _rollup(con, cells, cat: RecordCatalogue, metric_names):
-    """One aggregate by GROUPING SETS over the kept finest cells: each level × (band,
-    « Ensemble »), and the finest geography itself.  Written once in DuckDB's dialect; Ibis
-    (sqlglot) writes it for the engine."""
-    geo = [lv.column for lv in cat.levels if lv.column]
-    q = '"{}"'.format
-    sets = [f"({q(c)}, {q('classe_age')})" for c in geo] + [f"({q(c)})" for c in geo]
-    sets += [f"({q('classe_age')})", "()", "(" + ", ".join(map(q, geo)) + ")"]
-    flags = [f"GROUPING({q(c)}) AS {q('g_' + c)}" for c in [*geo, "classe_age"]]
+    """One aggregate by GROUPING SETS over the kept finest cells, each level × (band,
+    « Ensemble »), returned as ``niveau, code_territoire, classe_age`` and the sums; then the
+    finest geography.  Written once in DuckDB's dialect; Ibis (sqlglot) writes it for Spark."""
+    geo = [lv for lv in cat.levels if lv.column]
+    q, lit = '"{}"'.format, "'{}'".format
+    band = q("classe_age")
+    sets = [f"({q(lv.column)}, {band})" for lv in geo] + [f"({q(lv.column)})" for lv in geo] + [f"({band})", "()"]
+    france = next((lv.name for lv in cat.levels if lv.column is None), None)
+    when = " ".join(f"WHEN GROUPING({q(lv.column)}) = 0 THEN {{}}" for lv in geo)
+    level = "CASE " + when.format(*(lit(lv.name.replace("'", "''")) for lv in geo)) + f" ELSE {lit(france)} END"
+    code = "CASE " + when.format(*(f"CAST({q(lv.column)} AS VARCHAR)" for lv in geo)) + f" ELSE {lit(FRANCE_CODE)} END"
     sums = [f"CAST(SUM({q(m)}) AS BIGINT) AS {q(m)}" for m in metric_names]
-    sql = (f"SELECT {', '.join(map(q, [*geo, 'classe_age']))}, {', '.join(flags)}, {', '.join(sums)} "
-           f"FROM {q(cells.op().name)} GROUP BY GROUPING SETS ({', '.join(sets)})")
-    res = _run_sql(con, sql)
-    grouped = res[[f"g_{c}" for c in geo]].to_numpy() == 0          # which columns are in the set
-    n_geo = grouped.sum(axis=1)
-    geography = res.loc[n_geo == len(geo), geo].reset_index(drop=True)
-    parts = []
-    for lv in cat.levels:
-        if lv.column is None:
-            rows = res[n_geo == 0]
-            code = pd.Series(FRANCE_CODE, index=rows.index)
-        else:
-            k = geo.index(lv.column)
-            rows = res[(n_geo == 1) & grouped[:, k] & res[lv.column].notna().to_numpy()]
-            code = rows[lv.column].astype(str)
-        band = rows["classe_age"].where(rows["g_classe_age"] == 0, ENSEMBLE)
-        parts.append(pd.DataFrame({"niveau": lv.name, "code_territoire": code, "classe_age": band,
-                                   **{m: rows[m] for m in metric_names}}))
-    return pd.concat(parts, ignore_index=True), geography
+    sql = (f"SELECT * FROM (SELECT {level} AS niveau, {code} AS code_territoire, "
+           f"CASE WHEN GROUPING({band}) = 1 THEN {lit(ENSEMBLE)} ELSE {band} END AS classe_age, {', '.join(sums)} "
+           f"FROM {q(cells.op().name)} GROUP BY GROUPING SETS ({', '.join(sets)})) AS r "
+           f"WHERE code_territoire IS NOT NULL" + ("" if france else f" AND niveau IS NOT NULL"))
+    table = _run_sql(con, sql)
+    for k in ("niveau", "code_territoire", "classe_age"):
+        table[k] = table[k].astype("category")
+    geography = _run_sql(con, f"SELECT DISTINCT {', '.join(q(lv.column) for lv in geo)} FROM {q(cells.op().name)}")
+    return table, geography
 
 
 def _keep(con, expr):
@@ -299,7 +292,8 @@ def count_records(con, data, catalogue: RecordCatalogue) -> RecordCounts:
         release()
     order = {lv.name: k for k, lv in enumerate(catalogue.levels)}
     band_order = {b: k + 1 for k, b in enumerate(catalogue.bands)}
-    table = table.assign(_o=table["niveau"].map(order), _b=table["classe_age"].map(band_order).fillna(0))
+    table = table.assign(_o=table["niveau"].map(order).astype(int),
+                         _b=table["classe_age"].map(band_order).astype(float).fillna(0))
     table = table.sort_values(["_o", "code_territoire", "_b"], kind="stable").drop(columns=["_o", "_b"])
     out = table[["niveau", "code_territoire", "classe_age"]].reset_index(drop=True)
     cols = {}

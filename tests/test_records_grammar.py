@@ -289,3 +289,8 @@ def test_tables_named_in_the_engines_catalogue(records, tmp_path):
 def load_text():
     from diagnostics.stats.records.grammar import DEFAULT_RECORD_CATALOGUE
     return DEFAULT_RECORD_CATALOGUE.read_text(encoding="utf-8")
+
+
+def test_duckdb_says_it_cannot_read_hdfs():
+    with pytest.raises(DLSError, match="que DuckDB ne lit pas : lancez le calcul avec « --moteur spark »"):
+        count_records(connect("duckdb"), "hdfs://127.0.0.1:9/extrait", load_record_catalogue())

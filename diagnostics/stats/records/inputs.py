@@ -137,9 +137,16 @@ def read_table(con, data, name: str, source: str, *, metastore: bool = False):
         raise
 
 
+_DUCKDB_CANNOT = ("hdfs://", "viewfs://", "wasb://", "wasbs://")
+
+
 def _duckdb_parquet(con, uri: str, name: str):
     """DuckDB: a file as it is; a folder as ``folder/**/*.parquet`` with its ``key=value``
-    partition columns (hive partitioning); remote URIs through DuckDB's httpfs/azure readers."""
+    partition columns (hive partitioning); remote URIs through DuckDB's httpfs/azure readers
+    (``s3://``, ``abfss://``, ``az://``, ``https://``); HDFS refused in French (Spark reads it)."""
+    if uri.startswith(_DUCKDB_CANNOT):
+        raise DLSError(f"La table « {name} » est sur « {uri.split('://')[0]}:// », que DuckDB ne lit pas : "
+                       f"lancez le calcul avec « --moteur spark » (« {uri} »).", file=uri, value=uri)
     local = _local(uri)
     target = str(local) if local is not None else uri
     if local is not None and local.is_dir():

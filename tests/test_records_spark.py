@@ -86,6 +86,23 @@ def test_spark_local_path_uri_and_partitions(local_session, data, reference):
         count_records(local_session, f"file://{plain}/absent", reference[0])
 
 
+def test_spark_tables_named_in_the_catalogue(local_session, data, reference, tmp_path):
+    """« table: nom » reads a table or view Spark's catalogue knows (here temporary views)."""
+    from diagnostics.stats.records.grammar import DEFAULT_RECORD_CATALOGUE
+    sess = local_session._session
+    for name in ("beneficiaires", "soins", "ald"):
+        sess.read.parquet(f"file://{data[0]}/{name}.parquet").createOrReplaceTempView(f"vue_{name}")
+    text = DEFAULT_RECORD_CATALOGUE.read_text(encoding="utf-8")
+    preset = (Path(DEFAULT_RECORD_CATALOGUE).parent / "colonnes_individuelles" / "synthetique.yaml").read_text(
+        encoding="utf-8")
+    for name in ("beneficiaires", "soins", "ald"):
+        preset = preset.replace(f"    source: {name}\n", f"    table: vue_{name}\n")
+    (tmp_path / "cols.yaml").write_text(preset, encoding="utf-8")
+    defs = tmp_path / "defs.yaml"
+    defs.write_text(text.replace("colonnes: synthetique", "colonnes: cols.yaml"), encoding="utf-8")
+    _same(count_records(local_session, "inutilise", load_record_catalogue(defs)), reference)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -451,7 +451,7 @@ def extraits(fichiers, rejets, sheet):
 
 
 @cli.command("extraits-individuels")
-@click.argument("donnees", type=click.Path(file_okay=False), metavar="DOSSIER")
+@click.argument("donnees", metavar="DOSSIER")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default="extraits_individuels.csv", show_default=True,
               help="Tableau d'extraits produit (CSV « ; », lisible par « dls extraits » et « dls build »).")
 @click.option("--definitions", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -462,13 +462,20 @@ def extraits(fichiers, rejets, sheet):
 @click.option("--conf", "conf", multiple=True, metavar="CLE=VALEUR",
               help="Réglage Spark supplémentaire (répétable), ex. spark.executor.memory=8g.")
 @click.option("--seuil", type=int, default=11, show_default=True, help="Secret statistique : effectifs masqués sous ce seuil.")
+@click.option("--memoire", default=None, metavar="TAILLE",
+              help="DuckDB : mémoire que le calcul ne dépasse pas (ex. 2GB ; au-delà, il passe par le disque).")
 @click.option("--projet", type=click.Path(exists=True, dir_okay=False), default=None,
               help="projet.yaml : les QPV prennent le libellé de ses quartiers.")
 @click.option("--generer", type=int, default=None, metavar="N",
               help="Générer d'abord N bénéficiaires synthétiques dans DOSSIER (démonstration).")
 @click.option("--exemple", is_flag=True, help="Avec --generer : la géographie du projet d'exemple (Chambéry).")
-def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil, projet, generer, exemple):
-    """Calculer les indicateurs d'extraits à partir de données individuelles (Parquet)."""
+def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil, memoire, projet, generer, exemple):
+    """Calculer les indicateurs d'extraits à partir de données individuelles (Parquet).
+
+    DOSSIER : dossier ou URI (file://, hdfs://, s3://, abfs://) sous lequel chaque table est lue
+    (« beneficiaires.parquet », fichier ou dossier partitionné) ; les définitions peuvent aussi
+    nommer des tables du métastore Spark.
+    """
     from .stats.records import (connect, count_records, load_record_catalogue, records_extract,
                                  write_records_extract)
 
@@ -488,12 +495,18 @@ def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil,
         from .config.project import load_project
         names = {q.qpv: q.libelle for q in load_project(projet).quartiers if q.qpv}
     cat = load_record_catalogue(definitions)
-    con = connect(moteur, master=master, spark_conf=spark_conf)
-    cells = count_records(con, donnees, cat)
-    table = records_extract(cells, cat, threshold=seuil, names=names, source=f"données individuelles ({moteur})")
+    con = connect(moteur, master=master, spark_conf=spark_conf, memory=memoire)
+    counts = count_records(con, donnees, cat)
+    if counts.table.empty or not counts.table.filter(like="den_").to_numpy().any():
+        raise DLSError(f"Aucun bénéficiaire vivant et résident en {cat.year} dans « {donnees} » : rien n'est "
+                       "calculé (vérifiez l'année des définitions et les colonnes de territoire).", file=str(donnees))
+    table = records_extract(counts, cat, threshold=seuil, names=names, source=f"données individuelles ({moteur})")
     write_records_extract(table, out)
-    click.echo(f"{len(table)} lignes ({len(cat.indicators)} indicateurs, {table['code_territoire'].nunique()} "
-               f"territoires), {int((table['masque'] != '').sum())} masquées sous {seuil} ; écrit : {out}")
+    n_terr = len(table[["niveau", "code_territoire"]].drop_duplicates())
+    masked = table["masque"]
+    click.echo(f"{len(table)} lignes ({len(cat.indicators)} indicateurs, {n_terr} territoires), "
+               f"{int((masked != '').sum())} masquées ({int((masked == 's').sum())} par secret secondaire) "
+               f"sous {seuil} ; écrit : {out}")
 
 
 @cli.command("build")

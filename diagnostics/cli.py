@@ -491,9 +491,12 @@ def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil,
             raise DLSError(f"Réglage Spark « {item} » incompris : la forme « clé=valeur » est attendue.", value=item)
         spark_conf[key.strip()] = value.strip()
     names = {}
+    if exemple:
+        from .collect.records_synth import EXAMPLE_QPV_NAMES
+        names = dict(EXAMPLE_QPV_NAMES)
     if projet:
         from .config.project import load_project
-        names = {q.qpv: q.libelle for q in load_project(projet).quartiers if q.qpv}
+        names.update({q.qpv: q.libelle for q in load_project(projet).quartiers if q.qpv})
     cat = load_record_catalogue(definitions)
     con = connect(moteur, master=master, spark_conf=spark_conf, memory=memoire)
     counts = count_records(con, donnees, cat)

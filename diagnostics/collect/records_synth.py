@@ -119,6 +119,13 @@ def national_territories(n_qpv: int = 1500, *, seed: int = 1, communes_per_depar
     return out
 
 
+#: Labels of the example's synthetic QPV codes, as the example's ORS extract writes them: the example
+#: project declares no QPV code (its real codes are unconfirmed), so its quartiers are found by name.
+EXAMPLE_QPV_NAMES = {"QN073001": "Biollay (QPV, code illustratif)",
+                     "QN073002": "Hauts-de-Chambéry (QPV, code illustratif)",
+                     "QN073003": "Bellevue (QPV, code illustratif)"}
+
+
 def example_territories() -> pd.DataFrame:
     """The example project's geography: its three QPV in Chambéry, the rest of Chambéry, of
     Savoie, of Auvergne-Rhône-Alpes and a few other départements standing for France.

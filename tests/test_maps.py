@@ -1,5 +1,6 @@
 """The quartier's map: GeoJSON contours read with French errors, actors placed by their
 coordinates (or listed), a local projection checked by hand, an SVG with its text alternative."""
+import dataclasses
 import json
 import math
 
@@ -63,7 +64,9 @@ def test_broken_geojson_is_refused_in_french(tmp_path, content, error, message):
 
 def test_missing_quartier_contour_names_code_and_file(tmp_path):
     c = load_contours(_geojson(tmp_path, {"type": "FeatureCollection", "features": [_feature("QN073009")]}))
-    project = load_project()
+    project = load_project()   # the example's QPV codes are blank (not confirmed): give Biollay one
+    project = dataclasses.replace(project, quartiers=[dataclasses.replace(q, qpv="QN073001") if q.id == "biollay"
+                                                      else q for q in project.quartiers])
     with pytest.raises(ConfigurationError, match="« qpv.geojson » : aucun contour pour le quartier Biollay "
                                                  r"\(QPV QN073001\).*trouvés : QN073009"):
         quartier_map(project, "Biollay", c)
@@ -71,8 +74,6 @@ def test_missing_quartier_contour_names_code_and_file(tmp_path):
 
 def test_quartier_without_code_found_by_name(tmp_path):
     """A quartier whose QPV code is not (yet) in projet.yaml is found by its name in the file."""
-    import dataclasses
-
     project = load_project()
     project = dataclasses.replace(project, quartiers=[dataclasses.replace(q, qpv=None) for q in project.quartiers])
     c = load_contours(EXAMPLE / "contours_qpv_synthetiques.geojson")

@@ -159,3 +159,22 @@ def test_overview_map_names_every_quartier():
     for q in project.libelles:
         assert f">{q}</text>" in svg
     assert overview_map(project, None) is None
+
+
+def test_overview_map_numbers_the_quartiers_beyond_six(tmp_path):
+    """Seven quartiers (the example's three and four clones, scale_project.py): their names would
+    overlap, so the map shows 1…7 and the legend names them in the project's order."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from scale_project import make_project
+
+    project = load_project(make_project(tmp_path / "p7", 7))
+    m = overview_map(project, load_contours(project.donnees["contours_qpv"]),
+                     load_contours(project.donnees["contour_commune"]))
+    svg = str(m["svg"])
+    assert m["legend"] == list(enumerate(project.libelles, start=1))
+    assert [f">{k}</text>" in svg for k in range(1, 8)] == [True] * 7
+    assert ">Biollay</text>" not in svg and m["alt"].startswith("Carte des 7 quartiers du diagnostic")
+    assert overview_map(load_project(), load_contours(EXAMPLE / "contours_qpv_synthetiques.geojson"))["legend"] == []

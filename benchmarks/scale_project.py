@@ -6,8 +6,8 @@ Usage::
 
 Quartier ``k`` (0-based) is a clone of the example's quartier ``k % 3`` (Biollay,
 Hauts-de-Chambéry, Bellevue): its answers (about 134 per quartier), its population margins, its
-rows of the extracts, its answers and margins of the previous diagnostic, its actors and the
-interviews that name it are copied under a new name (« Biollay 2 », « Bellevue 5 »…), a new id,
+rows of the extracts, its answers and margins of the previous diagnostic, its actors, its QPV
+contour (moved south by its rank) and the interviews that name it are copied under a new name (« Biollay 2 », « Bellevue 5 »…), a new id,
 a new illustrative QPV code and a new code in the questionnaire's ``quartier`` list (code 4,
 « Autre quartier », is kept).  Nothing is computed: the files are rewritten as a user would edit
 them, so the build reads them through its ordinary readers.
@@ -15,6 +15,7 @@ them, so the build reads them through its ordinary readers.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 import sys
@@ -141,12 +142,30 @@ def _actors(src: Path, dest: Path, qs: list[Clone]) -> None:
         csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
 
 
+def _contours(src: Path, dest: Path, qs: list[Clone]) -> None:
+    """Copy the QPV contours, one feature per clone: its base's shape moved south by its rank (so
+    that the synthesis map shows three columns of distinct quartiers), its QPV code and its name."""
+    data = json.loads(src.read_text(encoding="utf-8"))
+    by_name = {f["properties"]["lib_qp"]: f for f in data["features"]}
+    features = []
+    for q in qs:
+        rank = int(q.id.rsplit("_", 1)[1]) if q.label != q.base else 1
+        shift = -0.0095 * (rank - 1)   # ° of latitude, more than the tallest example contour
+        geometry = json.loads(json.dumps(by_name[q.base]["geometry"]))
+        geometry["coordinates"] = [[[lon, lat + shift] for lon, lat in ring] for ring in geometry["coordinates"]]
+        props = dict(by_name[q.base]["properties"], lib_qp=q.label)
+        props["code_qp"] = q.qpv
+        features.append({"type": "Feature", "properties": props, "geometry": geometry})
+    dest.write_text(json.dumps(dict(data, features=features), ensure_ascii=False), encoding="utf-8")
+
+
 def make_project(dest: str | Path, n: int) -> Path:
     """Write an ``n``-quartier project into ``dest``; return the path of its ``projet.yaml``."""
     dest = Path(dest)
     (dest / "precedent").mkdir(parents=True, exist_ok=True)
     qs = clones(n)
-    for name in ("references.yaml", "logo_dls_exemple.svg", "citations_relues.csv"):
+    for name in ("references.yaml", "logo_dls_exemple.svg", "citations_relues.csv",
+                 "contour_commune_synthetique.geojson"):
         shutil.copy(EXAMPLE / name, dest / name)
     _questionnaire(QUESTIONNAIRE, dest / "questionnaire.yaml", qs)
     _questionnaire(EXAMPLE / "precedent" / "questionnaire_2017.yaml", dest / "precedent" / "questionnaire_2017.yaml",
@@ -161,6 +180,7 @@ def make_project(dest: str | Path, n: int) -> Path:
     _extracts(EXAMPLE / "extraits_synthetiques.csv", dest / "extraits.csv", qs)
     _interviews(EXAMPLE / "entretiens_synthetiques.md", dest / "entretiens.md", qs)
     _actors(EXAMPLE / "annuaire_acteurs_synthetique.csv", dest / "annuaire.csv", qs)
+    _contours(EXAMPLE / "contours_qpv_synthetiques.geojson", dest / "contours_qpv.geojson", qs)
     config = yaml.safe_load((EXAMPLE / "projet.yaml").read_text(encoding="utf-8"))
     config["projet"]["sous_titre"] = f"Projet de {n} quartiers fabriqué à partir de l'exemple (données synthétiques)"
     config["quartiers"] = [{"id": q.id, "libelle": q.label, "code": q.code, "qpv": q.qpv, "locatif": q.locatif()}
@@ -169,7 +189,7 @@ def make_project(dest: str | Path, n: int) -> Path:
                                 ["quartiers"] if x["libelle"] == q.label) for q in qs]
     config["donnees"].update({"questionnaire": "questionnaire.yaml", "reponses": "reponses.csv",
                               "marges": "marges.csv", "extraits": "extraits.csv", "annuaire": "annuaire.csv",
-                              "entretiens": "entretiens.md"})
+                              "entretiens": "entretiens.md", "contours_qpv": "contours_qpv.geojson"})
     config["precedent"]["questionnaire"] = "precedent/questionnaire_2017.yaml"
     path = dest / "projet.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")

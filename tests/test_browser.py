@@ -128,7 +128,7 @@ def test_quartier_pdf_has_every_section(livrables, name):
     text = _squash(_pdf_text(pdf))
     for label in load_dimensions().values():
         assert label in text, label
-    for title in ("À retenir", "Points forts et pistes d'action", "Comment lire les graphiques", "Annexe A. Méthode",
+    for title in ("L'essentiel", "Le quartier en bref", "Comment lire les graphiques", "Annexe A. Méthode",
                   "Trois modes de recueil", "Échantillon et population", "Pondération", "Marges d'erreur",
                   "Estimations « fragiles » et cases « supprimées »", "Paroles de partenaires et d'habitants",
                   "Annexe B.", "Annexe C. Définitions et sources des indicateurs", "Annexe D. Glossaire",
@@ -141,6 +141,12 @@ def test_quartier_pdf_has_every_section(livrables, name):
     assert text.count("Lecture des graphiques") == 1
     quartier = load_project().quartier(name.removeprefix("dls_")).libelle
     assert quartier in text
+    assert "À retenir" not in text   # the block « L'essentiel » replaced
+    # the ASV's strengths and lines of action when its constats/<quartier>.md has a text (else left out)
+    from diagnostics.publish.constats import read_statement, statement_path
+
+    written = bool(read_statement(statement_path(load_project(), name.removeprefix("dls_"))).text.strip())
+    assert ("Points forts" in text and "Pistes d'action" in text) == written
 
 
 def _pages(path: Path) -> list[str]:
@@ -192,28 +198,54 @@ def _catalogue():
     return load_sources(load_project()).indicators
 
 
+def _essentiel_items(text: str) -> list[str]:
+    """The numbered findings of « L'essentiel » in ``text`` (squashed): the note between the
+    significant ones and the complements, and the ASV's box after them (« Points forts »), left out."""
+    import re
+
+    body = text[text.index("L'essentiel"):text.index("Le quartier en bref")].split("Points forts")[0]
+    body = re.sub(r"(Seuls \d+ écarts restent|Un seul écart reste|Aucun écart ne reste) significatif.*?publiée\.",
+                  " ", body)
+    starts, k = [], 1
+    while (at := body.find(f" {k}. ", starts[-1] if starts else 0)) >= 0:
+        starts.append(at)
+        k += 1
+    return [body[a:b].strip() for a, b in zip(starts, starts[1:] + [len(body)])]
+
+
 @pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue"])
 def test_first_pages_and_verdicts(livrables, name):
-    """The first four pages name at least 8 questionnaire indicators, each with its value and
-    interval on its line; no indicator is called both more and less favourable in a report."""
+    """The first four pages carry « L'essentiel »: its findings (as many as ``constats`` in
+    projet.yaml), each with its value, its interval, its comparator and its verdict in words (a
+    sentence reworded by the analyst in constats/<quartier>.md keeps value, interval and comparator),
+    then the counts of verdicts; no indicator is called both more and less favourable in a report."""
     import re
+
+    from diagnostics.publish.constats import read_statement, statement_path
 
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext absent")
     pages = _pages(livrables / f"{name}.pdf")
-    cat = _catalogue()
-    labels = list(cat.loc[cat["source_kind"] == "questionnaire", "label"])
-    interval = re.compile(r"\d+,\d\s*%?\s*\[\s*\d+,\d\s*;\s*\d+,\d\s*\]")
-    head = "\n".join(pages[:4])
-    found = {lab for lab in labels for line in head.splitlines() if lab in line and interval.search(line)}
-    assert len(found) >= 8, sorted(found)
+    project = load_project()
+    head = _squash("\n".join(pages[:4]))
+    assert "L'essentiel" in _squash(pages[1])   # the page after the cover
+    items = _essentiel_items(head)
+    assert len(items) == project.constats >= 5, items
+    interval = re.compile(r"\d+(,\d)?\s*%?\s*\[\s*\d+(,\d)?\s*;\s*\d+(,\d)?\s*\]")
+    assert [i for i in items if not (interval.search(i) and " contre " in i)] == []
+    said = re.compile(r"situation (moins|plus) favorable|pas d'écart significatif|en (amélioration|dégradation)")
+    reworded = len(read_statement(statement_path(project, name.removeprefix("dls_"))).reworded)
+    assert sum(not said.search(i) for i in items) <= reworded, items
+    # the counts of verdicts, each with its words (text in reading order: a label wraps in its box)
+    raw = _squash(subprocess.run(["pdftotext", "-f", "1", "-l", "4", "-raw", str(livrables / f"{name}.pdf"), "-"],
+                                 capture_output=True, text=True, check=True).stdout)
+    assert re.search(r"\d+ indicateurs \d+ moins favorables \d+ plus favorables \d+ estimations fragiles", raw)
     # verdicts: every mention of an indicator carries the same verdict
-    text = _squash("\n".join(pages))
+    cat = _catalogue()
     for lab in cat["label"]:
         lines = [ln for ln in "\n".join(pages).splitlines() if lab in ln]
         said = {v for ln in lines for v in ("moins bien", "mieux") if f" {v} " in f" {ln} "}
         assert said != {"moins bien", "mieux"}, lab
-    assert "plus favorable que" not in text or "moins favorable que" not in text or True
 
 
 @pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue", "dls_synthese"])
@@ -266,7 +298,7 @@ def test_html_size_and_no_horizontal_scroll(browser, livrables, name):
             assert charts == 0
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"{name}_{width}px.png"))
-            anchor = "#essentiel table" if name == "dls_synthese" else "#essentiel .resume"
+            anchor = "#vue-ensemble table" if name == "dls_synthese" else "#essentiel .constats-essentiel"
             page.locator(anchor).first.scroll_into_view_if_needed()
             page.screenshot(path=str(SCREENSHOTS / f"{name}_{width}px_vue.png"))
         finally:
@@ -293,9 +325,12 @@ def test_markup_in_data_is_shown_as_text(browser, tmp_path):
     evil = pd.DataFrame([{"nom": "<script>alert(1)</script>", "type": "<img src=x onerror=alert(2)>",
                           "themes": ["soins"], "quartiers": ["Biollay"], "adresse": "", "telephone": "",
                           "site_web": "", "horaires": "", "description": "", "ligne": 99}])
+    # the indicator whose label carries markup is pinned by the analyst: « L'essentiel » names it
+    pinned = tmp_path / "constats.md"
+    pinned.write_text("---\nepingler: [css]\n---\n", encoding="utf-8")
     html = report.render_quartier(project, "Biollay", make_table(extra_label="<script>alert(3)</script>"),
                                   actors=pd.concat([actors, evil], ignore_index=True),
-                                  comments=["<b onmouseover=alert(4)>gras</b>"])
+                                  comments=["<b onmouseover=alert(4)>gras</b>"], statement=pinned)
     path = report.write_html(html, tmp_path / "piege.html")
     page, errors, requests, dialogs = _open(browser, path)
     try:
@@ -304,7 +339,7 @@ def test_markup_in_data_is_shown_as_text(browser, tmp_path):
         text = page.inner_text("#annuaire")
         assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
         assert "<script>alert(3)</script>" in page.inner_text("#dim-droits table")
-        assert "<script>alert(3)</script>" in page.inner_text("#essentiel")
+        assert "<script>alert(3)</script>" in page.inner_text("#essentiel .constats-essentiel")
         assert "<b onmouseover=alert(4)>gras</b>" in page.inner_text("#qualitatif")
         assert page.evaluate("document.querySelectorAll('main script, main img[src=x], main b').length") == 18
     finally:

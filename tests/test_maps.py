@@ -1,5 +1,6 @@
 """The quartier's map: GeoJSON contours read with French errors, actors placed by their
 coordinates (or listed), a local projection checked by hand, an SVG with its text alternative."""
+import dataclasses
 import json
 import math
 
@@ -63,7 +64,9 @@ def test_broken_geojson_is_refused_in_french(tmp_path, content, error, message):
 
 def test_missing_quartier_contour_names_code_and_file(tmp_path):
     c = load_contours(_geojson(tmp_path, {"type": "FeatureCollection", "features": [_feature("QN073009")]}))
-    project = load_project()
+    project = load_project()   # the example's QPV codes are blank (not confirmed): give Biollay one
+    project = dataclasses.replace(project, quartiers=[dataclasses.replace(q, qpv="QN073001") if q.id == "biollay"
+                                                      else q for q in project.quartiers])
     with pytest.raises(ConfigurationError, match="« qpv.geojson » : aucun contour pour le quartier Biollay "
                                                  r"\(QPV QN073001\).*trouvés : QN073009"):
         quartier_map(project, "Biollay", c)
@@ -71,8 +74,6 @@ def test_missing_quartier_contour_names_code_and_file(tmp_path):
 
 def test_quartier_without_code_found_by_name(tmp_path):
     """A quartier whose QPV code is not (yet) in projet.yaml is found by its name in the file."""
-    import dataclasses
-
     project = load_project()
     project = dataclasses.replace(project, quartiers=[dataclasses.replace(q, qpv=None) for q in project.quartiers])
     c = load_contours(EXAMPLE / "contours_qpv_synthetiques.geojson")
@@ -158,3 +159,22 @@ def test_overview_map_names_every_quartier():
     for q in project.libelles:
         assert f">{q}</text>" in svg
     assert overview_map(project, None) is None
+
+
+def test_overview_map_numbers_the_quartiers_beyond_six(tmp_path):
+    """Seven quartiers (the example's three and four clones, scale_project.py): their names would
+    overlap, so the map shows 1…7 and the legend names them in the project's order."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from scale_project import make_project
+
+    project = load_project(make_project(tmp_path / "p7", 7))
+    m = overview_map(project, load_contours(project.donnees["contours_qpv"]),
+                     load_contours(project.donnees["contour_commune"]))
+    svg = str(m["svg"])
+    assert m["legend"] == list(enumerate(project.libelles, start=1))
+    assert [f">{k}</text>" in svg for k in range(1, 8)] == [True] * 7
+    assert ">Biollay</text>" not in svg and m["alt"].startswith("Carte des 7 quartiers du diagnostic")
+    assert overview_map(load_project(), load_contours(EXAMPLE / "contours_qpv_synthetiques.geojson"))["legend"] == []

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from report_fixture import make_table
 
+from diagnostics.collect.contours import load_contours
 from diagnostics.config.project import load_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -39,6 +40,10 @@ def test_make_project_clones_the_example_by_files(tmp_path):
     assert set(margins["quartier"]) == {c.label for c in clones(7)}
     assert "Quartiers : Biollay, Bellevue, Biollay 2, Bellevue 2, Biollay 3" in \
         (tmp_path / "p7" / "entretiens.md").read_text(encoding="utf-8")
+    # the map's files are copied: a contour per quartier, found by its QPV code or its name
+    contours = load_contours(project.donnees["contours_qpv"])
+    assert all(contours.require(q.qpv, q.libelle, q.id) for q in project.quartiers)
+    assert project.donnees["contour_commune"].is_file()
 
 
 def _table(labels: list[str]) -> pd.DataFrame:
@@ -74,7 +79,8 @@ def _render(tmp_path: Path, n: int) -> tuple[Path, object]:
 
 
 def _too_wide(browser, html: Path) -> list[str]:
-    """Elements wider than the printable width of an A4 page, under print media."""
+    """Elements wider than the printable width of an A4 page, under print media (a text for screen
+    readers only, a 1 × 1 px clipped box such as a table's hidden caption, is not printed)."""
     page = browser.new_page(viewport={"width": round(PRINTABLE_PX), "height": 1000})
     try:
         page.emulate_media(media="print")
@@ -84,6 +90,7 @@ def _too_wide(browser, html: Path) -> list[str]:
         return page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
             .filter(e => e.namespaceURI === 'http://www.w3.org/1999/xhtml' || e.parentElement.namespaceURI
                          === 'http://www.w3.org/1999/xhtml')
+            .filter(e => e.getBoundingClientRect().width > 1 || e.getBoundingClientRect().height > 1)
             .filter(e => e.getBoundingClientRect().right > limit + 1 || e.scrollWidth > e.clientWidth + 1
                          && getComputedStyle(e).overflowX !== 'visible')
             .map(e => e.tagName + '.' + e.getAttribute('class') + ' ' + Math.round(e.getBoundingClientRect().right)
@@ -223,7 +230,7 @@ def _links(pdf_path) -> list[str]:
 
 
 def test_finish_pdf_on_a_hand_made_file(tmp_path):
-    """The four repairs of ``finish_pdf`` on a PDF written by hand as Chromium writes them."""
+    """The five repairs of ``finish_pdf`` on a PDF written by hand as Chromium writes them."""
     import io
 
     import pikepdf
@@ -247,7 +254,13 @@ def test_finish_pdf_on_a_hand_made_file(tmp_path):
         link("https://www.insee.fr/")]))
     outer = pikepdf.Dictionary(S=pikepdf.Name.Figure, Alt=pikepdf.String("Graphique : 12 %"),
                                K=pikepdf.Array([pikepdf.Dictionary(S=pikepdf.Name.Figure)]))
-    pdf.Root.StructTreeRoot = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=outer))
+    # an HTML <figure> around a described <svg> and its <figcaption>: a figure without /Alt
+    group = pikepdf.Dictionary(S=pikepdf.Name.Figure, K=pikepdf.Array([
+        pikepdf.Dictionary(S=pikepdf.Name.Figure, Alt=pikepdf.String("Carte du quartier")),
+        pikepdf.Dictionary(S=pikepdf.Name.P)]))
+    lone = pikepdf.Dictionary(S=pikepdf.Name.Figure)   # no described figure inside: left as is
+    pdf.Root.StructTreeRoot = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.StructTreeRoot, K=pikepdf.Array([outer, group, lone])))
     with pdf.open_outline() as outline:
         outline.root.append(pikepdf.OutlineItem("Accès aux soinsAccès aux soins", 0))
         outline.root.append(pikepdf.OutlineItem("Bilan", 0))
@@ -264,5 +277,7 @@ def test_finish_pdf_on_a_hand_made_file(tmp_path):
         assert str(actions[0].F) == "dls_biollay.pdf" and str(actions[1].URI) == "https://www.insee.fr/"
         with done.open_outline() as outline:
             assert [i.title for i in outline.root] == ["Accès aux soins", "Bilan"]
-        figure = done.Root.StructTreeRoot.K
+        figure, group, lone = done.Root.StructTreeRoot.K
         assert str(figure.S) == "/Figure" and str(figure.K[0].S) == "/Div"
+        assert [str(group.S), str(group.K[0].S), str(group.K[1].S)] == ["/Div", "/Figure", "/P"]
+        assert str(group.K[0].Alt) == "Carte du quartier" and str(lone.S) == "/Figure"

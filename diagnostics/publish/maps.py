@@ -215,6 +215,10 @@ def quartier_map(project, quartier: str, contours, actors: list[dict] = (), comm
             "commune": commune is not None, "qpv": q.qpv}
 
 
+#: Most quartiers named on the synthesis' map; more are numbered and named in its legend.
+NAMED_ON_MAP = 6
+
+
 def overview_map(project, contours, commune=None) -> dict | None:
     """The synthesis' map: every quartier of the diagnostic in the commune, each named.
 
@@ -226,16 +230,23 @@ def overview_map(project, contours, commune=None) -> dict | None:
     Returns
     -------
     dict or None
-        ``svg``, ``alt``, ``synthetic``, ``source``, ``commune``; None without contours.
+        ``svg``, ``alt``, ``synthetic``, ``source``, ``commune``, ``legend`` (``[(number, name)]``
+        when the quartiers are numbered on the map, else empty); None without contours.
 
     Raises
     ------
     ConfigurationError
         The file has no contour for one of the quartiers.
+
+    Notes
+    -----
+    Beyond :data:`NAMED_ON_MAP` quartiers their names would overlap on a map a page wide: each
+    is numbered on the map and named in the legend, as the actors of a quartier's map are.
     """
     if contours is None:
         return None
     areas = [(q, contours.require(q.qpv, q.libelle, q.id)) for q in project.quartiers]
+    numbered = len(areas) > NAMED_ON_MAP
     frame_pts = [p for _, polys in areas for poly in polys for p in poly[0]]
     if commune is not None:
         frame_pts += [p for poly in commune.polygons() for p in poly[0]]
@@ -244,6 +255,8 @@ def overview_map(project, contours, commune=None) -> dict | None:
     alt = (f"Carte des {len(areas)} quartiers du diagnostic"
            + (" dans la commune" if commune is not None else "") + " : "
            + ", ".join(q.libelle + (f" (QPV {q.qpv})" if q.qpv else "") for q, _ in areas) + _ending(synthetic))
-    body = [x for q, polys in areas for x in (_area(polys, to_svg, True), _label(polys, to_svg, q.libelle, height))]
+    body = [x for k, (q, polys) in enumerate(areas, start=1)
+            for x in (_area(polys, to_svg, True), _label(polys, to_svg, str(k) if numbered else q.libelle, height))]
     return {"svg": _svg(body, to_svg, scale, height, alt, commune, synthetic), "alt": alt, "synthetic": synthetic,
-            "source": contours.source, "commune": commune is not None}
+            "source": contours.source, "commune": commune is not None,
+            "legend": [(k, q.libelle) for k, (q, _) in enumerate(areas, start=1)] if numbered else []}

@@ -73,6 +73,7 @@ _API = {
     "records_extract": (".stats.records", "records_extract"),
     "write_records_extract": (".stats.records", "write_records_extract"),
     "load_catalogue": (".config.catalogue", "load_catalogue"),
+    "load_project_catalogue": (".config.catalogue", "load_project_catalogue"),
     "read_margins": (".collect.margins", "read_margins"),
     "survey_frame": (".engine.wave", "survey_frame"),
     "margins_frame": (".engine.wave", "margins_frame"),

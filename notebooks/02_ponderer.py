@@ -34,8 +34,7 @@ import diagnostics as dls
 
 p, travail = dls.open_project(projet, dossier_travail)
 etape1 = dls.load_step(travail, "reponses.pkl")   # écrit par le carnet 1
-catalogue = dls.load_catalogue(p.donnees["catalogue"], dls.load_questionnaire(p.donnees["questionnaire"])) \
-    if p.donnees["catalogue"] else dls.load_catalogue()
+catalogue = dls.load_project_catalogue(p)
 marges = dls.read_margins(p.donnees["marges"])
 dls.show(marges.head(), {"quartier": "Quartier", "groupe_age": "Âge", "sexe": "Sexe", "effectif": "Habitants"})
 

@@ -40,8 +40,7 @@ if tableau_indicateurs:
     tableau = dls.read_indicator_table(tableau_indicateurs)
     print(f"Tableau d'indicateurs fourni : « {tableau_indicateurs} » ({len(tableau)} lignes).")
 else:
-    catalogue = dls.load_catalogue(p.donnees["catalogue"], dls.load_questionnaire(p.donnees["questionnaire"])) \
-        if p.donnees["catalogue"] else dls.load_catalogue()
+    catalogue = dls.load_project_catalogue(p)
     etape1 = dls.load_step(travail, "reponses.pkl")      # écrit par le carnet 1
     etape2 = dls.load_step(travail, "ponderation.pkl")   # écrit par le carnet 2
     extraits = dls.read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
@@ -85,8 +84,7 @@ dls.show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].ast
 # couvrent plusieurs années donnent une série et un test de tendance.
 
 # %%
-_cat = dls.load_catalogue(p.donnees["catalogue"], dls.load_questionnaire(p.donnees["questionnaire"])) \
-    if p.donnees["catalogue"] else dls.load_catalogue()
+_cat = dls.load_project_catalogue(p)
 evolution = {"evolution": None, "series": None, "trends": None}
 if p.precedent is not None and not tableau_indicateurs:
     actuelle = dls.wave_estimates(dls.load_step(travail, "reponses.pkl")["codes"],

@@ -200,3 +200,21 @@ def test_api_validate_secret_without_a_project(tmp_path, monkeypatch):
     before = set(paths.EXAMPLE.iterdir())
     validate(paths.EXAMPLE / "reponses_synthetiques.csv")
     assert (here / ".dls_secret").is_file() and set(paths.EXAMPLE.iterdir()) == before
+
+
+def test_without_its_own_catalogue_the_toolkit_catalogue_is_checked_against_its_questionnaire(peer):
+    """A project that changed the questionnaire but names no catalogue: the toolkit's catalogue is
+    checked against the *project's* questionnaire wherever it is loaded (the indicator table, the
+    build's analyst workbook, notebooks 02 and 03) — it names the questions the project removed
+    instead of computing from the toolkit's questionnaire behind the project's back."""
+    from diagnostics.engine.indicators import compute_indicators
+
+    proj = yaml.safe_load((peer / "projet.yaml").read_text(encoding="utf-8"))
+    proj["donnees"].pop("catalogue", None)
+    (peer / "projet.yaml").write_text(yaml.safe_dump(proj, allow_unicode=True), encoding="utf-8")
+    project = load_project(peer / "projet.yaml")
+    with pytest.raises(ConfigurationError) as err:
+        load_project_catalogue(project)
+    assert any(q in str(err.value) for q in REMOVED)
+    with pytest.raises(ConfigurationError):
+        compute_indicators(pd.DataFrame(), pd.DataFrame(), project=project)

@@ -409,15 +409,13 @@ def _write_indicator_table(work: Path, out: Path, project) -> None:
     """The analyst's indicator table (XLSX + French CSV), the same as ``dls indicators`` writes."""
     import pandas as pd
 
-    from ..config.catalogue import load_catalogue
-    from ..config.questionnaire import load_questionnaire
+    from ..config.catalogue import load_project_catalogue
     from ..publish.indicator_table import write_analyst_table
 
     if not (work / "indicateurs.pkl").is_file():
         return
     table = pd.read_pickle(work / "indicateurs.pkl")
-    catalogue = (load_catalogue(project.donnees["catalogue"], load_questionnaire(project.donnees["questionnaire"]))
-                 if project.donnees.get("catalogue") else load_catalogue())
+    catalogue = load_project_catalogue(project)
     from ..publish.sources import load_sources
 
     evolution = pd.read_pickle(work / "evolution.pkl") if (work / "evolution.pkl").is_file() else None

@@ -33,7 +33,7 @@ from pathlib import Path
 from .. import fmt, paths
 from ..collect.margins import read_margins
 from ..collect.pseudonym import get_secret, secret_path
-from ..config.catalogue import Catalogue, Indicator, load_catalogue
+from ..config.catalogue import Catalogue, Indicator, load_project_catalogue
 from ..config.project import EXTRACT_REFERENCE_LEVELS, REFERENCE_LEVELS, Project, load_project
 from ..protect.cells import MASKED, TOTAL_LABELS
 from ..protect.estimates import protect_indicators
@@ -271,7 +271,7 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
     Rao JNK, Scott AJ. *Ann Stat* 1984;12:46-60; PHEindicatormethods (Wilson, Byar, Dobson).
     """
     project = project or load_project()
-    catalogue = catalogue or load_catalogue()
+    catalogue = catalogue or load_project_catalogue(project)
     thr = float(project.secret_statistique if threshold is None else threshold)
     conf = float(project.niveau_confiance)
     wave = prepare_wave(codes, margins, project, catalogue, weights=weights, calibration=calibration,

@@ -57,6 +57,11 @@ print(f"Réponses hors quartiers du diagnostic : {comptes['hors_quartiers']} ; "
 
 # %%
 vague = dls.prepare_wave(etape1["codes"], marges, p, catalogue)
+if vague.calibration is None:   # nobody to weight: no deliverable can rest on it
+    raise dls.EstimationError(
+        f"aucun répondant des quartiers du projet avec un âge et un sexe connus ({comptes['hors_quartiers']} "
+        f"réponses hors quartiers, {comptes['sans_age_sexe']} sans âge ou sexe) : rien à pondérer ni à "
+        "estimer ; vérifiez la colonne « quartier » des réponses et les quartiers de projet.yaml.")
 calage = vague.calibration
 print(calage.summary())
 poids = pd.Series(calage.weights, index=vague.frame.index)

@@ -110,6 +110,10 @@ def test_a_run_that_computes_nothing_fails(peer):
     msg = _refusal(_run("indicators", "--out", "sorties"))
     assert msg.startswith("aucun indicateur n'a pu être calculé") and "rien n'a été écrit" in msg
     assert not (peer / "sorties").exists()
+    # the build refuses too: no deliverable built on nothing (exit 2, a French sentence)
+    msg = _refusal(_run("build", "--out", "livrables", "--sans-pdf"))
+    assert "aucun répondant des quartiers du projet" in msg and "Error" not in msg
+    assert not (peer / "livrables").exists()
 
 
 def test_forms_and_monitoring_use_the_project_questionnaire(peer, tmp_path):

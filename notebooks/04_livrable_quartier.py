@@ -55,19 +55,19 @@ print(f"Quartier : {q.libelle} ({q.qpv or 'sans code QPV'}) — {int((tableau['q
 # du fichier du projet (modèle : `constats/MODELE.md` d'un projet créé par `dls init`).
 
 # %%
-from diagnostics.publish.constats import read_statement
+from diagnostics.publish.constats import read_statement, statement_path
 from diagnostics.publish.sources import load_sources
 
 sources = load_sources(p)
 evolution_tables = load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists() else None
-texte_asv = read_statement(report.statement_path(p, q.id))
+texte_asv = read_statement(statement_path(p, q.id))
 essentiel = findings.essentiel(tableau, q.libelle, p, sources=sources, statement=texte_asv, twins=sources.twins,
                                evolution=(evolution_tables or {}).get("evolution"))
 print(f"{essentiel['n_tests']} comparaisons, {essentiel['n_significant']} écart(s) significatif(s) après contrôle :")
 for c in essentiel["findings"]:
     print(" -", c["sentence"], f"[{c['why']}]")
 if not texte_asv.text:
-    print("\nPas encore de points forts ni de pistes d'action de l'ASV :", report.statement_path(p, q.id))
+    print("\nPas encore de points forts ni de pistes d'action de l'ASV :", statement_path(p, q.id))
 
 # %% [markdown]
 # ## Sources qualitatives : entretiens, remarques des habitants, annuaire

@@ -10,16 +10,12 @@ import pandas as pd
 from .. import fmt
 from ..config.project import REFERENCE_LEVELS
 
-#: Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable by most readers.
-OKABE_ITO = {"noir": "#000000", "orange": "#E69F00", "bleu_ciel": "#56B4E9", "vert": "#009E73",
-             "jaune": "#F0E442", "bleu": "#0072B2", "vermillon": "#D55E00", "pourpre": "#CC79A7"}
 #: Colour of a comparison verdict (Fingertips-like, colour-blind safe: dark blue / pale yellow /
 #: vermilion), the same as the report's badges (``report.css``): at least 3:1 between any two of
 #: « mieux », « moins bien », « similaire » (WCAG 2.1, 1.4.11), the verdict also written in words.
 VERDICT_COLOURS = {"mieux": "#003b5c", "similaire": "#FBF3A8",
                    "moins bien": "#E0601A", "plus élevé": "#BBBBBB", "plus bas": "#BBBBBB",
                    "non comparable": "#FFFFFF"}  # grey: significant gap on an indicator with no "good" direction
-QUARTIER_COLOURS = [OKABE_ITO[k] for k in ("orange", "bleu_ciel", "vert", "pourpre", "bleu", "vermillon")]
 FIG_WIDTH = 680  # px: fits an A4 page with 15 mm margins at 96 dpi
 
 

@@ -25,6 +25,7 @@ from .. import fmt, paths
 from ..collect.interviews import Interview
 from ..collect.references import PRECEDENCE_RULE
 from .charts import _fig_html, distribution_chart, spine_chart
+from .constats import read_statement, render_markdown, statement_path
 from ..errors import DLSError
 from ..protect.cells import group_neighbours, publish_counts
 from ..protect.text import scrub_text
@@ -42,9 +43,6 @@ from .findings import _publishable, essentiel, headline, key_findings
 from .sources import DEFAULT_DENOMINATOR
 
 TEMPLATES = paths.template_dir()
-#: The verdict of a cell of the synthesis' grids also as a sign (never by colour alone).
-VERDICT_SIGNS = {"moins bien": "▼", "mieux": "▲", "similaire": "=", "plus élevé": "≠", "plus bas": "≠"}
-
 
 
 # --------------------------------------------------------------------------- methods helpers
@@ -306,14 +304,13 @@ def _base_context(project, generated: str | None) -> dict:
         "project": project, "logo": project.logo_data_uri(), "plotly_js": _plotly_js(),
         "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
         "generated": generated or _dt.date.today().strftime("%d/%m/%Y"),
-        "verdict_colours": VERDICT_COLOURS, "verdict_signs": VERDICT_SIGNS, "centre_label": project.references.get(project.reference_centrale, ""),
+        "verdict_colours": VERDICT_COLOURS, "centre_label": project.references.get(project.reference_centrale, ""),
         "fmt": fmt,
     }
 
 
 def _opening(project, q, t, sources, stmt_path, evo: dict, methods) -> dict:
     """The opening pages of a quartier's report: « L'essentiel », the ASV's text, « Le quartier en bref »."""
-    from .constats import read_statement, render_markdown
     from .context import quartier_context
 
     stmt = read_statement(stmt_path)
@@ -321,12 +318,6 @@ def _opening(project, q, t, sources, stmt_path, evo: dict, methods) -> dict:
                                    statement=stmt, twins=sources.twins if sources is not None else {}),
             "statement": render_markdown(stmt.text), "context": quartier_context(project, q, t, methods=methods),
             "extract_levels": _extract_levels(project)}
-
-
-def _read(path):
-    from .constats import read_statement
-
-    return read_statement(path)
 
 
 def _extract_levels(project) -> str:
@@ -482,19 +473,9 @@ def reviewed_quotes(project, interviews, responses: pd.DataFrame | None = None, 
     return reviewed_only(interviews, reviewed), reviewed, pending
 
 
-def statement_path(project, name: str) -> Path | None:
-    """Where the analyst writes the findings' choices and the ASV's text of a deliverable
-    (:func:`diagnostics.publish.constats.statement_path`)."""
-    from .constats import statement_path as _path
-
-    return _path(project, name)
-
-
 def render_statement(path: Path | None) -> str:
     """The ASV's text of a ``constats`` file as HTML, or an empty string when there is none
     (:mod:`diagnostics.publish.constats`)."""
-    from .constats import read_statement, render_markdown
-
     return render_markdown(read_statement(path).text)
 
 
@@ -654,7 +635,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
         Sources, periods and definitions (default: read from the project's files).
     statement : path-like, optional
         The ASV's markdown file of « points forts » and « pistes d'action » (default:
-        :func:`statement_path`); a placeholder says where to write it when it is absent.
+        :func:`diagnostics.publish.constats.statement_path`); a placeholder says where to write it when it is absent.
     evolution : dict, optional
         ``{"evolution", "series", "trends"}`` of :mod:`diagnostics.engine.evolution` (all quartiers): the
         « Évolution depuis le diagnostic de … » page of « À retenir » and the previous values on
@@ -745,7 +726,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "summaries": [{"quartier": q, "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
                        "essentiel": essentiel(t, q.libelle, project, sources=sources,
                                               evolution=(evolution or {}).get("evolution"),
-                                              statement=_read(statement_path(project, q.id)),
+                                              statement=read_statement(statement_path(project, q.id)),
                                               twins=sources.twins if sources is not None else {}),
                        "link": (links or {}).get(q.libelle)} for q in project.quartiers],
         "dimensions": blocks, "methods": _methods_view(methods, project, None),

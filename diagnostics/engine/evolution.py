@@ -27,6 +27,7 @@ from ..config.catalogue import Catalogue, load_catalogue
 from ..config.project import Project
 from ..errors import DLSError, EstimationError
 from ..collect.margins import read_margins
+from ..stats.compare import EVOLUTION_WORDS, compare_test
 from ..stats.scores import SCORES
 from ..stats.trends import poisson_trend_test, prop_trend_test, wave_difference
 from .extract_estimates import extract_estimate, pick_territory
@@ -44,8 +45,7 @@ __all__ = [
     "wave_estimates",
 ]
 
-IMPROVING, STABLE, WORSENING, NOT_COMPARABLE = ("en amélioration", "pas d'écart significatif", "en dégradation",
-                                                "non comparable")
+NOT_COMPARABLE = "non comparable"
 #: A difference that rests on too few respondents with the characteristic: values shown, no verdict.
 TOO_FEW = "non testé"
 UP, DOWN = "en hausse", "en baisse"
@@ -68,18 +68,10 @@ def evolution_verdict(difference: float, p_value: float, direction: str, alpha: 
     respondents per wave, a real change of a few points goes undetected); otherwise a rise is
     an improvement when ``direction == "hausse_favorable"``, a worsening when
     ``"hausse_defavorable"``; for a ``"neutre"`` indicator the verdict only says « en hausse » or
-    « en baisse ».
+    « en baisse ». The rule is the one of the quartier against the rest (:func:`compare_test`),
+    in the evolution's words (:data:`EVOLUTION_WORDS`).
     """
-    if not (np.isfinite(difference) and np.isfinite(p_value)):
-        return ""
-    if p_value >= alpha:
-        return STABLE
-    up = difference > 0
-    if direction == "hausse_favorable":
-        return IMPROVING if up else WORSENING
-    if direction == "hausse_defavorable":
-        return WORSENING if up else IMPROVING
-    return UP if up else DOWN
+    return compare_test(difference, p_value, alpha, direction, words=EVOLUTION_WORDS)
 
 
 def _questions_of(ind, catalogue: Catalogue) -> set[str]:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..collect.values import normalise_label
-from ..stats.rates import dsr, proportion_ci, rate_ci, wilson_lower, wilson_upper
+from ..stats.rates import dsr, proportion_ci, rate_ci, wilson_limits
 
 __all__ = ["MULTIPLIERS", "ExtractEstimate", "extract_estimate", "latest_year", "pick_territory", "sum_quartiers"]
 
@@ -93,8 +93,8 @@ def extract_estimate(rows: pd.DataFrame, unit: str, method: str, confidence: flo
                         note="effectifs absents de l'extrait : intervalle de confiance non calculable")
         return ExtractEstimate(note="numérateur ou dénominateur absent de l'extrait")
     if method == "wilson" and 0 <= x <= n:    # one proportion: the limits directly
-        return ExtractEstimate(x / n * mult, wilson_lower(x, n, confidence) * mult,
-                    wilson_upper(x, n, confidence) * mult, n, x, "Wilson (proportion)")
+        lo, hi = wilson_limits(x, n, confidence)
+        return ExtractEstimate(x / n * mult, lo * mult, hi * mult, n, x, "Wilson (proportion)")
     df = pd.DataFrame({"x": [x], "n": [n]})
     if method == "wilson":                     # proportion_ci says what is wrong
         res = proportion_ci(df, "x", "n", conf_level=confidence, multiplier=mult).iloc[0]

@@ -156,9 +156,9 @@ def _questionnaire_rows(ind: Indicator, wave: Wave, estimates: pd.DataFrame, qua
         contrasts, p = quartier_tests(wave, ind)
         alpha = 1 - wave.design.conf_level
         for _, c in contrasts.iterrows():
-            if c["domain"] in rows and np.isfinite(c["difference"]):
-                rows[c["domain"]].update(ref_reste=float(c["rest"]), p_reste=float(c["p_value"]),
-                                         cmp_reste=compare_test(c["difference"], c["p_value"], alpha,
+            if c["domain"] in rows and np.isfinite(c["estimate"]):
+                rows[c["domain"]].update(ref_reste=float(c["estimate_rest"]), p_reste=float(c["p_value"]),
+                                         cmp_reste=compare_test(c["estimate"], c["p_value"], alpha,
                                                                 ind.direction))
     for r in rows.values():
         r["p_rao_scott"] = p

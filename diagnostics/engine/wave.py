@@ -510,8 +510,9 @@ def quartier_tests(wave: Wave, ind: Indicator) -> tuple[pd.DataFrame, float]:
     Returns
     -------
     contrasts : DataFrame
-        :meth:`Design.domain_contrast` (``domain, rest, difference, p_value`` …: t test of the
-        difference between the quartier and the other quartiers together).
+        :meth:`Design.domain_contrast` (``domain``, ``estimate`` the difference, ``estimate_rest``,
+        ``p_value`` …: t test of the difference between the quartier and the other quartiers
+        together).
     p_rao_scott : float
         Second-order Rao-Scott F test of independence between the indicator and the quartier
         (R ``svychisq``); NaN for a mean, or when the test cannot be computed (fewer than two

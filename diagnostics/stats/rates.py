@@ -328,10 +328,9 @@ def proportion_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multip
     ns = _numeric_column(data, n, allow_zero=False)
     _check_le(data, x, n, xs, ns)
     p = xs / ns
+    lo, hi = wilson_limits(xs.to_numpy(), ns.to_numpy(), conf)
     return _result(data.copy(), p * multiplier, np.sqrt(p * (1 - p) / ns) * multiplier,
-                   wilson_lower(xs.to_numpy(), ns.to_numpy(), conf) * multiplier,
-                   wilson_upper(xs.to_numpy(), ns.to_numpy(), conf) * multiplier,
-                   conf, "Wilson", ns, "proportion", multiplier)
+                   lo * multiplier, hi * multiplier, conf, "Wilson", ns, "proportion", multiplier)
 
 
 def rate_ci(data: pd.DataFrame, x: str, n: str, *, conf_level=0.95, multiplier: float = 100_000):

@@ -92,6 +92,7 @@ _API = {
     "get_secret": (".collect.pseudonym", "get_secret"),
     "secret_path": (".collect.pseudonym", "secret_path"),
     "write_indicators": (".engine.indicators", "write_indicators"),
+    "refuse_empty": (".engine.indicators", "refuse_empty"),
     "compare_ci": (".stats.compare", "compare_ci"),
     "compare_test": (".stats.compare", "compare_test"),
     "domain_contrast": (".stats.survey.contrast", "domain_contrast"),

@@ -412,18 +412,11 @@ def indicators(out, reponses, marges, extraits, projet, catalogue_path, format_,
 
 
 def _refuse_empty(res) -> None:
-    """A run that computed no indicator is an error, not an empty table reported as a success."""
-    t = res.table
-    if len(t) and (t["status"] == "calculé").any():
-        return
-    from .errors import EstimationError
+    """A run that computed no indicator is an error (:func:`diagnostics.engine.indicators.refuse_empty`)."""
+    from .engine.indicators import refuse_empty
 
-    files = res.files
-    raise EstimationError(
-        f"aucun indicateur n'a pu être calculé ({len(t)} lignes quartier × indicateur, toutes non calculables, "
-        f"{res.n_respondents} répondants lus dans « {files['reponses']} ») : vérifiez que les réponses et les "
-        f"marges (« {files['marges']} ») portent sur les quartiers du projet ; rien n'a été écrit.",
-        file=files["reponses"])
+    refuse_empty(res.table, read=f"{res.n_respondents} répondants lus dans « {res.files['reponses']} »",
+                 margins=str(res.files["marges"]), file=res.files["reponses"])
 
 
 @cli.command("extraits")

@@ -51,11 +51,7 @@ else:
     tableau = dls.compute_indicators(etape1["codes"], etape2["margins"], extraits, references, project=p,
                                      catalogue=catalogue, weights=etape2["weights"],
                                      calibration=etape2["calibration"])
-    if not (tableau["status"] == "calculé").any():   # a run that computed nothing is not a deliverable
-        raise dls.EstimationError(
-            f"aucun indicateur n'a pu être calculé ({len(tableau)} lignes quartier × indicateur, toutes non "
-            "calculables) : vérifiez que les réponses et les marges portent sur les quartiers du projet ; "
-            "aucun livrable n'a été écrit.")
+    dls.refuse_empty(tableau)   # a run that computed nothing is not a deliverable
     print(f"{tableau['indicator_id'].nunique()} indicateurs ; {int(tableau['suppressed'].sum())} cases "
           f"masquées par le secret statistique ; {int((tableau['status'] != 'calculé').sum())} non calculables.")
 

@@ -35,6 +35,7 @@ from ..collect.margins import read_margins
 from ..collect.pseudonym import get_secret, secret_path
 from ..config.catalogue import Catalogue, Indicator, load_project_catalogue
 from ..config.project import EXTRACT_REFERENCE_LEVELS, REFERENCE_LEVELS, Project, load_project
+from ..errors import EstimationError
 from ..protect.cells import MASKED, TOTAL_LABELS
 from ..protect.estimates import protect_indicators
 from ..stats.compare import compare_ci, compare_test
@@ -42,7 +43,7 @@ from .extract_estimates import ExtractEstimate, extract_estimate, latest_year, p
 from .wave import Wave, ensemble_label, estimate, prepare_wave, quartier_tests
 
 __all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "compute_indicators",
-           "compute_from_files", "write_indicators"]
+           "compute_from_files", "refuse_empty", "write_indicators"]
 
 #: Columns of the indicator table, in order (see CONTRIBUTING.md).
 COLUMNS = ["quartier", "indicator_id", "label", "dimension", "source", "unit", "direction",
@@ -323,6 +324,32 @@ def _compare(table: pd.DataFrame, catalogue: Catalogue, extracts, references, pr
 
 
 # =========================================================================== files
+
+def refuse_empty(table: pd.DataFrame, *, read: str = "", margins: str = "", file=None) -> None:
+    """Refuse a run that computed no indicator: an error, never an empty table reported as a success.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The indicator table (``status`` column).
+    read, margins : str
+        Optional clauses naming what was read (« 406 répondants lus dans « … » ») and the
+        margins file, for the French sentence.
+    file : path-like, optional
+        The answers file the error names.
+
+    Raises
+    ------
+    EstimationError
+        When no row has the status « calculé ».
+    """
+    if len(table) and (table["status"] == CALCULATED).any():
+        return
+    raise EstimationError(
+        f"aucun indicateur n'a pu être calculé ({len(table)} lignes quartier × indicateur, toutes non "
+        f"calculables{', ' + read if read else ''}) : vérifiez que les réponses et les marges"
+        f"{' (« ' + margins + ' »)' if margins else ''} portent sur les quartiers du projet ; rien n'a été écrit.", file=file)
+
 
 def compute_from_files(reponses=None, marges=None, extraits=None, references=None, *, project=None,
                        catalogue=None, limits=None) -> IndicatorInputs:

@@ -299,8 +299,13 @@ def _csv_text(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+def _safe_name(name: str) -> str:
+    """A form or group name as a file-name part: letters, digits, « - » and « _ » kept."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
 def _repeat_file(name: str) -> str:
-    return "reponses_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in name) + ".csv"
+    return f"reponses_{_safe_name(name)}.csv"
 
 
 def _write_text(text: str, path: Path) -> None:
@@ -381,8 +386,7 @@ def pull(server: str, url: str, form: str, out: str | os.PathLike = "data/raw", 
     client = ServerClient(server, base, form, auth, on_wait or (lambda s, _status: sleep(s)), max_retries)
     fresh, pages = fetch_all(client, server, form, project, page_size or DEFAULT_PAGE[server])
 
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in form)
-    folder = Path(out) / f"{server}_{safe}"
+    folder = Path(out) / f"{server}_{_safe_name(form)}"
     store, csv_path, manifest = folder / "soumissions.json", folder / "reponses.csv", folder / "manifeste.json"
     stored = json.loads(store.read_text(encoding="utf-8")) if store.is_file() else []
     changes = reconcile(server, stored, fresh)

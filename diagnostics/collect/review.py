@@ -33,10 +33,6 @@ _BY_VALUE = {
     "not approved": REJECTED, "on hold": HAS_ISSUES, "has issues": HAS_ISSUES,
 }
 
-#: French name of each state, as messages print it.
-LABELS = {REJECTED: "rejetée", HAS_ISSUES: "« à problème »", APPROVED: "approuvée", EDITED: "modifiée"}
-
-
 def normalise(value) -> str | None:
     """One server's review state → ``rejected``, ``hasIssues``, ``approved``, ``edited`` or None.
 

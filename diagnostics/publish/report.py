@@ -676,7 +676,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
         "directory": directory, "map": _map_view(project, q.libelle, directory),
         "matrix": _matrix_view(interviews, dims, project, q.libelle),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
-        "quartiers": project.quartiers, "statement_path": stmt_path, "definitions": _definitions(sources, dims),
+        "quartiers": project.quartiers, "definitions": _definitions(sources, dims),
         "illustrative": bool(sources and sources.has_illustrative()),
         "published_refs": sources.published(project.references) if sources is not None else [],
         "precedence_rule": PRECEDENCE_RULE,
@@ -723,7 +723,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
     blocks = _dimension_blocks(t, project, dims, None, sources)
     ctx.update({
         "doc_title": f"{project.titre} — synthèse des quartiers",
-        "summaries": [{"quartier": q, "findings": key_findings(t, q.libelle, project, sources=sources, dimensions=dims),
+        "summaries": [{"quartier": q,
                        "essentiel": essentiel(t, q.libelle, project, sources=sources,
                                               evolution=(evolution or {}).get("evolution"),
                                               statement=read_statement(statement_path(project, q.id)),
@@ -732,7 +732,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "dimensions": blocks, "methods": _methods_view(methods, project, None),
         "matrix": _matrix_view(interviews, dims, project),
         "n_interviews": len(interviews or []), "quartiers": project.quartiers,
-        "statement": render_statement(stmt_path), "statement_path": stmt_path,
+        "statement": render_statement(stmt_path),
         "extract_levels": _extract_levels(project),
         "definitions": _definitions(sources, dims), "illustrative": bool(sources and sources.has_illustrative()),
         "published_refs": sources.published(project.references) if sources is not None else [],

@@ -353,11 +353,7 @@ def _channel_table(channels, project, quartier: str | None) -> list[dict]:
     label = df.columns[0]
     others = [c for c in df.columns[1:] if c in project.libelles and c != quartier]
     view = pd.DataFrame({label: df[label], quartier: df[quartier], "Autres quartiers": df[others].sum(axis=1)})
-    view["Total"] = view[quartier] + view["Autres quartiers"]
-    view = view[view["Total"] > 0]
-    table, _ = publish_counts(view, [quartier, "Autres quartiers", "Total"], label, project.secret_statistique,
-                              total_col="Total")
-    return table.to_dict("records")
+    return _published_with_total(view, label, [quartier, "Autres quartiers"], project.secret_statistique)
 
 
 def _methods_view(methods: dict | None, project, quartier: str | None) -> dict:
@@ -401,10 +397,14 @@ def _channels_view(channels, project) -> list[dict]:
     df = pd.DataFrame(rows)
     label = df.columns[0]
     counts = [c for c in df.columns[1:] if c in project.libelles]
-    df = df[[label, *counts]].copy()
+    return _published_with_total(df[[label, *counts]].copy(), label, counts, project.secret_statistique)
+
+
+def _published_with_total(df: pd.DataFrame, label: str, counts: list[str], threshold) -> list[dict]:
+    """A count table with its « Total » column, rows without anybody left out, as printed:
+    :func:`diagnostics.protect.cells.publish_counts` (no masked cell recoverable from the totals)."""
     df["Total"] = df[counts].sum(axis=1)
-    df = df[df["Total"] > 0]
-    table, _ = publish_counts(df, [*counts, "Total"], label, project.secret_statistique, total_col="Total")
+    table, _ = publish_counts(df[df["Total"] > 0], [*counts, "Total"], label, threshold, total_col="Total")
     return table.to_dict("records")
 
 

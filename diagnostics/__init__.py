@@ -100,6 +100,7 @@ _API = {
     "prop_trend_test": (".stats.trends", "prop_trend_test"),
     "poisson_trend_test": (".stats.trends", "poisson_trend_test"),
     "wave_estimates": (".engine.evolution", "wave_estimates"),
+    "evolution_estimates": (".engine.evolution", "evolution_estimates"),
     "read_previous_wave": (".engine.evolution", "read_previous_wave"),
     "compute_evolution": (".engine.evolution", "compute_evolution"),
     "extract_series": (".engine.evolution", "extract_series"),

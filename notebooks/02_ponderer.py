@@ -92,3 +92,4 @@ dls.show(resume["representativeness"].drop(columns=["kind", "band"]),
 # %%
 dls.save_step(travail, "ponderation.pkl", {"frame": vague.frame, "weights": poids, "calibration": calage,
                                            "summary": resume, "margins": marges, "counts": comptes})
+dls.save_step(travail, "vague.pkl", vague)   # la vague calée, reprise telle quelle par le carnet 3

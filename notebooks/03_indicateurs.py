@@ -34,23 +34,21 @@ import pandas as pd
 import diagnostics as dls
 
 p, travail = dls.open_project(projet, dossier_travail)
+catalogue = dls.load_project_catalogue(p)
+extraits = dls.read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
 
 # %%
 if tableau_indicateurs:
     tableau = dls.read_indicator_table(tableau_indicateurs)
     print(f"Tableau d'indicateurs fourni : « {tableau_indicateurs} » ({len(tableau)} lignes).")
 else:
-    catalogue = dls.load_project_catalogue(p)
-    etape1 = dls.load_step(travail, "reponses.pkl")      # écrit par le carnet 1
-    etape2 = dls.load_step(travail, "ponderation.pkl")   # écrit par le carnet 2
-    extraits = dls.read_extracts([p.donnees["extraits"]]).data if p.donnees["extraits"] else None
+    # la vague calée au carnet 2 (poids et calage, pour des variances qui en tiennent compte)
+    vague = dls.load_step(travail, "vague.pkl")
     # références du projet, puis valeurs publiées livrées avec la boîte à outils (voir l'annexe)
     references = dls.load_references(p.donnees["references"])
-    # les poids calés au carnet 2 (et leur calage, pour des variances qui en tiennent compte),
-    # puis le secret statistique
-    tableau = dls.compute_indicators(etape1["codes"], etape2["margins"], extraits, references, project=p,
-                                     catalogue=catalogue, weights=etape2["weights"],
-                                     calibration=etape2["calibration"])
+    # les estimations, les comparaisons, puis le secret statistique
+    tableau = dls.compute_indicators(None, extracts=extraits, references=references, project=p,
+                                     catalogue=catalogue, wave=vague)
     dls.refuse_empty(tableau)   # a run that computed nothing is not a deliverable
     print(f"{tableau['indicator_id'].nunique()} indicateurs ; {int(tableau['suppressed'].sum())} cases "
           f"masquées par le secret statistique ; {int((tableau['status'] != 'calculé').sum())} non calculables.")
@@ -85,19 +83,16 @@ dls.show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].ast
 # couvrent plusieurs années donnent une série et un test de tendance.
 
 # %%
-_cat = dls.load_project_catalogue(p)
 evolution = {"evolution": None, "series": None, "trends": None}
 if p.precedent is not None and not tableau_indicateurs:
-    actuelle = dls.wave_estimates(dls.load_step(travail, "reponses.pkl")["codes"],
-                                  dls.load_step(travail, "ponderation.pkl")["margins"], p, _cat)
-    precedente = dls.read_previous_wave(p, _cat, secret=dls.get_secret(dls.secret_path(p)))
-    evolution["evolution"] = dls.compute_evolution(tableau, actuelle, precedente, p, _cat)
+    actuelle = dls.evolution_estimates(vague, catalogue)   # les estimations du tableau, sans nouveau calage
+    precedente = dls.read_previous_wave(p, catalogue, secret=dls.get_secret(dls.secret_path(p)))
+    evolution["evolution"] = dls.compute_evolution(tableau, actuelle, precedente, p, catalogue)
     print(f"Diagnostic de {p.precedent.annee} : "
           + ", ".join(f"{n} {v}" for v, n in evolution["evolution"]["verdict"].replace("", "non publié")
                       .value_counts().items()))
-if p.donnees["extraits"]:
-    evolution["series"], evolution["trends"] = dls.extract_series(
-        dls.read_extracts([p.donnees["extraits"]]).data, p, _cat)
+if extraits is not None:
+    evolution["series"], evolution["trends"] = dls.extract_series(extraits, p, catalogue)
     print(f"{len(evolution['trends'])} séries d'extraits avec un test de tendance.")
 
 # %%

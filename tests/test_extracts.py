@@ -256,3 +256,23 @@ def test_cli_extraits(tmp_path):
     res = CliRunner().invoke(cli, ["extraits", str(bad), "--rejets", str(out)])
     assert res.exit_code == 1 and "ligne 2, colonne « numerateur », valeur « douze »" in res.output
     assert "douze" in out.read_text(encoding="utf-8-sig")
+
+
+def test_a_quartier_found_by_name_is_never_its_namesake():
+    """« Biollay » is « Biollay (QPV, code illustratif) », never « Biollay 2 » (a 10-quartier project summed
+    both into one territory, then refused the doubled age bands); a name matching two codes is refused."""
+    import pandas as pd
+    import pytest
+
+    from diagnostics.engine.extract_estimates import pick_territory
+    from diagnostics.errors import DLSError
+
+    rows = pd.DataFrame({"level": "QPV", "territory_code": ["QN1", "QN2", "QN3"],
+                         "territory": ["Biollay (QPV, code illustratif)", "Biollay 2 (QPV)", "Bellevue"]})
+    assert pick_territory(rows, "QPV", label="Biollay")["territory_code"].tolist() == ["QN1"]
+    assert pick_territory(rows, "QPV", label="Biollay 2")["territory_code"].tolist() == ["QN2"]
+    assert pick_territory(rows, "QPV", label="bellevue")["territory_code"].tolist() == ["QN3"]
+    assert pick_territory(rows, "QPV", code="QN2", label="Biollay")["territory_code"].tolist() == ["QN2"]
+    twice = pd.concat([rows, rows.assign(territory_code=["QN9", "QN8", "QN7"])])
+    with pytest.raises(DLSError, match="« Biollay » correspond à 2 territoires.*QN1, QN9"):
+        pick_territory(twice, "QPV", label="Biollay")

@@ -30,8 +30,8 @@ from ..collect.margins import read_margins
 from ..stats.compare import EVOLUTION_WORDS, compare_test
 from ..stats.scores import SCORES
 from ..stats.trends import poisson_trend_test, prop_trend_test, wave_difference
-from .extract_estimates import extract_estimate, pick_territory
-from .wave import estimate, prepare_wave
+from .extract_estimates import Territories, extract_estimate
+from .wave import Wave, estimate, prepare_wave
 
 __all__ = [
     "EVOLUTION_COLUMNS",
@@ -39,6 +39,7 @@ __all__ = [
     "TREND_COLUMNS",
     "adjust_evolution",
     "compute_evolution",
+    "evolution_estimates",
     "evolution_verdict",
     "extract_series",
     "read_previous_wave",
@@ -113,7 +114,16 @@ def wave_estimates(codes: pd.DataFrame, margins: pd.DataFrame, project: Project,
         unweighted respondents with the characteristic of a proportion, NaN for a mean); an
         indicator the wave cannot compute (question absent…) has no row.
     """
-    wave = prepare_wave(codes, margins, project, catalogue)
+    return evolution_estimates(prepare_wave(codes, margins, project, catalogue), catalogue)
+
+
+def evolution_estimates(wave: Wave, catalogue: Catalogue) -> pd.DataFrame:
+    """:func:`wave_estimates` of a wave already prepared (the current one, raked in notebook 2).
+
+    The estimates are those of the indicator table (:func:`diagnostics.engine.wave.estimate`,
+    computed once per wave), so that a printed difference is the printed value minus the
+    previous one.
+    """
     if wave.design is None:
         raise EstimationError("aucun répondant des quartiers étudiés avec un âge et un sexe connus dans cette "
                               "vague ; des réponses avec l'âge et le sexe étaient attendues.")
@@ -226,39 +236,81 @@ def compute_evolution(table: pd.DataFrame, current: pd.DataFrame, previous: pd.D
     catalogue = catalogue or load_catalogue()
     prev = project.precedent
     changed = set(prev.modifiees) if prev else set()
-    conf = float(project.niveau_confiance)
+    inds = [i for i in catalogue if i.source == "questionnaire"]
+    order = {ind.id: k for k, ind in enumerate(inds)}
+    t = table[table["indicator_id"].isin(order)]
+    t = t.iloc[np.argsort(t["indicator_id"].map(order).to_numpy(), kind="stable")]
+    meta = pd.DataFrame([{"indicator_id": i.id, "label": i.label, "dimension": i.dimension, "unit": i.unit,
+                          "direction": i.direction, "_changed": _changed_note(i, changed, prev, catalogue)}
+                         for i in inds])
+    out = t[["quartier", "indicator_id", "estimate"]].merge(meta, on="indicator_id", how="left")
+    out["_unpublished"] = (t["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in t
+                           else False) | out["estimate"].isna()
+    keys = ["quartier", "indicator_id"]
+    cur = current[[*keys, "estimate", "se", "count"] if "count" in current else [*keys, "estimate", "se"]]
+    old = previous[[c for c in [*keys, "estimate", "se", "ci_low", "ci_high", "n", "count"] if c in previous]]
+    out = out.merge(cur.rename(columns=lambda c: c if c in keys else f"_{c}_cur"), on=keys, how="left",
+                    indicator="_in_cur")
+    out = out.merge(old.rename(columns=lambda c: c if c in keys else f"_{c}_old"), on=keys, how="left",
+                    indicator="_in_old")
+    return adjust_evolution(_evolution_rows(out, project), project)
+
+
+def _changed_note(ind, changed: set, prev, catalogue: Catalogue) -> str:
+    """« question modifiée depuis … (« … ») » when the indicator reads a question changed since, else ""."""
+    qs = _questions_of(ind, catalogue) & changed
+    return f"question modifiée depuis le {prev.libelle} ({_question_labels(qs, catalogue)})" if qs else ""
+
+
+def _evolution_rows(m: pd.DataFrame, project: Project) -> pd.DataFrame:
+    """The evolution rows from the table rows merged with both waves' estimates (one pass, first rule wins).
+
+    In order: a value not published is not compared; a changed question, an indicator absent from
+    either wave, or fewer than the secrecy threshold of respondents in the previous wave make the
+    row « non comparable »; the rest get the difference and its test (:func:`wave_difference`).
+    """
+    prev = project.precedent
     thr = project.secret_statistique
-    cur = current.set_index(["quartier", "indicator_id"])
-    old = previous.set_index(["quartier", "indicator_id"])
-    rows = []
-    for ind in catalogue:
-        if ind.source != "questionnaire":
-            continue
-        qs = _questions_of(ind, catalogue)
-        for _, t in table[table["indicator_id"] == ind.id].iterrows():
-            key = (t["quartier"], ind.id)
-            row = {c: np.nan for c in EVOLUTION_COLUMNS}
-            row.update(quartier=t["quartier"], indicator_id=ind.id, label=ind.label, dimension=ind.dimension,
-                       unit=ind.unit, direction=ind.direction, previous_year=prev.annee if prev else "",
-                       estimate=t["estimate"], verdict="", note="")
-            if bool(t.get("suppressed", False)) or pd.isna(t["estimate"]):
-                row.update(estimate=np.nan, note="valeur actuelle non publiée ou non calculable")
-            elif qs & changed:
-                row.update(verdict=NOT_COMPARABLE,
-                           note=f"question modifiée depuis le {prev.libelle} ({_question_labels(qs & changed, catalogue)})")
-            elif key not in old.index or key not in cur.index:
-                row.update(verdict=NOT_COMPARABLE, note=f"indicateur absent du {prev.libelle}" if prev else "")
-            elif pd.notna(old.loc[key, "n"]) and old.loc[key, "n"] < thr:
-                row.update(verdict=NOT_COMPARABLE, note=f"moins de {thr} répondants au {prev.libelle}")
-            else:
-                o, c = old.loc[key], cur.loc[key]
-                d = wave_difference((c["estimate"], c["se"]), (o["estimate"], o["se"]), conf_level=conf).iloc[0]
-                row.update(estimate_previous=o["estimate"], ci_low_previous=o["ci_low"],
-                           ci_high_previous=o["ci_high"], n_previous=o["n"], difference=d["estimate"],
-                           diff_ci_low=d["ci_low"], diff_ci_high=d["ci_high"], p_value=d["p_value"],
-                           count=c.get("count", np.nan), count_previous=o.get("count", np.nan))
-            rows.append(row)
-    return adjust_evolution(pd.DataFrame(rows, columns=EVOLUTION_COLUMNS), project)
+    out = pd.DataFrame({c: np.nan for c in EVOLUTION_COLUMNS}, index=m.index).astype(object)
+    for c in ("quartier", "indicator_id", "label", "dimension", "unit", "direction", "estimate"):
+        out[c] = m[c]
+    out["previous_year"] = prev.annee if prev else ""
+    out["verdict"], out["note"] = "", ""
+    absent = (m["_in_cur"] != "both") | (m["_in_old"] != "both")
+    few = ~absent & m["_n_old"].notna() & (m["_n_old"] < thr)
+    rules = [(m["_unpublished"], "", "valeur actuelle non publiée ou non calculable"),
+             (m["_changed"] != "", NOT_COMPARABLE, m["_changed"]),
+             (absent, NOT_COMPARABLE, f"indicateur absent du {prev.libelle}" if prev else ""),
+             (few, NOT_COMPARABLE, f"moins de {thr} répondants au {prev.libelle}" if prev else "")]
+    done = pd.Series(False, index=m.index)
+    for cond, verdict, note in rules:
+        sel = cond.astype(bool) & ~done
+        out.loc[sel, "verdict"] = verdict
+        out.loc[sel, "note"] = note[sel] if isinstance(note, pd.Series) else note
+        done |= sel
+    out.loc[m["_unpublished"].astype(bool), "estimate"] = np.nan
+    ok = ~done
+    if ok.any():
+        d = wave_difference(pd.DataFrame({"estimate": m.loc[ok, "_estimate_cur"], "se": m.loc[ok, "_se_cur"]}),
+                            pd.DataFrame({"estimate": m.loc[ok, "_estimate_old"], "se": m.loc[ok, "_se_old"]}),
+                            conf_level=float(project.niveau_confiance))
+        d.index = m.index[ok]
+        pairs = {"estimate_previous": m["_estimate_old"], "ci_low_previous": m["_ci_low_old"],
+                 "ci_high_previous": m["_ci_high_old"], "n_previous": m["_n_old"],
+                 "difference": d["estimate"], "diff_ci_low": d["ci_low"], "diff_ci_high": d["ci_high"],
+                 "p_value": d["p_value"], "count": m.get("_count_cur"), "count_previous": m.get("_count_old")}
+        for col, values in pairs.items():
+            out.loc[ok, col] = values[ok] if values is not None else np.nan
+    return _typed(out.reset_index(drop=True))
+
+
+def _typed(out: pd.DataFrame) -> pd.DataFrame:
+    """Number columns back to floats (the frame was filled as objects)."""
+    text = {"quartier", "indicator_id", "label", "dimension", "unit", "direction", "previous_year", "verdict", "note"}
+    for c in out.columns:
+        if c not in text:
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    return out
 
 
 def adjust_evolution(evolution: pd.DataFrame, project: Project) -> pd.DataFrame:
@@ -356,8 +408,9 @@ def extract_series(extracts: pd.DataFrame | None, project: Project, catalogue: C
         d = extracts[extracts["indicator_id"] == ind.extract_code]
         if d.empty:
             continue
+        territories = Territories(d, "QPV")
         for q in project.quartiers:
-            terr = pick_territory(d, "QPV", code=q.qpv, label=q.libelle)
+            terr = territories.pick(code=q.qpv, label=q.libelle)
             years = []
             for year, rows in sorted(terr.groupby(terr["year"].astype(str)), key=lambda x: x[0]):
                 est = extract_estimate(rows, ind.unit, ind.method, conf)

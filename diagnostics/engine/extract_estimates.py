@@ -8,15 +8,19 @@ indicator table (:mod:`diagnostics.engine.indicators`) and the yearly series of 
 """
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..collect.values import normalise_label
+from ..errors import DLSError
 from ..stats.rates import dsr, proportion_ci, rate_ci, wilson_limits
 
-__all__ = ["MULTIPLIERS", "ExtractEstimate", "extract_estimate", "latest_year", "pick_territory", "sum_quartiers"]
+__all__ = ["MULTIPLIERS", "ExtractEstimate", "Territories", "extract_estimate", "latest_year", "pick_territory",
+           "sum_quartiers"]
 
 #: Scale of each unit (proportions are stored on the 0–1 scale).
 MULTIPLIERS = {"%": 1.0, "pour 1 000": 1e3, "pour 10 000": 1e4, "pour 100 000": 1e5, "ratio": 1.0}
@@ -26,25 +30,54 @@ def latest_year(years) -> str:
     return max(years, key=lambda y: (int(str(y)[:4]), len(str(y)), str(y)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _name_without_note(name) -> str:
+    """A territory's name without its trailing note: « Biollay (QPV, code illustratif) » → ``biollay``."""
+    return normalise_label(re.sub(r"\s*\([^()]*\)\s*$", "", str(name)))
+
+
 def pick_territory(rows: pd.DataFrame, level: str, code=None, label=None, city=None) -> pd.DataFrame:
-    """Rows of one territory of ``level``: by code, else by label (« Biollay (QPV…) »)."""
-    r = rows[rows["level"] == level]
-    if r.empty:
-        return r
-    if code is not None and (r["territory_code"] == str(code)).any():
-        return r[r["territory_code"] == str(code)]
-    if label is not None:
-        lab = normalise_label(label)
-        hit = r["territory"].map(lambda t: normalise_label(t) == lab or normalise_label(t).startswith(lab + " "))
-        return r[hit.to_numpy()]
-    if code is None and label is None:
-        codes = list(pd.unique(r["territory_code"]))
-        if len(codes) > 1 and city is not None:
-            hit = r[r["territory"].map(normalise_label) == normalise_label(city)]
-            if not hit.empty:
-                return hit
-        return r[r["territory_code"] == codes[0]]
-    return r.iloc[0:0]
+    """Rows of one territory of ``level``: by code, else by label (:meth:`Territories.pick`)."""
+    return Territories(rows, level).pick(code, label, city)
+
+
+class Territories:
+    """The rows of one level of an extract, split by territory once, to pick many territories.
+
+    A territory is found by its code; else by its label, which matches a territory's name
+    exactly once a trailing note in brackets is set aside (« Biollay » is « Biollay (QPV, code
+    illustratif) », never « Biollay 2 »); a label that matches several territory codes is
+    refused rather than summed.  With neither code nor label: the first territory, or the one
+    named as ``city`` when the level holds several.
+    """
+
+    def __init__(self, rows: pd.DataFrame, level: str):
+        r = rows[rows["level"] == level]
+        self.level, self.none = level, r.iloc[0:0]
+        self.by_code = {str(c): g for c, g in r.groupby("territory_code", sort=False)}
+        self.names = {c: {_name_without_note(t) for t in g["territory"].unique()} for c, g in self.by_code.items()}
+
+    def pick(self, code=None, label=None, city=None) -> pd.DataFrame:
+        """Rows of the territory of ``code``, else of ``label``, else of ``city`` or the first one."""
+        if not self.by_code:
+            return self.none
+        if code is not None and str(code) in self.by_code:
+            return self.by_code[str(code)]
+        if label is not None:
+            codes = [c for c, names in self.names.items() if normalise_label(label) in names]
+            if len(codes) > 1:
+                raise DLSError(f"Le quartier « {label} » correspond à {len(codes)} territoires de niveau {self.level} "
+                               f"de l'extrait (codes {', '.join(codes)}) : indiquez son code QPV (clé « qpv ») "
+                               "dans projet.yaml pour choisir le bon.", value=label)
+            return self.by_code[codes[0]] if codes else self.none
+        if code is None:
+            if len(self.by_code) > 1 and city is not None:
+                hit = [g for g in self.by_code.values()
+                       if (g["territory"].map(normalise_label) == normalise_label(city)).any()]
+                if hit:
+                    return hit[0][hit[0]["territory"].map(normalise_label) == normalise_label(city)]
+            return next(iter(self.by_code.values()))
+        return self.none
 
 
 @dataclass

@@ -25,6 +25,8 @@ answers, no extract row, a masked value, nobody in the denominator…) is report
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from dataclasses import dataclass, field
@@ -35,11 +37,12 @@ from ..collect.margins import read_margins
 from ..collect.pseudonym import get_secret, secret_path
 from ..config.catalogue import Catalogue, Indicator, load_project_catalogue
 from ..config.project import EXTRACT_REFERENCE_LEVELS, REFERENCE_LEVELS, Project, load_project
-from ..errors import EstimationError
+from ..errors import DLSError, EstimationError
 from ..protect.cells import MASKED, TOTAL_LABELS
 from ..protect.estimates import protect_indicators
 from ..stats.compare import compare_ci, compare_test
-from .extract_estimates import ExtractEstimate, extract_estimate, latest_year, pick_territory, sum_quartiers
+from .extract_estimates import (ExtractEstimate, Territories, extract_estimate, latest_year, pick_territory,
+                                sum_quartiers)
 from .wave import Wave, ensemble_label, estimate, prepare_wave, quartier_tests
 
 __all__ = ["COLUMNS", "ENSEMBLE", "REFERENCE_LEVELS", "IndicatorInputs", "compute_indicators",
@@ -180,9 +183,9 @@ def _extract_rows(ind: Indicator, extracts: pd.DataFrame | None, project: Projec
         return list(rows.values())
     year = latest_year(d["year"])
     d = d[d["year"] == year]
-    parts = []
+    parts, territories = [], Territories(d, "QPV")
     for q in project.quartiers:
-        terr = pick_territory(d, "QPV", code=q.qpv, label=q.libelle)
+        terr = territories.pick(code=q.qpv, label=q.libelle)
         parts.append(terr)
         rows[q.libelle].update(_est_to_row(extract_estimate(terr, ind.unit, ind.method, confidence) if len(terr) else
                                            ExtractEstimate(note=f"aucune ligne QPV pour {q.libelle} dans l'extrait"), year, project.effectif_fragile))
@@ -215,11 +218,18 @@ def _est_to_row(est: ExtractEstimate, year: str, fragile_n: float = 30) -> dict:
     return row
 
 
-def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
+def _check_threshold(wave: Wave, thr: float) -> None:
+    """Refuse a wave prepared with another secrecy threshold than the table's (its ``suppressed`` flags)."""
+    if wave.design is not None and wave.design.suppress_n != int(math.ceil(thr)):
+        raise DLSError(f"La vague préparée l'a été avec un autre seuil de secret ({wave.design.suppress_n}) que "
+                       f"celui demandé ({fmt.number(thr)}) : préparez-la avec le même seuil.")
+
+
+def compute_indicators(codes: pd.DataFrame | None, margins: pd.DataFrame | None = None,
                        extracts: pd.DataFrame | None = None, references: pd.DataFrame | None = None, *,
                        project: Project | None = None, catalogue: Catalogue | None = None,
                        weights="calage", calibration=None, threshold: float | None = None,
-                       protect: bool = True, counts: dict | None = None) -> pd.DataFrame:
+                       protect: bool = True, counts: dict | None = None, wave: Wave | None = None) -> pd.DataFrame:
     """Compute the indicator table (one row per quartier × indicator, plus the « Ensemble » rows).
 
     Parameters
@@ -240,15 +250,15 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
     catalogue : Catalogue, optional
         Default ``config/indicateurs.yaml``.
     weights, calibration
-        As :func:`diagnostics.engine.wave.prepare_wave`: ``"calage"`` (raked to ``margins``),
-        ``"egaux"``, or a Series of weights with the raking that produced them.
+        As :func:`~diagnostics.engine.wave.prepare_wave` (``"calage"``, ``"egaux"`` or a Series and its raking).
     threshold : float, optional
-        Publication threshold of the disclosure rules (default: the project's
-        ``secret_statistique``).
+        Publication threshold of the disclosure rules (default: the project's ``secret_statistique``).
     protect : bool, default True
-        :func:`diagnostics.protect.estimates.protect_indicators` (always, for a table that is shared).
+        :func:`~diagnostics.protect.estimates.protect_indicators` (always, for a shared table).
     counts : dict, optional
         Filled with ``hors_quartiers`` and ``sans_age_sexe`` (respondents left out).
+    wave : Wave, optional
+        A wave already prepared (:func:`~diagnostics.engine.wave.prepare_wave`, notebook 2): used as it is.
 
     Returns
     -------
@@ -273,10 +283,10 @@ def compute_indicators(codes: pd.DataFrame, margins: pd.DataFrame | None = None,
     """
     project = project or load_project()
     catalogue = catalogue or load_project_catalogue(project)
-    thr = float(project.secret_statistique if threshold is None else threshold)
-    conf = float(project.niveau_confiance)
-    wave = prepare_wave(codes, margins, project, catalogue, weights=weights, calibration=calibration,
-                        threshold=thr)
+    thr, conf = float(project.secret_statistique if threshold is None else threshold), float(project.niveau_confiance)
+    wave = wave or prepare_wave(codes, margins, project, catalogue, weights=weights, calibration=calibration,
+                                threshold=thr)
+    _check_threshold(wave, thr)
     if counts is not None:
         counts.update(wave.counts)
     estimates = estimate(wave, catalogue)
@@ -305,21 +315,27 @@ def _compare(table: pd.DataFrame, catalogue: Catalogue, extracts, references, pr
     interval), oriented by the catalogue's ``sens``.
     """
     conf = float(project.niveau_confiance)
+    direction = {}
     for ind in catalogue:
         sel = table["indicator_id"] == ind.id
-        refs = _reference_values(ind.reference, ind, extracts, references, project, conf)
-        for key, val in refs.items():
+        direction[ind.id] = ind.direction
+        for key, val in _reference_values(ind.reference, ind, extracts, references, project, conf).items():
             table.loc[sel, f"ref_{key}"] = val
-        ens_est = table.loc[sel & (table["quartier"] == ens), "estimate"]
-        ens_val = float(ens_est.iloc[0]) if len(ens_est) else np.nan
-        for i in table.index[sel]:
-            r = table.loc[i]
-            if r["quartier"] != ens:
-                table.at[i, "cmp_ensemble"] = compare_ci(r["estimate"], r["ci_low"], r["ci_high"], ens_val,
-                                                         direction=ind.direction)
-            for key in REFERENCE_LEVELS:
-                table.at[i, f"cmp_{key}"] = compare_ci(r["estimate"], r["ci_low"], r["ci_high"],
-                                                       r[f"ref_{key}"], direction=ind.direction)
+    ensemble = table[table["quartier"] == ens].drop_duplicates("indicator_id").set_index("indicator_id")["estimate"]
+    rows = table[["quartier", "indicator_id", "estimate", "ci_low", "ci_high",
+                  *(f"ref_{k}" for k in REFERENCE_LEVELS)]].to_dict("records")
+    verdicts = {c: table[c].tolist() for c in ("cmp_ensemble", *(f"cmp_{k}" for k in REFERENCE_LEVELS))}
+    for i, r in enumerate(rows):
+        if r["indicator_id"] not in direction:
+            continue
+        way, interval = direction[r["indicator_id"]], (r["estimate"], r["ci_low"], r["ci_high"])
+        if r["quartier"] != ens:
+            verdicts["cmp_ensemble"][i] = compare_ci(*interval, ensemble.get(r["indicator_id"], np.nan),
+                                                     direction=way)
+        for key in REFERENCE_LEVELS:
+            verdicts[f"cmp_{key}"][i] = compare_ci(*interval, r[f"ref_{key}"], direction=way)
+    for c, values in verdicts.items():
+        table[c] = values
     return table
 
 

@@ -337,6 +337,8 @@ class Wave:
     ensemble: str = ""
     calibration: object = None
     problem: str | None = None
+    #: :func:`estimate`'s table per catalogue, computed once (the wave itself never changes)
+    estimates: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def _weights(frame, margins, project, weights, calibration):
@@ -488,6 +490,9 @@ def estimate(wave: Wave, catalogue: Catalogue) -> pd.DataFrame:
         ``numerator`` unweighted.  An indicator in ``wave.errors``, or without any valid
         answer, has no row.
 
+    The table is computed once per wave and catalogue (the indicator table and the evolution
+    read the same estimates); each call returns a copy.
+
     Notes
     -----
     Proportion :math:`\\hat p_d = \\sum_{i \\in d} w_i y_i / \\sum_{i \\in d} w_i`, linearised
@@ -495,13 +500,16 @@ def estimate(wave: Wave, catalogue: Catalogue) -> pd.DataFrame:
     :math:`\\mathrm{expit}(\\mathrm{logit}\\,\\hat p \\pm t\\,\\widehat{se}/(\\hat p(1-\\hat p)))`
     (R ``svyciprop(method = "logit")``); means: R ``svymean`` with a t interval.
     """
-    rows = []
-    if wave.design is not None:
-        for ind in catalogue:
-            if ind.id in wave.design.data.columns and ind.source == "questionnaire" \
-                    and wave.design.data[ind.id].notna().any():
-                rows += _estimate_one(wave, ind)
-    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+    key = id(catalogue)
+    if key not in wave.estimates or wave.estimates[key][0] is not catalogue:   # an id is only unique while alive
+        rows = []
+        if wave.design is not None:
+            for ind in catalogue:
+                if ind.id in wave.design.data.columns and ind.source == "questionnaire" \
+                        and wave.design.data[ind.id].notna().any():
+                    rows += _estimate_one(wave, ind)
+        wave.estimates[key] = (catalogue, pd.DataFrame(rows, columns=ESTIMATE_COLUMNS))
+    return wave.estimates[key][1].copy()
 
 
 def quartier_tests(wave: Wave, ind: Indicator) -> tuple[pd.DataFrame, float]:

@@ -20,6 +20,7 @@ from ..errors import DLSError
 STEP_FILES = {
     "reponses.pkl": "01_verifier_reponses",
     "ponderation.pkl": "02_ponderer",
+    "vague.pkl": "02_ponderer",
     "indicateurs.pkl": "03_indicateurs",
     "evolution.pkl": "03_indicateurs",
 }

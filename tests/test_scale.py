@@ -281,3 +281,24 @@ def test_finish_pdf_on_a_hand_made_file(tmp_path):
         assert str(figure.S) == "/Figure" and str(figure.K[0].S) == "/Div"
         assert [str(group.S), str(group.K[0].S), str(group.K[1].S)] == ["/Div", "/Figure", "/P"]
         assert str(group.K[0].Alt) == "Carte du quartier" and str(lone.S) == "/Figure"
+
+
+def test_the_engine_keeps_each_clone_apart(tmp_path):
+    """Seven quartiers through the engine: each clone's extract rows are its own.
+
+    Without QPV codes, « Biollay » was found by name among « Biollay (QPV…) » and « Biollay 2
+    (QPV…) » together; the rows of both were summed and the age-standardised rates refused the
+    doubled age bands, so that any project of four or more quartiers failed in notebook 3.
+    """
+    from diagnostics.collect.extracts import read_extracts
+    from diagnostics.engine.evolution import extract_series
+    from diagnostics.engine.indicators import compute_from_files
+
+    project = load_project(make_project(tmp_path / "p", 7))
+    table = compute_from_files(project=project).table
+    ald = table[(table["indicator_id"] == "am_ald_standardise") & table["quartier"].isin(["Biollay", "Biollay 2"])]
+    assert ald["n"].tolist() == [ald["n"].iloc[0]] * 2 and ald["status"].eq("calculé").all()
+    series, trends = extract_series(read_extracts([project.donnees["extraits"]]).data, project)
+    assert set(series["quartier"]) == {q.libelle for q in project.quartiers}
+    # one value per quartier, indicator and year: no territory counted twice
+    assert not series.duplicated(["quartier", "indicator_id", "year"]).any()

@@ -61,7 +61,8 @@ from diagnostics.publish.sources import load_sources
 sources = load_sources(p)
 evolution_tables = load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists() else None
 texte_asv = read_statement(statement_path(p, q.id))
-essentiel = findings.essentiel(tableau, q.libelle, p, sources=sources, statement=texte_asv, twins=sources.twins,
+index = findings.TableIndex(tableau)   # le tableau indexé une fois : « L'essentiel » puis le rapport
+essentiel = findings.essentiel(index, q.libelle, p, sources=sources, statement=texte_asv, twins=sources.twins,
                                evolution=(evolution_tables or {}).get("evolution"))
 print(f"{essentiel['n_tests']} comparaisons, {essentiel['n_significant']} écart(s) significatif(s) après contrôle :")
 for c in essentiel["findings"]:
@@ -97,7 +98,7 @@ remarques
 # ## Écriture du rapport
 
 # %%
-html = report.render_quartier(p, q.libelle, tableau, methods=resume, actors=acteurs, interviews=entretiens,
+html = report.render_quartier(p, q.libelle, index, methods=resume, actors=acteurs, interviews=entretiens,
                               comments=remarques, sources=sources, evolution=evolution_tables)
 sortie = report.write_html(html, Path(dossier_sortie) / (fichier or f"dls_{q.id}.html"))
 print(f"Rapport écrit : {sortie} ({len(html) / 1e6:.1f} Mo)")

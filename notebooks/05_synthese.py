@@ -47,8 +47,9 @@ entretiens, _, _ = report.reviewed_quotes(p, entretiens)   # seules les citation
 from diagnostics.publish.sources import load_sources
 
 sources = load_sources(p)
+index = findings.TableIndex(tableau)   # le tableau indexé une fois pour tous les quartiers
 pd.DataFrame([{"quartier": q.libelle, **{k: len(v) for k, v in
-                                          findings.key_findings(tableau, q.libelle, p, sources=sources).items()
+                                          findings.key_findings(index, q.libelle, p, sources=sources).items()
                                           if k in ("worse", "better", "context")}} for q in p.quartiers])
 
 # %%

@@ -11,7 +11,7 @@ from .display import (
     VERDICT_COLOURS,
     _aggregate,
     _flag,
-    _Index,
+    TableIndex,
     _na,
     _plain,
     format_interval,
@@ -125,7 +125,7 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
     dict or None
         A plotly.js figure ``{"data", "layout", "alt"}``; ``None`` when the dimension has no indicator.
     """
-    idx = _Index(table)
+    idx = TableIndex(table)
     ids = idx.ids(dimension)
     if not ids:
         return None
@@ -322,7 +322,7 @@ def distribution_chart(table, dimension: str, project, quartier: str | None = No
     ----------
     Office for Health Improvement and Disparities, *Fingertips user guide: compare areas* (2023).
     """
-    idx = _Index(table)
+    idx = TableIndex(table)
     ids = idx.ids(dimension)
     if not ids:
         return None

@@ -74,7 +74,7 @@ def quartier_context(project, quartier, table, *, margins: pd.DataFrame | None =
     ----------
     project : diagnostics.config.project.Project
     quartier : diagnostics.config.project.Quartier
-    table : diagnostics.publish.display._Index or pandas.DataFrame
+    table : diagnostics.publish.display.TableIndex or pandas.DataFrame
         The protected indicator table.
     margins : pandas.DataFrame, optional
         Census margins (default: the project's ``donnees: marges`` file).
@@ -89,7 +89,7 @@ def quartier_context(project, quartier, table, *, margins: pd.DataFrame | None =
         ``qpv``.
     """
     from ..collect.margins import read_margins
-    from .display import _Index
+    from .display import TableIndex
 
     if margins is None and project.donnees.get("marges"):
         margins = read_margins(project.donnees["marges"])
@@ -111,7 +111,7 @@ def quartier_context(project, quartier, table, *, margins: pd.DataFrame | None =
             n = int(sel["n"].iloc[0])
             out["respondents"] = fmt.number(n)
             out["respondent_share"] = fmt.percent(n / pop, 1) if pop else ""
-    idx = _Index(table)
+    idx = TableIndex(table)
     for iid, words in CONTEXT_INDICATORS.items():
         r = idx.get(iid, quartier.libelle)
         if r is None or _flag(r.get("suppressed")) or _na(r.get("estimate")):

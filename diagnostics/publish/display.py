@@ -100,14 +100,20 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-class _Index:
-    """The indicator table as records, indexed once (rendering looks rows up thousands of times)."""
+class TableIndex:
+    """The indicator table as records, indexed once (rendering looks rows up thousands of times).
+
+    Every function of the report that takes the indicator table also takes its index: a notebook
+    that renders or summarises many quartiers builds it once (``TableIndex(tableau)``).
+    """
 
     def __init__(self, table):
-        if isinstance(table, _Index):
+        if isinstance(table, TableIndex):
             self.__dict__.update(table.__dict__)
             return
         t = check_table(table)
+        # text columns as Python objects first: records of Arrow-backed strings cost twice as much
+        t = t.astype({c: object for c in t.columns if isinstance(t[c].dtype, pd.StringDtype)})
         self.records = t.to_dict("records")
         self._by_dim: dict = {}
         self._rows: dict = {}

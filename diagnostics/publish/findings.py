@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import fmt
 from ..stats.compare import p_from_interval
-from .display import _aggregate, _flag, _Index, _na, format_interval, format_value
+from .display import TableIndex, _aggregate, _flag, _na, format_interval, format_value
 
 # --------------------------------------------------------------------------- key findings
 
@@ -202,7 +202,7 @@ def key_findings(table: pd.DataFrame, quartier: str, project, *, sources=None, d
     from ..config.questionnaire import load_dimensions
 
     dims = dimensions or load_dimensions()
-    idx = _Index(table)
+    idx = TableIndex(table)
     sub = idx.of_quartier(quartier)
     q = project.quartier(quartier)
     rows = []
@@ -368,7 +368,7 @@ def essentiel(table, quartier: str, project, *, sources=None, evolution=None, st
 
     st = statement or Statement()
     alpha = 1 - float(project.niveau_confiance)
-    idx = _Index(table)
+    idx = TableIndex(table)
     q = project.quartier(quartier)
     if st.path is not None:
         st.check_ids(r["indicator_id"] for r in idx.records)

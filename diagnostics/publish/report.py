@@ -32,7 +32,7 @@ from ..protect.text import scrub_text
 from .display import (
     VERDICT_COLOURS,
     _aggregate,
-    _Index,
+    TableIndex,
     _na,
     _row_view,
     check_table,
@@ -221,7 +221,7 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                       previous: dict | None = None) -> list[dict]:
     """Per dimension: the quartier's rows (one verdict each), its figures, the cross-quartier rows
     and the « Source : … » lines of its table and charts."""
-    idx = _Index(t)
+    idx = TableIndex(t)
     blocks = []
     prefix = "fig-" + ("synthese" if quartier is None else "".join(c for c in quartier if c.isalnum()).lower())
     for did, dlabel in dimensions.items():
@@ -615,8 +615,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
     project : diagnostics.config.project.Project
     quartier : str
         Label or id of the quartier.
-    table : pandas.DataFrame
-        Protected indicator table (all quartiers: the figures compare them).
+    table : pandas.DataFrame or diagnostics.publish.display.TableIndex
+        Protected indicator table (all quartiers: the figures compare them), or its index.
     methods : dict, optional
         ``n_read, n_accepted, n_rejected`` (counts from validation), ``channels`` (table of
         collection channels: ``canal, n`` and optionally per quartier), ``representativeness``
@@ -658,7 +658,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
 
     dims = dimensions or load_dimensions()
     q = project.quartier(quartier)
-    t = _Index(table)
+    t = TableIndex(table)
     sources = _sources_or_none(project, sources)
     ctx = _base_context(project, generated)
     stmt_path = Path(statement) if statement is not None else statement_path(project, q.id)
@@ -716,7 +716,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
     from .maps import overview_map
 
     dims = dimensions or load_dimensions()
-    t = _Index(table)
+    t = TableIndex(table)
     sources = _sources_or_none(project, sources)
     ctx = _base_context(project, generated)
     stmt_path = Path(statement) if statement is not None else statement_path(project, "synthese")

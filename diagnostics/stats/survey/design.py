@@ -689,25 +689,23 @@ class Design(Estimators):
             lo, hi = est - z * se, est + z * se
         else:
             lo, hi = ci
-        nn = res["n"].astype(np.int64)
-        frame = pd.DataFrame({
+        nn = res["n"].astype(np.int64).ravel()
+        columns = {   # built whole, then one frame (a column added at a time costs a copy each)
             "domain": np.repeat(np.asarray(labels, dtype=object), V),
             "variable": np.tile(np.asarray(variables, dtype=object), n_dom),
             "level": np.tile(np.asarray(levels, dtype=object), n_dom),
             "estimate": est.ravel(), "se": se.ravel(),
             "ci_low": np.asarray(lo).ravel(), "ci_high": np.asarray(hi).ravel(),
-            "n": nn.ravel(), "deff": res["deff"].ravel(),
-        })
-        frame["fragile"] = frame["n"] < self.fragile_n
-        frame["suppressed"] = frame["n"] < self.suppress_n
-        frame["method"] = (method if isinstance(method, (str, pd.api.extensions.ExtensionArray))
-                           else np.asarray(method).ravel())
-        frame["df"] = res["degf"].ravel().astype(np.int64)
-        frame["conf_level"] = self.conf_level
-        for k, v in (extra_cols or {}).items():
-            frame[k] = np.asarray(v).ravel()
+            "n": nn, "deff": res["deff"].ravel(),
+            "fragile": nn < self.fragile_n, "suppressed": nn < self.suppress_n,
+            "method": (method if isinstance(method, (str, pd.api.extensions.ExtensionArray))
+                       else np.asarray(method).ravel()),
+            "df": res["degf"].ravel().astype(np.int64), "conf_level": self.conf_level,
+            **{k: np.asarray(v).ravel() for k, v in (extra_cols or {}).items()},
+        }
         if kind is not None:
-            frame["kind"] = kind
+            columns["kind"] = kind
+        frame = pd.DataFrame(columns)
         if cov is not None:
             keys = (frame["domain"], frame["variable"], frame["level"])
             frame.attrs[COVARIANCE_ATTR] = Covariance(keys, *cov)

@@ -40,6 +40,8 @@ TOKEN_ENV = {"kobo": "DLS_KOBO_TOKEN", "odk": "DLS_ODK_TOKEN"}
 #: ODK Central also accepts HTTP Basic (over HTTPS only): these two variables instead of a token.
 ODK_BASIC_ENV = ("DLS_ODK_EMAIL", "DLS_ODK_MOT_DE_PASSE")
 MAX_RETRIES = 5
+#: Longest wait between two tries, in seconds.
+MAX_WAIT = 60
 #: Statuses retried (GET only): rate limit and server-side errors.
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -94,6 +96,15 @@ def auth_header(server: str, base: str, token: str | None, environ) -> str:
     return "Basic " + base64.b64encode(f"{user}:{pwd}".encode()).decode("ascii")
 
 
+def backoff_seconds(failures: int) -> float:
+    """The wait before the next try after ``failures`` failed ones: 2, 4, 8… s, at most 60 s.
+
+    One rule for every retry of a pull: the server's errors (:class:`Retry`) and the downloads
+    cut mid-way (:meth:`ServerClient.get`).
+    """
+    return float(min(2 ** failures, MAX_WAIT))
+
+
 def _retry_class(on_wait):
     """A :class:`Retry` whose waits go through ``on_wait(seconds, status)`` (tests record them)."""
 
@@ -102,8 +113,8 @@ def _retry_class(on_wait):
             seconds = None
             if response is not None and self.respect_retry_after_header:
                 seconds = self.get_retry_after(response)
-            if seconds is None:     # 2, 4, 8… s (the current error is already in the history)
-                seconds = min(2 ** len(self.history), 60)
+            if seconds is None:     # the current error is already in the history
+                seconds = backoff_seconds(len(self.history))
             on_wait(float(seconds), getattr(response, "status", None))
 
     return _Retry
@@ -135,7 +146,7 @@ class ServerClient:
         retry = _retry_class(self._waited)(
             total=max_retries, connect=0, read=0, redirect=0, status=max_retries,
             status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
-            backoff_factor=1, backoff_max=60, respect_retry_after_header=True, raise_on_status=False)
+            backoff_factor=1, backoff_max=MAX_WAIT, respect_retry_after_header=True, raise_on_status=False)
         self.session = requests.Session()
         # no .netrc credentials (they would replace our header), but the environment's proxy
         # (HTTPS_PROXY, NO_PROXY) as urllib honoured it
@@ -174,7 +185,7 @@ class ServerClient:
                 body = resp.content
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
                 if attempt < self.max_retries:
-                    self._waited(float(2 ** (attempt + 1)), None)
+                    self._waited(backoff_seconds(attempt + 1), None)
                     continue
                 raise PullError(f"Le téléchargement depuis {self.host} a été interrompu en cours de route "
                                 f"(réponse incomplète, encore après {self.max_retries} nouvelles tentatives) : "

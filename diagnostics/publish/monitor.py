@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 
     from ..engine.fieldwork import MonitorResult
 
-#: A quota cell under this share of its expected respondents is flagged (as in the computation).
-UNDER_RATIO = 0.8
-
 __all__ = ["render_monitor", "summary_text", "write_monitor_page"]
 
 
@@ -195,8 +192,9 @@ def _section_channels(res: MonitorResult) -> list[str]:
 
 def _section_quotas_files(res: MonitorResult) -> list[str]:
     """The full quota table and the files read."""
+    under = set(res.under.index)   # the cells the computation flags (its rows of the quota table)
     qrows = [(q.quartier, q.groupe_age, q.sexe, fmt.number(q.n), fmt.number(q.attendu, 1),
-              fmt.number(q.cible, 0) if q.cible == q.cible else "–", "alerte" if q.ratio < UNDER_RATIO else "")
+              fmt.number(q.cible, 0) if q.cible == q.cible else "–", "alerte" if q.Index in under else "")
              for q in res.quotas.itertuples()]
     return ["<h2>Quotas par âge et sexe</h2>",
             _table(["Quartier", "Âge", "Sexe", "Réponses", "Attendues", "Cible"], qrows, num={3, 4, 5}),

@@ -228,6 +228,4 @@ def _domain_and_rest(design, variable, by):
             if W > 0:
                 theta[2 * k + j] = m = (w[side] * yz[side]).sum() / W
                 S[:, 2 * k + j] = np.where(side, w * (yz - m) / W, 0.0)
-    used = ok & pos
-    degf = len(np.unique(design.c[used])) - len(np.unique(design.h[used]))
-    return list(labels), theta, n, S, float(degf)
+    return list(labels), theta, n, S, float(design.degf_of(ok & pos))

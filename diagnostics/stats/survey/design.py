@@ -182,8 +182,7 @@ class Design(Estimators):
         self.h, self.c, self.psu_h, self.nh = s1.h, s1.c, s1.psu_h, s1.nh
         self.n_strata, self.n_psu, self.f, self.scale = s1.n_strata, s1.n_psu, s1.f, s1.scale
         self.lonely, self.cw, self.P, self.HS = s1.lonely, s1.cw, s1.P, s1.HS
-        pos = w > 0
-        self.degf = int(len(np.unique(self.c[pos])) - len(np.unique(self.h[pos])))
+        self.degf = self.degf_of(w > 0)
         self.cal_margins = self._greg_basis = None
         self._plans = []   # recent domain plans: (domain codes, n_dom, block, plan)
         if cal is not None and cal.kind == "greg":
@@ -462,6 +461,11 @@ class Design(Estimators):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(nok > 0, nstr / nok, 1.0) / st.avg
 
+    def degf_of(self, rows) -> int:
+        """Degrees of freedom of the subset ``rows`` (a mask): its PSUs minus its strata, as R's
+        ``degf()`` of a subset design (:math:`\\#PSU - \\#strata`)."""
+        return int(len(np.unique(self.c[rows])) - len(np.unique(self.h[rows])))
+
     def domain_counts(self, dom, n_dom):
         """Design degrees of freedom and rows of each domain (R's subset design)."""
         rows = np.flatnonzero((dom >= 0) & (self.w > 0))
@@ -674,8 +678,7 @@ class Design(Estimators):
             return self.var_from_scores(S, cov=True)
 
         def df():
-            rows = keep & valid().any(axis=1)
-            return len(np.unique(self.c[rows])) - len(np.unique(self.h[rows]))
+            return self.degf_of(keep & valid().any(axis=1))
         return matrix, df
 
     # ------------------------------------------------------------------ result table

@@ -84,8 +84,7 @@ class DesignRows:
             out["degf"][k] = degf[k]
             out["nrow"][k] = nrow[k]
             if d.domain_df == "answers":
-                out["degf"][k] = [len(np.unique(d.c[pos[:, j]])) - len(np.unique(d.h[pos[:, j]]))
-                                  for j in range(V)]
+                out["degf"][k] = [d.degf_of(pos[:, j]) for j in range(V)]
                 if not d.calibrated:
                     out["nrow"][k] = ind.sum(axis=0)
             out["nvalid"][k] = n if d.calibrated else ind.sum(axis=0)

@@ -214,7 +214,6 @@ PRIVATE_ALLOWED = {
     ("diagnostics.publish.charts", "diagnostics.publish.findings"): "what may be published, decided once",
     ("diagnostics.publish.evolution_view", "diagnostics.publish.display"): "missing-value test of the report",
     ("diagnostics.publish.findings", "diagnostics.publish.display"): "display helpers of the report, one package",
-    ("diagnostics.publish.report", "diagnostics.publish.charts"): "a figure as HTML",
     ("diagnostics.publish.report", "diagnostics.publish.display"): "display helpers of the report, one package",
     ("diagnostics.publish.report", "diagnostics.publish.findings"): "what may be published, decided once",
 }
@@ -260,7 +259,7 @@ LONG_ALLOWED = {
     ("diagnostics.impact.change", "wilcoxon_signed_rank"): "exact and normal branches with ties, as R",
     ("diagnostics.impact.read", "read_followup"): "one pass over the follow-up file's columns",
     ("diagnostics.protect.cells", "protect_block"): "the secondary suppression loop and its audit, one algorithm",
-    ("diagnostics.publish.charts", "spine_chart"): "one plotly figure, trace by trace",
+    ("diagnostics.publish.charts", "spine_chart"): "one figure specification, trace by trace",
     ("diagnostics.stats.quantiles", "quantile"): "R's survey quantile rules, one branch per interval type",
     ("diagnostics.stats.rates", "dsr"): "Dobson interval with its checks, as PHEindicatormethods",
     ("diagnostics.stats.survey.design", "Design.__init__"): "strata, stages and fpc checked as R svydesign",

@@ -107,7 +107,7 @@ def test_cli_help_documents_default_folder():
 def _small_html(tmp_path, name, text):
     f = tmp_path / f"{name}.html"
     f.write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>@page {{ size: A4 }}</style></head>"
-                 f"<body><h1>{text}</h1><script>window.dlsFigures = [Promise.resolve(1)];</script></body></html>",
+                 f"<body><h1>{text}</h1></body></html>",
                  encoding="utf-8")
     return f
 

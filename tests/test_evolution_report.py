@@ -110,7 +110,8 @@ def test_report_has_the_evolution_page(project):
     annex = html[html.index('id="annexe-evolution"'):]
     assert "Annexe F. Évolution depuis le diagnostic de 2017" in annex and "Sentiment de solitude" in annex
     assert "question modifiée depuis le diagnostic de 2017" in annex
-    assert re.search(r"diamond-open", html)
+    # the previous value on the spine charts: a hollow diamond, its value in the point's title
+    assert re.search(r'<g><title>Biollay, diagnostic précédent : [^<]+</title><polygon points="[^"]+" fill="none"', html)
     plain = report.render_quartier(project, "Biollay", make_table(), generated="01/01/2023")
     assert 'id="evolution"' not in plain and "Annexe F." not in plain
 

@@ -284,23 +284,19 @@ def test_html_has_every_section(html):
     assert "04 79 00 99 98" not in text and "mediation.fictive@example.org" not in text
 
 
-def get_plotlyjs():
-    from diagnostics.paths import resource
-
-    return resource("vendor", "plotly-basic.min.js").read_text(encoding="utf-8")
-
-
-def test_html_is_offline_and_embeds_plotly_once(html):
-    assert html.count(get_plotlyjs()[:300]) == 1
-    assert len(html.encode("utf-8")) < 2_000_000
+def test_html_is_offline_and_has_no_script(html):
+    """The figures are inline SVG drawn by the toolkit: no script at all, no library embedded."""
+    assert "<script" not in html.lower()
+    assert len(html.encode("utf-8")) < 800_000
     assert html.count('class="graphique" role="img" aria-label="') == 18
-    assert html.count("dlsFigure(\"fig-") == 9 + 9  # a spine chart and a CI chart per dimension
-    page = html.replace(get_plotlyjs(), "")
+    # a spine chart and a CI chart per dimension, each drawn at the page's width and the phone's
+    assert len(re.findall(r'<div id="fig-[^"]+" class="graphique"', html)) == 9 + 9
+    assert html.count('<svg class="large"') == 18 and html.count('<svg class="etroit"') == 18
     # the only absolute addresses are the actors' web sites, as plain links (never loaded)
-    assert set(re.findall(r"""(?:src|href)\s*=\s*["']?((?:https?:)?//[^/"']+)""", page)) <= {
-        f"https://{h}" for h in re.findall(r'href="https://([^/"]+)', page)}
-    assert not re.search(r"""src\s*=\s*["']?(https?:)?//""", page)
-    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert set(re.findall(r"""(?:src|href)\s*=\s*["']?((?:https?:)?//[^/"']+)""", html)) <= {
+        f"https://{h}" for h in re.findall(r'href="https://([^/"]+)', html)}
+    assert not re.search(r"""src\s*=\s*["']?(https?:)?//""", html)
+    assert "<link" not in html and "@import" not in html and "url(" not in html
     assert 'src="data:image/svg+xml;base64,' in html
 
 
@@ -309,10 +305,10 @@ def test_data_text_is_escaped(html):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in html
     assert "Un &lt;i&gt;commentaire&lt;/i&gt; &amp; une idée" in html
-    # inside figure JSON, « < » is written \u003c so that no </script> can close the script element
-    assert "alert(3)" in html and "</script><script>alert(3)" not in html
-    scripts = re.findall(r'dlsFigure\("[^"]+", (\[.*?\]), (\{.*?\})\);</script>', html)
-    assert scripts and all(json.loads(d) is not None and json.loads(lay) for d, lay in scripts)
+    # inside the figures' SVG (labels, hover titles), a label is text, never markup
+    assert "alert(3)" in html and "<script>alert(3)" not in html
+    svgs = re.findall(r"<svg[\s\S]*?</svg>", html)
+    assert svgs and not any("<script" in s_ or "<b>" in s_ for s_ in svgs)
 
 
 def test_synthesis(table, project):
@@ -320,7 +316,7 @@ def test_synthesis(table, project):
     for label in load_dimensions().values():
         assert label.replace("'", "&#39;") in out
     assert 'href="dls_biollay.html"' in out and "Synthèse des quartiers" in out
-    assert out.count("dlsFigure(\"fig-synthese-ic-") == 9
+    assert out.count('<div id="fig-synthese-ic-') == 9
     # « L'essentiel » across quartiers first; no ASV box and no instruction when constats/synthese.md is absent
     text = re.sub(r"<[^>]+>", " ", out)
     assert text.index("L'essentiel") < text.index("Vue d'ensemble")

@@ -85,7 +85,6 @@ def _too_wide(browser, html: Path) -> list[str]:
     try:
         page.emulate_media(media="print")
         page.goto(html.resolve().as_uri(), wait_until="load")
-        page.evaluate("Promise.all(window.dlsFigures || [])")
         # HTML elements and the outer <svg> of each chart (what is inside an <svg> is clipped to it)
         return page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
             .filter(e => e.namespaceURI === 'http://www.w3.org/1999/xhtml' || e.parentElement.namespaceURI

@@ -235,8 +235,8 @@ def _inner_figures(node, inside: bool = False) -> int:
     """Retag as ``/Div`` the figures nested in a figure that has an alternative text; their count.
 
     A chart is one ``<div role="img" aria-label="…">`` (its alternative text lists every value
-    drawn); plotly draws it as several nested ``<svg>``, which Chromium tags as figures without
-    alternative text (about 170 per report).  A reader of the outer figure's ``/Alt`` skips its
+    drawn); its drawings are ``<svg>`` elements (the page's and the phone's, one hidden), which
+    Chromium may tag as figures without alternative text.  A reader of the outer figure's ``/Alt`` skips its
     content (ISO 32000-1 § 14.9.3), so the inner ones are only groups: ``/Div``.
     """
     import pikepdf
@@ -405,18 +405,17 @@ class PdfPrinter:
     in ``workers`` tabs: :meth:`submit` queues a document as soon as its notebook has written
     it, :meth:`wait` returns when every PDF is written and re-raises the first failure.  The
     browser starts once (about 0.5 s, during the first notebooks), which halves the printing
-    time of the sample build compared with one browser per document.  A sample report costs
-    Chromium about 1.6 s of processor on this kind of machine: ~0.8 s to draw its 19 plotly
-    figures as the page is parsed (mostly style and layout forced by plotly's measurements),
-    ~0.8 s to lay the document out again for print and write the tagged PDF.  Without
+    time of the sample build compared with one browser per document.  The figures are inline SVG
+    (:mod:`diagnostics.publish.svg`): a report with 18 figures costs Chromium about 0.6 s of
+    processor to lay out for print and write the tagged PDF (2.2 s when plotly drew them in
+    the page).  Without
     Playwright, or when it cannot start the browser, each document is printed by a Chromium
     subprocess of its own.  Either way the bytes go through :func:`finish_pdf`.
 
     Notes
     -----
-    A page is printed after its ``load`` event and once the promises of its plotly figures
-    (``window.dlsFigures``, filled by the report template) have settled, with the page size of
-    the document's CSS (``@page { size: A4 }``).
+    A page is printed after its ``load`` event, with the page size of the document's CSS
+    (``@page { size: A4 }``).
     """
 
     def __init__(self, workers: int = 2, timeout: float = 120):
@@ -491,7 +490,6 @@ class PdfPrinter:
                 raise DLSError(f"Le fichier HTML « {html} » est introuvable : impossible de produire le PDF.")
             ms = self.timeout * 1000
             await tab.goto(html.resolve().as_uri(), wait_until="load", timeout=ms)
-            await tab.evaluate("Promise.all(window.dlsFigures || [])")
             data = await tab.pdf(print_background=True, prefer_css_page_size=True, display_header_footer=False,
                                   tagged=True, outline=True)
             await asyncio.get_running_loop().run_in_executor(None, _write_pdf, data, html, pdf)

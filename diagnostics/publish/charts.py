@@ -1,5 +1,5 @@
-"""The report's figures as plotly JSON: the Fingertips-like spine chart and the dot plot of a
-quartier among the others (annex B).
+"""The report's figures as plotly.js specifications: the Fingertips-like spine chart and the dot
+plot of a quartier among the others (annex B), drawn as inline SVG by :mod:`diagnostics.publish.svg`.
 """
 from __future__ import annotations
 
@@ -21,39 +21,11 @@ from .findings import _publishable, headline
 
 # --------------------------------------------------------------------------- figures
 #
-# Figures are plotly.js specifications built as plain dicts ({"data": [...], "layout": {...}})
-# and drawn by the plotly library embedded once in the page.  Building dicts rather than
-# plotly.graph_objects keeps the rendering of a report fast (no validation of thousands of
-# properties) and the HTML small (no template copied into every figure).
+# Figures are plotly.js specifications built as plain dicts ({"data": [...], "layout": {...}}),
+# drawn as inline SVG by diagnostics.publish.svg (no script in the report): the geometry is
+# decided here, the drawing there.
 
 _FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 11, "color": "#222222"}
-_JS_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
-
-
-def _json(obj) -> str:
-    """JSON safe to put inside a ``<script>`` element (``<``, ``>``, ``&`` escaped)."""
-    import json
-
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=float).translate(_JS_ESCAPES)
-
-
-def _fig_html(fig: dict | None, fig_id: str) -> str:
-    """HTML fragment drawing ``fig`` with the page's plotly library (static, no mode bar).
-
-    The figure takes the width of its container (redrawn narrower on a phone) and has an
-    accessible name: ``role="img"`` with an ``aria-label`` that lists every value it shows.
-    """
-    from markupsafe import escape
-
-    if fig is None:
-        return ""
-    lay = dict(fig["layout"])
-    lay.pop("width", None)
-    lay["autosize"] = True
-    alt = escape(fig.get("alt") or "Graphique")
-    return (f'<div id="{fig_id}" class="graphique" role="img" aria-label="{alt}" '
-            f'style="height:{lay["height"]}px"></div>'
-            f'<script>dlsFigure("{fig_id}", {_json(fig["data"])}, {_json(lay)});</script>')
 
 
 def _base_layout(height: int, **kw) -> dict:

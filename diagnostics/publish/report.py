@@ -3,8 +3,8 @@
 Input is the protected indicator table (one row per quartier × indicator, columns agreed in
 CONTRIBUTING.md), the project configuration, a summary of the methods (collection, weighting),
 the directory of actors and the partner interview notes.  Output is a single HTML file that
-works offline: the plotly library is embedded once, the logo is a ``data:`` URI, no font or
-image is fetched; the same file prints to A4 (print CSS, page breaks) with
+works offline and without a script: the figures are inline SVG (:mod:`diagnostics.publish.svg`),
+the logo is a ``data:`` URI, no font or image is fetched; the same file prints to A4 (print CSS, page breaks) with
 :func:`diagnostics.io.pdf.html_to_pdf`.
 
 Every text that comes from data (labels, names, quotes) goes through Jinja2 autoescaping, so a
@@ -24,15 +24,16 @@ import pandas as pd
 from .. import fmt, paths
 from ..collect.interviews import Interview
 from ..collect.references import PRECEDENCE_RULE
-from .charts import _fig_html, distribution_chart, spine_chart
+from .charts import distribution_chart, spine_chart
 from .constats import read_statement, render_markdown, statement_path
 from ..errors import DLSError
 from ..protect.cells import group_neighbours, publish_counts
 from ..protect.text import scrub_text
 from .display import (
+    FIG_WIDTH,
     VERDICT_COLOURS,
-    _aggregate,
     TableIndex,
+    _aggregate,
     _na,
     _row_view,
     check_table,
@@ -41,6 +42,7 @@ from .display import (
 from .evolution_view import evolution_view, previous_values, synthesis_evolution
 from .findings import _publishable, essentiel, headline, key_findings
 from .sources import DEFAULT_DENOMINATOR
+from .svg import figure_html
 
 TEMPLATES = paths.template_dir()
 
@@ -203,12 +205,6 @@ def _env():
     return env
 
 
-@functools.lru_cache(maxsize=1)
-def _plotly_js() -> str:
-    """plotly.js « basic » partial bundle vendored with the package (resources/vendor/README.md)."""
-    return paths.resource("vendor", "plotly-basic.min.js").read_text(encoding="utf-8")
-
-
 def _records(df) -> list[dict]:
     if df is None:
         return []
@@ -241,10 +237,11 @@ def _dimension_blocks(t, project, dimensions: dict[str, str], quartier: str | No
                                       "headline": headline(r, agg, project, sources) if _publishable(r) else None})
             block["rows"] = _pair_twins(block["rows"], sources.twins if sources is not None else {})
             if ids:
-                block["spine_fig"] = _fig_html(spine_chart(idx, quartier, did, project, sources, previous=previous),
-                                               f"{prefix}-colonne-{did}")
+                block["spine_fig"] = figure_html(spine_chart(idx, quartier, did, project, sources, previous=previous),
+                                                 f"{prefix}-colonne-{did}", FIG_WIDTH)
         if ids:
-            block["ci_fig"] = _fig_html(distribution_chart(idx, did, project, quartier), f"{prefix}-ic-{did}")
+            block["ci_fig"] = figure_html(distribution_chart(idx, did, project, quartier), f"{prefix}-ic-{did}",
+                                          FIG_WIDTH)
         block["cross"], block["cross_refs"] = _cross_view(idx, ids, project, sources) if quartier is None else ([], [])
         blocks.append(block)
     return blocks
@@ -301,7 +298,7 @@ def _cross_view(idx, ids, project, sources) -> tuple[list[dict], list[str]]:
 
 def _base_context(project, generated: str | None) -> dict:
     return {
-        "project": project, "logo": project.logo_data_uri(), "plotly_js": _plotly_js(),
+        "project": project, "logo": project.logo_data_uri(),
         "css": (TEMPLATES / "report.css").read_text(encoding="utf-8"),
         "generated": generated or _dt.date.today().strftime("%d/%m/%Y"),
         "verdict_colours": VERDICT_COLOURS, "centre_label": project.references.get(project.reference_centrale, ""),

@@ -1,0 +1,393 @@
+"""The report's figures as inline SVG, drawn in Python from their plotly.js specifications.
+
+:mod:`diagnostics.publish.charts` describes each figure as a plotly.js specification (``data``,
+``layout``): panels of markers with error bars, shapes, annotations and a legend.  This module
+draws exactly that subset as static SVG, twice: at the page width (screen and print) and at a
+phone's width (margins, fonts and labels as the narrow layout of the former script).  No script
+runs in the reader's browser: the report opens and prints at once (a quartier report cost
+Chromium about 1.6 s of processor to draw its 18 plotly figures, three quarters of its
+printing, issue 31), each point keeps its text as an SVG ``<title>`` (shown on hover), and the
+figure's accessible name stays on its container (``role="img"``, ``aria-label``).
+
+Text widths are not measured (no browser): an average advance of :data:`CHAR_EM` em per
+character of DejaVu Sans sizes the legend and the wrapping of labels, as the margins of
+:mod:`~diagnostics.publish.charts` already assume.
+"""
+from __future__ import annotations
+
+import math
+import re
+from html import unescape
+
+from markupsafe import Markup, escape
+
+from .. import fmt
+
+__all__ = ["CHAR_EM", "NARROW_WIDTH", "figure_html", "figure_svg"]
+
+#: Average advance of a DejaVu Sans character, in em (measured 4.6–5.0 px at 8 px).
+CHAR_EM = 0.6
+#: Width of the phone variant (a 375 px screen less the page's padding).
+NARROW_WIDTH = 340
+_FAMILY = "DejaVu Sans, Arial, sans-serif"
+_SPAN = re.compile(r"^(<span style='font-size:(\d+)px'>)?([\s\S]*?)(</span>)?$")
+
+
+# --------------------------------------------------------------------------- text
+
+def _wrap(text: str, n: int) -> str:
+    """Break each ``<br>`` line of a label (optionally inside one ``<span>``) to at most ``n`` characters."""
+    out_lines = []
+    for line in str(text).split("<br>"):
+        m = _SPAN.match(line)
+        words, lines, cur = m.group(3).split(" "), [], ""
+        for w in words:
+            if cur and len(cur) + 1 + len(w) > n:
+                lines.append(cur)
+                cur = w
+            else:
+                cur = f"{cur} {w}" if cur else w
+        lines.append(cur)
+        out_lines += [f"{m.group(1) or ''}{x}{m.group(4) or ''}" for x in lines]
+    return "<br>".join(out_lines)
+
+
+def _lines(text: str, size: float) -> list[tuple[str, float]]:
+    """``(plain text, font size)`` of each line of a plotly label (``<br>``, ``<span style='font-size:…'>``)."""
+    out = []
+    for line in str(text).split("<br>"):
+        m = _SPAN.match(line)
+        out.append((unescape(m.group(3)), float(m.group(2)) if m.group(2) else size))
+    return out
+
+
+def _text(x: float, y: float, text: str, size: float, anchor: str = "start", colour: str = "#222222",
+          valign: str = "middle") -> str:
+    """An SVG ``<text>`` of one or several lines, placed like a plotly label (``valign``: middle, top, bottom)."""
+    lines = _lines(text, size)
+    heights = [1.25 * s for _, s in lines]
+    block = sum(heights)
+    top = {"middle": y - block / 2, "top": y, "bottom": y - block}[valign]
+    spans, cursor = [], top
+    for (line, s), h in zip(lines, heights):
+        cursor += h
+        spans.append(f'<tspan x="{x:.1f}" y="{cursor - 0.3 * s:.1f}" font-size="{s:g}">{escape(line)}</tspan>')
+    return f'<text text-anchor="{anchor}" fill="{colour}">{"".join(spans)}</text>'
+
+
+def _width(text: str, size: float) -> float:
+    return max((len(line) * s * CHAR_EM for line, s in _lines(text, size)), default=0.0)
+
+
+# --------------------------------------------------------------------------- markers
+
+def _marker(symbol: str, x: float, y: float, size: float, colour: str, line_colour: str, line_width: float,
+            opacity: float = 1.0) -> str:
+    """One plotly marker (``size`` its diameter in px) as SVG."""
+    r = size / 2
+    op = f' opacity="{opacity:g}"' if opacity < 1 else ""
+    lw = line_width or 0
+    stroke = f' stroke="{line_colour}" stroke-width="{lw:g}"' if lw else ""
+    if symbol == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:g}" fill="{colour}"{stroke}{op}/>'
+    if symbol == "circle-open":
+        return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r - max(lw, 1) / 2:g}" fill="#ffffff" stroke="{colour}" '
+                f'stroke-width="{max(lw, 1):g}"{op}/>')
+    if symbol == "circle-open-dot":   # a hollow centre: the verdict's ring around white, a dot inside
+        return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:g}" fill="{colour}"{stroke}{op}/>'
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r / 2:g}" fill="#ffffff" stroke="{line_colour}" '
+                f'stroke-width="1"/><circle cx="{x:.1f}" cy="{y:.1f}" r="1.5" fill="{line_colour}"/>')
+    if symbol in ("diamond", "diamond-open"):
+        pts = f"{x:.1f},{y - r:.1f} {x + r:.1f},{y:.1f} {x:.1f},{y + r:.1f} {x - r:.1f},{y:.1f}"
+        if symbol == "diamond":
+            return f'<polygon points="{pts}" fill="{colour}"{stroke}{op}/>'
+        return f'<polygon points="{pts}" fill="none" stroke="{colour}" stroke-width="{max(lw, 1):g}"{op}/>'
+    if symbol == "square":
+        return f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{size:g}" height="{size:g}" fill="{colour}"{stroke}{op}/>'
+    if symbol == "triangle-up":
+        pts = f"{x:.1f},{y - r:.1f} {x + r:.1f},{y + r * 0.8:.1f} {x - r:.1f},{y + r * 0.8:.1f}"
+        return f'<polygon points="{pts}" fill="{colour}"{stroke}{op}/>'
+    w = max(lw, 1.5)
+    if symbol == "line-ns-open":
+        return f'<line x1="{x:.1f}" y1="{y - r:.1f}" x2="{x:.1f}" y2="{y + r:.1f}" stroke="{colour}" stroke-width="{w:g}"/>'
+    if symbol == "cross-open":
+        return (f'<path d="M{x - r:.1f} {y:.1f}H{x + r:.1f}M{x:.1f} {y - r:.1f}V{y + r:.1f}" stroke="{colour}" '
+                f'stroke-width="{w:g}" fill="none"/>')
+    # x, x-open and anything else: a saltire
+    return (f'<path d="M{x - r:.1f} {y - r:.1f}L{x + r:.1f} {y + r:.1f}M{x - r:.1f} {y + r:.1f}L{x + r:.1f} '
+            f'{y - r:.1f}" stroke="{colour}" stroke-width="{w:g}" fill="none"/>')
+
+
+# --------------------------------------------------------------------------- axes
+
+def _nice_step(span: float, target: int) -> float:
+    """A step of 1, 2, 2,5 or 5 × 10^k giving at most about ``target`` intervals over ``span``."""
+    raw = span / max(target, 1)
+    base = 10 ** math.floor(math.log10(raw))
+    return next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw)
+
+
+def _decimals(step: float) -> int:
+    d = 0
+    while d < 6 and abs(step * 10 ** d - round(step * 10 ** d)) > 1e-9:
+        d += 1
+    return d
+
+
+class _Axis:
+    """One axis of a panel: its data range, its share of the plot area and its ticks."""
+
+    def __init__(self, spec: dict, lo_px: float, hi_px: float, values: list[float], horizontal: bool):
+        self.spec = spec
+        d0, d1 = spec.get("domain", [0, 1])
+        self.a = lo_px + d0 * (hi_px - lo_px)
+        self.b = lo_px + d1 * (hi_px - lo_px)
+        if "range" in spec:
+            self.r0, self.r1 = spec["range"]
+            self.ticks = list(zip(spec.get("tickvals", []), spec.get("ticktext", spec.get("tickvals", []))))
+            return
+        vals = [v for v in values if v is not None and math.isfinite(v)] or [0.0, 1.0]
+        lo, hi = min(vals), max(vals)
+        if spec.get("rangemode") == "tozero":
+            lo, hi = min(lo, 0.0), max(hi, 0.0)
+        span = (hi - lo) or abs(hi) or 1.0
+        self.r0 = lo if (spec.get("rangemode") == "tozero" and lo == 0) else lo - 0.05 * span
+        self.r1 = hi + 0.05 * span
+        step = _nice_step(self.r1 - self.r0, max(2, int(abs(self.b - self.a) // 90)))
+        first = math.ceil(self.r0 / step - 1e-9) * step
+        n = int(math.floor((self.r1 - first) / step + 1e-9)) + 1
+        dec = _decimals(step)
+        suffix = spec.get("ticksuffix", "")
+        self.ticks = [(first + k * step, fmt.number(first + k * step, dec) + suffix) for k in range(n)]
+
+    def px(self, v: float) -> float:
+        return self.a + (v - self.r0) / (self.r1 - self.r0) * (self.b - self.a)
+
+
+# --------------------------------------------------------------------------- the figure
+
+def _narrow(fig: dict, width: float) -> dict:
+    """The phone layout of a figure: narrower margins, smaller fonts, labels wrapped to fit."""
+    lay = {k: (dict(v) if isinstance(v, dict) else v) for k, v in fig["layout"].items()}
+    lay["margin"] = m = dict(lay["margin"])
+    m["l"] = min(m["l"], round(width * 0.46))
+    m["r"] = min(m["r"], 84)
+    lay["font"] = {**lay.get("font", {}), "size": 9}
+    ann = []
+    for a in lay.get("annotations", []):
+        a = {**a, "font": {**a.get("font", {}), "size": 8}}
+        if a.get("xref") == "paper" and a.get("x") == 1:
+            a["text"] = _wrap(a["text"].replace("font-size:9px", "font-size:7px"), int((m["r"] - 4) // 5))
+        elif a.get("xref") == "paper" and a.get("x") == 0:
+            a["text"] = _wrap(a["text"], int((width - m["l"] - 4) // 5))
+        ann.append(a)
+    lay["annotations"] = ann
+    narrow = (lay.get("meta") or {}).get("etroit", {})
+    for k, ax in list(lay.items()):
+        if k.startswith("yaxis"):
+            ax["tickfont"] = {"size": 8}
+            if ax.get("ticktext"):
+                n = int((m["l"] - 8) // 5)
+                ax["ticktext"] = [_wrap(" ".join(str(t).split("<br>")), n) for t in ax["ticktext"]]
+        if k.startswith("xaxis") and narrow.get("ticktext") and ax.get("ticktext"):
+            ax["ticktext"] = narrow["ticktext"].get(ax["ticktext"][0], ax["ticktext"])
+            ax["tickfont"] = {"size": 8}
+    return {**fig, "layout": lay}
+
+
+def _axis_key(ref: str, kind: str) -> str:
+    """``"x2"`` → ``"xaxis2"``."""
+    return f"{kind}axis{ref[1:]}"
+
+
+def _axes(fig: dict, x0, x1, y0, y1) -> dict:
+    lay, data = fig["layout"], fig["data"]
+    axes = {}
+    for k, spec in lay.items():
+        if re.fullmatch(r"[xy]axis\d*", k):
+            ref = k[0] + k[5:]
+            values = []
+            for t in data:
+                if t.get(f"{k[0]}axis", k[0]) == ref:
+                    vals = [v for v in t.get(k[0], []) if v is not None]
+                    values += vals
+                    err = t.get("error_x") if k[0] == "x" else None
+                    if err:
+                        values += [v + e for v, e in zip(t["x"], err.get("array", [])) if v is not None and e is not None]
+                        values += [v - e for v, e in zip(t["x"], err.get("arrayminus", [])) if v is not None and e is not None]
+            axes[k] = _Axis(spec, x0, x1, values, True) if k[0] == "x" else _Axis(spec, y1, y0, values, False)
+    return axes
+
+
+def _ypos(axes, y0, y1, ref: str, v: float) -> float:
+    return y1 - v * (y1 - y0) if ref == "paper" else axes[_axis_key(ref, "y")].px(v)
+
+
+def _xpos(axes, x0, x1, ref: str, v: float) -> float:
+    return x0 + v * (x1 - x0) if ref == "paper" else axes[_axis_key(ref, "x")].px(v)
+
+
+def _draw_axes(axes, font, width: float) -> tuple[list[str], list[str]]:
+    """Grid lines (drawn first) and axis lines, ticks and labels (drawn last).
+
+    A tick label of the horizontal axis is kept inside the figure's width (plotly widens its
+    margin instead; the last label « 100 % » would be cut by the page otherwise).
+    """
+    grid, top = [], []
+    for k, ax in axes.items():
+        spec = ax.spec
+        other = axes[_axis_key(spec.get("anchor", "y" if k[0] == "x" else "x"), "y" if k[0] == "x" else "x")]
+        size = spec.get("tickfont", {}).get("size", font)
+        out = 5 if spec.get("ticks") == "outside" else 0
+        if k[0] == "x":
+            base = max(other.a, other.b)
+            for v, label in ax.ticks:
+                px = ax.px(v)
+                if spec.get("showgrid"):
+                    grid.append(f'<line x1="{px:.1f}" y1="{min(other.a, other.b):.1f}" x2="{px:.1f}" y2="{base:.1f}" '
+                                f'stroke="{spec.get("gridcolor", "#eeeeee")}"/>')
+                if out:
+                    top.append(f'<line x1="{px:.1f}" y1="{base:.1f}" x2="{px:.1f}" y2="{base + out:.1f}" stroke="{spec.get("linecolor", "#444")}"/>')
+                half = _width(str(label), size) / 2
+                top.append(_text(min(max(px, half + 1), width - half - 1), base + out + 3, str(label), size,
+                                 "middle", valign="top"))
+            if spec.get("showline"):
+                top.append(f'<line x1="{ax.a:.1f}" y1="{base:.1f}" x2="{ax.b:.1f}" y2="{base:.1f}" '
+                           f'stroke="{spec.get("linecolor", "#444")}"/>')
+        else:
+            left = min(other.a, other.b)
+            for v, label in ax.ticks:
+                py = ax.px(v)
+                if spec.get("showgrid"):
+                    grid.append(f'<line x1="{left:.1f}" y1="{py:.1f}" x2="{max(other.a, other.b):.1f}" y2="{py:.1f}" '
+                                f'stroke="{spec.get("gridcolor", "#eeeeee")}"/>')
+                top.append(_text(left - out - 4, py, str(label), size, "end"))
+            if spec.get("showline"):
+                top.append(f'<line x1="{left:.1f}" y1="{ax.a:.1f}" x2="{left:.1f}" y2="{ax.b:.1f}" '
+                           f'stroke="{spec.get("linecolor", "#444")}"/>')
+    return grid, top
+
+
+def _shapes(fig, axes, x0, x1, y0, y1, layer: str) -> list[str]:
+    out = []
+    for s in fig["layout"].get("shapes", []):
+        if s.get("layer", "above") != layer:
+            continue
+        xa, xb = (_xpos(axes, x0, x1, s["xref"], s[k]) for k in ("x0", "x1"))
+        ya, yb = (_ypos(axes, y0, y1, s["yref"], s[k]) for k in ("y0", "y1"))
+        line = s.get("line", {})
+        if s["type"] == "rect":
+            stroke = (f' stroke="{line.get("color", "#000")}" stroke-width="{line["width"]:g}"'
+                      if line.get("width") else "")
+            out.append(f'<rect x="{min(xa, xb):.1f}" y="{min(ya, yb):.1f}" width="{abs(xb - xa):.1f}" '
+                       f'height="{abs(yb - ya):.1f}" fill="{s.get("fillcolor", "none")}"{stroke}/>')
+        else:
+            out.append(f'<line x1="{xa:.1f}" y1="{ya:.1f}" x2="{xb:.1f}" y2="{yb:.1f}" '
+                       f'stroke="{line.get("color", "#000")}" stroke-width="{line.get("width", 1):g}"/>')
+    return out
+
+
+def _traces(fig, axes) -> list[str]:
+    out = []
+    for t in fig["data"]:
+        xa, ya = axes[_axis_key(t.get("xaxis", "x"), "x")], axes[_axis_key(t.get("yaxis", "y"), "y")]
+        mk = t.get("marker", {})
+        n = len(t.get("x", []))
+        per = {k: (mk.get(k) if isinstance(mk.get(k), list) else [mk.get(k)] * n) for k in ("color", "symbol", "size")}
+        texts = t.get("text") or [""] * n
+        err = t.get("error_x")
+        for i, (x, y) in enumerate(zip(t["x"], t["y"])):
+            if x is None or y is None:
+                continue
+            px, py = xa.px(x), ya.px(y)
+            parts = []
+            if err and err.get("array") and err["array"][i] is not None:
+                lo, hi = xa.px(x - (err["arrayminus"][i] or 0)), xa.px(x + (err["array"][i] or 0))
+                c, th, cap = err.get("color", "#000"), err.get("thickness", 2), err.get("width", 4)
+                parts.append(f'<path d="M{lo:.1f} {py:.1f}H{hi:.1f}M{lo:.1f} {py - cap:.1f}V{py + cap:.1f}'
+                             f'M{hi:.1f} {py - cap:.1f}V{py + cap:.1f}" stroke="{c}" stroke-width="{th:g}" fill="none"/>')
+            line = mk.get("line", {})
+            parts.append(_marker(per["symbol"][i] or "circle", px, py, float(per["size"][i] or 6),
+                                 per["color"][i] or "#1f77b4", line.get("color", "#000000"), line.get("width", 0),
+                                 mk.get("opacity", 1.0)))
+            title = f"<title>{escape(unescape(str(texts[i])))}</title>" if texts[i] else ""
+            out.append(f"<g>{title}{''.join(parts)}</g>")
+    return out
+
+
+def _annotations(fig, axes, x0, x1, y0, y1, font) -> list[str]:
+    out = []
+    for a in fig["layout"].get("annotations", []):
+        x = _xpos(axes, x0, x1, a.get("xref", "paper"), a["x"])
+        y = _ypos(axes, y0, y1, a.get("yref", "paper"), a["y"])
+        anchor = {"left": "start", "right": "end", "center": "middle"}.get(a.get("xanchor", "center"), "middle")
+        x += {"start": 3, "end": -3}.get(anchor, 0)
+        valign = {"bottom": "bottom", "top": "top"}.get(a.get("yanchor", "middle"), "middle")
+        f = a.get("font", {})
+        out.append(_text(x, y, a["text"], f.get("size", font), anchor, f.get("color", "#222222"), valign))
+    return out
+
+
+def _legend(fig, x0, y1, inner: float, width: float, font) -> tuple[list[str], float]:
+    """The legend's items in rows below the plot (plotly's horizontal legend), and its bottom."""
+    lay = fig["layout"]
+    if not lay.get("showlegend"):
+        return [], 0.0
+    items = [t for t in fig["data"] if t.get("showlegend", True) and t.get("name")]
+    leg = lay.get("legend", {})
+    x, y = x0, y1 + (-leg.get("y", 0)) * inner
+    out, row_h = [], 22
+    for t in items:
+        w = 34 + _width(t["name"], font) + 16
+        if x > x0 and x + w > width:
+            x, y = x0, y + row_h
+        mk = t.get("marker", {})
+        sym = mk.get("symbol") if isinstance(mk.get("symbol"), str) else "circle"
+        size = min(float(mk.get("size", 8) if not isinstance(mk.get("size"), list) else 8), 14)
+        colour = mk.get("color") if isinstance(mk.get("color"), str) else "#444444"
+        out.append(_marker(sym, x + 14, y + row_h / 2, size, colour, mk.get("line", {}).get("color", colour),
+                           mk.get("line", {}).get("width", 0), mk.get("opacity", 1.0)))
+        out.append(_text(x + 34, y + row_h / 2, t["name"], font))
+        x += w
+    return out, (y + row_h if out else 0.0)
+
+
+def figure_svg(fig: dict, width: float, *, css_class: str = "") -> str:
+    """One SVG of ``fig`` (a plotly.js specification of :mod:`charts`) drawn ``width`` px wide.
+
+    Below 560 px the layout is the phone's (:func:`_narrow`).  The drawing order is plotly's:
+    grid, shapes below the traces, traces (error bars, then markers), shapes above, axes and
+    labels, annotations, legend.
+    """
+    if width < 560:
+        fig = _narrow(fig, width)
+    lay = fig["layout"]
+    m, height = lay["margin"], float(lay["height"])
+    font = lay.get("font", {}).get("size", 11)
+    x0, x1, y0, y1 = m["l"], width - m["r"], m["t"], height - m["b"]
+    axes = _axes(fig, x0, x1, y0, y1)
+    grid, labels = _draw_axes(axes, font, width)
+    legend, bottom = _legend(fig, x0, y1, y1 - y0, width, font)
+    height = max(height, bottom + 4)   # a legend wrapped on a second row lengthens the figure
+    body = (grid + _shapes(fig, axes, x0, x1, y0, y1, "below") + _traces(fig, axes)
+            + _shapes(fig, axes, x0, x1, y0, y1, "above") + labels
+            + _annotations(fig, axes, x0, x1, y0, y1, font) + legend)
+    cls = f' class="{css_class}"' if css_class else ""
+    return (f'<svg{cls} xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" width="{width:g}" '
+            f'height="{height:g}" font-family="{_FAMILY}" font-size="{font:g}">'
+            f'<rect width="100%" height="100%" fill="#ffffff"/>{"".join(body)}</svg>')
+
+
+def figure_html(fig: dict | None, fig_id: str, width: float) -> Markup:
+    """The figure's block: its accessible name, the page-width drawing and the phone's.
+
+    The container is ``role="img"`` with an ``aria-label`` that lists every value the figure
+    shows (its drawings are then presentational), and the report's
+    style sheet shows the phone's below 600 px of screen only (never in print).
+    """
+    if fig is None:
+        return Markup("")
+    alt = escape(fig.get("alt") or "Graphique")
+    return Markup(f'<div id="{fig_id}" class="graphique" role="img" aria-label="{alt}">'
+                  f'{figure_svg(fig, width, css_class="large")}'
+                  f'{figure_svg(fig, NARROW_WIDTH, css_class="etroit")}</div>')

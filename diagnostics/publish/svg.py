@@ -310,9 +310,20 @@ def _traces(fig, axes) -> list[str]:
             parts.append(_marker(per["symbol"][i] or "circle", px, py, float(per["size"][i] or 6),
                                  per["color"][i] or "#1f77b4", line.get("color", "#000000"), line.get("width", 0),
                                  mk.get("opacity", 1.0)))
-            title = f"<title>{escape(unescape(str(texts[i])))}</title>" if texts[i] else ""
-            out.append(f"<g>{title}{''.join(parts)}</g>")
+            out.append(_titled(parts, texts[i]))
     return out
+
+
+def _titled(parts: list[str], text) -> str:
+    """A point's elements with its hover text (``<title>``): inside the element when it is one
+    (an element fewer per point: a 30-quartier report draws about 4 000 points)."""
+    if not text:
+        return "".join(parts)
+    title = f"<title>{escape(unescape(str(text)))}</title>"
+    m = re.fullmatch(r"<(\w+)([^<>]*)/>", parts[0]) if len(parts) == 1 else None
+    if m:
+        return f"<{m.group(1)}{m.group(2)}>{title}</{m.group(1)}>"
+    return f"<g>{title}{''.join(parts)}</g>"
 
 
 def _annotations(fig, axes, x0, x1, y0, y1, font) -> list[str]:

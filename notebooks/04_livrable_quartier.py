@@ -32,15 +32,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from diagnostics.collect.actors import load_actors
-from diagnostics.collect.interviews import load_interviews
-from diagnostics.publish import findings, report
-from diagnostics.publish.carnets import load_step, open_project
-from diagnostics.protect.review import write_quotes_for_review
+import diagnostics as dls
 
-p, travail = open_project(projet, dossier_travail)
+p, travail = dls.open_project(projet, dossier_travail)
 q = p.quartier(quartier) if quartier else p.quartiers[0]
-tableau = load_step(travail, "indicateurs.pkl")   # écrit par le carnet 3
+tableau = dls.load_step(travail, "indicateurs.pkl")   # écrit par le carnet 3
 resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "ponderation.pkl").exists() else None
 print(f"Quartier : {q.libelle} ({q.qpv or 'sans code QPV'}) — {int((tableau['quartier'] == q.libelle).sum())} indicateurs")
 
@@ -55,50 +51,47 @@ print(f"Quartier : {q.libelle} ({q.qpv or 'sans code QPV'}) — {int((tableau['q
 # du fichier du projet (modèle : `constats/MODELE.md` d'un projet créé par `dls init`).
 
 # %%
-from diagnostics.publish.constats import read_statement, statement_path
-from diagnostics.publish.sources import load_sources
-
-sources = load_sources(p)
-evolution_tables = load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists() else None
-texte_asv = read_statement(statement_path(p, q.id))
-index = findings.TableIndex(tableau)   # le tableau indexé une fois : « L'essentiel » puis le rapport
-essentiel = findings.essentiel(index, q.libelle, p, sources=sources, statement=texte_asv, twins=sources.twins,
+sources = dls.load_sources(p)
+evolution_tables = dls.load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists() else None
+texte_asv = dls.read_statement(dls.statement_path(p, q.id))
+index = dls.TableIndex(tableau)   # le tableau indexé une fois : « L'essentiel » puis le rapport
+essentiel = dls.essentiel(index, q.libelle, p, sources=sources, statement=texte_asv, twins=sources.twins,
                                evolution=(evolution_tables or {}).get("evolution"))
 print(f"{essentiel['n_tests']} comparaisons, {essentiel['n_significant']} écart(s) significatif(s) après contrôle :")
 for c in essentiel["findings"]:
     print(" -", c["sentence"], f"[{c['why']}]")
 if not texte_asv.text:
-    print("\nPas encore de points forts ni de pistes d'action de l'ASV :", statement_path(p, q.id))
+    print("\nPas encore de points forts ni de pistes d'action de l'ASV :", dls.statement_path(p, q.id))
 
 # %% [markdown]
 # ## Sources qualitatives : entretiens, remarques des habitants, annuaire
 
 # %%
 quartiers = {x.id: x.libelle for x in p.quartiers}
-entretiens = load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
-acteurs = load_actors(p.donnees["annuaire"], quartiers=quartiers) if p.donnees["annuaire"] else None
+entretiens = dls.load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
+acteurs = dls.load_actors(p.donnees["annuaire"], quartiers=quartiers) if p.donnees["annuaire"] else None
 reponses = pd.read_pickle(travail / "reponses.pkl")["data"]
 # Seules les citations et remarques marquées « oui » dans citations_relues.csv (à côté de
 # projet.yaml) sont publiées ; l'expurgation (téléphones, courriels, noms) reste un filet de sécurité.
 tous_entretiens = entretiens
-entretiens, relues, a_relire = report.reviewed_quotes(p, tous_entretiens, reponses)
-remarques = report.select_comments(reponses, q.libelle, reviewed=relues, n=4)
-if a_relire and report.review_path(p) is not None:
+entretiens, relues, a_relire = dls.reviewed_quotes(p, tous_entretiens, reponses)
+remarques = dls.select_comments(reponses, q.libelle, reviewed=relues, n=4)
+if a_relire and dls.review_path(p) is not None:
     try:   # la liste à relire, dans le dossier du projet (jamais dans les livrables)
-        write_quotes_for_review(tous_entretiens, report.review_path(p), reviewed=relues,
+        dls.write_quotes_for_review(tous_entretiens, dls.review_path(p), reviewed=relues,
                                 comments=reponses.get("commentaire", pd.Series(dtype=object)).dropna())
     except OSError as exc:
-        print(f"La liste des citations à relire n'a pas pu être écrite dans « {report.review_path(p)} » : "
+        print(f"La liste des citations à relire n'a pas pu être écrite dans « {dls.review_path(p)} » : "
               f"{exc.strerror or exc}.")
     print(f"{a_relire} citation(s) ou remarque(s) en attente de relecture : écrivez « oui » ou « non » "
-          f"dans la colonne « publiable » de « {report.review_path(p)} ».")
+          f"dans la colonne « publiable » de « {dls.review_path(p)} ».")
 remarques
 
 # %% [markdown]
 # ## Écriture du rapport
 
 # %%
-html = report.render_quartier(p, q.libelle, index, methods=resume, actors=acteurs, interviews=entretiens,
+html = dls.render_quartier(p, q.libelle, index, methods=resume, actors=acteurs, interviews=entretiens,
                               comments=remarques, sources=sources, evolution=evolution_tables)
-sortie = report.write_html(html, Path(dossier_sortie) / (fichier or f"dls_{q.id}.html"))
+sortie = dls.write_html(html, Path(dossier_sortie) / (fichier or f"dls_{q.id}.html"))
 print(f"Rapport écrit : {sortie} ({len(html) / 1e6:.1f} Mo)")

@@ -29,33 +29,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from diagnostics.collect.interviews import load_interviews
-from diagnostics.publish import findings, report
-from diagnostics.publish.carnets import load_step, open_project
+import diagnostics as dls
 
-p, travail = open_project(projet, dossier_travail)
-tableau = load_step(travail, "indicateurs.pkl")   # écrit par le carnet 3
+p, travail = dls.open_project(projet, dossier_travail)
+tableau = dls.load_step(travail, "indicateurs.pkl")   # écrit par le carnet 3
 resume = pd.read_pickle(travail / "ponderation.pkl")["summary"] if (travail / "ponderation.pkl").exists() else None
 quartiers = {x.id: x.libelle for x in p.quartiers}
-entretiens = load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
-entretiens, _, _ = report.reviewed_quotes(p, entretiens)   # seules les citations relues « oui » sont publiées
+entretiens = dls.load_interviews(p.donnees["entretiens"], quartiers=quartiers) if p.donnees["entretiens"] else []
+entretiens, _, _ = dls.reviewed_quotes(p, entretiens)   # seules les citations relues « oui » sont publiées
 
 # %% [markdown]
 # ## Vue d'ensemble : nombre d'indicateurs moins et plus favorables par quartier
 
 # %%
-from diagnostics.publish.sources import load_sources
-
-sources = load_sources(p)
-index = findings.TableIndex(tableau)   # le tableau indexé une fois pour tous les quartiers
+sources = dls.load_sources(p)
+index = dls.TableIndex(tableau)   # le tableau indexé une fois pour tous les quartiers
 pd.DataFrame([{"quartier": q.libelle, **{k: len(v) for k, v in
-                                          findings.key_findings(index, q.libelle, p, sources=sources).items()
+                                          dls.key_findings(index, q.libelle, p, sources=sources).items()
                                           if k in ("worse", "better", "context")}} for q in p.quartiers])
 
 # %%
 liens = {q.libelle: f"dls_{q.id}.html" for q in p.quartiers}
-evolution = load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists() else None  # carnet 3
-html = report.render_synthesis(p, tableau, methods=resume, interviews=entretiens, links=liens, sources=sources,
+evolution = dls.load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists() else None  # carnet 3
+html = dls.render_synthesis(p, tableau, methods=resume, interviews=entretiens, links=liens, sources=sources,
                                evolution=evolution)
-sortie = report.write_html(html, Path(dossier_sortie) / fichier)
+sortie = dls.write_html(html, Path(dossier_sortie) / fichier)
 print(f"Synthèse écrite : {sortie}")

@@ -19,3 +19,29 @@ def test_cli_import_does_not_load_the_statistics():
     code = "import sys, diagnostics.cli; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_notebooks_use_only_the_front_door():
+    """The analyst's notebooks import the package's public API (``import diagnostics as dls``) and its
+    documented top-level modules only, never a deep module; every ``dls.<name>`` they use is public."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import diagnostics as dls
+
+    front = {"diagnostics", "diagnostics.fmt", "diagnostics.paths", "diagnostics.impact"}
+    for path in sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.startswith("diagnostics")]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("diagnostics"):
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names
+                                         if f"{node.module}.{a.name}" in front]
+                names = [n for n in names if n not in front] and [node.module]
+            else:
+                continue
+            assert set(names) <= front, f"{path.name}: {names}"
+        used = set(re.findall(r"\bdls\.([A-Za-z_]\w*)", source))
+        assert used <= set(dls.__all__), f"{path.name}: {sorted(used - set(dls.__all__))}"

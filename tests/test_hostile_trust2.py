@@ -346,9 +346,10 @@ def _small_disk(directory, size="10m") -> bool:
 
 @pytest.mark.slow
 def test_build_folder_mode_and_disk_full_keeps_previous(tmp_path, capsys, monkeypatch):
-    """A disk that fills during a build: a real 10 Mo tmpfs when the machine allows it (one
-    build's deliverables, 6.3 Mo, fit; a second beside them does not), else ENOSPC simulated
-    at the last write.  French message, exit 2, the previous deliverables byte for byte."""
+    """A disk that fills during a build: a real 5 Mo tmpfs when the machine allows it (one
+    build, 3.6 Mo at its peak with its working tables, fits; a second beside the first does not), else
+    ENOSPC simulated at the last write.  French message, exit 2, the previous deliverables byte
+    for byte."""
     import errno
     import subprocess
 
@@ -356,7 +357,7 @@ def test_build_folder_mode_and_disk_full_keeps_previous(tmp_path, capsys, monkey
 
     disk = tmp_path / "petit_disque"
     disk.mkdir()
-    real = _small_disk(disk)
+    real = _small_disk(disk, "5m")
     try:
         out = disk / "livrables"
         old = os.umask(0o022)

@@ -239,33 +239,27 @@ def _draw_axes(axes, font, width: float) -> tuple[list[str], list[str]]:
         other = axes[_axis_key(spec.get("anchor", "y" if k[0] == "x" else "x"), "y" if k[0] == "x" else "x")]
         size = spec.get("tickfont", {}).get("size", font)
         out = 5 if spec.get("ticks") == "outside" else 0
-        if k[0] == "x":
-            base = max(other.a, other.b)
-            for v, label in ax.ticks:
-                px = ax.px(v)
-                if spec.get("showgrid"):
-                    grid.append(f'<line x1="{px:.1f}" y1="{min(other.a, other.b):.1f}" x2="{px:.1f}" y2="{base:.1f}" '
-                                f'stroke="{spec.get("gridcolor", "#eeeeee")}"/>')
-                if out:
-                    top.append(f'<line x1="{px:.1f}" y1="{base:.1f}" x2="{px:.1f}" y2="{base + out:.1f}" stroke="{spec.get("linecolor", "#444")}"/>')
+        grey, ink = spec.get("gridcolor", "#eeeeee"), spec.get("linecolor", "#444")
+        lo, hi = sorted((other.a, other.b))
+        for v, label in ax.ticks:
+            p = ax.px(v)
+            if k[0] == "x":
                 half = _width(str(label), size) / 2
-                top.append(_text(min(max(px, half + 1), width - half - 1), base + out + 3, str(label), size,
-                                 "middle", valign="top"))
-            if spec.get("showline"):
-                top.append(f'<line x1="{ax.a:.1f}" y1="{base:.1f}" x2="{ax.b:.1f}" y2="{base:.1f}" '
-                           f'stroke="{spec.get("linecolor", "#444")}"/>')
-        else:
-            left = min(other.a, other.b)
-            for v, label in ax.ticks:
-                py = ax.px(v)
-                if spec.get("showgrid"):
-                    grid.append(f'<line x1="{left:.1f}" y1="{py:.1f}" x2="{max(other.a, other.b):.1f}" y2="{py:.1f}" '
-                                f'stroke="{spec.get("gridcolor", "#eeeeee")}"/>')
-                top.append(_text(left - out - 4, py, str(label), size, "end"))
-            if spec.get("showline"):
-                top.append(f'<line x1="{left:.1f}" y1="{ax.a:.1f}" x2="{left:.1f}" y2="{ax.b:.1f}" '
-                           f'stroke="{spec.get("linecolor", "#444")}"/>')
+                grid += [_line(p, lo, p, hi, grey)] if spec.get("showgrid") else []
+                top += [_line(p, hi, p, hi + out, ink)] if out else []
+                top.append(_text(min(max(p, half + 1), width - half - 1), hi + out + 3, str(label), size, "middle",
+                                 valign="top"))
+            else:
+                grid += [_line(lo, p, hi, p, grey)] if spec.get("showgrid") else []
+                top.append(_text(lo - out - 4, p, str(label), size, "end"))
+        if spec.get("showline"):
+            top.append(_line(ax.a, hi, ax.b, hi, ink) if k[0] == "x" else _line(lo, ax.a, lo, ax.b, ink))
     return grid, top
+
+
+def _line(xa: float, ya: float, xb: float, yb: float, colour: str, width: float = 1) -> str:
+    return (f'<line x1="{xa:.1f}" y1="{ya:.1f}" x2="{xb:.1f}" y2="{yb:.1f}" stroke="{colour}"'
+            + (f' stroke-width="{width:g}"/>' if width != 1 else "/>"))
 
 
 def _shapes(fig, axes, x0, x1, y0, y1, layer: str) -> list[str]:
@@ -282,8 +276,7 @@ def _shapes(fig, axes, x0, x1, y0, y1, layer: str) -> list[str]:
             out.append(f'<rect x="{min(xa, xb):.1f}" y="{min(ya, yb):.1f}" width="{abs(xb - xa):.1f}" '
                        f'height="{abs(yb - ya):.1f}" fill="{s.get("fillcolor", "none")}"{stroke}/>')
         else:
-            out.append(f'<line x1="{xa:.1f}" y1="{ya:.1f}" x2="{xb:.1f}" y2="{yb:.1f}" '
-                       f'stroke="{line.get("color", "#000")}" stroke-width="{line.get("width", 1):g}"/>')
+            out.append(_line(xa, ya, xb, yb, line.get("color", "#000"), line.get("width", 1)))
     return out
 
 

@@ -1,0 +1,57 @@
+"""The SVG drawing of the report's figures (diagnostics.publish.svg), checked by hand calculation."""
+import re
+
+from diagnostics.publish.svg import NARROW_WIDTH, _nice_step, figure_html, figure_svg
+
+
+def _fig(**layout):
+    lay = {"height": 100, "margin": {"l": 10, "r": 10, "t": 0, "b": 0}, "font": {"size": 11},
+           "xaxis": {"domain": [0, 1], "anchor": "y", "range": [0, 10], "tickvals": [], "ticktext": []},
+           "yaxis": {"domain": [0, 1], "anchor": "x", "range": [1.5, -0.5], "tickvals": [0, 1],
+                     "ticktext": ["premier", "second"]}}
+    lay.update(layout)
+    data = [{"type": "scatter", "mode": "markers", "x": [5, 10], "y": [0, 1], "text": ["a <b>", "b"],
+             "marker": {"size": 10, "color": "#0072B2", "symbol": "circle"}}]
+    return {"data": data, "layout": lay, "alt": "Deux points"}
+
+
+def test_points_land_where_a_hand_calculation_puts_them():
+    # plot area x 10..110 (width 120 less 10 + 10): x = 5 of [0, 10] is at 10 + 100 * 5/10 = 60;
+    # rows on a reversed axis [1.5, -0.5] over 100 px: row 0 at 100 - 100 * (0 - 1.5)/(-0.5 - 1.5) = 25,
+    # row 1 at 75
+    svg = figure_svg(_fig(), 600)
+    # at 600 px the plot spans 10..590: x = 5 at 300, x = 10 at 590
+    assert '<circle cx="300.0" cy="25.0" r="5"' in svg and '<circle cx="590.0" cy="75.0" r="5"' in svg
+    # row labels right-aligned 4 px left of the plot, one per row
+    assert re.search(r'<text text-anchor="end" fill="#222222"><tspan x="6.0"[^>]*>premier</tspan>', svg)
+
+
+def test_text_is_never_markup_and_each_point_keeps_its_title():
+    svg = figure_svg(_fig(), 600)
+    assert "<b>" not in svg and "<title>a &lt;b&gt;</title>" in svg
+    html = figure_html(_fig(), "fig-x", 600)
+    assert 'role="img" aria-label="Deux points"' in html
+    assert html.count("<svg") == 2 and 'class="large"' in html and 'class="etroit"' in html
+
+
+def test_automatic_axis_ticks_are_round_and_french():
+    # values up to 78 (%), from zero: a step of 20 for a ~580 px axis (at most one tick per 90 px)
+    assert _nice_step(82, 6) == 20 and _nice_step(0.9, 4) == 0.25 and _nice_step(7, 3) == 2.5   # 7/3 = 2,33 -> 2,5
+    fig = _fig(xaxis={"domain": [0, 1], "anchor": "y", "rangemode": "tozero", "ticksuffix": " %",
+                      "showline": True, "ticks": "outside"})
+    fig["data"][0]["x"] = [2.5, 78.0]
+    svg = figure_svg(fig, 600)
+    assert [t for t in re.findall(r">(\d+ %)</tspan>", svg)] == ["0 %", "20 %", "40 %", "60 %", "80 %"]
+    fig["data"][0]["x"] = [1.2, 2.1]
+    labels = re.findall(r'font-size="11">([\d,]+)</tspan>', figure_svg(fig, 600))
+    assert labels and all("." not in x for x in labels) and any("," in x for x in labels)
+
+
+def test_the_phone_layout_narrows_the_margins_and_the_legend_wraps():
+    fig = _fig(margin={"l": 300, "r": 118, "t": 0, "b": 40}, showlegend=True, legend={"y": -0.3})
+    fig["data"] = [dict(fig["data"][0], name=f"Référence numéro {k}", showlegend=True) for k in range(6)]
+    svg = figure_svg(fig, NARROW_WIDTH)
+    # the row labels end at 0.46 x 340 = 156 px less 4, whatever the wide margin
+    assert '<tspan x="152.0"' in svg
+    height = float(re.search(r'viewBox="0 0 340 ([\d.]+)"', svg).group(1))
+    assert height > 100   # six legend items do not fit in one row of 340 px: the figure grows

@@ -43,8 +43,8 @@ def test_automatic_axis_ticks_are_round_and_french():
     svg = figure_svg(fig, 600)
     assert [t for t in re.findall(r">(\d+ %)</tspan>", svg)] == ["0 %", "20 %", "40 %", "60 %", "80 %"]
     fig["data"][0]["x"] = [1.2, 2.1]
-    labels = re.findall(r'font-size="11">([\d,]+)</tspan>', figure_svg(fig, 600))
-    assert labels and all("." not in x for x in labels) and any("," in x for x in labels)
+    labels = re.findall(r'font-size="11">([\d,]+) %</tspan>', figure_svg(fig, 600))
+    assert labels == ["0", "0,5", "1", "1,5", "2"]   # a step of 0,5 over 0..2,1 %, no « 0,0 »
 
 
 def test_the_phone_layout_narrows_the_margins_and_the_legend_wraps():

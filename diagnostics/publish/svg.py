@@ -134,6 +134,12 @@ def _decimals(step: float) -> int:
     return d
 
 
+def _tick_label(value: float, decimals: int) -> str:
+    """« 0 », « 0,5 », « 1 », « 1,5 »: the step's decimals, trailing zeros dropped (as plotly)."""
+    label = fmt.number(value, decimals)
+    return label.rstrip("0").rstrip(",") if "," in label else label
+
+
 class _Axis:
     """One axis of a panel: its data range, its share of the plot area and its ticks."""
 
@@ -158,7 +164,7 @@ class _Axis:
         n = int(math.floor((self.r1 - first) / step + 1e-9)) + 1
         dec = _decimals(step)
         suffix = spec.get("ticksuffix", "")
-        self.ticks = [(first + k * step, fmt.number(first + k * step, dec) + suffix) for k in range(n)]
+        self.ticks = [(first + k * step, _tick_label(first + k * step, dec) + suffix) for k in range(n)]
 
     def px(self, v: float) -> float:
         return self.a + (v - self.r0) / (self.r1 - self.r0) * (self.b - self.a)

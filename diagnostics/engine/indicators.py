@@ -119,7 +119,7 @@ def _blank_row(ind: Indicator, quartier: str) -> dict:
     return row
 
 
-def _excluded_note(status: pd.Series, threshold: float) -> str:
+def _excluded_note(status: np.ndarray, threshold: float) -> str:
     """« Exclus du dénominateur : … » with counts below the threshold written « moins de 11 »."""
     def count(k):
         return f"moins de {fmt.number(threshold)}" if k < threshold else fmt.number(k)
@@ -133,20 +133,22 @@ def _excluded_note(status: pd.Series, threshold: float) -> str:
     return ("Exclus du dénominateur : " + ", ".join(parts) + ".") if parts else ""
 
 
-def _questionnaire_rows(ind: Indicator, wave: Wave, estimates: pd.DataFrame, quartiers: list[str],
+def _questionnaire_rows(ind: Indicator, wave: Wave, estimates: list[dict], quartiers: dict[str, np.ndarray],
                         threshold: float) -> list[dict]:
-    """Rows of a questionnaire indicator: the wave's estimates, each quartier against the others."""
+    """Rows of a questionnaire indicator: the wave's estimates (its records), each quartier against the others.
+
+    ``quartiers`` maps each quartier's label to the positions of its respondents in the wave.
+    """
     ens = wave.ensemble
     rows = {q: _blank_row(ind, q) for q in [*quartiers, ens]}
     if wave.problem or ind.id in wave.errors:
         for r in rows.values():
             r["note"] = wave.problem or f"Non calculable : {wave.errors[ind.id]}"
         return list(rows.values())
-    status = wave.status[ind.id]
+    status = wave.status[ind.id].to_numpy()
     for lab, r in rows.items():
-        r["note"] = _excluded_note(status if lab == ens else status[(wave.frame["quartier"] == lab).to_numpy()],
-                                   threshold)
-    for _, e in estimates[estimates["indicator_id"] == ind.id].iterrows():
+        r["note"] = _excluded_note(status if lab == ens else status[quartiers[lab]], threshold)
+    for e in estimates:
         if e["quartier"] not in rows:
             continue
         method = ind.method_label + (" (repli Korn-Graubard : p = 0 ou 1)" if "repli" in e["method"] else "")
@@ -159,7 +161,7 @@ def _questionnaire_rows(ind: Indicator, wave: Wave, estimates: pd.DataFrame, qua
     if wave.design.data[ind.id].notna().any():
         contrasts, p = quartier_tests(wave, ind)
         alpha = 1 - wave.design.conf_level
-        for _, c in contrasts.iterrows():
+        for c in contrasts.to_dict("records"):
             if c["domain"] in rows and np.isfinite(c["estimate"]):
                 rows[c["domain"]].update(ref_reste=float(c["estimate_rest"]), p_reste=float(c["p_value"]),
                                          cmp_reste=compare_test(c["estimate"], c["p_value"], alpha,
@@ -289,11 +291,13 @@ def compute_indicators(codes: pd.DataFrame | None, margins: pd.DataFrame | None 
     _check_threshold(wave, thr)
     if counts is not None:
         counts.update(wave.counts)
-    estimates = estimate(wave, catalogue)
+    by_indicator = {k: g.to_dict("records") for k, g in estimate(wave, catalogue).groupby("indicator_id", sort=False)}
+    where = wave.frame["quartier"].to_numpy(dtype=object)
+    quartiers = {q: np.flatnonzero(where == q) for q in project.libelles}
     rows = []
     for ind in catalogue:
         if ind.source == "questionnaire":
-            rows += _questionnaire_rows(ind, wave, estimates, project.libelles, thr)
+            rows += _questionnaire_rows(ind, wave, by_indicator.get(ind.id, []), quartiers, thr)
         else:
             rows += _extract_rows(ind, extracts, project, project.libelles, wave.ensemble, conf)
     table = _compare(pd.DataFrame(rows, columns=COLUMNS), catalogue, extracts, references, project, wave.ensemble)

@@ -220,6 +220,13 @@ def _est_to_row(est: ExtractEstimate, year: str, fragile_n: float = 30) -> dict:
     return row
 
 
+def _lookups(wave: Wave, catalogue: Catalogue, labels: list[str]) -> tuple[dict, dict]:
+    """The wave's estimates as records per indicator, and the positions of each quartier's respondents."""
+    by_indicator = {k: g.to_dict("records") for k, g in estimate(wave, catalogue).groupby("indicator_id", sort=False)}
+    where = wave.frame["quartier"].to_numpy(dtype=object)
+    return by_indicator, {q: np.flatnonzero(where == q) for q in labels}
+
+
 def _check_threshold(wave: Wave, thr: float) -> None:
     """Refuse a wave prepared with another secrecy threshold than the table's (its ``suppressed`` flags)."""
     if wave.design is not None and wave.design.suppress_n != int(math.ceil(thr)):
@@ -291,9 +298,7 @@ def compute_indicators(codes: pd.DataFrame | None, margins: pd.DataFrame | None 
     _check_threshold(wave, thr)
     if counts is not None:
         counts.update(wave.counts)
-    by_indicator = {k: g.to_dict("records") for k, g in estimate(wave, catalogue).groupby("indicator_id", sort=False)}
-    where = wave.frame["quartier"].to_numpy(dtype=object)
-    quartiers = {q: np.flatnonzero(where == q) for q in project.libelles}
+    by_indicator, quartiers = _lookups(wave, catalogue, project.libelles)
     rows = []
     for ind in catalogue:
         if ind.source == "questionnaire":

@@ -315,15 +315,17 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         executed = {}
         common = {"projet": str(projet_path), "dossier_travail": str(work)}
         table_param = {"tableau_indicateurs": str(Path(indicator_table).resolve()) if indicator_table else None}
+        # the synthesis before the quartiers' reports: its PDF, the longest to print, is printed
+        # while they are written instead of lengthening the end of the build
         runs = [("01_verifier_reponses", common, "Vérification des réponses"),
                 ("02_ponderer", common, "Pondération (calage sur les marges)"),
-                ("03_indicateurs", {**common, **table_param}, "Calcul et protection des indicateurs")]
+                ("03_indicateurs", {**common, **table_param}, "Calcul et protection des indicateurs"),
+                ("05_synthese", {**common, "dossier_sortie": str(tmp), "fichier": SYNTHESIS_NAME + ".html"},
+                 "Synthèse des quartiers")]
         for q in project.quartiers:
             runs.append(("04_livrable_quartier", {**common, "quartier": q.id, "dossier_sortie": str(tmp),
                                                   "fichier": report_name(q.id) + ".html"},
                          f"Livrable du quartier {q.libelle}"))
-        runs.append(("05_synthese", {**common, "dossier_sortie": str(tmp), "fichier": SYNTHESIS_NAME + ".html"},
-                     "Synthèse des quartiers"))
         total = len(runs) + (1 if pdf else 0)
         t0 = time.perf_counter()
         say(f"[0/{total}] Démarrage du noyau Python…")

@@ -345,7 +345,9 @@ def finish_pdf(data: bytes, folder: str | os.PathLike) -> bytes:
             _grouping_figures(pdf.Root.StructTreeRoot)
             _inner_figures(pdf.Root.StructTreeRoot)
         out = io.BytesIO()
-        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        # Chromium's compressed streams are copied as they are (recompressing them cost a quarter of
+        # this function for the same size); the rewritten content streams are compressed
+        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, recompress_flate=False)
     return out.getvalue()
 
 

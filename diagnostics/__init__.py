@@ -101,6 +101,8 @@ _API = {
     "review_path": (".publish.report", "review_path"),
     "render_quartier": (".publish.report", "render_quartier"),
     "render_synthesis": (".publish.report", "render_synthesis"),
+    "render_definitions": (".publish.report", "render_definitions"),
+    "DEFINITIONS_FILE": (".publish.report", "DEFINITIONS_FILE"),
     "write_html": (".publish.report", "write_html"),
     "read_indicator_table": (".publish.report", "read_indicator_table"),
     "get_secret": (".collect.pseudonym", "get_secret"),

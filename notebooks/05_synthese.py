@@ -23,6 +23,7 @@ projet = None           # None = le projet.yaml du dossier (ou de son parent), s
 dossier_travail = None  # None = build/travail à côté de projet.yaml (résultats des carnets 1 à 3)
 dossier_sortie = "../build/apercu"    # exécution manuelle ; « dls build » écrit dans son propre dossier
 fichier = "dls_synthese.html"
+fichier_definitions = None   # le document commun « Définitions, sources et glossaire » ; par défaut dls_definitions.html
 
 # %%
 from pathlib import Path
@@ -55,3 +56,15 @@ html = dls.render_synthesis(p, tableau, methods=resume, interviews=entretiens, l
                                evolution=evolution)
 sortie = dls.write_html(html, Path(dossier_sortie) / fichier)
 print(f"Synthèse écrite : {sortie}")
+
+# %% [markdown]
+# ## Le document commun : définitions, sources et glossaire
+#
+# Les définitions des indicateurs, les valeurs de référence publiées et le glossaire sont les mêmes
+# pour tous les quartiers : ils sont réunis dans un document à part, imprimé une fois, vers lequel
+# l'annexe C de chaque rapport renvoie.
+
+# %%
+definitions = dls.write_html(dls.render_definitions(p, sources=sources),
+                             Path(dossier_sortie) / (fichier_definitions or dls.DEFINITIONS_FILE))
+print(f"Document commun écrit : {definitions}")

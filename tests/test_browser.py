@@ -131,8 +131,8 @@ def test_quartier_pdf_has_every_section(livrables, name):
     for title in ("L'essentiel", "Le quartier en bref", "Comment lire les graphiques", "Annexe A. Méthode",
                   "Trois modes de recueil", "Échantillon et population", "Pondération", "Marges d'erreur",
                   "Estimations « fragiles » et cases « supprimées »", "Paroles de partenaires et d'habitants",
-                  "Annexe B.", "Annexe C. Définitions et sources des indicateurs", "Annexe D. Glossaire",
-                  "Annexe E. Annuaire des acteurs", "1 600", "questionnaires imprimés", "EPICES", "WHO-5",
+                  "Annexe B.", "Annexe C. Définitions, sources et glossaire", "Annexe D. Annuaire des acteurs",
+                  "1 600", "questionnaires imprimés", "EPICES", "WHO-5",
                   "Le quartier et ses ressources", "CONTOURS SYNTHÉTIQUES", "Sans position sur la carte"):
         assert title in text, title
     # figures were rendered before printing: their axis labels are in the PDF text
@@ -250,8 +250,8 @@ def test_first_pages_and_verdicts(livrables, name):
 
 @pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue", "dls_synthese"])
 def test_sources_and_annex(browser, livrables, name):
-    """Every indicator table and chart is followed by « Source : … » with a period; the annex
-    lists every catalogue indicator."""
+    """Every indicator table and chart is followed by « Source : … » with a period; annex C links to
+    the shared document, which lists every catalogue indicator."""
     page, *_ = _open(browser, livrables / f"{name}.html")
     try:
         missing = page.evaluate("""() => {
@@ -267,11 +267,16 @@ def test_sources_and_annex(browser, livrables, name):
           return out;
         }""")
         assert missing == []
-        annex = page.inner_text("#definitions")
+        assert page.get_attribute("#definitions a", "href") == "dls_definitions.html"
+    finally:
+        page.close()
+    shared, *_ = _open(browser, livrables / "dls_definitions.html")
+    try:
+        annex = shared.inner_text("#definitions")
         for lab in _catalogue()["label"]:
             assert lab in annex, lab
     finally:
-        page.close()
+        shared.close()
 
 
 @pytest.mark.parametrize("name", ["dls_biollay", "dls_hauts_de_chambery", "dls_bellevue", "dls_synthese"])

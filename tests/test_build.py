@@ -8,7 +8,8 @@ from diagnostics.cli import cli
 from diagnostics.errors import ConfigurationError, DLSError
 from diagnostics.engine.build import MARKER, build
 
-REPORTS = ["dls_bellevue.html", "dls_biollay.html", "dls_hauts_de_chambery.html", "dls_synthese.html"]
+REPORTS = ["dls_bellevue.html", "dls_biollay.html", "dls_definitions.html", "dls_hauts_de_chambery.html",
+           "dls_synthese.html"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def test_outputs(built):
     assert sorted(p.name for p in out.parent.iterdir()) == ["livrables", "livrables_travail"]  # no temporary folder left behind
     assert messages[0].startswith("[0/7] Démarrage du noyau Python")
     assert messages[1] == "[1/7] Vérification des réponses (carnet 01_verifier_reponses)…"
-    assert messages[-1].startswith("Terminé en ") and "4 fichiers" in messages[-1]
+    assert messages[-1].startswith("Terminé en ") and "5 fichiers" in messages[-1]   # 3 quartiers, synthesis, definitions
     html = (out / "dls_hauts_de_chambery.html").read_text(encoding="utf-8")
     assert "aux Hauts-de-Chambéry" in html and "Centre social des Hauts (fictif)" in html
     assert "Centre social de Bellevue (fictif)" not in html  # directory filtered to the quartier

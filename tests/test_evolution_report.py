@@ -108,12 +108,12 @@ def test_report_has_the_evolution_page(project):
     assert '<th scope="col" class="nombre">2017</th><th scope="col" class="nombre">2022</th>' in page
     # every compared indicator, the stable ones included, in annex F
     annex = html[html.index('id="annexe-evolution"'):]
-    assert "Annexe F. Évolution depuis le diagnostic de 2017" in annex and "Sentiment de solitude" in annex
+    assert "Annexe E. Évolution depuis le diagnostic de 2017" in annex and "Sentiment de solitude" in annex
     assert "question modifiée depuis le diagnostic de 2017" in annex
     # the previous value on the spine charts: a hollow diamond, its value in the point's title
     assert re.search(r'<polygon points="[^"]+" fill="none"[^>]*><title>Biollay, diagnostic précédent : [^<]+</title>', html)
     plain = report.render_quartier(project, "Biollay", make_table(), generated="01/01/2023")
-    assert 'id="evolution"' not in plain and "Annexe F." not in plain
+    assert 'id="evolution"' not in plain and "Annexe E." not in plain
 
 
 def test_analyst_workbook_has_the_evolution_and_trend_sheets(tmp_path):

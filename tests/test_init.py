@@ -97,8 +97,8 @@ def test_two_quartier_city_builds_with_file_edits_only(tmp_path, monkeypatch):
     assert not (tmp_path / ".dls_secret").exists() and not list((tmp_path / "livrables").rglob(".dls_secret"))
     assert get_secret(secret_path(load_project(root / "projet.yaml"))) == secret
     out = tmp_path / "livrables"
-    assert sorted(p.name for p in out.glob("*.html")) == ["dls_le_port.html", "dls_les_tilleuls.html",
-                                                          "dls_synthese.html"]
+    assert sorted(p.name for p in out.glob("*.html")) == ["dls_definitions.html", "dls_le_port.html",
+                                                          "dls_les_tilleuls.html", "dls_synthese.html"]
     html = (out / "dls_les_tilleuls.html").read_text(encoding="utf-8")
     assert "Les Tilleuls" in html and "Biollay" not in html and "Villeneuve-sur-Test" in html
     table = pd.read_csv(out / "indicateurs.csv", sep=";", decimal=",", encoding="utf-8-sig")

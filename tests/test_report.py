@@ -274,8 +274,11 @@ def test_html_has_every_section(html):
     for title in ("L'essentiel", "Le quartier en bref", "Annexe A. Méthode", "Comparaisons multiples",
                   "Trois modes de recueil", "Pondération", "Marges d'erreur",
                   "Estimations « fragiles » et cases « supprimées »", "Paroles de partenaires et d'habitants",
-                  "Annexe E. Annuaire des acteurs", "Annexe C. Définitions", "Annexe D. Glossaire", "30,17", "secret statistique", "† fragile", f"1{NB}600"):
+                  "Annexe D. Annuaire des acteurs", "Annexe C. Définitions, sources et glossaire", "secret statistique",
+                  "† fragile", f"1{NB}600"):
         assert title in text, title
+    # the definitions and the glossary are printed once, in the shared document the annex links to
+    assert 'href="dls_definitions.html"' in html and "Annexe D. Glossaire" not in text and "Annexe E." not in text
     # no analyst instruction where the ASV has written nothing (issue 27): the box is left out
     for instruction in ("Texte à rédiger", "constats/", "Points forts et pistes d'action", "projet.yaml",
                         "references.yaml", "MODELE.md", "<!--"):
@@ -381,3 +384,18 @@ def test_no_coloured_verdict_against_an_illustrative_value_and_counts_match(proj
     s = findings.headline(t[(t["quartier"] == "Biollay") & (t["indicator_id"] == "medecin_traitant")].iloc[0].to_dict(),
                           None, project, report._sources_or_none(project, None))
     assert s["ref_key"] != "commune" and s["context"].startswith("Chambéry") and "(illustratif)" in s["context"]
+
+
+def test_definitions_document_holds_every_indicator_and_the_glossary(project):
+    """The document shared by every report: each catalogue indicator with its numerator and
+    denominator, the published reference values with their source, the glossary."""
+    from diagnostics.config.catalogue import load_catalogue
+
+    out = report.render_definitions(project, generated="01/02/2022")
+    text = re.sub(r"<[^>]+>", " ", out)
+    for ind in load_catalogue():
+        assert ind.label.replace("'", "&#39;") in out, ind.id
+    for title in ("Définitions, sources et glossaire", "1. Définitions et sources des indicateurs",
+                  "Valeurs de référence", "2. Glossaire", "30,17", "Numérateur :", "WHO-5"):
+        assert title in text, title
+    assert "<script" not in out

@@ -306,6 +306,8 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
 
 
 def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, say, t_start, timings):
+    from ..publish.report import DEFINITIONS_FILE
+
     _check_out(out)     # again, under the lock: the other build may have just finished
     tmp = honour_umask(tempfile.mkdtemp(prefix=f".{out.name}.construction-", dir=out.parent))
     kernel = printer = work_tmp = None
@@ -320,8 +322,9 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         runs = [("01_verifier_reponses", common, "Vérification des réponses"),
                 ("02_ponderer", common, "Pondération (calage sur les marges)"),
                 ("03_indicateurs", {**common, **table_param}, "Calcul et protection des indicateurs"),
-                ("05_synthese", {**common, "dossier_sortie": str(tmp), "fichier": SYNTHESIS_NAME + ".html"},
-                 "Synthèse des quartiers")]
+                ("05_synthese", {**common, "dossier_sortie": str(tmp), "fichier": SYNTHESIS_NAME + ".html",
+                                 "fichier_definitions": DEFINITIONS_FILE},
+                 "Synthèse des quartiers et document commun des définitions")]
         for q in project.quartiers:
             runs.append(("04_livrable_quartier", {**common, "quartier": q.id, "dossier_sortie": str(tmp),
                                                   "fichier": report_name(q.id) + ".html"},
@@ -349,8 +352,7 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
             suffix = f"_{params['quartier']}" if "quartier" in params else ""
             executed[f"{name}{suffix}.ipynb"] = nb
             timings[f"{name}{suffix}"] = time.perf_counter() - t0
-            if "fichier" in params:
-                html = tmp / params["fichier"]
+            for html in (tmp / params[k] for k in ("fichier", "fichier_definitions") if k in params):
                 if not html.is_file():
                     raise DLSError(f"Le carnet « {name} » n'a pas produit le rapport « {html.name} ».")
                 htmls.append(html)

@@ -45,6 +45,8 @@ from .sources import DEFAULT_DENOMINATOR
 from .svg import figure_html
 
 TEMPLATES = paths.template_dir()
+#: The document shared by every report (:func:`render_definitions`), beside them.
+DEFINITIONS_FILE = "dls_definitions.html"
 
 
 # --------------------------------------------------------------------------- methods helpers
@@ -673,9 +675,8 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
         "directory": directory, "map": _map_view(project, q.libelle, directory),
         "matrix": _matrix_view(interviews, dims, project, q.libelle),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
-        "quartiers": project.quartiers, "definitions": _definitions(sources, dims),
+        "quartiers": project.quartiers, "definitions_link": DEFINITIONS_FILE,
         "illustrative": bool(sources and sources.has_illustrative()),
-        "published_refs": sources.published(project.references) if sources is not None else [],
         "precedence_rule": PRECEDENCE_RULE,
         "survey_source": sources.survey if sources is not None else "",
     })
@@ -731,8 +732,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "n_interviews": len(interviews or []), "quartiers": project.quartiers,
         "statement": render_statement(stmt_path),
         "extract_levels": _extract_levels(project),
-        "definitions": _definitions(sources, dims), "illustrative": bool(sources and sources.has_illustrative()),
-        "published_refs": sources.published(project.references) if sources is not None else [],
+        "definitions_link": DEFINITIONS_FILE, "illustrative": bool(sources and sources.has_illustrative()),
         "precedence_rule": PRECEDENCE_RULE,
         "survey_source": sources.survey if sources is not None else "",
         "overview_refs": [k for k in dict.fromkeys((project.reference_centrale, "qpv", "france"))
@@ -741,6 +741,34 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "map": overview_map(project, *_contours(project)),
     })
     return _env().get_template("report_synthese.html.j2").render(**ctx)
+
+
+def render_definitions(project, *, sources=None, dimensions: dict[str, str] | None = None,
+                       generated: str | None = None) -> str:
+    """Render the document shared by every report: definitions, reference values and glossary.
+
+    The definitions of every catalogue indicator (numerator, denominator, source, period), the
+    published reference values the reports use with their source and the precedence rule, and
+    the glossary are the same for every quartier: they are printed once, in this document
+    (:data:`DEFINITIONS_FILE` beside the reports), and each report's annex C links to it.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    from ..config.questionnaire import load_dimensions
+
+    dims = dimensions or load_dimensions()
+    sources = _sources_or_none(project, sources)
+    ctx = _base_context(project, generated)
+    ctx.update({
+        "doc_title": f"{project.titre} — définitions, sources et glossaire",
+        "definitions": _definitions(sources, dims),
+        "published_refs": sources.published(project.references) if sources is not None else [],
+        "precedence_rule": PRECEDENCE_RULE,
+    })
+    return _env().get_template("report_definitions.html.j2").render(**ctx)
 
 
 def write_html(html: str, path: str | Path) -> Path:

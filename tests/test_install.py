@@ -63,7 +63,7 @@ def test_wheel_works_outside_the_repository(installed):
     assert (work / "ma_ville" / "data" / "raw" / "reponses_controle.xlsx").is_file()
     _sh([dls, "questionnaire", "saisie", "--out", "saisie.xlsx"], cwd=work)
     _sh([dls, "build", "--out", "livrables", "--sans-pdf"], cwd=work)      # the embedded example
-    assert len(list((work / "livrables").glob("dls_*.html"))) == 4
+    assert len(list((work / "livrables").glob("dls_*.html"))) == 5   # 3 quartiers, synthesis, definitions
     assert (work / "livrables" / "indicateurs.xlsx").is_file()
     assert not (work / "livrables" / "controle").exists()
     # the README's library examples (DLS and IMPACT)

@@ -116,6 +116,14 @@ def _errno_of(evalue: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _drive_error(code: int, where: str, out: Path | None = None) -> DLSError:
+    """The output drive refused a write (full, read-only, no right): one sentence, whoever wrote."""
+    folder = f" « {out} »" if out is not None else ""
+    return DLSError(f"Impossible d'écrire les livrables dans le dossier de sortie{folder} : {WRITE_REFUSALS[code]} "
+                    f"({where}). Rien n'a été remplacé : les livrables précédents sont intacts. Libérez de la "
+                    "place ou choisissez un autre dossier de sortie (--out).")
+
+
 def _cell_error(name: str, nb, exc) -> DLSError:
     """Turn a failed cell into one French sentence: notebook, cell number, first code line, error."""
     failed = None
@@ -133,10 +141,7 @@ def _cell_error(name: str, nb, exc) -> DLSError:
     ename, evalue = o.get("ename", "Erreur"), o.get("evalue", "")
     code = _errno_of(evalue) if ename in ("OSError", "PermissionError") else None
     if code in DRIVE_REFUSALS:   # the output drive, not the notebook: say it as « dls » says it elsewhere
-        return DLSError(f"Impossible d'écrire les livrables dans le dossier de sortie : {WRITE_REFUSALS[code]} "
-                        f"(carnet « {name} », cellule de code "
-                        f"n° {len(code_cells)}). Rien n'a été remplacé : les livrables précédents sont "
-                        "intacts. Libérez de la place ou choisissez un autre dossier de sortie (--out).")
+        return _drive_error(code, f"carnet « {name} », cellule de code n° {len(code_cells)}")
     kind = "" if ename in ("DLSError", "ConfigurationError", "UnreadableFileError", "EstimationError") else f"{ename} : "
     return DLSError(f"Le carnet « {name} » s'est arrêté à la cellule de code n° {len(code_cells)} "
                     f"(« {first[:80]} ») : {kind}{evalue}")
@@ -302,7 +307,13 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
             "tenu par un autre « dls build ») : attendez qu'elle se termine, ou choisissez un autre dossier "
             "de sortie.")
     with exclusive_lock(out.parent / f".{out.name}.verrou", busy):
-        return _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, say, t_start, timings)
+        try:
+            return _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, say, t_start, timings)
+        except OSError as exc:   # met by the build itself (tables, notebooks, PDFs): the half-built folder is gone
+            if exc.errno not in DRIVE_REFUSALS:
+                raise
+            raise _drive_error(exc.errno, "en écrivant le tableau des indicateurs, les carnets exécutés ou les PDF",
+                               out) from exc
 
 
 def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, say, t_start, timings):

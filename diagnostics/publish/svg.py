@@ -185,7 +185,9 @@ def _narrow(fig: dict, width: float) -> dict:
         if a.get("xref") == "paper" and a.get("x") == 1:
             a["text"] = _wrap(a["text"].replace("font-size:9px", "font-size:7px"), int((m["r"] - 4) // 5))
         elif a.get("xref") == "paper" and a.get("x") == 0:
-            a["text"] = _wrap(a["text"], int((width - m["l"] - 4) // 5))
+            # a panel's caption starts at the figure's left edge: on one line, it clears the axis
+            # labels of the panel above (wrapped under the plot, it ran into them)
+            a["text"], a["edge"] = _wrap(a["text"], int((width - 8) // 4.7)), True   # 8 px: 4,6–4,7 px a character
         ann.append(a)
     lay["annotations"] = ann
     narrow = (lay.get("meta") or {}).get("etroit", {})
@@ -328,7 +330,7 @@ def _titled(parts: list[str], text) -> str:
 def _annotations(fig, axes, x0, x1, y0, y1, font) -> list[str]:
     out = []
     for a in fig["layout"].get("annotations", []):
-        x = _xpos(axes, x0, x1, a.get("xref", "paper"), a["x"])
+        x = 1.0 if a.get("edge") else _xpos(axes, x0, x1, a.get("xref", "paper"), a["x"])
         y = _ypos(axes, y0, y1, a.get("yref", "paper"), a["y"])
         anchor = {"left": "start", "right": "end", "center": "middle"}.get(a.get("xanchor", "center"), "middle")
         x += {"start": 3, "end": -3}.get(anchor, 0)

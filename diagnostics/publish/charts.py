@@ -18,6 +18,7 @@ from .display import (
     format_value,
 )
 from .findings import _publishable, headline
+from .svg import wrap_label
 
 # --------------------------------------------------------------------------- figures
 #
@@ -36,19 +37,6 @@ def _base_layout(height: int, **kw) -> dict:
     return lay
 
 
-def _wrap(text: str, width: int = 38) -> str:
-    """Break a long label over several lines for a plotly axis (``<br>``)."""
-    words, lines, cur = str(text).split(), [], ""
-    for w in words:
-        if cur and len(cur) + 1 + len(w) > width:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = f"{cur} {w}".strip()
-    lines.append(cur)
-    return "<br>".join(lines)
-
-
 def _label_margin(labels, px_per_char: float = 6.2, pad: int = 16) -> int:
     """Left margin (px) that fits the longest line of the axis labels (fixed margins draw faster
     than plotly's ``automargin``, which lays a figure out twice)."""
@@ -57,7 +45,8 @@ def _label_margin(labels, px_per_char: float = 6.2, pad: int = 16) -> int:
 
 
 def _safe(text) -> str:
-    """Text for plotly labels: plotly interprets a few HTML tags, so ``<`` and ``>`` are replaced."""
+    """Text for a figure's labels, where ``<br>`` and ``<span>`` are markup (plotly's, read by
+    :mod:`diagnostics.publish.svg`): ``<`` and ``>`` of the data are replaced."""
     return str(text).replace("<", "‹").replace(">", "›")
 
 
@@ -125,7 +114,7 @@ def spine_chart(table: pd.DataFrame, quartier: str, dimension: str, project, sou
             mine = idx.get(iid, quartier)
             r = mine if mine is not None else rows[0]
             unit = r.get("unit") or ""
-            labels.append(_wrap(_safe(r["label"]), 40))
+            labels.append(wrap_label(_safe(r["label"]), 40))
             mine_ok = mine is not None and _publishable(r)
             agg = _aggregate(rows, project)
             hd = headline(r, agg, project, sources)
@@ -238,7 +227,7 @@ def _dot_points(idx, gids, unit, quartier, project, labels_set) -> tuple[dict, d
     for j, iid in enumerate(gids):
         r0 = idx.rows(iid)[0]
         lab = r0["label"] if unit in ("%", "") else f"{r0['label']} ({unit})"
-        labels.append(_wrap(_safe(lab), 34))
+        labels.append(wrap_label(_safe(lab), 34))
         vals = []
         for r in idx.rows(iid):
             if r["quartier"] == quartier or r["quartier"] not in labels_set or not _publishable(r):

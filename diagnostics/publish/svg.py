@@ -17,37 +17,36 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from html import unescape
 
 from markupsafe import Markup, escape
 
 from .. import fmt
 
-__all__ = ["CHAR_EM", "NARROW_WIDTH", "figure_html", "figure_svg"]
+__all__ = ["CHAR_EM", "NARROW_WIDTH", "figure_html", "figure_svg", "wrap_label"]
 
 #: Average advance of a DejaVu Sans character, in em (measured 4.6–5.0 px at 8 px).
 CHAR_EM = 0.6
 #: Width of the phone variant (a 375 px screen less the page's padding).
 NARROW_WIDTH = 340
+#: Advance of a character at the phone's 8 px (DejaVu Sans, measured 4,6–5,0 px): for wrapping
+#: labels in a margin, the wide end; for a caption on one line, the measured 4,7 px.
+_NARROW_CHAR, _CAPTION_CHAR = 5.0, 4.7
 _FAMILY = "DejaVu Sans, Arial, sans-serif"
 _SPAN = re.compile(r"^(<span style='font-size:(\d+)px'>)?([\s\S]*?)(</span>)?$")
 
 
 # --------------------------------------------------------------------------- text
 
-def _wrap(text: str, n: int) -> str:
-    """Break each ``<br>`` line of a label (optionally inside one ``<span>``) to at most ``n`` characters."""
+def wrap_label(text: str, n: int) -> str:
+    """Break each ``<br>`` line of a label (optionally inside one ``<span>``) into lines of at most
+    ``n`` characters, joined by ``<br>`` (:func:`textwrap.wrap`; a longer word stays whole, alone on
+    its line)."""
     out_lines = []
     for line in str(text).split("<br>"):
         m = _SPAN.match(line)
-        words, lines, cur = m.group(3).split(" "), [], ""
-        for w in words:
-            if cur and len(cur) + 1 + len(w) > n:
-                lines.append(cur)
-                cur = w
-            else:
-                cur = f"{cur} {w}" if cur else w
-        lines.append(cur)
+        lines = textwrap.wrap(m.group(3), max(n, 1), break_long_words=False, break_on_hyphens=False) or [""]
         out_lines += [f"{m.group(1) or ''}{x}{m.group(4) or ''}" for x in lines]
     return "<br>".join(out_lines)
 
@@ -143,7 +142,7 @@ def _tick_label(value: float, decimals: int) -> str:
 class _Axis:
     """One axis of a panel: its data range, its share of the plot area and its ticks."""
 
-    def __init__(self, spec: dict, lo_px: float, hi_px: float, values: list[float], horizontal: bool):
+    def __init__(self, spec: dict, lo_px: float, hi_px: float, values: list[float]):
         self.spec = spec
         d0, d1 = spec.get("domain", [0, 1])
         self.a = lo_px + d0 * (hi_px - lo_px)
@@ -183,11 +182,12 @@ def _narrow(fig: dict, width: float) -> dict:
     for a in lay.get("annotations", []):
         a = {**a, "font": {**a.get("font", {}), "size": 8}}
         if a.get("xref") == "paper" and a.get("x") == 1:
-            a["text"] = _wrap(a["text"].replace("font-size:9px", "font-size:7px"), int((m["r"] - 4) // 5))
+            a["text"] = wrap_label(a["text"].replace("font-size:9px", "font-size:7px"),
+                                   int((m["r"] - 4) // _NARROW_CHAR))
         elif a.get("xref") == "paper" and a.get("x") == 0:
             # a panel's caption starts at the figure's left edge: on one line, it clears the axis
             # labels of the panel above (wrapped under the plot, it ran into them)
-            a["text"], a["edge"] = _wrap(a["text"], int((width - 8) // 4.7)), True   # 8 px: 4,6–4,7 px a character
+            a["text"], a["edge"] = wrap_label(a["text"], int((width - 8) // _CAPTION_CHAR)), True
         ann.append(a)
     lay["annotations"] = ann
     narrow = (lay.get("meta") or {}).get("etroit", {})
@@ -195,8 +195,8 @@ def _narrow(fig: dict, width: float) -> dict:
         if k.startswith("yaxis"):
             ax["tickfont"] = {"size": 8}
             if ax.get("ticktext"):
-                n = int((m["l"] - 8) // 5)
-                ax["ticktext"] = [_wrap(" ".join(str(t).split("<br>")), n) for t in ax["ticktext"]]
+                n = int((m["l"] - 8) // _NARROW_CHAR)
+                ax["ticktext"] = [wrap_label(" ".join(str(t).split("<br>")), n) for t in ax["ticktext"]]
         if k.startswith("xaxis") and narrow.get("ticktext") and ax.get("ticktext"):
             ax["ticktext"] = narrow["ticktext"].get(ax["ticktext"][0], ax["ticktext"])
             ax["tickfont"] = {"size": 8}
@@ -223,7 +223,7 @@ def _axes(fig: dict, x0, x1, y0, y1) -> dict:
                     if err:
                         values += [v + e for v, e in zip(t["x"], err.get("array", [])) if v is not None and e is not None]
                         values += [v - e for v, e in zip(t["x"], err.get("arrayminus", [])) if v is not None and e is not None]
-            axes[k] = _Axis(spec, x0, x1, values, True) if k[0] == "x" else _Axis(spec, y1, y0, values, False)
+            axes[k] = _Axis(spec, x0, x1, values) if k[0] == "x" else _Axis(spec, y1, y0, values)
     return axes
 
 
@@ -394,8 +394,8 @@ def figure_html(fig: dict | None, fig_id: str, width: float) -> Markup:
     """The figure's block: its accessible name, the page-width drawing and the phone's.
 
     The container is ``role="img"`` with an ``aria-label`` that lists every value the figure
-    shows (its drawings are then presentational), and the report's
-    style sheet shows the phone's below 600 px of screen only (never in print).
+    shows (its drawings are then presentational), and the report's style sheet shows the
+    phone's below 600 px of screen only (never in print).
     """
     if fig is None:
         return Markup("")

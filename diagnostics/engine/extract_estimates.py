@@ -70,14 +70,14 @@ class Territories:
                                f"de l'extrait (codes {', '.join(codes)}) : indiquez son code QPV (clé « qpv ») "
                                "dans projet.yaml pour choisir le bon.", value=label)
             return self.by_code[codes[0]] if codes else self.none
-        if code is None:
-            if len(self.by_code) > 1 and city is not None:
-                hit = [g for g in self.by_code.values()
-                       if (g["territory"].map(normalise_label) == normalise_label(city)).any()]
-                if hit:
-                    return hit[0][hit[0]["territory"].map(normalise_label) == normalise_label(city)]
-            return next(iter(self.by_code.values()))
-        return self.none
+        if code is not None:
+            return self.none
+        if len(self.by_code) > 1 and city is not None:
+            for g in self.by_code.values():
+                hit = g[(g["territory"].map(normalise_label) == normalise_label(city)).to_numpy()]
+                if len(hit):
+                    return hit
+        return next(iter(self.by_code.values()))
 
 
 @dataclass

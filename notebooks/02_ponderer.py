@@ -90,6 +90,5 @@ dls.show(resume["representativeness"].drop(columns=["kind", "band"]),
          percent=("pct_echantillon", "pct_population", "pct_pondere"))
 
 # %%
-dls.save_step(travail, "ponderation.pkl", {"frame": vague.frame, "weights": poids, "calibration": calage,
-                                           "summary": resume, "margins": marges, "counts": comptes})
-dls.save_step(travail, "vague.pkl", vague)   # la vague calée, reprise telle quelle par le carnet 3
+dls.save_step(travail, "ponderation.pkl", {"summary": resume})   # le résumé des méthodes, lu par les carnets 4 et 5
+dls.save_step(travail, "vague.pkl", vague)   # la vague calée (poids, calage), reprise telle quelle par le carnet 3

@@ -56,7 +56,7 @@ evolution_tables = dls.load_step(travail, "evolution.pkl") if (travail / "evolut
 texte_asv = dls.read_statement(dls.statement_path(p, q.id))
 index = dls.TableIndex(tableau)   # le tableau indexé une fois : « L'essentiel » puis le rapport
 essentiel = dls.essentiel(index, q.libelle, p, sources=sources, statement=texte_asv, twins=sources.twins,
-                               evolution=(evolution_tables or {}).get("evolution"))
+                          evolution=(evolution_tables or {}).get("evolution"))
 print(f"{essentiel['n_tests']} comparaisons, {essentiel['n_significant']} écart(s) significatif(s) après contrôle :")
 for c in essentiel["findings"]:
     print(" -", c["sentence"], f"[{c['why']}]")
@@ -79,7 +79,7 @@ remarques = dls.select_comments(reponses, q.libelle, reviewed=relues, n=4)
 if a_relire and dls.review_path(p) is not None:
     try:   # la liste à relire, dans le dossier du projet (jamais dans les livrables)
         dls.write_quotes_for_review(tous_entretiens, dls.review_path(p), reviewed=relues,
-                                comments=reponses.get("commentaire", pd.Series(dtype=object)).dropna())
+                                    comments=reponses.get("commentaire", pd.Series(dtype=object)).dropna())
     except OSError as exc:
         print(f"La liste des citations à relire n'a pas pu être écrite dans « {dls.review_path(p)} » : "
               f"{exc.strerror or exc}.")
@@ -92,6 +92,6 @@ remarques
 
 # %%
 html = dls.render_quartier(p, q.libelle, index, methods=resume, actors=acteurs, interviews=entretiens,
-                              comments=remarques, sources=sources, evolution=evolution_tables)
+                          comments=remarques, sources=sources, evolution=evolution_tables)
 sortie = dls.write_html(html, Path(dossier_sortie) / (fichier or f"dls_{q.id}.html"))
 print(f"Rapport écrit : {sortie} ({len(html) / 1e6:.1f} Mo)")

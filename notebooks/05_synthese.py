@@ -52,8 +52,8 @@ pd.DataFrame([{"quartier": q.libelle, **{k: len(v) for k, v in
 # %%
 liens = {q.libelle: f"dls_{q.id}.html" for q in p.quartiers}
 evolution = dls.load_step(travail, "evolution.pkl") if (travail / "evolution.pkl").exists() else None  # carnet 3
-html = dls.render_synthesis(p, tableau, methods=resume, interviews=entretiens, links=liens, sources=sources,
-                               evolution=evolution)
+html = dls.render_synthesis(p, index, methods=resume, interviews=entretiens, links=liens, sources=sources,
+                            evolution=evolution)
 sortie = dls.write_html(html, Path(dossier_sortie) / fichier)
 print(f"Synthèse écrite : {sortie}")
 

@@ -31,17 +31,18 @@ def test_notebooks_use_only_the_front_door():
     import diagnostics as dls
 
     front = {"diagnostics", "diagnostics.fmt", "diagnostics.paths", "diagnostics.impact"}
+    public = front | {f"diagnostics.{name}" for name in dls.__all__}
     for path in sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.py")):
         source = path.read_text(encoding="utf-8")
         for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.Import):
+            if isinstance(node, ast.Import):          # import diagnostics[.module]
                 names = [a.name for a in node.names if a.name.startswith("diagnostics")]
+            elif isinstance(node, ast.ImportFrom) and node.module == "diagnostics":   # from diagnostics import x
+                names = [f"diagnostics.{a.name}" for a in node.names]
             elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("diagnostics"):
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names
-                                         if f"{node.module}.{a.name}" in front]
-                names = [n for n in names if n not in front] and [node.module]
+                names = [node.module]                 # from diagnostics.module import x
             else:
                 continue
-            assert set(names) <= front, f"{path.name}: {names}"
+            assert set(names) <= (public if isinstance(node, ast.ImportFrom) else front), f"{path.name}: {names}"
         used = set(re.findall(r"\bdls\.([A-Za-z_]\w*)", source))
         assert used <= set(dls.__all__), f"{path.name}: {sorted(used - set(dls.__all__))}"

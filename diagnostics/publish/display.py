@@ -68,10 +68,6 @@ def _plain(value, unit: str) -> float | None:
     return None if _na(value) else float(value) * _scale(unit)
 
 
-def _axis_unit(unit: str) -> str:
-    return {"%": "%", "score": "score"}.get(unit, unit)
-
-
 # --------------------------------------------------------------------------- the indicator table
 
 REQUIRED_COLUMNS = ("quartier", "indicator_id", "label", "dimension", "unit", "direction", "estimate",

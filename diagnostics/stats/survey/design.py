@@ -413,9 +413,6 @@ class Design(Estimators):
         codes, labels = pd.factorize(self.domain_key(by), sort=True)
         return np.asarray(codes, dtype=np.int64), list(labels)
 
-    def _lonely_check(self, strata_with_scores):
-        self.stages[0].check_lonely(strata_with_scores)
-
     def _calibrate(self, S):
         """Residualise row scores on the calibration variables (R ``svyrecvar``)."""
         if self.calibration is None:

@@ -55,3 +55,15 @@ def test_the_phone_layout_narrows_the_margins_and_the_legend_wraps():
     assert '<tspan x="152.0"' in svg
     height = float(re.search(r'viewBox="0 0 340 ([\d.]+)"', svg).group(1))
     assert height > 100   # six legend items do not fit in one row of 340 px: the figure grows
+
+
+def test_a_translucent_marker_is_painted_with_alpha_never_as_a_group():
+    # ``opacity`` on an element makes Chromium print it as a transparency group (a form XObject
+    # per dot: 1 946 in a 30-quartier report); the alpha of the paint draws the same dot
+    fig = _fig()
+    fig["data"][0]["marker"].update(opacity=0.75)
+    svg = figure_svg(fig, 600)
+    assert ' opacity="' not in svg
+    assert svg.count('fill-opacity="0.75"') == 2 and "stroke-opacity" not in svg   # no stroke drawn
+    fig["data"][0]["marker"].update(symbol="circle-open", line={"width": 2})
+    assert figure_svg(fig, 600).count('stroke-opacity="0.75"') == 2

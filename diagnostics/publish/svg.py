@@ -82,10 +82,17 @@ def _width(text: str, size: float) -> float:
 
 def _marker(symbol: str, x: float, y: float, size: float, colour: str, line_colour: str, line_width: float,
             opacity: float = 1.0) -> str:
-    """One plotly marker (``size`` its diameter in px) as SVG."""
+    """One plotly marker (``size`` its diameter in px) as SVG.
+
+    A translucent marker is drawn with ``fill-opacity`` and ``stroke-opacity`` (the alpha of
+    its paint), never ``opacity``: on a marker without overlapping parts the drawing is the
+    same, but ``opacity`` makes Chromium print every marker as a transparency group of its own
+    (a form XObject): 1 946 groups and 2.0 MB for a 30-quartier report, 0.65 MB without them.
+    """
     r = size / 2
-    op = f' opacity="{opacity:g}"' if opacity < 1 else ""
     lw = line_width or 0
+    op = (f' fill-opacity="{opacity:g}"' + (f' stroke-opacity="{opacity:g}"' if lw or symbol.endswith("-open") else "")
+          if opacity < 1 else "")
     stroke = f' stroke="{line_colour}" stroke-width="{lw:g}"' if lw else ""
     if symbol == "circle":
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:g}" fill="{colour}"{stroke}{op}/>'

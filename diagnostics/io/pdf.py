@@ -231,40 +231,23 @@ def _repair_outline(items) -> None:
         _repair_outline(item.children)
 
 
-def _inner_figures(node, inside: bool = False) -> int:
-    """Retag as ``/Div`` the figures nested in a figure that has an alternative text; their count.
+def _figures_as_groups(node, inside: bool = False) -> bool:
+    """Retag as ``/Div`` the figures that are groups, not graphics; whether ``node`` holds a
+    figure with an alternative text.
 
-    A chart is one ``<div role="img" aria-label="…">`` (its alternative text lists every value
-    drawn); its drawings are ``<svg>`` elements (the page's and the phone's, one hidden), which
-    Chromium may tag as figures without alternative text.  A reader of the outer figure's ``/Alt`` skips its
-    content (ISO 32000-1 § 14.9.3), so the inner ones are only groups: ``/Div``.
-    """
-    import pikepdf
+    Two kinds, both found in one walk of the structure tree:
 
-    count = 0
-    kids = node.get("/K")
-    if kids is None:
-        return 0
-    for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
-        if not isinstance(kid, pikepdf.Dictionary) or "/S" not in kid:
-            continue
-        figure = kid.S == "/Figure"
-        if figure and inside:
-            kid.S = pikepdf.Name.Div
-            count += 1
-        count += _inner_figures(kid, inside or (figure and "/Alt" in kid))
-    return count
-
-
-def _grouping_figures(node) -> bool:
-    """Retag as ``/Div`` a figure without alternative text that holds a described one; whether
-    ``node`` holds a described figure.
-
-    An HTML ``<figure>`` that groups a drawing (``<svg role="img" aria-label="…">``: the described
-    figure) with its ``<figcaption>`` is tagged by Chromium as a ``/Figure`` without ``/Alt``; it
-    is a group of a figure and its caption, not a graphic (ISO 32000-1 § 14.8.4.5, table 340:
-    « Figure — an item of graphical content »; ISO 14289-1 § 7.3: every figure has an
-    alternative text), so it becomes ``/Div`` and the drawing keeps its ``/Alt``.
+    - a figure nested in a figure that has an alternative text.  A chart is one ``<div
+      role="img" aria-label="…">`` (its alternative text lists every value drawn); its drawings
+      are ``<svg>`` elements (the page's and the phone's, one hidden), which Chromium may tag as
+      figures without alternative text.  A reader of the outer figure's ``/Alt`` skips its
+      content (ISO 32000-1 § 14.9.3), so the inner ones are only groups;
+    - a figure without alternative text that holds a described one.  An HTML ``<figure>`` that
+      groups a drawing (``<svg role="img" aria-label="…">``: the described figure) with its
+      ``<figcaption>`` is tagged by Chromium as a ``/Figure`` without ``/Alt``; it is a group
+      of a figure and its caption, not a graphic (ISO 32000-1 § 14.8.4.5, table 340:
+      « Figure — an item of graphical content »; ISO 14289-1 § 7.3: every figure has an
+      alternative text), so it becomes ``/Div`` and the drawing keeps its ``/Alt``.
     """
     import pikepdf
 
@@ -273,9 +256,12 @@ def _grouping_figures(node) -> bool:
     for kid in (kids if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]):
         if not isinstance(kid, pikepdf.Dictionary) or "/S" not in kid:
             continue
-        inner = _grouping_figures(kid)
-        described = kid.S == "/Figure" and "/Alt" in kid
-        if kid.S == "/Figure" and not described and inner:
+        figure = kid.S == "/Figure"
+        described = figure and "/Alt" in kid
+        if figure and inside:
+            kid.S = pikepdf.Name.Div
+        inner = _figures_as_groups(kid, inside or described)
+        if figure and not inside and not described and inner:
             kid.S = pikepdf.Name.Div
         holds = holds or inner or described
     return holds
@@ -319,8 +305,8 @@ def finish_pdf(data: bytes, folder: str | os.PathLike) -> bytes:
     (page numbers, backgrounds) marked as artifacts (:func:`_artifact_content`); ``file://``
     links made relative ``GoToR`` actions or dropped (:func:`_relative_action`); doubled
     bookmark titles halved (:func:`_repair_outline`); figures without alternative text that
-    group a described figure and its caption (:func:`_grouping_figures`) and figures nested in a
-    described figure (:func:`_inner_figures`) retagged as groups.  The file is rewritten by qpdf (pikepdf)
+    group a described figure and its caption, and figures nested in a described figure, retagged as
+    groups (:func:`_figures_as_groups`).  The file is rewritten by qpdf (pikepdf)
     with object streams: about 0.2 s and a file a third of Chromium's size for a 40-page report.
 
     References
@@ -342,8 +328,7 @@ def finish_pdf(data: bytes, folder: str | os.PathLike) -> bytes:
         with pdf.open_outline() as outline:
             _repair_outline(outline.root)
         if "/StructTreeRoot" in pdf.Root:
-            _grouping_figures(pdf.Root.StructTreeRoot)
-            _inner_figures(pdf.Root.StructTreeRoot)
+            _figures_as_groups(pdf.Root.StructTreeRoot)
         out = io.BytesIO()
         # Chromium's compressed streams are copied as they are (recompressing them cost a quarter of
         # this function for the same size); the rewritten content streams are compressed

@@ -120,6 +120,7 @@ _API = {
     "read_previous_wave": (".engine.evolution", "read_previous_wave"),
     "compute_evolution": (".engine.evolution", "compute_evolution"),
     "extract_series": (".engine.evolution", "extract_series"),
+    "read_history": (".engine.history", "read_history"),
     "protect_table": (".protect.cells", "protect_table"),
     "protect_indicators": (".protect.estimates", "protect_indicators"),
     "scrub_text": (".protect.text", "scrub_text"),

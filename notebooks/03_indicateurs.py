@@ -26,6 +26,7 @@
 projet = None           # None = le projet.yaml du dossier (ou de son parent), sinon l'exemple de Chambéry
 dossier_travail = None  # None = build/travail à côté de projet.yaml (résultats des carnets 1 et 2)
 tableau_indicateurs = None   # facultatif : un tableau d'indicateurs déjà calculé (CSV) à utiliser tel quel
+historique = None       # rempli par « dls build » : le diagnostic précédent et les séries, calculés d'avance
 
 # %%
 
@@ -83,16 +84,18 @@ dls.show(tableau.loc[tableau["suppressed"].astype(bool) | tableau["fragile"].ast
 # couvrent plusieurs années donnent une série et un test de tendance.
 
 # %%
-evolution = {"evolution": None, "series": None, "trends": None}
-if p.precedent is not None and not tableau_indicateurs:
+# le diagnostic précédent et les séries des extraits ne dépendent pas de l'enquête actuelle :
+# « dls build » les calcule dans un second processus pendant les carnets 1 à 3 ; à la main, ici
+anterieur = dls.read_history(p, catalogue, extraits, travail, prepared=historique,
+                             previous=not tableau_indicateurs)
+evolution = {"evolution": None, "series": anterieur["series"], "trends": anterieur["trends"]}
+if anterieur["previous"] is not None:
     actuelle = dls.evolution_estimates(vague, catalogue)   # les estimations du tableau, sans nouveau calage
-    precedente = dls.read_previous_wave(p, catalogue, secret=dls.get_secret(dls.secret_path(p)))
-    evolution["evolution"] = dls.compute_evolution(tableau, actuelle, precedente, p, catalogue)
+    evolution["evolution"] = dls.compute_evolution(tableau, actuelle, anterieur["previous"], p, catalogue)
     print(f"Diagnostic de {p.precedent.annee} : "
           + ", ".join(f"{n} {v}" for v, n in evolution["evolution"]["verdict"].replace("", "non publié")
                       .value_counts().items()))
-if extraits is not None:
-    evolution["series"], evolution["trends"] = dls.extract_series(extraits, p, catalogue)
+if evolution["trends"] is not None:
     print(f"{len(evolution['trends'])} séries d'extraits avec un test de tendance.")
 
 # %%

@@ -10,7 +10,7 @@ import pytest
 from diagnostics.config.project import load_project
 from diagnostics.config.questionnaire import load_dimensions
 from diagnostics.errors import DLSError
-from diagnostics.paths import EXAMPLE
+from diagnostics.paths import EXAMPLE, NOTEBOOKS
 
 pytestmark = pytest.mark.browser
 
@@ -44,8 +44,22 @@ def livrables(tmp_path_factory):
     from diagnostics.engine.build import build
 
     out = tmp_path_factory.mktemp("build") / "livrables"
+    NOTEBOOKS_BEFORE.update(_listing(NOTEBOOKS))
     build(out)
     return out
+
+
+NOTEBOOKS_BEFORE: dict = {}
+
+
+def _listing(folder: Path) -> dict:
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+
+def test_the_build_writes_nothing_beside_the_shipped_notebooks(livrables):
+    # the example's work files and pseudonymisation secret go to the build's work folder: an
+    # installed package may be read-only (notebook 3 used to write « .dls_secret » there)
+    assert _listing(NOTEBOOKS) == NOTEBOOKS_BEFORE
 
 
 #: Elements of the page wider than the screen or cut by it (issue 27): every HTML box, and every text of a

@@ -206,3 +206,29 @@ def test_extract_series_and_trends_on_the_example():
     assert tu["p_value"] == pytest.approx(pois["p_value"]) and "Poisson" in tu["method"]
     # one year only (the other indicators): no trend row
     assert not ((tr["indicator_id"] == "am_depistage_sein").any())
+
+
+def test_the_build_s_second_process_gives_what_the_notebook_computes(tmp_path, monkeypatch):
+    # « dls build » computes the previous diagnostic and the series in a process of its own
+    # (engine/history.py) while notebooks 1–3 run; notebook 3 reads its file or, by hand,
+    # computes the same thing
+    from diagnostics.config.catalogue import load_project_catalogue
+    from diagnostics.config.project import DEFAULT_PROJECT
+    from diagnostics.engine.history import HISTORY_FILE, read_history, start_history
+
+    monkeypatch.setenv("DLS_SECRET", "secret-de-test")
+    process = start_history(DEFAULT_PROJECT, tmp_path)
+    assert process.wait(timeout=300) == 0
+    prepared = read_history(None, None, prepared=tmp_path / HISTORY_FILE)
+    p = load_project()
+    cat = load_project_catalogue(p)
+    here = read_history(p, cat, read_extracts([p.donnees["extraits"]]).data, tmp_path)
+    assert set(prepared) == set(here) == {"previous", "series", "trends"}
+    for key in here:
+        assert len(here[key]) > 0
+        pd.testing.assert_frame_equal(prepared[key], here[key])
+    # the example's secret stays in the work folder, never in the installed package
+    assert not any(tmp_path.parent.glob(".dls_secret"))
+    # a process that wrote nothing (failed, stopped): the notebook computes
+    again = read_history(p, cat, None, tmp_path, prepared=tmp_path / "absent.pkl", previous=False)
+    assert again == {"previous": None, "series": None, "trends": None}

@@ -317,17 +317,23 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
 
 
 def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, say, t_start, timings):
+    from ..collect.pseudonym import get_secret, secret_path
     from ..publish.report import DEFINITIONS_FILE
+    from .history import HISTORY_FILE, start_history
 
     _check_out(out)     # again, under the lock: the other build may have just finished
     tmp = honour_umask(tempfile.mkdtemp(prefix=f".{out.name}.construction-", dir=out.parent))
-    kernel = printer = work_tmp = None
+    kernel = printer = work_tmp = history = None
     try:
         work = tmp / WORK
         work.mkdir()
         executed = {}
         common = {"projet": str(projet_path), "dossier_travail": str(work)}
-        table_param = {"tableau_indicateurs": str(Path(indicator_table).resolve()) if indicator_table else None}
+        table_param = {"tableau_indicateurs": str(Path(indicator_table).resolve()) if indicator_table else None,
+                       "historique": None if indicator_table else str(work / HISTORY_FILE)}
+        if not indicator_table:   # the previous diagnostic and the series, on the other processor (history.py)
+            get_secret(secret_path(project, work))   # made once, before two processes could each make one
+            history = start_history(projet_path, work)
         # the synthesis before the quartiers' reports: its PDF, the longest to print, is printed
         # while they are written instead of lengthening the end of the build
         runs = [("01_verifier_reponses", common, "Vérification des réponses"),
@@ -359,6 +365,9 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         for k, ((name, params, label), nb) in enumerate(zip(runs, notebooks), start=1):
             t0 = time.perf_counter()
             say(f"[{k}/{total}] {label} (carnet {name})…")
+            if name == "03_indicateurs" and history is not None:
+                _finish_history(history, kernel.timeout)
+                history = None
             nb = kernel.run(name, nb)
             suffix = f"_{params['quartier']}" if "quartier" in params else ""
             executed[f"{name}{suffix}.ipynb"] = nb
@@ -401,6 +410,9 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         work_tmp = None
     except BaseException:
         try:
+            if history is not None:
+                history.kill()
+                history.wait()
             if kernel is not None:
                 kernel.close()
             if printer is not None:
@@ -418,6 +430,22 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         say(sentence)
     say(f"Terminé en {fmt.number(timings['total'], 1)} s : {len(files)} fichiers dans « {out} ».")
     return BuildResult(out=out, files=files, timings=timings, work=work_folder(out))
+
+
+def _finish_history(process, timeout: float) -> None:
+    """Wait for the process of :func:`~diagnostics.engine.history.start_history`.
+
+    Whatever became of it (finished, failed, too slow: stopped), notebook 3 goes on: it reads
+    the file the process wrote, or computes the same thing itself and reports a failure in
+    French with its cell.
+    """
+    import subprocess
+
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _write_indicator_table(work: Path, out: Path, project) -> None:

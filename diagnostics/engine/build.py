@@ -365,9 +365,6 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         for k, ((name, params, label), nb) in enumerate(zip(runs, notebooks), start=1):
             t0 = time.perf_counter()
             say(f"[{k}/{total}] {label} (carnet {name})…")
-            if name == "03_indicateurs" and history is not None:
-                _finish_history(history, kernel.timeout)
-                history = None
             nb = kernel.run(name, nb)
             suffix = f"_{params['quartier']}" if "quartier" in params else ""
             executed[f"{name}{suffix}.ipynb"] = nb
@@ -381,6 +378,9 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         t0 = time.perf_counter()
         kernel.close()
         kernel = None
+        if history is not None:   # long finished: notebook 3 waited for it
+            history.wait()
+            history = None
         timings["arret_noyau"] = time.perf_counter() - t0
         # while the last PDFs print: the analyst's table and the executed notebooks
         t0 = time.perf_counter()
@@ -430,22 +430,6 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         say(sentence)
     say(f"Terminé en {fmt.number(timings['total'], 1)} s : {len(files)} fichiers dans « {out} ».")
     return BuildResult(out=out, files=files, timings=timings, work=work_folder(out))
-
-
-def _finish_history(process, timeout: float) -> None:
-    """Wait for the process of :func:`~diagnostics.engine.history.start_history`.
-
-    Whatever became of it (finished, failed, too slow: stopped), notebook 3 goes on: it reads
-    the file the process wrote, or computes the same thing itself and reports a failure in
-    French with its cell.
-    """
-    import subprocess
-
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _write_indicator_table(work: Path, out: Path, project) -> None:

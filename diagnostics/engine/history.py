@@ -28,6 +28,8 @@ __all__ = ["HISTORY_FILE", "prepare_history", "read_history", "start_history"]
 
 #: The file :func:`prepare_history` writes in the build's work folder.
 HISTORY_FILE = "historique.pkl"
+#: Locked (``flock``) by the process of :func:`start_history` for as long as it lives.
+HISTORY_LOCK = "historique.verrou"
 
 
 def read_history(project: Project, catalogue: Catalogue, extracts: pd.DataFrame | None = None,
@@ -47,7 +49,8 @@ def read_history(project: Project, catalogue: Catalogue, extracts: pd.DataFrame 
     prepared : path-like, optional
         The file written by :func:`prepare_history` for this build; read instead of computing
         when it exists (``dls build`` passes it, and only it: the file lives in the build's own
-        temporary work folder, so it cannot be left over from other inputs).
+        temporary work folder, so it cannot be left over from other inputs).  While the process
+        of :func:`start_history` still runs, this waits for it (its lock, :data:`HISTORY_LOCK`).
     previous : bool, default True
         Read the previous diagnostic; False when there is nothing to compare it with (an
         indicator table given as such, without the current answers).
@@ -60,8 +63,10 @@ def read_history(project: Project, catalogue: Catalogue, extracts: pd.DataFrame 
         project names no previous diagnostic), ``series`` and ``trends`` as
         :func:`~diagnostics.engine.evolution.extract_series` (None without extracts).
     """
-    if prepared is not None and Path(prepared).is_file():
-        return pd.read_pickle(prepared)
+    if prepared is not None:
+        _wait_for(Path(prepared).with_name(HISTORY_LOCK))
+        if Path(prepared).is_file():
+            return pd.read_pickle(prepared)
     old = None
     if previous and project.precedent is not None:
         old = read_previous_wave(project, catalogue, secret=get_secret(secret_path(project, work)))
@@ -97,11 +102,31 @@ def prepare_history(projet: str | Path, work: str | Path) -> Path:
 
 
 def start_history(projet: str | Path, work: str | Path) -> subprocess.Popen:
-    """Start :func:`prepare_history` in a Python process of its own; the caller waits for it.
+    """Start :func:`prepare_history` in a Python process of its own.
 
-    Its output is discarded: should it fail, no file is written and notebook 3 computes the
-    same thing itself, where a failure is reported in French with its cell.
+    The process holds an exclusive ``flock`` on ``work / HISTORY_LOCK`` from before it starts
+    until it ends, however it ends (the system releases the lock of a dead process):
+    :func:`read_history` waits on it, so notebook 3 computes its indicators while this process
+    finishes, and reads its file only once written.  Its output is discarded: should it fail, no
+    file is written and notebook 3 computes the same thing itself, where a failure is reported
+    in French with its cell.
     """
+    import fcntl
+
     code = "import sys; from diagnostics.engine.history import prepare_history; prepare_history(*sys.argv[1:])"
-    return subprocess.Popen([sys.executable, "-c", code, str(projet), str(work)], cwd=str(work),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(Path(work) / HISTORY_LOCK, "w") as lock:   # locked here, held by the child's copy
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return subprocess.Popen([sys.executable, "-c", code, str(projet), str(work)], cwd=str(work),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(lock.fileno(),))
+
+
+def _wait_for(lock: Path) -> None:
+    """Return once no process holds ``lock`` (at once when there is no such file)."""
+    import fcntl
+
+    try:
+        fh = open(lock)   # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_SH)

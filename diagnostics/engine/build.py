@@ -324,10 +324,10 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
     _check_out(out)     # again, under the lock: the other build may have just finished
     tmp = honour_umask(tempfile.mkdtemp(prefix=f".{out.name}.construction-", dir=out.parent))
     kernel = printer = work_tmp = history = None
+    writer, table = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dls-tableau"), []
     try:
         work = tmp / WORK
         work.mkdir()
-        executed = {}
         common = {"projet": str(projet_path), "dossier_travail": str(work)}
         table_param = {"tableau_indicateurs": str(Path(indicator_table).resolve()) if indicator_table else None,
                        "historique": None if indicator_table else str(work / HISTORY_FILE)}
@@ -361,20 +361,9 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
             kernel = _Kernel(NOTEBOOKS)
             notebooks = loading.result()
         timings["demarrage"] = time.perf_counter() - t0
-        htmls = []
-        for k, ((name, params, label), nb) in enumerate(zip(runs, notebooks), start=1):
-            t0 = time.perf_counter()
-            say(f"[{k}/{total}] {label} (carnet {name})…")
-            nb = kernel.run(name, nb)
-            suffix = f"_{params['quartier']}" if "quartier" in params else ""
-            executed[f"{name}{suffix}.ipynb"] = nb
-            timings[f"{name}{suffix}"] = time.perf_counter() - t0
-            for html in (tmp / params[k] for k in ("fichier", "fichier_definitions") if k in params):
-                if not html.is_file():
-                    raise DLSError(f"Le carnet « {name} » n'a pas produit le rapport « {html.name} ».")
-                htmls.append(html)
-                if printer is not None:
-                    printer.submit(html, html.with_suffix(".pdf"))
+        # the analyst's table is written as soon as notebook 3 has computed it, beside the reports
+        executed, htmls = _run_notebooks(kernel, runs, notebooks, printer, timings, say, total,
+                                         lambda: table.append(writer.submit(_write_indicator_table, work, tmp, project)))
         t0 = time.perf_counter()
         kernel.close()
         kernel = None
@@ -382,9 +371,11 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
             history.wait()
             history = None
         timings["arret_noyau"] = time.perf_counter() - t0
-        # while the last PDFs print: the analyst's table and the executed notebooks
+        # while the last PDFs print: the executed notebooks (and the end of the analyst's table)
         t0 = time.perf_counter()
-        _write_indicator_table(work, tmp, project)
+        for job in table:
+            job.result()
+        writer.shutdown()
         work_tmp = honour_umask(tempfile.mkdtemp(prefix=f".{out.name}_travail.construction-", dir=out.parent))
         (work_tmp / "carnets").mkdir()
         for fname, nb in executed.items():
@@ -410,6 +401,7 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         work_tmp = None
     except BaseException:
         try:
+            writer.shutdown(wait=True, cancel_futures=True)   # nothing written into a removed folder
             if history is not None:
                 history.kill()
                 history.wait()
@@ -430,6 +422,32 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         say(sentence)
     say(f"Terminé en {fmt.number(timings['total'], 1)} s : {len(files)} fichiers dans « {out} ».")
     return BuildResult(out=out, files=files, timings=timings, work=work_folder(out))
+
+
+def _run_notebooks(kernel, runs, notebooks, printer, timings, say, total, after_indicators):
+    """Execute the notebooks in order in ``kernel``; queue each report for printing once written.
+
+    ``after_indicators()`` is called once notebook 3 has saved the indicator table.  Returns the
+    executed notebooks (``{file name: notebook}``) and the reports written, in order.
+    """
+    executed, htmls = {}, []
+    for k, ((name, params, label), nb) in enumerate(zip(runs, notebooks), start=1):
+        t0 = time.perf_counter()
+        say(f"[{k}/{total}] {label} (carnet {name})…")
+        nb = kernel.run(name, nb)
+        suffix = f"_{params['quartier']}" if "quartier" in params else ""
+        executed[f"{name}{suffix}.ipynb"] = nb
+        timings[f"{name}{suffix}"] = time.perf_counter() - t0
+        if name == "03_indicateurs":
+            after_indicators()
+        for html in (Path(params["dossier_sortie"]) / params[k] for k in ("fichier", "fichier_definitions")
+                     if k in params):
+            if not html.is_file():
+                raise DLSError(f"Le carnet « {name} » n'a pas produit le rapport « {html.name} ».")
+            htmls.append(html)
+            if printer is not None:
+                printer.submit(html, html.with_suffix(".pdf"))
+    return executed, htmls
 
 
 def _write_indicator_table(work: Path, out: Path, project) -> None:

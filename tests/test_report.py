@@ -163,6 +163,9 @@ def test_distribution_chart_quartier_against_the_others(table, project):
     assert mine["marker"]["symbol"] == ["circle-open"]  # n = 25: fragile, hollow
     others = next(t for t in fig["data"] if t["name"] == "Autres quartiers")
     assert others["x"] == [pytest.approx(30.0)]   # Bellevue is suppressed: only Hauts-de-Chambéry
+    assert not others["text"]    # a distribution: unnamed in a quartier's report, its range in the alt text
+    named = next(t for t in charts.distribution_chart(table, "prevention", project)["data"] if t["name"] == "Quartiers")
+    assert "Biollay : 22,0\u202f%" in named["text"]   # the synthesis names every dot on hover
     assert "Dépistage du cancer colorectal (50-74 ans) : Biollay 22,0" in fig["alt"]
     assert charts.distribution_chart(table, "inexistante", project) is None
     two_units = charts.distribution_chart(table, "logement", project, "Biollay")

@@ -4,8 +4,12 @@ The analyst notebooks (``notebooks/0*.py``, jupytext "percent" text files) are c
 notebooks and executed headless, with their parameters injected by papermill, in **one** Python
 kernel: the heavy steps (validate, weight, compute the indicators) run once, in notebooks 01–03,
 which write their results to a work folder; notebook 04 runs once per quartier and 05 once for
-the synthesis, reading those results.  Each HTML report is printed to PDF with headless
-Chromium as soon as it is written, two at a time, while the next notebooks run.
+the synthesis, reading those results.  Both processors work from the start: what notebook 03
+compares the current survey with (the previous diagnostic, the extracts' series) does not
+depend on it and is computed meanwhile in a second process (:mod:`diagnostics.engine.history`);
+the analyst's table is written in a thread as soon as notebook 03 has computed it; each HTML
+report is printed to PDF with headless Chromium as soon as it is written, two at a time, while
+the next notebooks run.
 
 Output is atomic: everything is built in a temporary folder next to the output folder and
 swapped in only when the whole build succeeded; a failed build leaves the previous deliverables

@@ -138,3 +138,23 @@ def test_pdf_printer_one_browser_or_fallback(tmp_path, monkeypatch, broken_playw
     with pytest.raises(DLSError):
         build_mod.print_pdfs([(tmp_path / "absent.html", tmp_path / "absent.pdf")])
     assert not (tmp_path / "absent.pdf").exists()
+
+
+def test_each_notebook_starts_from_an_empty_namespace(tmp_path):
+    # the build runs every notebook in one kernel: a name (or a cached output) of the previous
+    # notebook must not be visible to the next, or a notebook could work in the build and not alone
+    import nbformat
+
+    from diagnostics.engine.build import _Kernel
+
+    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1\n_y = 2\nimport math\nx + 1")])
+    second = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "names = {n for n in dir() if not n.startswith('__')}\n"
+        "print(sorted(names & {'x', '_y', 'math', '_', '_1', '_gc'}), len(Out), __name__)")])
+    kernel = _Kernel(tmp_path)
+    try:
+        kernel.run("premier", first)
+        out = kernel.run("second", second).cells[0].outputs
+    finally:
+        kernel.close()
+    assert [o["text"] for o in out] == ["[] 0 __main__\n"]

@@ -151,6 +151,16 @@ def _cell_error(name: str, nb, exc) -> DLSError:
                     f"(« {first[:80]} ») : {kind}{evalue}")
 
 
+#: The cell run before each notebook in the shared kernel: ``%reset -f`` removes the names the
+#: previous notebook defined and its cached outputs, so that a notebook that works in the build
+#: works alone; ``gc.freeze()`` then sets aside every object alive at that point (modules,
+#: caches) from the collector's later passes.  ``%reset -f`` runs two full collections, 0.07 s
+#: each time over all of pandas and scipy (2.5 s of the kernel at 30 quartiers); after the
+#: freeze, 0.004 s.  A frozen object is never collected as part of a reference cycle: the
+#: kernel lives for one build.
+_RESET = "%reset -f\nimport gc as _gc\n_gc.freeze()\ndel _gc"
+
+
 class _Kernel:
     """One Jupyter kernel shared by all the notebooks of a build."""
 
@@ -186,8 +196,7 @@ class _Kernel:
             DeadKernelError,
         )
 
-        reset = nbformat.v4.new_code_cell("%reset -f")
-        nb.cells.insert(0, reset)
+        nb.cells.insert(0, nbformat.v4.new_code_cell(_RESET))
         client = NotebookClient(nb, km=self.client.km, timeout=self.timeout, allow_errors=False,
                                 kernel_name="python3", shutdown_kernel="immediate")
         client.kc = self.client.kc

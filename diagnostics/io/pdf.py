@@ -469,6 +469,11 @@ class PdfPrinter:
                 await browser.close()
 
     async def _print(self, tabs, html: Path, pdf: Path, fut) -> None:
+        """Print ``html`` in a free tab, give the tab back, then finish and write the PDF.
+
+        The tab is free again as soon as Chromium has printed: it prints the next document
+        while :func:`finish_pdf` post-processes this one in a thread.
+        """
         import asyncio
 
         tab = await tabs.get()
@@ -479,16 +484,16 @@ class PdfPrinter:
             await tab.goto(html.resolve().as_uri(), wait_until="load", timeout=ms)
             data = await tab.pdf(print_background=True, prefer_css_page_size=True, display_header_footer=False,
                                   tagged=True, outline=True)
-            await asyncio.get_running_loop().run_in_executor(None, _write_pdf, data, html, pdf)
-            fut.set_result(pdf)
-        except DLSError as exc:
-            fut.set_exception(exc)
-        except Exception as exc:  # noqa: BLE001 - say it in French, keep the cause
-            err = DLSError(f"Chromium n'a pas pu imprimer « {html.name} » en PDF : {exc}.")
-            err.__cause__ = exc
-            fut.set_exception(err)
+        except Exception as exc:  # noqa: BLE001 - handed to wait(), in French
+            fut.set_exception(_printing_error(exc, html))
+            return
         finally:
             tabs.put_nowait(tab)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, _write_pdf, data, html, pdf)
+            fut.set_result(pdf)
+        except Exception as exc:  # noqa: BLE001 - handed to wait(), in French
+            fut.set_exception(_printing_error(exc, html))
 
     # -- the caller's side ---------------------------------------------------------------
     def submit(self, html: str | Path, pdf: str | Path) -> None:
@@ -510,6 +515,15 @@ class PdfPrinter:
         for f in self._futures:
             if not f.done():
                 f.set_exception(DLSError("Impression PDF interrompue."))
+
+
+def _printing_error(exc: Exception, html: Path) -> DLSError:
+    """A failure to print ``html``, said in French (its cause kept)."""
+    if isinstance(exc, DLSError):
+        return exc
+    err = DLSError(f"Chromium n'a pas pu imprimer « {html.name} » en PDF : {exc}.")
+    err.__cause__ = exc
+    return err
 
 
 def print_pdfs(pairs: list[tuple[Path, Path]], workers: int = 2, timeout: float = 120) -> None:

@@ -67,3 +67,13 @@ def test_a_translucent_marker_is_painted_with_alpha_never_as_a_group():
     assert svg.count('fill-opacity="0.75"') == 2 and "stroke-opacity" not in svg   # no stroke drawn
     fig["data"][0]["marker"].update(symbol="circle-open", line={"width": 2})
     assert figure_svg(fig, 600).count('stroke-opacity="0.75"') == 2
+
+
+def test_a_label_never_breaks_a_number_at_its_thousands_separator():
+    # the phone's annex B printed « (pour 1 » on one line and « 000) » on the next
+    from diagnostics.publish.svg import wrap_label
+
+    assert wrap_label("Passages aux urgences (pour 1 000)", 22) == \
+        "Passages aux urgences<br>(pour 1\u202f000)"
+    assert wrap_label("Année 2021 : 12 500 passages", 40) == "Année 2021 : 12\u202f500 passages"
+    assert wrap_label("de 3 à 1000 ans", 40) == "de 3 à 1000 ans"   # no separator: unchanged

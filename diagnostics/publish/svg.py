@@ -39,12 +39,17 @@ _SPAN = re.compile(r"^(<span style='font-size:(\d+)px'>)?([\s\S]*?)(</span>)?$")
 
 # --------------------------------------------------------------------------- text
 
+#: The space between the digits of a number and its next group of three (« 1 000 », « 12 500 »).
+_THOUSANDS = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+
+
 def wrap_label(text: str, n: int) -> str:
     """Break each ``<br>`` line of a label (optionally inside one ``<span>``) into lines of at most
     ``n`` characters, joined by ``<br>`` (:func:`textwrap.wrap`; a longer word stays whole, alone on
-    its line)."""
+    its line).  A number is never split at its thousands separator (« pour 1 000 »: the space
+    becomes a narrow no-break space, as :mod:`diagnostics.fmt` writes numbers)."""
     out_lines = []
-    for line in str(text).split("<br>"):
+    for line in _THOUSANDS.sub("\u202f", str(text)).split("<br>"):
         m = _SPAN.match(line)
         lines = textwrap.wrap(m.group(3), max(n, 1), break_long_words=False, break_on_hyphens=False) or [""]
         out_lines += [f"{m.group(1) or ''}{x}{m.group(4) or ''}" for x in lines]

@@ -158,6 +158,9 @@ def _write_pdf(data: bytes, html: Path, pdf: Path) -> None:
 
 _PAINT = re.compile(rb"(?:^|\s)(?:f\*?|F|B\*?|b\*?|S|s|sh)$")
 _PATH_START = re.compile(rb"(?:^|\s)(?:m|re)$")
+#: Lines that neither end a path (ISO 32000-1 § 8.5.2, table 59: construction operators) nor a
+#: text object (``Tj``, ``TJ``, ``Tf``, ``Tm``, ``Td``): most lines of a drawing.
+_GOING_ON = (b" c", b" l", b" m", b" v", b" y", b" re", b" Tj", b" TJ", b" Tf", b" Tm", b" Td")
 
 
 def _artifact_content(data: bytes) -> bytes:
@@ -176,6 +179,8 @@ def _artifact_content(data: bytes) -> bytes:
         t = line.strip()
         if kind is not None:            # inside a depth-0 text or path object
             buf.append(line)
+            if t.endswith(_GOING_ON):   # a path or text still being built: the common case, no regex
+                continue
             if (kind == "text" and t == b"ET") or (kind == "path" and (_PAINT.search(t) or t.endswith(b" n") or t == b"n")):
                 wrap = not any(x.strip().endswith((b"BDC", b"BMC")) for x in buf) and not t.endswith(b"n")
                 out += ([b"/Artifact BMC", *buf, b"EMC"] if wrap else buf)

@@ -158,3 +158,17 @@ def test_each_notebook_starts_from_an_empty_namespace(tmp_path):
     finally:
         kernel.close()
     assert [o["text"] for o in out] == ["[] 0 __main__\n"]
+
+
+def test_the_example_s_temporary_secret_is_made_without_the_notice_to_keep_it(tmp_path, capsys, monkeypatch):
+    # a project's new secret is announced (keep it with the raw data); the embedded example's
+    # lives in the build's temporary work folder and goes with it: no notice
+    from diagnostics.engine.build import _make_secret
+
+    monkeypatch.delenv("DLS_SECRET", raising=False)
+    work = tmp_path / "_travail"
+    work.mkdir()
+    _make_secret(work / ".dls_secret", work)
+    assert (work / ".dls_secret").is_file() and "secret" not in capsys.readouterr().err
+    _make_secret(tmp_path / ".dls_secret", work)
+    assert (tmp_path / ".dls_secret").is_file() and "Conservez ce fichier" in capsys.readouterr().err

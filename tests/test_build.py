@@ -163,12 +163,13 @@ def test_each_notebook_starts_from_an_empty_namespace(tmp_path):
 def test_the_example_s_temporary_secret_is_made_without_the_notice_to_keep_it(tmp_path, capsys, monkeypatch):
     # a project's new secret is announced (keep it with the raw data); the embedded example's
     # lives in the build's temporary work folder and goes with it: no notice
-    from diagnostics.engine.build import _make_secret
+    from diagnostics.collect.pseudonym import get_secret
 
     monkeypatch.delenv("DLS_SECRET", raising=False)
-    work = tmp_path / "_travail"
-    work.mkdir()
-    _make_secret(work / ".dls_secret", work)
-    assert (work / ".dls_secret").is_file() and "secret" not in capsys.readouterr().err
-    _make_secret(tmp_path / ".dls_secret", work)
+    get_secret(tmp_path / "travail.dls_secret", announce=False)
+    assert (tmp_path / "travail.dls_secret").is_file() and "secret" not in capsys.readouterr().err
+    get_secret(tmp_path / ".dls_secret")
     assert (tmp_path / ".dls_secret").is_file() and "Conservez ce fichier" in capsys.readouterr().err
+    # the build: the example's secret made silently, in its work folder
+    build(tmp_path / "livrables", pdf=False)
+    assert "secret" not in capsys.readouterr().err

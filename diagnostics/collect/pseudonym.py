@@ -58,7 +58,7 @@ def secret_path(project=None, fallback: str | Path | None = None) -> Path:
     return Path(fallback if fallback is not None else ".") / SECRET_FILE.name
 
 
-def get_secret(path: str | Path | None = None) -> bytes:
+def get_secret(path: str | Path | None = None, *, announce: bool = True) -> bytes:
     """Return the local pseudonymisation secret, creating it if needed.
 
     Parameters
@@ -66,6 +66,9 @@ def get_secret(path: str | Path | None = None) -> bytes:
     path : path-like, optional
         Secret file; default :func:`secret_path` (beside the nearest ``projet.yaml``, else in
         the current folder).  Ignored when the environment variable ``DLS_SECRET`` is set.
+    announce : bool, default True
+        Print the notice below when the file is created; False for a secret that lives and
+        goes with a temporary folder (the embedded example's, in a build's work folder).
 
     Returns
     -------
@@ -97,10 +100,11 @@ def get_secret(path: str | Path | None = None) -> bytes:
         raise ConfigurationError(f"Le secret de pseudonymisation « {path} » ne peut être ni lu ni créé "
                                  f"({exc.strerror}) ; définissez la variable d'environnement {SECRET_ENV}.",
                                  file=path) from exc
-    print(f"Note : un secret de pseudonymisation a été créé dans « {path} ». Conservez ce fichier avec les "
-          "données brutes, hors de git : il permet de retrouver le questionnaire papier derrière un "
-          "identifiant « id_repondant », et les identifiants d'un nouvel import ne correspondront aux "
-          "anciens qu'avec le même secret.", file=sys.stderr)
+    if announce:
+        print(f"Note : un secret de pseudonymisation a été créé dans « {path} ». Conservez ce fichier avec les "
+              "données brutes, hors de git : il permet de retrouver le questionnaire papier derrière un "
+              "identifiant « id_repondant », et les identifiants d'un nouvel import ne correspondront aux "
+              "anciens qu'avec le même secret.", file=sys.stderr)
     return text.encode("utf-8")
 
 

@@ -330,7 +330,7 @@ def build(out: str | Path = "livrables", projet: str | Path | None = None, *, pd
 
 
 def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, say, t_start, timings):
-    from ..collect.pseudonym import secret_path
+    from ..collect.pseudonym import get_secret, secret_path
     from ..publish.report import DEFINITIONS_FILE
     from .history import HISTORY_FILE, start_history
 
@@ -345,7 +345,10 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         table_param = {"tableau_indicateurs": str(Path(indicator_table).resolve()) if indicator_table else None,
                        "historique": None if indicator_table else str(work / HISTORY_FILE)}
         if not indicator_table:   # the previous diagnostic and the series, on the other processor (history.py)
-            _make_secret(secret_path(project, work), work)   # once, before two processes could each make one
+            # the secret once, before two processes could each make one; the embedded example's lives in
+            # this temporary work folder and goes with it: no notice to keep it
+            secret = secret_path(project, work)
+            get_secret(secret, announce=secret.parent != work)
             history = start_history(projet_path, work)
         # the synthesis before the quartiers' reports: its PDF, the longest to print, is printed
         # while they are written instead of lengthening the end of the build
@@ -435,22 +438,6 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         say(sentence)
     say(f"Terminé en {fmt.number(timings['total'], 1)} s : {len(files)} fichiers dans « {out} ».")
     return BuildResult(out=out, files=files, timings=timings, work=work_folder(out))
-
-
-def _make_secret(path: Path, work: Path) -> None:
-    """Create the project's pseudonymisation secret if it is missing (:func:`get_secret`).
-
-    The notice that asks to keep the new file is printed for a project's secret only: the
-    embedded example's lives in the build's temporary work folder and goes with it.
-    """
-    import contextlib
-    import io
-
-    from ..collect.pseudonym import get_secret
-
-    quiet = path.parent == work
-    with contextlib.redirect_stderr(io.StringIO()) if quiet else contextlib.nullcontext():
-        get_secret(path)
 
 
 def _run_notebooks(kernel, runs, notebooks, printer, timings, say, total, after_indicators):

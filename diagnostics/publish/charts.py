@@ -273,9 +273,10 @@ def distribution_chart(table, dimension: str, project, quartier: str | None = No
     quartiers de … à … »), the quartier is a large blue dot with its confidence interval
     (hollow when fragile) and the references are black symbols, as in the « compare areas »
     view of Fingertips.  In the synthesis every dot is named on hover.  An unnamed dot spares
-    Chromium an element per point: about a tenth of a report's printing time at 30 quartiers.  The height depends on the number of indicators only, never on the
-    number of quartiers: a dimension fits on one page whatever the size of the project.  With
-    ``quartier`` None (the synthesis) every quartier is a grey dot.
+    Chromium an element per point: a quarter of a report's printing time at 30 quartiers.  The
+    height depends on the number of indicators only, never on the number of quartiers: a
+    dimension fits on one page whatever the size of the project.  With ``quartier`` None (the
+    synthesis) every quartier is a grey dot.
 
     Returns
     -------

@@ -102,7 +102,7 @@ _API = {
     "render_quartier": (".publish.report", "render_quartier"),
     "render_synthesis": (".publish.report", "render_synthesis"),
     "render_definitions": (".publish.report", "render_definitions"),
-    "DEFINITIONS_FILE": (".publish.report", "DEFINITIONS_FILE"),
+    "DEFINITIONS_FILE": (".paths", "DEFINITIONS_FILE"),
     "write_html": (".publish.report", "write_html"),
     "read_indicator_table": (".publish.report", "read_indicator_table"),
     "get_secret": (".collect.pseudonym", "get_secret"),

@@ -17,7 +17,9 @@ between them (the example's ``../../questionnaires/…``) hold in both. :func:`r
 each file in the installed package, or else in the source tree.
 
 Paths that users give (project file, data files, output folders) are never resolved here: they
-are relative to the project file or to the current folder.
+are relative to the project file or to the current folder.  One name of a written file lives
+here too, :data:`DEFINITIONS_FILE`, because the reports link to it and the build prints it: a
+leaf module both can read without loading the report machinery.
 """
 from __future__ import annotations
 
@@ -62,3 +64,6 @@ STANDARD_POPULATIONS = resource("config", "populations_standard.csv")
 EXAMPLE = resource("data", "exemple")
 EXAMPLE_PROJECT = EXAMPLE / "projet.yaml"
 NOTEBOOKS = resource("notebooks")
+#: The definitions document shared by every report, written beside them by notebook 05
+#: (:func:`diagnostics.publish.report.render_definitions`); each report's annex C links to it.
+DEFINITIONS_FILE = "dls_definitions.html"

@@ -23,7 +23,7 @@ def test_interrupted_kernel_start_leaves_no_socket_folder(tmp_path, monkeypatch,
     if when == "start_new_kernel_client":
         monkeypatch.setattr(NotebookClient, "start_new_kernel", lambda self, **kw: None)
     monkeypatch.setattr(NotebookClient, when, interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        build_mod._Kernel(paths.NOTEBOOKS)
+    with pytest.raises(KeyboardInterrupt):   # launched, then waited for: either step interrupted
+        build_mod._Kernel(paths.NOTEBOOKS).ready()
     assert started == [when]
     assert not list(tmp_path.glob("dls-noyau-*"))

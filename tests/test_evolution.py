@@ -216,7 +216,7 @@ def test_the_build_s_second_process_gives_what_the_notebook_computes(tmp_path, m
     from diagnostics.config.project import DEFAULT_PROJECT
     from diagnostics.engine.history import HISTORY_FILE, read_history, start_history
 
-    import diagnostics.engine.history as history
+    import diagnostics.engine.evolution as evolution
 
     monkeypatch.setenv("DLS_SECRET", "secret-de-test")
     process = start_history(DEFAULT_PROJECT, tmp_path)
@@ -225,8 +225,8 @@ def test_the_build_s_second_process_gives_what_the_notebook_computes(tmp_path, m
         raise AssertionError("computed by the notebook although the build's process was running")
 
     with monkeypatch.context() as m:   # called at once: waits for the process (its lock), reads its file
-        m.setattr(history, "read_previous_wave", computed_here)
-        m.setattr(history, "extract_series", computed_here)
+        m.setattr(evolution, "read_previous_wave", computed_here)
+        m.setattr(evolution, "extract_series", computed_here)
         prepared = read_history(None, None, prepared=tmp_path / HISTORY_FILE)
     assert process.wait(timeout=300) == 0
     p = load_project()

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import numbers
 import os
 import secrets
 import sys
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..config.project import DEFAULT_PROJECT, find_project
 from ..errors import ConfigurationError
+
+if TYPE_CHECKING:   # pandas is loaded by pseudonymise() only: making a secret stays light (dls build)
+    import pandas as pd
 
 __all__ = ["SECRET_ENV", "SECRET_FILE", "get_secret", "pseudonym", "pseudonymise", "secret_path"]
 
@@ -115,7 +117,8 @@ def _key(secret) -> bytes:
 
 
 def _text(raw_id) -> str:
-    if isinstance(raw_id, (float, np.floating)) and float(raw_id).is_integer():
+    # a float of any kind (numpy's included), never an integer: 12.0 is read as 12
+    if isinstance(raw_id, numbers.Real) and not isinstance(raw_id, numbers.Integral) and float(raw_id).is_integer():
         return str(int(raw_id))
     return str(raw_id).strip()
 
@@ -154,6 +157,8 @@ def pseudonym(raw_id, secret: bytes | str | None = None) -> str:
 
 def pseudonymise(ids, secret: bytes | str | None = None) -> pd.Series:
     """Pseudonyms of a sequence of identifiers (same order), as a Series named ``id_repondant``."""
+    import pandas as pd
+
     key = _key(secret)
     ids = list(ids)
     # HMAC (RFC 2104) with the keyed inner and outer states computed once: same digests as

@@ -21,7 +21,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..config.catalogue import Catalogue, load_catalogue
 from ..config.project import Project
@@ -29,6 +28,7 @@ from ..errors import DLSError, EstimationError
 from ..collect.margins import read_margins
 from ..stats.compare import EVOLUTION_WORDS, compare_test
 from ..stats.scores import SCORES
+from ..stats import distributions as dist
 from ..stats.trends import poisson_trend_test, prop_trend_test, wave_difference
 from .extract_estimates import Territories, extract_estimate
 from .wave import Wave, estimate, prepare_wave
@@ -179,7 +179,7 @@ def _read_previous_table(path, project: Project, catalogue: Catalogue) -> pd.Dat
                            "attendu quartier; indicateur; estimation; ic_bas; ic_haut (ou erreur_type); effectif.",
                            file=path, column=c)
     units = {i.id: i.unit for i in catalogue}
-    z = stats.norm.ppf(0.975)
+    z = dist.norm_ppf(0.975)
     rows, dropped = [], {}
     for i, r in t.iterrows():
         line = i + 2

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from .. import fmt
 from ..collect.margins import read_margins
@@ -40,6 +39,7 @@ from ..config.project import Project
 from ..config.questionnaire import load_questionnaire
 from ..errors import DLSError, EstimationError
 from ..protect.cells import OTHERS, group_small
+from ..stats import distributions as dist
 from ..stats.weighting import weight_diagnostics
 from .wave import age_groups, margins_frame, rake_wave
 
@@ -234,7 +234,7 @@ def _quotas(frame: pd.DataFrame, margins: pd.DataFrame, project: Project) -> pd.
 
 def _precision(frame: pd.DataFrame, margins: pd.DataFrame, project: Project, notes: list[str]) -> pd.DataFrame:
     """Design effect, half-width of a 50 % proportion's interval and answers still needed."""
-    z = float(sps.norm.ppf(1 - (1 - float(project.niveau_confiance)) / 2))
+    z = float(dist.norm_ppf(1 - (1 - float(project.niveau_confiance)) / 2))
     hstar = project.suivi.get("demi_largeur_cible") if project.suivi else None
     prec = []
     for q in project.libelles:

@@ -15,14 +15,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:   # this module is light to import: the build's process only starts the other one
+    import pandas as pd
 
-from ..collect.pseudonym import get_secret, secret_path
-from ..config.catalogue import Catalogue
-from ..config.project import Project
-from ..io.files import atomic_path
-from .evolution import extract_series, read_previous_wave
+    from ..config.catalogue import Catalogue
+    from ..config.project import Project
 
 __all__ = ["HISTORY_FILE", "prepare_history", "read_history", "start_history"]
 
@@ -63,6 +62,11 @@ def read_history(project: Project, catalogue: Catalogue, extracts: pd.DataFrame 
         project names no previous diagnostic), ``series`` and ``trends`` as
         :func:`~diagnostics.engine.evolution.extract_series` (None without extracts).
     """
+    import pandas as pd
+
+    from ..collect.pseudonym import get_secret, secret_path
+    from .evolution import extract_series, read_previous_wave
+
     if prepared is not None:
         _wait_for(Path(prepared).with_name(HISTORY_LOCK))
         if Path(prepared).is_file():
@@ -87,9 +91,12 @@ def prepare_history(projet: str | Path, work: str | Path) -> Path:
     pathlib.Path
         ``work / HISTORY_FILE``.
     """
+    import pandas as pd
+
     from ..collect.extracts import read_extracts
     from ..config.catalogue import load_project_catalogue
     from ..config.project import load_project
+    from ..io.files import atomic_path
 
     project = load_project(projet)
     catalogue = load_project_catalogue(project)

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.linalg import null_space
-from scipy.optimize import linprog
 
 from ..errors import DLSError
 
@@ -106,6 +105,8 @@ class _Model:
 
 def _intervals(model: _Model, unknown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Smallest and largest value each unknown variable can take given the published ones (≥ 0)."""
+    from scipy.optimize import linprog   # 0.2 s to import, for the tables that have unknown cells only
+
     lo = np.full(len(model.values), np.nan)
     hi = np.full(len(model.values), np.nan)
     idx_u = np.flatnonzero(unknown)

@@ -45,8 +45,6 @@ from .sources import DEFAULT_DENOMINATOR
 from .svg import figure_html
 
 TEMPLATES = paths.template_dir()
-#: The document shared by every report (:func:`render_definitions`), beside them.
-DEFINITIONS_FILE = "dls_definitions.html"
 
 
 # --------------------------------------------------------------------------- methods helpers
@@ -675,7 +673,7 @@ def render_quartier(project, quartier: str, table: pd.DataFrame, *, methods: dic
         "directory": directory, "map": _map_view(project, q.libelle, directory),
         "matrix": _matrix_view(interviews, dims, project, q.libelle),
         "quotes": quotes, "comments": list(comments), "n_interviews": len(interviews or []),
-        "quartiers": project.quartiers, "definitions_link": DEFINITIONS_FILE,
+        "quartiers": project.quartiers, "definitions_link": paths.DEFINITIONS_FILE,
         "illustrative": bool(sources and sources.has_illustrative()),
         "precedence_rule": PRECEDENCE_RULE,
         "survey_source": sources.survey if sources is not None else "",
@@ -732,7 +730,7 @@ def render_synthesis(project, table: pd.DataFrame, *, methods: dict | None = Non
         "n_interviews": len(interviews or []), "quartiers": project.quartiers,
         "statement": render_statement(stmt_path),
         "extract_levels": _extract_levels(project),
-        "definitions_link": DEFINITIONS_FILE, "illustrative": bool(sources and sources.has_illustrative()),
+        "definitions_link": paths.DEFINITIONS_FILE, "illustrative": bool(sources and sources.has_illustrative()),
         "precedence_rule": PRECEDENCE_RULE,
         "survey_source": sources.survey if sources is not None else "",
         "overview_refs": [k for k in dict.fromkeys((project.reference_centrale, "qpv", "france"))
@@ -750,7 +748,7 @@ def render_definitions(project, *, sources=None, dimensions: dict[str, str] | No
     The definitions of every catalogue indicator (numerator, denominator, source, period), the
     published reference values the reports use with their source and the precedence rule, and
     the glossary are the same for every quartier: they are printed once, in this document
-    (:data:`DEFINITIONS_FILE` beside the reports), and each report's annex C links to it.
+    (:data:`diagnostics.paths.DEFINITIONS_FILE` beside the reports), and each report's annex C links to it.
 
     Returns
     -------

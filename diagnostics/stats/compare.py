@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DLSError
+from . import distributions as dist
 
 __all__ = ["adjust_bh", "compare_ci", "compare_test", "p_from_interval", "significance", "compare_columns",
            "DIRECTIONS", "VERDICTS", "EVOLUTION_WORDS"]
@@ -182,8 +183,6 @@ def p_from_interval(est, lo, hi, ref, unit: str = "%", conf_level: float = 0.95)
     asymmetry on that scale); used to put reference comparisons under the same false
     discovery rate control as the tested differences.
     """
-    from scipy.stats import norm
-
     vals = (est, lo, hi, ref)
     if any(_missing(v) for v in vals):
         return math.nan
@@ -197,11 +196,11 @@ def p_from_interval(est, lo, hi, ref, unit: str = "%", conf_level: float = 0.95)
     else:
         def g(x):
             return x
-    z_crit = float(norm.ppf(0.5 + conf_level / 2))
+    z_crit = float(dist.norm_ppf(0.5 + conf_level / 2))
     se = (g(hi) - g(lo)) / (2 * z_crit)
     if not se > 0:
         return math.nan
-    return float(2 * norm.sf(abs(g(est) - g(ref)) / se))
+    return float(2 * dist.norm_sf(abs(g(est) - g(ref)) / se))
 
 
 #: The words of :func:`compare_test` for a change between two waves (the evolution table):

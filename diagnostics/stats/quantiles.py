@@ -10,10 +10,10 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import EstimationError
 from ..results import check_conf_level
+from . import distributions as dist
 
 __all__ = ["quantile", "QRULES"]
 
@@ -130,7 +130,7 @@ def quantile(design, variables, probs=(0.5,), *, by=None, rule: str = "math",
             ok = in_dom & ~np.isnan(x_all) & (design.w > 0)
             pos = in_dom & (design.w > 0)
             df = len(np.unique(design.c[pos])) - len(np.unique(design.h[pos]))
-            q = stats.norm.ppf(1 - alpha / 2) if not math.isfinite(df) else stats.t.ppf(1 - alpha / 2, df)
+            q = dist.norm_ppf(1 - alpha / 2) if not math.isfinite(df) else dist.t_ppf(1 - alpha / 2, df)
             # R's weights(design) are 1 / prob with prob = 1 / w: same last bits as R
             x, w = x_all[ok], 1.0 / (1.0 / design.w[ok])
             total = w.sum()

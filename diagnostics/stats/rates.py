@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2, norm
 
 from .. import fmt
 from ..errors import ConfigurationError, DLSError, EstimationError, where
 from ..results import add_deprecated_columns, check_conf_level
 from ..collect.extracts import parse_age_band
+from . import distributions as dist
 
 __all__ = [
     "wilson_limits", "wilson_lower", "wilson_upper", "byars_lower", "byars_upper",
@@ -55,7 +55,7 @@ def _ret(out):
 
 
 def _z(conf: float) -> float:
-    return float(norm.ppf(conf + (1 - conf) / 2))
+    return float(dist.norm_ppf(conf + (1 - conf) / 2))
 
 
 def _result(out: pd.DataFrame, est, se, lo, hi, conf, method, n, kind, multiplier=1.0) -> pd.DataFrame:
@@ -261,7 +261,7 @@ def exact_poisson_lower(x, conf_level=0.95):
     conf = check_conf_level(conf_level)
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore"):
-        out = np.where(x > 0, chi2.ppf((1 - conf) / 2, 2 * np.where(x > 0, x, 1)) / 2, 0.0)
+        out = np.where(x > 0, dist.chi2_ppf((1 - conf) / 2, 2 * np.where(x > 0, x, 1)) / 2, 0.0)
     out = np.where(np.isnan(x), np.nan, out)
     return _ret(out)
 
@@ -270,7 +270,7 @@ def exact_poisson_upper(x, conf_level=0.95):
     """Exact (Garwood) upper limit of a Poisson count: :math:`\\chi^2_{1-\\alpha/2,\\,2x+2} / 2`."""
     conf = check_conf_level(conf_level)
     x = np.asarray(x, dtype=float)
-    out = chi2.ppf(conf + (1 - conf) / 2, 2 * x + 2) / 2
+    out = dist.chi2_ppf(conf + (1 - conf) / 2, 2 * x + 2) / 2
     return _ret(out)
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import EstimationError
 from ..results import check_conf_level
+from . import distributions as dist
 
 __all__ = ["glm", "ttest", "FAMILIES"]
 
@@ -133,13 +133,13 @@ def _estimate(design, y, Xm, terms, rows, fam, level, df):
     V = design.var_from_scores(S, cov=True)
     se = np.sqrt(np.diag(V))
     t = beta / se
-    q = stats.t.ppf(1 - (1 - level) / 2, df)
+    q = dist.t_ppf(1 - (1 - level) / 2, df)
     method = ("régression linéaire pondérée (svyglm gaussian)" if fam == "gaussian" else
               "régression logistique pondérée (svyglm quasibinomial)")
     return pd.DataFrame({"term": terms, "estimate": beta, "se": se, "ci_low": beta - q * se,
                          "ci_high": beta + q * se, "conf_level": level, "method": method,
                          "n": int(pos.sum()), "statistic": t, "df": df,
-                         "p_value": 2 * stats.t.sf(np.abs(t), df)})
+                         "p_value": 2 * dist.t_sf(np.abs(t), df)})
 
 
 def ttest(design, y: str, group: str, *, conf_level: float = 0.95) -> pd.DataFrame:

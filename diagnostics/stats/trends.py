@@ -18,10 +18,10 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import EstimationError
 from ..results import check_conf_level
+from . import distributions as dist
 
 __all__ = ["poisson_trend_test", "prop_trend_test", "wave_difference"]
 
@@ -107,14 +107,14 @@ def wave_difference(current, previous, *, conf_level: float = 0.95, df=None) -> 
     est = m["estimate_current"] - m["estimate_previous"]
     se = np.sqrt(m["se_current"] ** 2 + m["se_previous"] ** 2)
     if df is None:
-        q = stats.norm.ppf(1 - (1 - level) / 2)
+        q = dist.norm_ppf(1 - (1 - level) / 2)
         stat = est / se
-        p = 2 * stats.norm.sf(np.abs(stat))
+        p = 2 * dist.norm_sf(np.abs(stat))
         method, dfv = "différence de deux vagues indépendantes (z)", np.inf
     else:
-        q = stats.t.ppf(1 - (1 - level) / 2, df)
+        q = dist.t_ppf(1 - (1 - level) / 2, df)
         stat = est / se
-        p = 2 * stats.t.sf(np.abs(stat), df)
+        p = 2 * dist.t_sf(np.abs(stat), df)
         method, dfv = "différence de deux vagues indépendantes (t)", float(df)
     out = m[keys].copy()
     out["estimate_current"], out["estimate_previous"] = m["estimate_current"], m["estimate_previous"]
@@ -194,7 +194,7 @@ def prop_trend_test(x, n, score=None) -> pd.DataFrame:
                           "ci_high": np.nan, "conf_level": np.nan,
                           "method": "khi-deux de tendance des proportions (Armitage)",
                           "n": ns.sum(), "statistic": chisq, "df": 1,
-                          "p_value": stats.chi2.sf(chisq, 1)}])
+                          "p_value": dist.chi2_sf(chisq, 1)}])
 
 
 def poisson_trend_test(cases, exposure, years, *, conf_level: float = 0.95) -> pd.DataFrame:
@@ -262,8 +262,8 @@ def poisson_trend_test(cases, exposure, years, *, conf_level: float = 0.95) -> p
     cov = np.linalg.inv(x.T @ (mu[:, None] * x))
     b, se = float(beta[1]), float(math.sqrt(cov[1, 1]))
     z = b / se
-    q = stats.norm.ppf(1 - (1 - level) / 2)
+    q = dist.norm_ppf(1 - (1 - level) / 2)
     return pd.DataFrame([{"estimate": b, "se": se, "ci_low": b - q * se, "ci_high": b + q * se,
                           "conf_level": level, "method": "régression de Poisson sur l'année (Wald)",
                           "n": y.sum(), "statistic": z, "df": np.nan,
-                          "p_value": float(2 * stats.norm.sf(abs(z))), "rate_ratio": math.exp(b)}])
+                          "p_value": float(2 * dist.norm_sf(abs(z))), "rate_ratio": math.exp(b)}])

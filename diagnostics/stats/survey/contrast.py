@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from diagnostics.errors import EstimationError
 from diagnostics.results import ROW_KEYS, add_deprecated_columns, covariance_of
+from .. import distributions as dist
 
 __all__ = ["contrast", "domain_contrast", "CONTRAST_COLUMNS", "DOMAIN_CONTRAST_COLUMNS"]
 
@@ -126,9 +126,9 @@ def _linear_combinations(theta, V, M, df, conf) -> dict:
     est[(M[:, np.isnan(theta)] != 0).any(axis=1)] = np.nan
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", M, V, M), 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        tq = stats.t.ppf(1 - (1 - conf) / 2, df) if df > 0 else np.nan
+        tq = dist.t_ppf(1 - (1 - conf) / 2, df) if df > 0 else np.nan
         t = np.where(se > 0, est / se, np.nan)
-        p = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(len(t), np.nan)
+        p = 2 * dist.t_sf(np.abs(t), df) if df > 0 else np.full(len(t), np.nan)
     return {"estimate": est, "se": se, "ci_low": est - tq * se, "ci_high": est + tq * se,
             "statistic": t, "df": df, "p_value": p}
 

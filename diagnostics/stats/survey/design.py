@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from diagnostics.errors import EstimationError, where
 from diagnostics.results import COVARIANCE_ATTR, Covariance, check_conf_level
@@ -12,6 +11,7 @@ from diagnostics.stats.weighting import Calibration, check_weights
 
 from . import variance
 from .calibrated import calibration_margins
+from .. import distributions as dist
 from .domains import DomainPlan
 from .estimators import OVERALL, Estimators
 from .variance import (
@@ -685,7 +685,7 @@ class Design(Estimators):
         est = res["theta"]
         se = np.sqrt(np.maximum(res["var"], 0))
         if ci is None:
-            z = stats.norm.ppf(1 - (1 - self.conf_level) / 2)
+            z = dist.norm_ppf(1 - (1 - self.conf_level) / 2)
             lo, hi = est - z * se, est + z * se
         else:
             lo, hi = ci

@@ -10,7 +10,6 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import logit
 
 from diagnostics.errors import EstimationError, where
@@ -21,6 +20,7 @@ from .contrast import domain_contrast
 from .intervals import ci_method as interval_method
 from .intervals import proportion_ci
 from .variance import csr, thread_map
+from .. import distributions as dist
 
 RESULT_COLUMNS = ["domain", "variable", "level", "estimate", "se", "ci_low", "ci_high", "n",
                   "deff", "fragile", "suppressed", "method"]
@@ -463,9 +463,9 @@ class Estimators:
         out = pd.DataFrame([{
             "domain": domain, "variable": f"{var1} × {var2}", "level": "",
             "estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-            "statistic": F, "df_num": d0, "df": d0 * nu, "p_value": float(stats.f.sf(F, d0, d0 * nu)),
+            "statistic": F, "df_num": d0, "df": d0 * nu, "p_value": float(dist.f_sf(F, d0, d0 * nu)),
             "chisq": X2, "chisq_df": dfc, "chisq_adjusted": X2 / mean_delta,
-            "p_chisq": float(stats.chi2.sf(X2 / mean_delta, dfc)), "mean_deff": mean_delta,
+            "p_chisq": float(dist.chi2_sf(X2 / mean_delta, dfc)), "mean_deff": mean_delta,
             "n": int((ok & (self.w > 0)).sum()), "conf_level": self.conf_level,
             "method": "Rao-Scott (F, second ordre)", "kind": "independence"}],
             columns=CHISQ_COLUMNS)

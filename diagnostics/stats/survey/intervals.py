@@ -6,12 +6,12 @@ Methods: ``logit``, ``xlogit``, ``beta`` (Korn-Graubard), ``wilson``, ``likeliho
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 from scipy.special import expit, logit
 
 from diagnostics.errors import EstimationError
 from diagnostics.results import check_conf_level
 from diagnostics.stats.rates import wilson_limits
+from .. import distributions as dist
 
 #: Interval methods of design-based proportions (R's ``svyciprop`` names, plus ``wilson``).
 CI_METHODS = ("logit", "xlogit", "beta", "wilson", "likelihood", "asin", "mean")
@@ -149,8 +149,8 @@ def _likelihood_ci(p, var, df, nrow, npos, coef1, sw2_1, devold, conf_level):
     se = np.sqrt(var) / q0
     lam = se * se * sw2
     disp = npos / (npos - 1) * p * (1 - p) / q0
-    alpha = stats.norm.cdf(stats.t.ppf((1 - conf_level) / 2, df) * np.sqrt(lam)) / 2
-    zmax = np.sqrt(stats.f.isf(alpha, 1, nrow - 1))
+    alpha = dist.norm_cdf(dist.t_ppf((1 - conf_level) / 2, df) * np.sqrt(lam)) / 2
+    zmax = np.sqrt(dist.f_isf(alpha, 1, nrow - 1))
     delta = zmax / 5
     dev0 = -2 * wsum_r * (p * np.log(mu0) + (1 - p) * np.log(1 - mu0))
 
@@ -182,7 +182,7 @@ def _likelihood_ci(p, var, df, nrow, npos, coef1, sw2_1, devold, conf_level):
     yout = _spline_eval(xs, ys, coef, xout)
     o3 = np.argsort(yout, kind="stable")
     yy, xx = yout[o3], xout[o3]
-    cut = stats.norm.ppf(2 * alpha)
+    cut = dist.norm_ppf(2 * alpha)
     lo = np.interp(cut, yy, xx, left=np.nan, right=np.nan)
     hi = np.interp(-cut, yy, xx, left=np.nan, right=np.nan)
     return expit(lo), expit(hi)
@@ -190,14 +190,14 @@ def _likelihood_ci(p, var, df, nrow, npos, coef1, sw2_1, devold, conf_level):
 
 def _qbeta(q, a, b):
     """Beta quantile; normal approximation where scipy fails (shapes ~1e15 and more)."""
-    out = stats.beta.ppf(q, a, b)
+    out = dist.beta_ppf(q, a, b)
     bad = ~np.isfinite(out) & np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
     if np.any(bad):
         a_, b_ = np.broadcast_to(a, out.shape)[bad], np.broadcast_to(b, out.shape)[bad]
         m = a_ / (a_ + b_)
         sd = np.sqrt(a_ * b_ / ((a_ + b_) ** 2 * (a_ + b_ + 1)))
         out = np.array(out, float)
-        out[bad] = m + stats.norm.ppf(q) * sd
+        out[bad] = m + dist.norm_ppf(q) * sd
     return out
 
 
@@ -317,8 +317,8 @@ def proportion_ci(p, var, df, nrow, method="logit", conf_level=0.95, *, glm=None
         if dg.any():
             neff = nrow[dg] * ratio[dg] ** 2
             pd_ = np.clip(p[dg], 0, 1)
-            lo_d = np.where(pd_ <= 0, 0.0, stats.beta.ppf(a / 2, neff * pd_, neff * (1 - pd_) + 1))
-            hi_d = np.where(pd_ >= 1, 1.0, stats.beta.ppf(1 - a / 2, neff * pd_ + 1, neff * (1 - pd_)))
+            lo_d = np.where(pd_ <= 0, 0.0, dist.beta_ppf(a / 2, neff * pd_, neff * (1 - pd_) + 1))
+            hi_d = np.where(pd_ >= 1, 1.0, dist.beta_ppf(1 - a / 2, neff * pd_ + 1, neff * (1 - pd_)))
             lo[dg] = lo_d
             hi[dg] = hi_d
     return lo.reshape(shape), hi.reshape(shape), degenerate.reshape(shape)
@@ -345,6 +345,6 @@ def _t_quantile(q, df):
     """Student quantile :math:`t_{df}(q)`, NaN where df ≤ 0, computed once per distinct df."""
     def f(u):
         with np.errstate(all="ignore"):
-            return np.where(u > 0, stats.t.ppf(q, np.where(u > 0, u, 1)), np.nan)
+            return np.where(u > 0, dist.t_ppf(q, np.where(u > 0, u, 1)), np.nan)
     return _per_column(df, f)
 

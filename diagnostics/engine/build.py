@@ -478,8 +478,8 @@ def _run_notebooks(kernel, runs, notebooks, printer, timings, say, total, after_
         timings[f"{name}{suffix}"] = time.perf_counter() - t0
         if name == "03_indicateurs":
             after_indicators()
-        for html in (Path(params["dossier_sortie"]) / params[k] for k in ("fichier", "fichier_definitions")
-                     if k in params):
+        for html in (Path(params["dossier_sortie"]) / params[key] for key in ("fichier", "fichier_definitions")
+                     if key in params):
             if not html.is_file():
                 raise DLSError(f"Le carnet « {name} » n'a pas produit le rapport « {html.name} ».")
             htmls.append(html)

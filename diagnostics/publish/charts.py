@@ -278,7 +278,7 @@ def distribution_chart(table, dimension: str, project, quartier: str | None = No
     Chromium prints a report with a fifth less processor (0.85–0.98 s → 0.66–0.73 s).  The
     height depends on the number of indicators only, never on the number of quartiers: a
     dimension fits on one page whatever the size of the project.  With ``quartier`` None (the
-    synthesis) every quartier is a grey dot.
+    synthesis) every quartier is a grey ring.
 
     Returns
     -------

@@ -85,6 +85,12 @@ def _width(text: str, size: float) -> float:
 
 # --------------------------------------------------------------------------- markers
 
+def _ring(r: float, line_width: float) -> tuple[float, float]:
+    """Radius and stroke width of a hollow circle of outer radius ``r`` (at least a 1 px ring)."""
+    w = max(line_width or 0, 1)
+    return r - w / 2, w
+
+
 def _marker(symbol: str, x: float, y: float, size: float, colour: str, line_colour: str, line_width: float,
             opacity: float = 1.0) -> str:
     """One plotly marker (``size`` its diameter in px) as SVG.
@@ -102,8 +108,9 @@ def _marker(symbol: str, x: float, y: float, size: float, colour: str, line_colo
     if symbol == "circle":
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:g}" fill="{colour}"{stroke}{op}/>'
     if symbol == "circle-open":
-        return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r - max(lw, 1) / 2:g}" fill="#ffffff" stroke="{colour}" '
-                f'stroke-width="{max(lw, 1):g}"{op}/>')
+        rr, ww = _ring(r, lw)
+        return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{rr:g}" fill="#ffffff" stroke="{colour}" '
+                f'stroke-width="{ww:g}"{op}/>')
     if symbol == "circle-open-dot":   # a hollow centre: the verdict's ring around white, a dot inside
         return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:g}" fill="{colour}"{stroke}{op}/>'
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r / 2:g}" fill="#ffffff" stroke="{line_colour}" '
@@ -303,8 +310,8 @@ def _shapes(fig, axes, x0, x1, y0, y1, layer: str) -> list[str]:
 def _one_path(t, xa, ya) -> str | None:
     """The markers of trace ``t`` as one ``<path>``, when that draws what one element per marker draws.
 
-    So drawn: a trace whose points carry no hover text and no error bar, all with one size and
-    colour, either opaque filled circles without outline (the union of the discs is what they
+    So drawn: a trace whose opaque points carry no hover text and no error bar, all with one size
+    and colour, either filled circles without outline (the union of the discs is what they
     paint one by one) or hollow circles (``circle-open``: the union of the white interiors, then
     every ring on top, so that overlapping rings all stay visible).  One element instead of one
     per point: at 30 quartiers a report's annex B draws about 1 900 such points, and Chromium
@@ -315,20 +322,18 @@ def _one_path(t, xa, ya) -> str | None:
     if n < 2 or any(t.get("text") or []) or t.get("error_x") or any(
             isinstance(mk.get(k), list) for k in ("color", "symbol", "size")):
         return None
-    symbol, lw, op = mk.get("symbol") or "circle", mk.get("line", {}).get("width", 0) or 0, mk.get("opacity", 1.0)
-    if not (symbol == "circle-open" or (symbol == "circle" and not lw and op >= 1)):
+    symbol, lw = mk.get("symbol") or "circle", mk.get("line", {}).get("width", 0) or 0
+    if mk.get("opacity", 1.0) < 1 or not (symbol == "circle-open" or (symbol == "circle" and not lw)):
         return None
     r = float(mk.get("size") or 6) / 2
     colour = mk.get("color") or "#1f77b4"
     if symbol == "circle-open":
-        lw = max(lw, 1)
-        r -= lw / 2
+        r, lw = _ring(r, lw)
     arcs = "".join(f"M{xa.px(x) - r:.1f} {ya.px(y):.1f}a{r:g} {r:g} 0 1 0 {2 * r:g} 0a{r:g} {r:g} 0 1 0 {-2 * r:g} 0"
                    for x, y in zip(t["x"], t["y"]) if x is not None and y is not None)
-    op = f' fill-opacity="{op:g}" stroke-opacity="{op:g}"' if op < 1 else ""
     if symbol == "circle":
         return f'<path d="{arcs}" fill="{colour}"/>'
-    return f'<path d="{arcs}" fill="#ffffff" stroke="{colour}" stroke-width="{lw:g}"{op}/>'
+    return f'<path d="{arcs}" fill="#ffffff" stroke="{colour}" stroke-width="{lw:g}"/>'
 
 
 def _traces(fig, axes) -> list[str]:

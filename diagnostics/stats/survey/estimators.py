@@ -483,7 +483,8 @@ class Estimators:
         """
         if self.cal_margins is None:
             return self.var_from_scores(w[:, None] * (Y - p) / W, cov=True)
-        R = self._calibrate(w[:, None] * Y / W) - self._calibrate((w / W)[:, None]) * p
+        R = self._calibrate(np.column_stack([w[:, None] * Y / W, w / W]))   # one sweep for both parts
+        R = R[:, :-1] - R[:, -1:] * p
         return sum(st.var_rows(R, cov=True) for st in self.stages)
 
 

@@ -1,6 +1,8 @@
 """The SVG drawing of the report's figures (diagnostics.publish.svg), checked by hand calculation."""
 import re
 
+import numpy as np
+
 from diagnostics.publish.svg import NARROW_WIDTH, _nice_step, figure_html, figure_svg
 
 
@@ -77,13 +79,15 @@ def test_unnamed_rings_are_one_path_and_named_or_translucent_dots_stay_apart():
     fig["data"][0].update(text=[])
     fig["data"][0]["marker"].update(symbol="circle-open", line={"width": 1.2}, color="#767676")
     svg = figure_svg(fig, 600)
-    # size 10: radius 5 less half the 1.2 px ring = 4.4; each ring two arcs from its left edge
-    ring = "a4.4 4.4 0 1 0 8.8 0a4.4 4.4 0 1 0 -8.8 0"
-    assert f'<path d="M295.6 25.0{ring}M585.6 75.0{ring}" fill="#ffffff" stroke="#767676" stroke-width="1.2"/>' in svg
+    # size 10: radius 5 less half the 1.2 px ring = 4.4; each ring four cubic curves from its
+    # rightmost point, control points at 4.4 × 0.55228 = 2.43 (2.43 - 4.4 = -1.97)
+    ring = "c0 2.43 -1.97 4.4 -4.4 4.4s-4.4 -1.97 -4.4 -4.4s1.97 -4.4 4.4 -4.4s4.4 1.97 4.4 4.4z"
+    assert f'<path d="M304.4 25.0{ring}M594.4 75.0{ring}" fill="#ffffff" stroke="#767676" stroke-width="1.2"/>' in svg
     assert "<circle" not in svg
-    # opaque discs without outline: their union is what they paint one by one
+    # opaque discs without outline: their union is what they paint one by one (5 × 0.55228 = 2.76)
     fig["data"][0]["marker"].update(symbol="circle", line={"width": 0})
-    assert '<path d="M295.0 25.0a5 5 0 1 0 10 0a5 5 0 1 0 -10 0M585.0 75.0' in figure_svg(fig, 600)
+    assert '<path d="M305.0 25.0c0 2.76 -2.24 5 -5 5s-5 -2.24 -5 -5s2.24 -5 5 -5s5 2.24 5 5zM595.0 75.0' \
+        in figure_svg(fig, 600)
     # a named point keeps its own element and title; a translucent dot too (overlaps darken)
     named = _fig()
     named["data"][0]["marker"].update(symbol="circle-open", line={"width": 1.2})
@@ -92,6 +96,19 @@ def test_unnamed_rings_are_one_path_and_named_or_translucent_dots_stay_apart():
     assert figure_svg(fig, 600).count('<circle cx="') == 2
     fig["data"][0]["marker"].update(symbol="circle-open", line={"width": 1.2})   # translucent rings too
     assert figure_svg(fig, 600).count('<circle cx="') == 2
+
+
+def test_a_ring_of_four_cubic_curves_stays_on_its_circle():
+    # Mortensen (https://spencermortensen.com/articles/bezier-circle/): with control points at
+    # 4/3 (sqrt 2 - 1) radii, « the maximum radial drift is 0.027253 % », outward only; the quarter
+    # from (1, 0) to (0, 1) sampled by hand, control points (1, k) and (k, 1)
+    from diagnostics.publish.svg import KAPPA
+
+    k, t = KAPPA, np.linspace(0, 1, 100_001)
+    x = (1 - t) ** 3 + 3 * (1 - t) ** 2 * t + 3 * (1 - t) * t ** 2 * k
+    y = 3 * (1 - t) ** 2 * t * k + 3 * (1 - t) * t ** 2 + t ** 3
+    drift = np.hypot(x, y) - 1
+    assert drift.min() > -1e-12 and abs(drift.max() - 0.00027253) < 5e-9
 
 
 def test_a_label_never_breaks_a_number_at_its_thousands_separator():

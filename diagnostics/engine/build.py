@@ -93,11 +93,27 @@ def _without_unused_grammar() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)
 
 
-def _load_notebook(name: str, parameters: dict):
-    """Read ``notebooks/<name>.py`` (jupytext percent format) and inject ``parameters`` (papermill)."""
+def _load_notebooks(runs) -> list:
+    """Each ``notebooks/<name>.py`` of ``runs`` read once (jupytext percent format), then one
+    copy per run with its parameters injected (papermill).
+
+    Notebook 04 runs once per quartier: reading and validating it cost 12 ms each time, 0.4 s of
+    the build's start at 30 quartiers; a copy costs 0.1 ms.
+    """
+    import copy
+
+    read, notebooks = {}, []
+    for name, params, *_ in runs:
+        if name not in read:
+            read[name] = _read_notebook(name)
+        notebooks.append(_parameterised(copy.deepcopy(read[name]), params))
+    return notebooks
+
+
+def _read_notebook(name: str):
+    """``notebooks/<name>.py`` (jupytext percent format) as a notebook for the build's kernel."""
     _without_unused_grammar()
     import jupytext
-    from papermill.parameterize import parameterize_notebook
 
     path = NOTEBOOKS / f"{name}.py"
     if not path.is_file():
@@ -108,8 +124,14 @@ def _load_notebook(name: str, parameters: dict):
     nb.metadata.setdefault("papermill", {})
     for cell in nb.cells:
         cell.metadata.setdefault("tags", [])
-    nb = parameterize_notebook(nb, parameters, report_mode=False)
     return nb
+
+
+def _parameterised(nb, parameters: dict):
+    """``nb`` with ``parameters`` injected after its ``parameters`` cell (papermill)."""
+    from papermill.parameterize import parameterize_notebook
+
+    return parameterize_notebook(nb, parameters, report_mode=False)
 
 
 def _errno_of(evalue: str) -> int | None:
@@ -396,7 +418,7 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
 
             printer = PdfPrinter(workers=2)
         # the notebooks are read and parameterised (jupytext, papermill) while the kernel starts
-        notebooks = [_load_notebook(name, params) for name, params, _ in runs]
+        notebooks = _load_notebooks(runs)
         kernel.ready()
         timings["demarrage"] = time.perf_counter() - t0
         # the analyst's table is written as soon as notebook 3 has computed it, beside the reports

@@ -354,9 +354,9 @@ def _limits(max_rows, max_cells, max_mb):
               help="Marges de population quartier;groupe_age;sexe;effectif (par défaut : celles du projet).")
 @click.option("--extraits", type=click.Path(exists=True, dir_okay=False), multiple=True,
               help="Fichier(s) d'extraits ORS / Assurance Maladie (par défaut : ceux du projet).")
-@click.option("--projet", "projet", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Configuration du projet (par défaut : projet.yaml du dossier courant s'il existe, "
-                   "sinon l'exemple de Chambéry).")
+@click.option("--projet", "projet", type=click.Path(exists=True), metavar="PROJET", default=None,
+              help="Configuration du projet, projet.yaml ou son dossier (par défaut : projet.yaml du dossier "
+                   "courant s'il existe, sinon l'exemple de Chambéry).")
 @click.option("--catalogue", "catalogue_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Catalogue des indicateurs (par défaut : celui du projet, sinon le catalogue fourni).")
 @click.option("--format", "format_", type=click.Choice(["analyste", "machine"]), default="analyste",
@@ -457,8 +457,8 @@ def extraits(fichiers, rejets, sheet):
 @click.option("--seuil", type=int, default=11, show_default=True, help="Secret statistique : effectifs masqués sous ce seuil.")
 @click.option("--memoire", default=None, metavar="TAILLE",
               help="DuckDB : mémoire que le calcul ne dépasse pas (ex. 2GB ; au-delà, il passe par le disque).")
-@click.option("--projet", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="projet.yaml : les QPV prennent le libellé de ses quartiers.")
+@click.option("--projet", type=click.Path(exists=True), metavar="PROJET", default=None,
+              help="projet.yaml (ou son dossier) : les QPV prennent le libellé de ses quartiers.")
 @click.option("--generer", type=int, default=None, metavar="N",
               help="Générer d'abord N bénéficiaires synthétiques dans DOSSIER (démonstration).")
 @click.option("--exemple", is_flag=True, help="Avec --generer : la géographie du projet d'exemple (Chambéry).")
@@ -488,8 +488,8 @@ def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil,
         from .collect.records_synth import EXAMPLE_QPV_NAMES
         names = dict(EXAMPLE_QPV_NAMES)
     if projet:
-        from .config.project import load_project
-        names.update({q.qpv: q.libelle for q in load_project(projet).quartiers if q.qpv})
+        from .config.project import find_project, load_project
+        names.update({q.qpv: q.libelle for q in load_project(find_project(projet)).quartiers if q.qpv})
     cat = load_record_catalogue(definitions)
     con = connect(moteur, master=master, spark_conf=spark_conf, memory=memoire)
     counts = count_records(con, donnees, cat)
@@ -508,10 +508,10 @@ def extraits_individuels(donnees, out, definitions, moteur, master, conf, seuil,
 @cli.command("build")
 @click.option("--out", "out", type=click.Path(file_okay=False), default="livrables", show_default=True,
               help="Dossier des livrables ; remplacé d'un bloc à chaque construction réussie.")
-@click.option("--projet", "projet", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Configuration du projet (quartiers, fichiers de données, références, seuils, titre, logo) ; "
-                   "par défaut projet.yaml du dossier courant s'il existe, sinon l'exemple de Chambéry "
-                   "sur données synthétiques.")
+@click.option("--projet", "projet", type=click.Path(exists=True), metavar="PROJET", default=None,
+              help="Configuration du projet, projet.yaml ou son dossier (quartiers, fichiers de données, références, "
+                   "seuils, titre, logo) ; par défaut projet.yaml du dossier courant s'il existe, sinon "
+                   "l'exemple de Chambéry sur données synthétiques.")
 @click.option("--sans-pdf", "no_pdf", is_flag=True, help="Ne produire que les rapports HTML (sans Chromium).")
 def build_cmd(out, projet, no_pdf):
     """Construire les livrables : un rapport HTML + PDF par quartier et la synthèse.
@@ -583,9 +583,9 @@ def recuperer(ctx, serveur_type, url, form, project, token_file, out, retries):
 
 @cli.command("suivi")
 @click.argument("fichiers", nargs=-1, required=False, metavar="[FICHIER...]")
-@click.option("--projet", "projet", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Configuration du projet (quartiers, marges, cibles du suivi) ; par défaut projet.yaml "
-                   "du dossier courant, sinon l'exemple de Chambéry.")
+@click.option("--projet", "projet", type=click.Path(exists=True), metavar="PROJET", default=None,
+              help="Configuration du projet, projet.yaml ou son dossier (quartiers, marges, cibles du suivi) ; "
+                   "par défaut projet.yaml du dossier courant, sinon l'exemple de Chambéry.")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default="suivi_collecte.html", show_default=True,
               help="Page HTML du suivi à produire.")
 @click.option("--date", "today", default=None, help="Date du point (AAAA-MM-JJ) ; par défaut la dernière réponse.")

@@ -22,7 +22,7 @@ def _replace_in(path, mapping, drop_lines_with=None):
     path.write_text(text, encoding="utf-8")
 
 
-def test_init_layout_and_refusal(tmp_path):
+def test_init_layout_and_refusal(tmp_path, capsys):
     files = init_project(tmp_path / "ville", "Villeneuve")
     names = {p.relative_to(tmp_path / "ville").as_posix() for p in files}
     assert {"projet.yaml", "questionnaire.yaml", "indicateurs.yaml", "LISEZMOI.md", ".gitignore",
@@ -39,6 +39,17 @@ def test_init_layout_and_refusal(tmp_path):
         load_project(tmp_path / "ville" / "projet.yaml")
     # a notebook opened in carnets/ finds the project of its parent folder
     assert find_project(start=tmp_path / "ville" / "carnets") == tmp_path / "ville" / "projet.yaml"
+    # the project named by its folder (« --projet ville », a notebook's ``projet = "../ville"``) is
+    # its projet.yaml; a folder without one is refused in French, never the example in its place
+    assert find_project(tmp_path / "ville") == tmp_path / "ville" / "projet.yaml"
+    with pytest.raises(DLSError, match=r"ne contient pas de projet\.yaml"):
+        find_project(tmp_path / "ville" / "data")
+    from diagnostics.cli import main
+
+    with pytest.raises(SystemExit) as ex:
+        main(["build", "--projet", str(tmp_path / "ville" / "data"), "--sans-pdf"])
+    assert ex.value.code == 2
+    assert "ne contient pas de projet.yaml" in capsys.readouterr().err
     with pytest.raises(DLSError, match="n'est pas vide"):
         init_project(tmp_path / "ville")
 

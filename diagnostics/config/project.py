@@ -202,7 +202,8 @@ def find_project(path: str | Path | None = None, start: str | Path | None = None
     Parameters
     ----------
     path : str or Path, optional
-        A project file named by the user (relative to the current folder).
+        A project file named by the user (relative to the current folder), or the project's
+        folder (its ``projet.yaml``).
     start : str or Path, optional
         Folder where the search starts (the current folder by default).
     levels : int, default 2
@@ -213,9 +214,20 @@ def find_project(path: str | Path | None = None, start: str | Path | None = None
     -------
     pathlib.Path
         The project file, or the embedded Chambéry example when none is found.
+
+    Raises
+    ------
+    ConfigurationError
+        ``path`` is a folder without ``projet.yaml`` (never the example in its place).
     """
     if path is not None:
-        return Path(path).expanduser().resolve()
+        named = Path(path).expanduser().resolve()
+        if not named.is_dir():
+            return named
+        if (named / PROJECT_FILE).is_file():
+            return named / PROJECT_FILE
+        raise ConfigurationError(f"Le dossier « {named} » ne contient pas de {PROJECT_FILE} : donnez le fichier "
+                                 f"de configuration du projet, ou le dossier créé par « dls init ».", file=named)
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents)[:levels]:
         if (folder / PROJECT_FILE).is_file():

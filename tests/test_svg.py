@@ -23,7 +23,8 @@ def test_points_land_where_a_hand_calculation_puts_them():
     # row 1 at 75
     svg = figure_svg(_fig(), 600)
     # at 600 px the plot spans 10..590: x = 5 at 300, x = 10 at 590
-    assert '<circle cx="300.0" cy="25.0" r="5"' in svg and '<circle cx="590.0" cy="75.0" r="5"' in svg
+    # each a circle of radius 5 (size 10) from its rightmost point (see the ring test below)
+    assert '<path d="M305.0 25.0c0 2.76 ' in svg and '<path d="M595.0 75.0c0 2.76 ' in svg
     # row labels right-aligned 4 px left of the plot, one per row
     assert re.search(r'<text text-anchor="end" fill="#222222"><tspan x="6.0"[^>]*>premier</tspan>', svg)
 
@@ -83,7 +84,7 @@ def test_unnamed_rings_are_one_path_and_named_or_translucent_dots_stay_apart():
     # rightmost point, control points at 4.4 × 0.55228 = 2.43 (2.43 - 4.4 = -1.97)
     ring = "c0 2.43 -1.97 4.4 -4.4 4.4s-4.4 -1.97 -4.4 -4.4s1.97 -4.4 4.4 -4.4s4.4 1.97 4.4 4.4z"
     assert f'<path d="M304.4 25.0{ring}M594.4 75.0{ring}" fill="#ffffff" stroke="#767676" stroke-width="1.2"/>' in svg
-    assert "<circle" not in svg
+    assert svg.count("<path d=\"M") == 1   # one element for the two rings
     # opaque discs without outline: their union is what they paint one by one (5 × 0.55228 = 2.76)
     fig["data"][0]["marker"].update(symbol="circle", line={"width": 0})
     assert '<path d="M305.0 25.0c0 2.76 -2.24 5 -5 5s-5 -2.24 -5 -5s2.24 -5 5 -5s5 2.24 5 5zM595.0 75.0' \
@@ -93,9 +94,9 @@ def test_unnamed_rings_are_one_path_and_named_or_translucent_dots_stay_apart():
     named["data"][0]["marker"].update(symbol="circle-open", line={"width": 1.2})
     assert figure_svg(named, 600).count("<title>") == 2
     fig["data"][0]["marker"].update(opacity=0.75)
-    assert figure_svg(fig, 600).count('<circle cx="') == 2
+    assert figure_svg(fig, 600).count('<path d="M') == 2
     fig["data"][0]["marker"].update(symbol="circle-open", line={"width": 1.2})   # translucent rings too
-    assert figure_svg(fig, 600).count('<circle cx="') == 2
+    assert figure_svg(fig, 600).count('<path d="M') == 2
 
 
 def test_a_ring_of_four_cubic_curves_stays_on_its_circle():

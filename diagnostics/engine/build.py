@@ -34,6 +34,7 @@ import concurrent.futures
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -381,7 +382,7 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
 
     _check_out(out)     # again, under the lock: the other build may have just finished
     tmp = honour_umask(tempfile.mkdtemp(prefix=f".{out.name}.construction-", dir=out.parent))
-    kernel = printer = work_tmp = history = None
+    kernel = printer = work_tmp = history = stopping = None
     writer, table = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="dls-tableau"), []
     try:
         work = tmp / WORK
@@ -424,13 +425,13 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
         # the analyst's table is written as soon as notebook 3 has computed it, beside the reports
         executed, htmls = _run_notebooks(kernel, runs, notebooks, printer, timings, say, total,
                                          lambda: table.append(writer.submit(_write_indicator_table, work, tmp, project)))
-        t0 = time.perf_counter()
-        kernel.close()
+        # the kernel process is stopped while the last PDFs print (0.1 s of waiting for it to exit)
+        stopping = threading.Thread(target=kernel.close, name="dls-arret-noyau")
+        stopping.start()
         kernel = None
         if history is not None:   # long finished: notebook 3 waited for it
             history.wait()
             history = None
-        timings["arret_noyau"] = time.perf_counter() - t0
         # while the last PDFs print: the executed notebooks (and the end of the analyst's table)
         t0 = time.perf_counter()
         for job in table:
@@ -448,6 +449,9 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
             printer.close()
             printer = None
             timings["pdf_attente"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        stopping.join()
+        timings["arret_noyau"] = time.perf_counter() - t0
         if keep_work:
             shutil.move(str(work), str(work_tmp / "tables"))
         else:
@@ -467,6 +471,8 @@ def _build_locked(out, project, projet_path, pdf, indicator_table, keep_work, sa
                 history.wait()
             if kernel is not None:
                 kernel.close()
+            if stopping is not None:
+                stopping.join()
             if printer is not None:
                 printer.close()
         finally:  # whatever happens while stopping, no half-built folder is left behind

@@ -435,8 +435,11 @@ class Design(Estimators):
         Scores are first residualised on the calibration (if any), then the variance of
         every sampling stage is added (R's ``svyrecvar``).
         """
-        S = self._calibrate(np.asarray(S, float))
-        return sum(st.var_rows(S, cov=cov) for st in self.stages)
+        return self._var_from_residuals(self._calibrate(np.asarray(S, float)), cov=cov)
+
+    def _var_from_residuals(self, R, cov=False):
+        """:meth:`var_from_scores` of scores already residualised on the calibration (:meth:`_calibrate`)."""
+        return sum(st.var_rows(R, cov=cov) for st in self.stages)
 
     def average_factor(self, rows, d_r, valid, n_dom):
         """R's ``lonely_psu="average"`` factor of each domain and column (n_dom × K), or None.

@@ -485,7 +485,7 @@ class Estimators:
             return self.var_from_scores(w[:, None] * (Y - p) / W, cov=True)
         R = self._calibrate(np.column_stack([w[:, None] * Y / W, w / W]))   # one sweep for both parts
         R = R[:, :-1] - R[:, -1:] * p
-        return sum(st.var_rows(R, cov=True) for st in self.stages)
+        return self._var_from_residuals(R, cov=True)
 
 
 class ByView:
